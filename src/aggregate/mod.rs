@@ -1,0 +1,572 @@
+//! Aggregation: the merged partials become report rows. polars does the group-bys and stays in
+//! this module; what leaves it is plain Rust data.
+
+pub mod partial;
+
+use crate::attribute::inventory::Inventory;
+use crate::attribute::sending_ip::IpSource;
+use crate::attribute::{owner_of, subnet_of};
+use crate::classify::{self, rules::Class};
+use crate::error::{Error, Result};
+use ipnetwork::IpNetwork;
+use partial::{Partial, Stats};
+use polars::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+/// One row of `ips.csv`: a (sending IP, rule) pair with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpRow {
+    pub ip: String,
+    pub subnet: String,
+    pub customer_id: String,
+    pub vps_id: String,
+    pub in_inventory: bool,
+    pub platform: String,
+    pub rule_id: String,
+    pub class: Class,
+    pub code: String,
+    pub events: u64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+    pub delist_route: String,
+    pub ip_source: IpSource,
+    pub sample_reply: String,
+    pub permanence: String,
+    pub receiver_rule_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// Blocks span several customers, or the receiver says it blocks part of the network.
+    Neighbourhood,
+    /// One blocked IP among clean neighbours.
+    SingleIp,
+    /// Several blocked IPs, all of one customer.
+    SingleCustomer,
+    /// Activity but no blocks.
+    Clear,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Neighbourhood => "neighbourhood",
+            Verdict::SingleIp => "single_ip",
+            Verdict::SingleCustomer => "single_customer",
+            Verdict::Clear => "clear",
+        }
+    }
+}
+
+/// One row of `subnets.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubnetRow {
+    pub subnet: String,
+    pub inventory_ips: u64,
+    pub active_ips: u64,
+    pub blocked_ips: u64,
+    pub customers: u64,
+    pub blocked_customers: u64,
+    pub platforms: String,
+    pub verdict: Verdict,
+    pub throttled_ips: u64,
+    pub network_wording: bool,
+    pub rule_ids: String,
+}
+
+/// Everything the reports need, in report order.
+#[derive(Debug, Clone)]
+pub struct Aggregates {
+    pub ips: Vec<IpRow>,
+    pub subnets: Vec<SubnetRow>,
+    pub stats: Stats,
+    pub first_time: Option<i64>,
+    pub last_time: Option<i64>,
+    /// (customer_id, customer_name) for every inventory customer, sorted by id.
+    pub customers: Vec<(String, String)>,
+}
+
+impl Aggregates {
+    pub fn verdict_of(&self, subnet: &str) -> Option<Verdict> {
+        self.subnets
+            .binary_search_by(|s| s.subnet.as_str().cmp(subnet))
+            .ok()
+            .map(|i| self.subnets[i].verdict)
+    }
+}
+
+fn polars_err(e: PolarsError) -> Error {
+    Error::Aggregate(e.to_string())
+}
+
+fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
+    let ca = df.column(name).and_then(|c| c.str()).map_err(polars_err)?;
+    Ok(ca
+        .iter()
+        .map(|v| v.unwrap_or_default().to_string())
+        .collect())
+}
+
+fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
+    let ca = df.column(name).and_then(|c| c.bool()).map_err(polars_err)?;
+    Ok(ca.iter().map(|v| v.unwrap_or(false)).collect())
+}
+
+fn u32s(df: &DataFrame, name: &str) -> Result<Vec<u32>> {
+    let ca = df.column(name).and_then(|c| c.u32()).map_err(polars_err)?;
+    Ok(ca.iter().map(|v| v.unwrap_or_default()).collect())
+}
+
+fn u64s(df: &DataFrame, name: &str) -> Result<Vec<u64>> {
+    let ca = df.column(name).and_then(|c| c.u64()).map_err(polars_err)?;
+    Ok(ca.iter().map(|v| v.unwrap_or_default()).collect())
+}
+
+fn i64s(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
+    let ca = df.column(name).and_then(|c| c.i64()).map_err(polars_err)?;
+    Ok(ca.iter().map(|v| v.unwrap_or_default()).collect())
+}
+
+/// Sort key putting IPv4 before IPv6, numerically; unknown IPs last.
+fn ip_sort_key(ip: Option<IpAddr>) -> String {
+    match ip {
+        Some(IpAddr::V4(a)) => format!("4{:08x}", u32::from(a)),
+        Some(IpAddr::V6(a)) => format!("6{:032x}", u128::from(a)),
+        None => "~".into(),
+    }
+}
+
+fn subnet_sort_key(subnet: &str) -> String {
+    let ip = subnet.split('/').next().and_then(|s| s.parse().ok());
+    ip_sort_key(ip)
+}
+
+pub fn aggregate(
+    partial: Partial,
+    inv: &Inventory,
+    v4_prefix: u8,
+    v6_prefix: u8,
+) -> Result<Aggregates> {
+    let ips = ip_rows(&partial, inv, v4_prefix, v6_prefix)?;
+    let subnets = subnet_rows(&partial, &ips, inv, v4_prefix, v6_prefix)?;
+    let mut customers: Vec<(String, String)> = inv
+        .customers
+        .iter()
+        .map(|c| (c.id.clone(), c.name.clone()))
+        .collect();
+    customers.sort();
+    Ok(Aggregates {
+        ips,
+        subnets,
+        stats: partial.stats,
+        first_time: partial.first_time,
+        last_time: partial.last_time,
+        customers,
+    })
+}
+
+fn ip_rows(partial: &Partial, inv: &Inventory, v4: u8, v6: u8) -> Result<Vec<IpRow>> {
+    let n = partial.events.len();
+    let mut ip = Vec::with_capacity(n);
+    let mut ip_sort = Vec::with_capacity(n);
+    let mut subnet = Vec::with_capacity(n);
+    let mut customer = Vec::with_capacity(n);
+    let mut vps = Vec::with_capacity(n);
+    let mut in_inv = Vec::with_capacity(n);
+    let mut platform = Vec::with_capacity(n);
+    let mut rule_id = Vec::with_capacity(n);
+    let mut rule_idx = Vec::with_capacity(n);
+    let mut code = Vec::with_capacity(n);
+    let mut rrid = Vec::with_capacity(n);
+    let mut source = Vec::with_capacity(n);
+    let mut events = Vec::with_capacity(n);
+    let mut first = Vec::with_capacity(n);
+    let mut last = Vec::with_capacity(n);
+    let mut sample_time = Vec::with_capacity(n);
+    let mut sample = Vec::with_capacity(n);
+    for (k, a) in &partial.events {
+        let owner = owner_of(inv, k.ip, k.observed_vps.map(|v| v as usize));
+        ip.push(k.ip.map_or_else(String::new, |i| i.to_string()));
+        ip_sort.push(ip_sort_key(k.ip));
+        subnet.push(k.ip.map_or_else(String::new, |i| subnet_of(i, v4, v6)));
+        customer.push(owner.customer.map_or("", |c| inv.customers[c].id.as_str()));
+        vps.push(owner.vps.map_or("", |v| inv.vpses[v].id.as_str()));
+        in_inv.push(owner.in_inventory);
+        platform.push(k.platform);
+        rule_id.push(classify::rule(k.rule).id);
+        rule_idx.push(u32::from(k.rule));
+        code.push(&*k.code);
+        rrid.push(k.receiver_rule_id.as_deref().unwrap_or(""));
+        source.push(u32::from(k.ip_source.rank()));
+        events.push(a.events);
+        first.push(a.first);
+        last.push(a.last);
+        sample_time.push(a.sample_time);
+        sample.push(a.sample.as_str());
+    }
+    let df = DataFrame::new_infer_height(vec![
+        Column::new("ip".into(), ip),
+        Column::new("ip_sort".into(), ip_sort),
+        Column::new("subnet".into(), subnet),
+        Column::new("customer_id".into(), customer),
+        Column::new("vps_id".into(), vps),
+        Column::new("in_inventory".into(), in_inv),
+        Column::new("platform".into(), platform),
+        Column::new("rule_id".into(), rule_id),
+        Column::new("rule_idx".into(), rule_idx),
+        Column::new("code".into(), code),
+        Column::new("receiver_rule_id".into(), rrid),
+        Column::new("ip_source".into(), source),
+        Column::new("events".into(), events),
+        Column::new("first".into(), first),
+        Column::new("last".into(), last),
+        Column::new("sample_time".into(), sample_time),
+        Column::new("sample".into(), sample),
+    ])
+    .map_err(polars_err)?;
+
+    let joined = |name: &str| {
+        col(name)
+            .filter(col(name).neq(lit("")))
+            .unique()
+            .sort(SortOptions::default())
+            .str()
+            .join(";", true)
+    };
+    let out = df
+        .lazy()
+        .group_by([col("ip"), col("rule_id"), col("customer_id"), col("vps_id")])
+        .agg([
+            col("ip_sort").first(),
+            col("subnet").first(),
+            col("in_inventory").first(),
+            col("rule_idx").first(),
+            joined("platform").alias("platform"),
+            joined("code").alias("code"),
+            joined("receiver_rule_id").alias("receiver_rule_id"),
+            col("ip_source").min(),
+            col("events").sum(),
+            col("first").min(),
+            col("last").max(),
+            col("sample")
+                .sort_by(
+                    [col("sample_time"), col("sample")],
+                    SortMultipleOptions::default(),
+                )
+                .last(),
+        ])
+        .sort_by_exprs(
+            [
+                col("ip_sort"),
+                col("rule_id"),
+                col("customer_id"),
+                col("vps_id"),
+            ],
+            SortMultipleOptions::default(),
+        )
+        .collect()
+        .map_err(polars_err)?;
+
+    let s = |name: &str| strings(&out, name);
+    let (ips, subnets, customers, vpses) =
+        (s("ip")?, s("subnet")?, s("customer_id")?, s("vps_id")?);
+    let (platforms, codes, rrids, samples) = (
+        s("platform")?,
+        s("code")?,
+        s("receiver_rule_id")?,
+        s("sample")?,
+    );
+    let rule_ids = s("rule_id")?;
+    let in_inventory = bools(&out, "in_inventory")?;
+    let (rule_idxs, sources) = (u32s(&out, "rule_idx")?, u32s(&out, "ip_source")?);
+    let (firsts, lasts) = (i64s(&out, "first")?, i64s(&out, "last")?);
+    let event_counts = u64s(&out, "events")?;
+
+    let mut rows = Vec::with_capacity(out.height());
+    for i in 0..out.height() {
+        let rule = classify::rule(rule_idxs[i] as classify::RuleIdx);
+        rows.push(IpRow {
+            ip: ips[i].clone(),
+            subnet: subnets[i].clone(),
+            customer_id: customers[i].clone(),
+            vps_id: vpses[i].clone(),
+            in_inventory: in_inventory[i],
+            platform: platforms[i].clone(),
+            rule_id: rule_ids[i].clone(),
+            class: rule.class,
+            code: codes[i].clone(),
+            events: event_counts[i],
+            first_seen: firsts[i],
+            last_seen: lasts[i],
+            delist_route: rule.delist_route.to_string(),
+            ip_source: IpSource::from_rank(sources[i] as u8),
+            sample_reply: samples[i].clone(),
+            permanence: permanence_of_codes(rule, &codes[i]),
+            receiver_rule_id: rrids[i].clone(),
+        });
+    }
+    Ok(rows)
+}
+
+fn permanence_of_codes(rule: &classify::rules::Rule, codes: &str) -> String {
+    let set: BTreeSet<&str> = codes
+        .split(';')
+        .map(|c| classify::permanence_of(rule, c))
+        .collect();
+    set.into_iter().collect::<Vec<_>>().join(";")
+}
+
+fn subnet_rows(
+    partial: &Partial,
+    ips: &[IpRow],
+    inv: &Inventory,
+    v4: u8,
+    v6: u8,
+) -> Result<Vec<SubnetRow>> {
+    // Activity per subnet (polars): which IPs and customers sent anything at all.
+    let mut a_subnet = Vec::new();
+    let mut a_ip = Vec::new();
+    let mut a_customer = Vec::new();
+    for k in partial.activity.keys() {
+        let Some(ip) = k.ip else { continue };
+        let owner = owner_of(inv, Some(ip), k.observed_vps.map(|v| v as usize));
+        a_subnet.push(subnet_of(ip, v4, v6));
+        a_ip.push(ip.to_string());
+        a_customer.push(owner.customer.map_or("", |c| inv.customers[c].id.as_str()));
+    }
+    let activity = DataFrame::new_infer_height(vec![
+        Column::new("subnet".into(), a_subnet),
+        Column::new("ip".into(), a_ip),
+        Column::new("customer_id".into(), a_customer),
+    ])
+    .map_err(polars_err)?
+    .lazy()
+    .group_by([col("subnet")])
+    .agg([
+        col("ip").n_unique().alias("active_ips"),
+        col("customer_id")
+            .filter(col("customer_id").neq(lit("")))
+            .unique()
+            .sort(SortOptions::default())
+            .str()
+            .join(";", true)
+            .alias("customers"),
+    ])
+    .collect()
+    .map_err(polars_err)?;
+
+    // Blocks and throttling per subnet (polars) from the ips rows.
+    let with_ip: Vec<&IpRow> = ips.iter().filter(|r| !r.ip.is_empty()).collect();
+    let blocks = DataFrame::new_infer_height(vec![
+        Column::new(
+            "subnet".into(),
+            with_ip
+                .iter()
+                .map(|r| r.subnet.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "ip".into(),
+            with_ip.iter().map(|r| r.ip.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "customer_id".into(),
+            with_ip
+                .iter()
+                .map(|r| r.customer_id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "platform".into(),
+            with_ip
+                .iter()
+                .map(|r| r.platform.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "rule_id".into(),
+            with_ip
+                .iter()
+                .map(|r| r.rule_id.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "blocked".into(),
+            with_ip
+                .iter()
+                .map(|r| r.class.is_block())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "throttled".into(),
+            with_ip
+                .iter()
+                .map(|r| r.class == Class::Throttle)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "network".into(),
+            with_ip
+                .iter()
+                .map(|r| r.class == Class::NetworkBlock)
+                .collect::<Vec<_>>(),
+        ),
+    ])
+    .map_err(polars_err)?;
+    let blocked_join = |name: &str| {
+        col(name)
+            .filter(col("blocked"))
+            .unique()
+            .sort(SortOptions::default())
+            .str()
+            .join(";", true)
+    };
+    let blocks = blocks
+        .lazy()
+        .group_by([col("subnet")])
+        .agg([
+            col("ip")
+                .filter(col("blocked"))
+                .n_unique()
+                .alias("blocked_ips"),
+            col("customer_id")
+                .filter(col("blocked").and(col("customer_id").neq(lit(""))))
+                .n_unique()
+                .alias("blocked_customers"),
+            col("ip")
+                .filter(col("throttled"))
+                .n_unique()
+                .alias("throttled_ips"),
+            col("network").any(true).alias("network"),
+            blocked_join("platform").alias("platforms"),
+            blocked_join("rule_id").alias("rule_ids"),
+        ])
+        .collect()
+        .map_err(polars_err)?;
+
+    // Combine with the inventory side in plain Rust.
+    let mut table: BTreeMap<String, SubnetRow> = BTreeMap::new();
+    let mut customer_sets: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let empty_row = |subnet: &str| SubnetRow {
+        subnet: subnet.to_string(),
+        inventory_ips: 0,
+        active_ips: 0,
+        blocked_ips: 0,
+        customers: 0,
+        blocked_customers: 0,
+        platforms: String::new(),
+        verdict: Verdict::Clear,
+        throttled_ips: 0,
+        network_wording: false,
+        rule_ids: String::new(),
+    };
+    {
+        let subnets = strings(&activity, "subnet")?;
+        let active = u32s(&activity, "active_ips")?;
+        let customers = strings(&activity, "customers")?;
+        for i in 0..subnets.len() {
+            let row = table
+                .entry(subnets[i].clone())
+                .or_insert_with(|| empty_row(&subnets[i]));
+            row.active_ips = u64::from(active[i]);
+            customer_sets.entry(subnets[i].clone()).or_default().extend(
+                customers[i]
+                    .split(';')
+                    .filter(|c| !c.is_empty())
+                    .map(String::from),
+            );
+        }
+    }
+    {
+        let subnets = strings(&blocks, "subnet")?;
+        let blocked = u32s(&blocks, "blocked_ips")?;
+        let blocked_customers = u32s(&blocks, "blocked_customers")?;
+        let throttled = u32s(&blocks, "throttled_ips")?;
+        let platforms = strings(&blocks, "platforms")?;
+        let rule_ids = strings(&blocks, "rule_ids")?;
+        let network = bools(&blocks, "network")?;
+        for i in 0..subnets.len() {
+            let row = table
+                .entry(subnets[i].clone())
+                .or_insert_with(|| empty_row(&subnets[i]));
+            row.blocked_ips = u64::from(blocked[i]);
+            row.blocked_customers = u64::from(blocked_customers[i]);
+            row.throttled_ips = u64::from(throttled[i]);
+            row.platforms = platforms[i].clone();
+            row.rule_ids = rule_ids[i].clone();
+            row.network_wording = network[i];
+        }
+    }
+    // Inventory side: addresses held in each subnet, and by which customers.
+    for entry in &inv.entries {
+        let customer = &inv.customers[inv.vpses[entry.vps].customer].id;
+        for (subnet, count) in inventory_share(entry.network, v4, v6) {
+            if let Some(row) = table.get_mut(&subnet) {
+                row.inventory_ips += count;
+                customer_sets
+                    .entry(subnet)
+                    .or_default()
+                    .insert(customer.clone());
+            }
+        }
+    }
+    let mut rows: Vec<SubnetRow> = table
+        .into_values()
+        .map(|mut row| {
+            row.customers = customer_sets.get(&row.subnet).map_or(0, |s| s.len() as u64);
+            row.verdict = if row.blocked_ips == 0 {
+                Verdict::Clear
+            } else if row.network_wording || row.blocked_customers >= 2 {
+                Verdict::Neighbourhood
+            } else if row.blocked_ips == 1 {
+                Verdict::SingleIp
+            } else {
+                Verdict::SingleCustomer
+            };
+            row
+        })
+        .collect();
+    // BTreeMap order is textual; `verdict_of` relies on it, so keep it and sort views elsewhere.
+    rows.sort_by(|a, b| a.subnet.cmp(&b.subnet));
+    Ok(rows)
+}
+
+/// The subnets an inventory entry falls into, with how many of its addresses each holds
+/// (IPv6 prefixes count as one entry each: their address counts are meaningless).
+fn inventory_share(network: IpNetwork, v4: u8, v6: u8) -> Vec<(String, u64)> {
+    match network {
+        IpNetwork::V4(n) => {
+            if n.prefix() >= v4 {
+                vec![(
+                    subnet_of(IpAddr::V4(n.network()), v4, v6),
+                    1u64 << (32 - u32::from(n.prefix())),
+                )]
+            } else {
+                // A block larger than a neighbourhood: every subnet in it holds a full share.
+                let count = 1u64 << (u32::from(v4) - u32::from(n.prefix()));
+                let step = 1u32 << (32 - u32::from(v4));
+                (0..count.min(65_536))
+                    .map(|i| {
+                        let addr = u32::from(n.network()).wrapping_add(i as u32 * step);
+                        (subnet_of(IpAddr::V4(addr.into()), v4, v6), u64::from(step))
+                    })
+                    .collect()
+            }
+        }
+        IpNetwork::V6(n) => {
+            if n.prefix() >= v6 {
+                vec![(subnet_of(IpAddr::V6(n.network()), v4, v6), 1)]
+            } else {
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Subnets sorted for display: numerically.
+pub fn display_order(subnets: &[SubnetRow]) -> Vec<&SubnetRow> {
+    let mut v: Vec<&SubnetRow> = subnets.iter().collect();
+    v.sort_by_key(|s| subnet_sort_key(&s.subnet));
+    v
+}

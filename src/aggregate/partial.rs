@@ -1,0 +1,208 @@
+//! Mergeable partial aggregates: one per input file, merged in any order with the same result.
+
+use crate::attribute::sending_ip::IpSource;
+use crate::classify::RuleIdx;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+/// One (observed VPS, sending IP, rule, receiver, code) cell.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EventKey {
+    /// Inventory index of the VPS directory the line was logged in (None: directory not in inventory).
+    pub observed_vps: Option<u32>,
+    pub ip: Option<IpAddr>,
+    pub ip_source: IpSource,
+    pub rule: RuleIdx,
+    pub platform: &'static str,
+    pub code: Box<str>,
+    pub receiver_rule_id: Option<Box<str>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventAgg {
+    pub events: u64,
+    pub first: i64,
+    pub last: i64,
+    /// The latest reply; ties broken by text so merge order never matters.
+    pub sample_time: i64,
+    pub sample: String,
+}
+
+impl EventAgg {
+    pub fn new(time: i64, reply: &str) -> EventAgg {
+        EventAgg {
+            events: 1,
+            first: time,
+            last: time,
+            sample_time: time,
+            sample: reply.to_string(),
+        }
+    }
+
+    pub fn add(&mut self, time: i64, reply: &str) {
+        self.events += 1;
+        self.first = self.first.min(time);
+        self.last = self.last.max(time);
+        if (time, reply) > (self.sample_time, self.sample.as_str()) {
+            self.sample_time = time;
+            reply.clone_into(&mut self.sample);
+        }
+    }
+
+    pub fn merge(&mut self, other: EventAgg) {
+        self.events += other.events;
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+        if (other.sample_time, other.sample.as_str()) > (self.sample_time, self.sample.as_str()) {
+            self.sample_time = other.sample_time;
+            self.sample = other.sample;
+        }
+    }
+
+    fn map_times(&mut self, f: &impl Fn(i64) -> i64) {
+        self.first = f(self.first);
+        self.last = f(self.last);
+        self.sample_time = f(self.sample_time);
+    }
+}
+
+/// Delivery attempts per sending IP, whatever their outcome (drives "active" IPs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ActivityKey {
+    pub observed_vps: Option<u32>,
+    pub ip: Option<IpAddr>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Activity {
+    pub sent: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+}
+
+/// Input statistics for the run summary and summary.md. Every line lands in exactly one bucket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub files: u64,
+    pub bytes: u64,
+    pub lines: u64,
+    pub noise_lines: u64,
+    pub sent: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    /// Non-final receiver replies (`host X said:` without `to=`), counted within deferred/bounced.
+    pub non_final_replies: u64,
+    pub expired: u64,
+    pub suspended: u64,
+    /// Skipped lines by reason.
+    pub skipped: BTreeMap<&'static str, u64>,
+    /// Input problems: (file, reason) for files that could not be (fully) read.
+    pub file_problems: BTreeMap<String, String>,
+    /// VPS directories with no inventory rows.
+    pub unknown_vps_dirs: BTreeMap<String, u64>,
+}
+
+impl Stats {
+    pub fn skip(&mut self, reason: &'static str) {
+        *self.skipped.entry(reason).or_default() += 1;
+    }
+
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+
+    pub fn merge(&mut self, other: Stats) {
+        self.files += other.files;
+        self.bytes += other.bytes;
+        self.lines += other.lines;
+        self.noise_lines += other.noise_lines;
+        self.sent += other.sent;
+        self.deferred += other.deferred;
+        self.bounced += other.bounced;
+        self.non_final_replies += other.non_final_replies;
+        self.expired += other.expired;
+        self.suspended += other.suspended;
+        for (k, v) in other.skipped {
+            *self.skipped.entry(k).or_default() += v;
+        }
+        self.file_problems.extend(other.file_problems);
+        for (k, v) in other.unknown_vps_dirs {
+            *self.unknown_vps_dirs.entry(k).or_default() += v;
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Partial {
+    pub stats: Stats,
+    pub events: HashMap<EventKey, EventAgg>,
+    pub activity: HashMap<ActivityKey, Activity>,
+    pub first_time: Option<i64>,
+    pub last_time: Option<i64>,
+}
+
+impl Partial {
+    pub fn record_event(&mut self, key: EventKey, time: i64, reply: &str) {
+        match self.events.get_mut(&key) {
+            Some(agg) => agg.add(time, reply),
+            None => {
+                self.events.insert(key, EventAgg::new(time, reply));
+            }
+        }
+    }
+
+    pub fn record_time(&mut self, time: i64) {
+        self.first_time = Some(self.first_time.map_or(time, |t| t.min(time)));
+        self.last_time = Some(self.last_time.map_or(time, |t| t.max(time)));
+    }
+
+    /// Rewrite every time (file-local year-less stamps become real times once the year is known).
+    pub fn map_times(&mut self, f: impl Fn(i64) -> i64) {
+        for agg in self.events.values_mut() {
+            agg.map_times(&f);
+        }
+        self.first_time = self.first_time.map(&f);
+        self.last_time = self.last_time.map(&f);
+    }
+
+    pub fn merge(mut self, other: Partial) -> Partial {
+        // Merge the smaller into the larger to keep merging cheap.
+        let (mut big, small) = if self.events.len() >= other.events.len() {
+            (std::mem::take(&mut self), other)
+        } else {
+            (other, std::mem::take(&mut self))
+        };
+        big.stats.merge(small.stats);
+        for (k, v) in small.events {
+            match big.events.get_mut(&k) {
+                Some(agg) => agg.merge(v),
+                None => {
+                    big.events.insert(k, v);
+                }
+            }
+        }
+        for (k, v) in small.activity {
+            let a = big.activity.entry(k).or_default();
+            a.sent += v.sent;
+            a.deferred += v.deferred;
+            a.bounced += v.bounced;
+        }
+        big.first_time = min_opt(big.first_time, small.first_time);
+        big.last_time = max_opt(big.last_time, small.last_time);
+        big
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}

@@ -1,0 +1,365 @@
+//! The provider's inventory: which customer and VPS hold which addresses and prefixes.
+
+use crate::error::InventoryError;
+use ipnetwork::IpNetwork;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::path::Path;
+
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Vps {
+    pub id: String,
+    /// Index into `Inventory::customers`.
+    pub customer: usize,
+    /// Every address or prefix of this VPS, in file order.
+    pub networks: Vec<IpNetwork>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub network: IpNetwork,
+    pub vps: usize,
+}
+
+/// Validated inventory with longest-prefix lookup.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    pub customers: Vec<Customer>,
+    pub vpses: Vec<Vps>,
+    pub entries: Vec<Entry>,
+    customer_by_id: HashMap<String, usize>,
+    vps_by_id: HashMap<String, usize>,
+    /// (prefix length, masked address) -> entry; one map per prefix length, longest first.
+    by_prefix_v4: Vec<(u8, HashMap<u32, usize>)>,
+    by_prefix_v6: Vec<(u8, HashMap<u128, usize>)>,
+}
+
+const REQUIRED: [&str; 4] = ["customer_id", "customer_name", "vps_id", "ip"];
+
+/// Ids become file names (`customers/<id>.csv`), so they are restricted to a safe alphabet.
+pub fn validate_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("is empty".into());
+    }
+    if id.len() > 128 {
+        return Err("is longer than 128 characters".into());
+    }
+    if id.starts_with('.') || id.starts_with('-') {
+        return Err("starts with '.' or '-'".into());
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(format!(
+            "contains {c:?}; only letters, digits, '.', '_' and '-' are allowed"
+        ));
+    }
+    Ok(())
+}
+
+impl Inventory {
+    pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
+        let file = std::fs::File::open(path).map_err(|source| InventoryError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_reader(path, file)
+    }
+
+    pub fn from_reader<R: std::io::Read>(
+        path: &Path,
+        reader: R,
+    ) -> Result<Inventory, InventoryError> {
+        let p = || path.to_path_buf();
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(false)
+            .trim(csv::Trim::All)
+            .comment(Some(b'#'))
+            .from_reader(reader);
+        let headers = rdr
+            .headers()
+            .map_err(|e| InventoryError::Csv {
+                path: p(),
+                detail: e.to_string(),
+            })?
+            .clone();
+        let col = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h.trim_start_matches('\u{feff}') == name)
+        };
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|n| col(n).is_none())
+            .collect();
+        if !missing.is_empty() {
+            return Err(InventoryError::Header {
+                path: p(),
+                missing: missing.join(","),
+            });
+        }
+        let [c_id, c_name, c_vps, c_ip] = REQUIRED.map(|n| col(n).expect("checked above"));
+
+        let mut inv = Inventory::default();
+        // network -> (line, vps index) of its first row, to name both lines on a conflict.
+        let mut seen_network: HashMap<IpNetwork, (u64, usize)> = HashMap::new();
+        let mut vps_line: HashMap<usize, u64> = HashMap::new();
+        let mut customer_line: HashMap<usize, u64> = HashMap::new();
+
+        for record in rdr.records() {
+            let record = record.map_err(|e| match e.position() {
+                Some(pos) => InventoryError::Row {
+                    path: p(),
+                    line: pos.line(),
+                    problem: e.to_string(),
+                    fix: "every row needs exactly the header's columns".into(),
+                },
+                None => InventoryError::Csv {
+                    path: p(),
+                    detail: e.to_string(),
+                },
+            })?;
+            let line = record.position().map_or(0, |pos| pos.line());
+            let row_err = |problem: String, fix: &str| InventoryError::Row {
+                path: p(),
+                line,
+                problem,
+                fix: fix.to_string(),
+            };
+            let customer_id = &record[c_id];
+            let customer_name = &record[c_name];
+            let vps_id = &record[c_vps];
+            let ip_text = &record[c_ip];
+            validate_id(customer_id).map_err(|why| {
+                row_err(
+                    format!("customer_id {customer_id:?} {why}"),
+                    "use a short id such as c1001",
+                )
+            })?;
+            validate_id(vps_id).map_err(|why| {
+                row_err(
+                    format!("vps_id {vps_id:?} {why}"),
+                    "use the VPS's directory name",
+                )
+            })?;
+            let network =
+                parse_network(ip_text).map_err(|(problem, fix)| row_err(problem, &fix))?;
+
+            let customer = match inv.customer_by_id.get(customer_id) {
+                Some(&c) => {
+                    if inv.customers[c].name != customer_name {
+                        return Err(row_err(
+                            format!(
+                                "customer {customer_id} is named {customer_name:?} here but {:?} on line {}",
+                                inv.customers[c].name, customer_line[&c]
+                            ),
+                            "use one name per customer_id",
+                        ));
+                    }
+                    c
+                }
+                None => {
+                    let c = inv.customers.len();
+                    inv.customers.push(Customer {
+                        id: customer_id.to_string(),
+                        name: customer_name.to_string(),
+                    });
+                    inv.customer_by_id.insert(customer_id.to_string(), c);
+                    customer_line.insert(c, line);
+                    c
+                }
+            };
+            let vps = match inv.vps_by_id.get(vps_id) {
+                Some(&v) => {
+                    if inv.vpses[v].customer != customer {
+                        return Err(row_err(
+                            format!(
+                                "VPS {vps_id} is listed under customer {customer_id} here but under {} on line {}",
+                                inv.customers[inv.vpses[v].customer].id, vps_line[&v]
+                            ),
+                            "a VPS belongs to exactly one customer; correct the customer_id of one of the rows",
+                        ));
+                    }
+                    v
+                }
+                None => {
+                    let v = inv.vpses.len();
+                    inv.vpses.push(Vps {
+                        id: vps_id.to_string(),
+                        customer,
+                        networks: Vec::new(),
+                    });
+                    inv.vps_by_id.insert(vps_id.to_string(), v);
+                    vps_line.insert(v, line);
+                    v
+                }
+            };
+            if let Some(&(first_line, first_vps)) = seen_network.get(&network) {
+                if first_vps == vps {
+                    continue; // the same row twice: harmless
+                }
+                let other = &inv.vpses[first_vps];
+                return Err(row_err(
+                    format!(
+                        "{network} is assigned to VPS {vps_id} (customer {customer_id}) here but to VPS {} (customer {}) on line {first_line}",
+                        other.id, inv.customers[other.customer].id
+                    ),
+                    "an address belongs to one VPS; remove the stale row",
+                ));
+            }
+            seen_network.insert(network, (line, vps));
+            inv.vpses[vps].networks.push(network);
+            inv.entries.push(Entry { network, vps });
+        }
+        if inv.entries.is_empty() {
+            return Err(InventoryError::Empty { path: p() });
+        }
+        inv.build_index();
+        Ok(inv)
+    }
+
+    fn build_index(&mut self) {
+        let mut v4: BTreeMap<u8, HashMap<u32, usize>> = BTreeMap::new();
+        let mut v6: BTreeMap<u8, HashMap<u128, usize>> = BTreeMap::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            match e.network {
+                IpNetwork::V4(n) => {
+                    v4.entry(n.prefix())
+                        .or_default()
+                        .insert(u32::from(n.network()), i);
+                }
+                IpNetwork::V6(n) => {
+                    v6.entry(n.prefix())
+                        .or_default()
+                        .insert(u128::from(n.network()), i);
+                }
+            }
+        }
+        self.by_prefix_v4 = v4.into_iter().rev().collect();
+        self.by_prefix_v6 = v6.into_iter().rev().collect();
+    }
+
+    /// Longest-prefix match: the inventory entry holding `ip`.
+    pub fn lookup(&self, ip: IpAddr) -> Option<&Entry> {
+        let idx = match ip {
+            IpAddr::V4(a) => {
+                let a = u32::from(a);
+                self.by_prefix_v4
+                    .iter()
+                    .find_map(|(len, map)| map.get(&(a & mask32(*len))).copied())
+            }
+            IpAddr::V6(a) => {
+                let a = u128::from(a);
+                self.by_prefix_v6
+                    .iter()
+                    .find_map(|(len, map)| map.get(&(a & mask128(*len))).copied())
+            }
+        }?;
+        self.entries.get(idx)
+    }
+
+    pub fn vps_index(&self, vps_id: &str) -> Option<usize> {
+        self.vps_by_id.get(vps_id).copied()
+    }
+
+    /// The VPS's only single-address entry of the given family, if it has exactly one.
+    pub fn only_address(&self, vps: usize, v6: bool) -> Option<IpAddr> {
+        let mut found = None;
+        for n in &self.vpses[vps].networks {
+            if n.is_ipv6() != v6 {
+                continue;
+            }
+            if n.prefix() != if v6 { 128 } else { 32 } || found.is_some() {
+                return None; // a prefix, or a second address: cannot tell which one sent
+            }
+            found = Some(n.ip());
+        }
+        found
+    }
+
+    /// The VPS's only single address of any family (used when the connection family is unknown).
+    pub fn only_address_any(&self, vps: usize) -> Option<IpAddr> {
+        match self.vpses[vps].networks.as_slice() {
+            [n] if n.prefix() == if n.is_ipv6() { 128 } else { 32 } => Some(n.ip()),
+            _ => None,
+        }
+    }
+}
+
+fn parse_network(text: &str) -> Result<IpNetwork, (String, String)> {
+    if text.is_empty() {
+        return Err((
+            "ip is empty".into(),
+            "give an address (192.0.2.7) or a CIDR (192.0.2.0/28)".into(),
+        ));
+    }
+    let network: IpNetwork = text.parse().map_err(|_| {
+        (
+            format!("ip {text:?} is not an IP address or CIDR"),
+            "give an address (192.0.2.7, 2001:db8::7) or a CIDR (192.0.2.0/28, 2001:db8:1::/64)"
+                .to_string(),
+        )
+    })?;
+    if network.ip() != network.network() {
+        let canonical = IpNetwork::new(network.network(), network.prefix())
+            .map_or_else(|_| text.to_string(), |n| n.to_string());
+        return Err((
+            format!("{text} has host bits set"),
+            format!("write the network address, e.g. {canonical}"),
+        ));
+    }
+    Ok(network)
+}
+
+pub fn mask32(len: u8) -> u32 {
+    if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(len))
+    }
+}
+
+pub fn mask128(len: u8) -> u128 {
+    if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Inventory, InventoryError> {
+        Inventory::from_reader(Path::new("inv.csv"), text.as_bytes())
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        let inv = load(
+            "customer_id,customer_name,vps_id,ip\nc1,One,v1,198.51.100.0/24\nc2,Two,v2,198.51.100.7\nc2,Two,v2,2001:db8:1::/64\n",
+        )
+        .unwrap();
+        let e = inv.lookup("198.51.100.7".parse().unwrap()).unwrap();
+        assert_eq!(inv.vpses[e.vps].id, "v2");
+        let e = inv.lookup("198.51.100.8".parse().unwrap()).unwrap();
+        assert_eq!(inv.vpses[e.vps].id, "v1");
+        let e = inv.lookup("2001:db8:1::25".parse().unwrap()).unwrap();
+        assert_eq!(inv.vpses[e.vps].id, "v2");
+        assert!(inv.lookup("203.0.113.1".parse().unwrap()).is_none());
+        assert_eq!(
+            inv.only_address(1, false),
+            Some("198.51.100.7".parse().unwrap())
+        );
+        assert_eq!(inv.only_address(1, true), None);
+    }
+}

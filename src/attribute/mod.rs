@@ -1,0 +1,67 @@
+//! Attribution: which IP sent a delivery, and which VPS and customer hold that IP.
+
+pub mod inventory;
+pub mod sending_ip;
+
+use inventory::{mask128, mask32, Inventory};
+use std::net::IpAddr;
+
+/// The neighbourhood (`/24`, `/64` by default) an address belongs to, as CIDR text.
+pub fn subnet_of(ip: IpAddr, v4_prefix: u8, v6_prefix: u8) -> String {
+    match ip {
+        IpAddr::V4(a) => {
+            let net = std::net::Ipv4Addr::from(u32::from(a) & mask32(v4_prefix));
+            format!("{net}/{v4_prefix}")
+        }
+        IpAddr::V6(a) => {
+            let net = std::net::Ipv6Addr::from(u128::from(a) & mask128(v6_prefix));
+            format!("{net}/{v6_prefix}")
+        }
+    }
+}
+
+/// Who an event belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner {
+    pub vps: Option<usize>,
+    pub customer: Option<usize>,
+    pub in_inventory: bool,
+}
+
+/// The owner of `ip` observed in the logs of VPS directory `observed_vps`: the inventory holder
+/// of the IP when there is one, else the VPS whose logs it came from.
+pub fn owner_of(inv: &Inventory, ip: Option<IpAddr>, observed_vps: Option<usize>) -> Owner {
+    if let Some(entry) = ip.and_then(|ip| inv.lookup(ip)) {
+        return Owner {
+            vps: Some(entry.vps),
+            customer: Some(inv.vpses[entry.vps].customer),
+            in_inventory: true,
+        };
+    }
+    Owner {
+        vps: observed_vps,
+        customer: observed_vps.map(|v| inv.vpses[v].customer),
+        in_inventory: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnets() {
+        assert_eq!(
+            subnet_of("198.51.100.7".parse().unwrap(), 24, 64),
+            "198.51.100.0/24"
+        );
+        assert_eq!(
+            subnet_of("2001:db8:10::25".parse().unwrap(), 24, 64),
+            "2001:db8:10::/64"
+        );
+        assert_eq!(
+            subnet_of("2001:db8:10:5::25".parse().unwrap(), 24, 48),
+            "2001:db8:10::/48"
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! Where the sending IP of a delivery comes from, best source first.
+//!
+//! Postfix never logs the local address of an outbound connection. The receiver often quotes it
+//! in its reply; multi-instance setups name the instance after it; otherwise a VPS with a single
+//! address of the connection's family must have used that one. The `host X[ip]` in a Postfix
+//! line is the *receiver's* address and is never used.
+
+use regex::Regex;
+use std::net::IpAddr;
+use std::sync::LazyLock;
+
+/// Provenance of a sending IP, best first (the order is used to pick the best one per row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IpSource {
+    /// Logged by the MTA as its own interface (Exim `I=`, OpenSMTPD `source=`).
+    MtaInterface,
+    /// Quoted by the receiver in its reply.
+    Reply,
+    /// Part of the syslog name (`postfix-198.51.100.7/smtp`).
+    SyslogName,
+    /// The VPS's only inventory address of the connection's family.
+    InventorySingle,
+    /// Could not be determined.
+    Unknown,
+}
+
+impl IpSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IpSource::MtaInterface => "mta_interface",
+            IpSource::Reply => "reply",
+            IpSource::SyslogName => "syslog_name",
+            IpSource::InventorySingle => "inventory_single",
+            IpSource::Unknown => "unknown",
+        }
+    }
+
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_rank(rank: u8) -> IpSource {
+        match rank {
+            0 => IpSource::MtaInterface,
+            1 => IpSource::Reply,
+            2 => IpSource::SyslogName,
+            3 => IpSource::InventorySingle,
+            _ => IpSource::Unknown,
+        }
+    }
+}
+
+/// Phrases receivers use to quote the connecting (our) address.
+static QUOTED_IP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(concat!(
+        r"(?i)(?:",
+        r"messages from \[?|",
+        r"banned sending IP \[|",
+        r"banned sender ?\[|",
+        r"client host \[|",
+        r"the mail server \[|",
+        r"try again later from \[|",
+        r"mail from IP |",
+        r"sending IPv6 address \[|",
+        r"\bIP=|",
+        r"^[45][0-9][0-9][ -][245]\.[0-9]{1,3}\.[0-9]{1,3} \[",
+        r")",
+        r"([0-9A-Fa-f:.]{2,45})"
+    ))
+    .expect("valid regex")
+});
+
+/// The first address the receiver quotes as the connecting client.
+pub fn ip_from_reply(reply: &str) -> Option<IpAddr> {
+    QUOTED_IP.captures_iter(reply).find_map(|caps| {
+        let candidate = caps.get(1)?.as_str().trim_end_matches(['.', ':']);
+        candidate.parse::<IpAddr>().ok()
+    })
+}
+
+/// An address embedded in a syslog name: `postfix-198.51.100.7`, `postfix-2001:db8::7/out`.
+pub fn ip_from_syslog_name(name: &str) -> Option<IpAddr> {
+    name.split('/').find_map(|part| {
+        part.parse::<IpAddr>()
+            .ok()
+            .or_else(|| part.split_once('-').and_then(|(_, rest)| rest.parse().ok()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn quoted_ips() {
+        assert_eq!(
+            ip_from_reply("550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent."),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            ip_from_reply(
+                "550 SC-001 (BAY004-MC4F25) Unfortunately, messages from 46.4.35.141 weren't sent."
+            ),
+            ip("46.4.35.141")
+        );
+        assert_eq!(
+            ip_from_reply("550 5.7.606 Access denied, banned sending IP [203.0.113.25]. To"),
+            ip("203.0.113.25")
+        );
+        assert_eq!(
+            ip_from_reply("550 5.7.511 Access denied, banned sender[203.0.113.40]. To"),
+            ip("203.0.113.40")
+        );
+        assert_eq!(
+            ip_from_reply(
+                "554 5.7.1 Service unavailable; Client host [192.0.2.33] blocked using zen"
+            ),
+            ip("192.0.2.33")
+        );
+        assert_eq!(
+            ip_from_reply("451 4.7.650 The mail server [198.51.100.9] has been temporarily"),
+            ip("198.51.100.9")
+        );
+        assert_eq!(
+            ip_from_reply("421 4.7.0 [TSS04] Messages from 10.20.30.40 temporarily deferred"),
+            ip("10.20.30.40")
+        );
+        assert_eq!(
+            ip_from_reply(
+                "451 4.7.500 Server busy. Please try again later from [2.56.250.16]. (S77714)"
+            ),
+            ip("2.56.250.16")
+        );
+        assert_eq!(
+            ip_from_reply("550-5.7.1 [2001:db8:10::25      12] Our system has detected"),
+            ip("2001:db8:10::25")
+        );
+        assert_eq!(
+            ip_from_reply("550-5.7.1 [31.14.138.158 1] Our system"),
+            ip("31.14.138.158")
+        );
+        assert_eq!(
+            ip_from_reply(
+                "554-Service unavailable; Client host [bl11-253-215.dsl.telepac.pt] blocked"
+            ),
+            None
+        );
+        assert_eq!(
+            ip_from_reply("550 5.1.1 <x@example.com>: Recipient address rejected: User unknown"),
+            None
+        );
+    }
+
+    #[test]
+    fn syslog_name_ips() {
+        assert_eq!(
+            ip_from_syslog_name("postfix-198.51.100.7"),
+            ip("198.51.100.7")
+        );
+        assert_eq!(ip_from_syslog_name("postfix-out"), None);
+        assert_eq!(ip_from_syslog_name("postfix/out2"), None);
+        assert_eq!(ip_from_syslog_name("postfix"), None);
+    }
+}

@@ -1,0 +1,78 @@
+//! Receiver platform from the receiving MX host name.
+//!
+//! The platform is decided by the MX the MTA talked to (`relay=` / `host X[ip]`), never by the
+//! bracketed front-end trailer in the reply: consumer Outlook.com replies carry EOP-style trailers too.
+
+/// (host-name suffix, platform). First match wins, so more specific suffixes come first.
+pub const MX_PLATFORMS: &[(&str, &str)] = &[
+    (".olc.protection.outlook.com", "outlook.com"),
+    (".hotmail.com", "outlook.com"),
+    (".mail.protection.outlook.com", "office365"),
+    (".mail.eo.outlook.com", "office365"),
+    (".mx.microsoft", "office365"),
+    (".outlook.com", "microsoft"),
+    (".google.com", "gmail"),
+    (".googlemail.com", "gmail"),
+    (".yahoodns.net", "yahoo"),
+    (".yahoo.com", "yahoo"),
+    (".icloud.com", "icloud"),
+    (".apple.com", "icloud"),
+    (".gmx.net", "gmx-webde-ionos"),
+    (".web.de", "gmx-webde-ionos"),
+    (".kundenserver.de", "gmx-webde-ionos"),
+    (".ionos.com", "gmx-webde-ionos"),
+    (".comcast.net", "comcast"),
+    (".orange.fr", "orange"),
+    (".mimecast.com", "mimecast"),
+    (".pphosted.com", "proofpoint"),
+    (".ppe-hosted.com", "proofpoint"),
+    (".iphmx.com", "cisco-ironport"),
+    (".barracudanetworks.com", "barracuda"),
+    (".t-online.de", "t-online"),
+];
+
+/// Platform name for a receiving MX host, `other` when unknown.
+pub fn platform_of_mx(host: &str) -> &'static str {
+    let host = host.trim_end_matches('.');
+    for (suffix, platform) in MX_PLATFORMS {
+        if ends_with_ignore_case(host, suffix) || host.eq_ignore_ascii_case(&suffix[1..]) {
+            return platform;
+        }
+    }
+    "other"
+}
+
+fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
+    s.len() >= suffix.len()
+        && s.is_char_boundary(s.len() - suffix.len())
+        && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
+/// True for the Microsoft platforms (Outlook.com consumer, Office 365, unknown Microsoft).
+pub fn is_microsoft(platform: &str) -> bool {
+    matches!(platform, "outlook.com" | "office365" | "microsoft")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_come_from_the_mx() {
+        assert_eq!(
+            platform_of_mx("hotmail-com.olc.protection.outlook.com"),
+            "outlook.com"
+        );
+        assert_eq!(
+            platform_of_mx("eur.olc.protection.outlook.com"),
+            "outlook.com"
+        );
+        assert_eq!(
+            platform_of_mx("contoso-com.mail.protection.outlook.com"),
+            "office365"
+        );
+        assert_eq!(platform_of_mx("GMAIL-SMTP-IN.L.GOOGLE.COM"), "gmail");
+        assert_eq!(platform_of_mx("mta5.am0.yahoodns.net"), "yahoo");
+        assert_eq!(platform_of_mx("mx.example.net"), "other");
+    }
+}

@@ -1,0 +1,36 @@
+//! `blockscope run`: logs + inventory -> report set.
+
+use crate::aggregate::{self, partial::Stats};
+use crate::attribute::inventory::Inventory;
+use crate::config::Config;
+use crate::error::{Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
+use crate::{ingest, report};
+use std::time::Instant;
+
+/// Run the nightly job; returns the exit code (0, or 3 when some input could not be read).
+pub fn run(config: &Config) -> Result<i32> {
+    let started = Instant::now();
+    let inventory = Inventory::load(&config.inventory)?;
+    let mut discovery = Stats::default();
+    let files = ingest::discover(&config.logs, &mut discovery);
+    let mut partial = ingest::ingest(&files, &inventory, config.threads)?;
+    partial.stats.merge(discovery);
+    let aggregates =
+        aggregate::aggregate(partial, &inventory, config.ipv4_prefix, config.ipv6_prefix)?;
+    report::write_report_set(&config.out, &aggregates)?;
+    if !config.quiet {
+        let stderr = std::io::stderr();
+        // The summary is informational: a closed stderr must not fail a successful run.
+        let _ = report::run_summary::print(
+            &mut stderr.lock(),
+            &aggregates,
+            started.elapsed(),
+            config.threads,
+        );
+    }
+    Ok(if aggregates.stats.file_problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_INPUT_PROBLEMS
+    })
+}

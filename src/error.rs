@@ -1,0 +1,73 @@
+//! Error types and the process exit codes they map to.
+//!
+//! Exit codes are a contract with cron wrappers and are documented in README.md.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+/// Exit code: the run completed and every input was read.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: the run failed (I/O error writing reports, internal error). Previous reports are untouched.
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit code: bad command line, configuration or inventory. Nothing was written.
+pub const EXIT_BAD_INPUT: i32 = 2;
+/// Exit code: reports were written, but some input files or lines could not be read (see the run summary).
+pub const EXIT_INPUT_PROBLEMS: i32 = 3;
+
+/// A problem in the inventory CSV, always naming the file and line.
+#[derive(Debug, Error)]
+pub enum InventoryError {
+    #[error("cannot read inventory {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {detail}")]
+    Csv { path: PathBuf, detail: String },
+    #[error("{path}:1: header must contain the columns customer_id,customer_name,vps_id,ip (missing: {missing}); fix the first line of the file")]
+    Header { path: PathBuf, missing: String },
+    #[error("{path}:{line}: {problem}; {fix}")]
+    Row {
+        path: PathBuf,
+        line: u64,
+        problem: String,
+        fix: String,
+    },
+    #[error(
+        "{path}: no inventory rows; add at least one line customer_id,customer_name,vps_id,ip"
+    )]
+    Empty { path: PathBuf },
+}
+
+/// Everything that can stop a command. `main` prints the chain and maps it to an exit code.
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot write reports to {path}: {source}")]
+    Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} exists and does not look like a blockscope report directory (no .blockscope marker); refusing to replace it. Point --out at an empty or new directory")]
+    OutNotOurs { path: PathBuf },
+    #[error("aggregation failed: {0}")]
+    Aggregate(String),
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Inventory(_) | Error::Config(_) | Error::OutNotOurs { .. } => EXIT_BAD_INPUT,
+            Error::Output { .. } | Error::Aggregate(_) | Error::Threads(_) => EXIT_FAILURE,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,271 @@
+//! Postfix delivery records (`smtp`/`lmtp` status lines), from any syslog envelope.
+//!
+//! The parser never fails: a line is a delivery, a non-delivery event we count, noise, or skipped
+//! with a reason.
+
+use super::timestamp::{parse_prefix, RawTime};
+use memchr::memmem;
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Sent,
+    Deferred,
+    Bounced,
+}
+
+/// One outbound delivery attempt, or a non-final receiver reply for one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery<'a> {
+    pub time: RawTime,
+    /// Everything before the last `/` of the program name (`postfix`, `postfix-198.51.100.7`).
+    pub syslog_name: &'a str,
+    pub outcome: Outcome,
+    /// Receiving MX host name (from `relay=` or the reason text).
+    pub receiver_host: Option<&'a str>,
+    /// Receiving MX address. Never the sender's.
+    pub receiver_ip: Option<IpAddr>,
+    pub dsn: Option<&'a str>,
+    /// The receiver's reply (after `said:` / `refused to talk to me:`), else the whole reason.
+    pub reply: &'a str,
+    /// True when `reply` is the receiver's words, false when it is Postfix's own reason.
+    pub has_receiver_reply: bool,
+    pub recipient: Option<&'a str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipReason {
+    NoTimestamp,
+    DeliveryWithoutStatus,
+    UnknownStatus,
+    TimestampStyleChanged,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::NoTimestamp => "no recognisable timestamp",
+            SkipReason::DeliveryWithoutStatus => "delivery line without status=",
+            SkipReason::UnknownStatus => "delivery line with an unknown status= word",
+            SkipReason::TimestampStyleChanged => {
+                "timestamp style differs from the rest of the file"
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Line<'a> {
+    Delivery(Delivery<'a>),
+    /// qmgr `status=expired`: a message given up after the queue lifetime.
+    Expired(RawTime),
+    /// `postfix/error` or `retry` deferral: qmgr re-using an earlier verdict, not a new attempt.
+    Suspended(RawTime),
+    /// Any other line with a timestamp.
+    Noise(RawTime),
+    Skipped(SkipReason),
+}
+
+/// Parse one physical line (without its line ending).
+pub fn parse_line(line: &str) -> Line<'_> {
+    let Some((time, rest)) = parse_prefix(line) else {
+        return Line::Skipped(SkipReason::NoTimestamp);
+    };
+    // "<host> <program>[<pid>]: <message>"
+    let Some((_host, rest)) = rest.split_once(' ') else {
+        return Line::Noise(time);
+    };
+    let Some((program, message)) = rest.split_once(": ") else {
+        return Line::Noise(time);
+    };
+    let program = program.split_once('[').map_or(program, |(p, _)| p);
+    let (syslog_name, process) = program.rsplit_once('/').unwrap_or(("", program));
+    match process {
+        "smtp" | "lmtp" => parse_delivery(time, syslog_name, message),
+        "qmgr"
+            if memmem::find(message.as_bytes(), b"status=expired").is_some()
+                || memmem::find(message.as_bytes(), b"status=force-expired").is_some() =>
+        {
+            Line::Expired(time)
+        }
+        "error" | "retry" if memmem::find(message.as_bytes(), b" to=<").is_some() => {
+            Line::Suspended(time)
+        }
+        _ => Line::Noise(time),
+    }
+}
+
+fn queue_id_and_rest(message: &str) -> Option<(&str, &str)> {
+    let (id, rest) = message.split_once(": ")?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())).then_some((id, rest))
+}
+
+fn parse_delivery<'a>(time: RawTime, syslog_name: &'a str, message: &'a str) -> Line<'a> {
+    let Some((_queue_id, rest)) = queue_id_and_rest(message) else {
+        return Line::Noise(time);
+    };
+    if let Some(after_to) = rest.strip_prefix("to=<") {
+        return parse_final(time, syslog_name, after_to);
+    }
+    // Non-final record: "host X[ip] said: ..." when another MX will be tried.
+    if rest.starts_with("host ") {
+        if let Some((host, ip, reply)) = split_host_reply(rest) {
+            return Line::Delivery(Delivery {
+                time,
+                syslog_name,
+                outcome: if reply.starts_with('5') {
+                    Outcome::Bounced
+                } else {
+                    Outcome::Deferred
+                },
+                receiver_host: Some(host),
+                receiver_ip: ip,
+                dsn: None,
+                reply,
+                has_receiver_reply: true,
+                recipient: None,
+            });
+        }
+    }
+    Line::Noise(time)
+}
+
+fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let start = memmem::find(text.as_bytes(), name.as_bytes())? + name.len();
+    let value = &text[start..];
+    Some(value.split_once(", ").map_or(value, |(v, _)| v))
+}
+
+fn parse_final<'a>(time: RawTime, syslog_name: &'a str, after_to: &'a str) -> Line<'a> {
+    let recipient = after_to.split_once('>').map(|(r, _)| r);
+    let Some(status_at) = memmem::find(after_to.as_bytes(), b", status=") else {
+        return Line::Skipped(SkipReason::DeliveryWithoutStatus);
+    };
+    let fields = &after_to[..status_at];
+    let status_text = &after_to[status_at + ", status=".len()..];
+    let (word, reason) = status_text.split_once(' ').unwrap_or((status_text, ""));
+    let outcome = match word {
+        "sent" | "deliverable" => Outcome::Sent,
+        "deferred" | "SOFTBOUNCE" => Outcome::Deferred,
+        "bounced" | "undeliverable" | "undeliverable-but-not-cached" => Outcome::Bounced,
+        _ => return Line::Skipped(SkipReason::UnknownStatus),
+    };
+    // "(reason)"; the closing parenthesis is missing when syslog cut a long line.
+    let reason = reason.strip_prefix('(').unwrap_or(reason);
+    let reason = reason.strip_suffix(')').unwrap_or(reason);
+
+    let relay = field(fields, "relay=");
+    let (mut receiver_host, mut receiver_ip) = relay.map_or((None, None), split_relay);
+    let dsn = field(fields, "dsn=");
+
+    let (reply, has_receiver_reply) = match split_host_reply(reason) {
+        Some((host, ip, reply)) => {
+            receiver_host = receiver_host.or(Some(host));
+            receiver_ip = receiver_ip.or(ip);
+            (reply, true)
+        }
+        None => {
+            if receiver_host.is_none() {
+                // "connect to mx.example.org[192.0.2.250]:25: Connection timed out"
+                if let Some(target) = reason.strip_prefix("connect to ") {
+                    let (h, ip) = split_relay(target.split_once(": ").map_or(target, |(t, _)| t));
+                    receiver_host = h;
+                    receiver_ip = ip;
+                }
+            }
+            (reason, false)
+        }
+    };
+    Line::Delivery(Delivery {
+        time,
+        syslog_name,
+        outcome,
+        receiver_host,
+        receiver_ip,
+        dsn,
+        reply,
+        has_receiver_reply,
+        recipient,
+    })
+}
+
+/// `name[addr]:port` -> (name, addr). `relay=none`, `local`, socket paths give no address.
+fn split_relay(relay: &str) -> (Option<&str>, Option<IpAddr>) {
+    match relay.split_once('[') {
+        Some((name, rest)) => {
+            let addr = rest.split_once(']').map_or(rest, |(a, _)| a);
+            (Some(name).filter(|n| !n.is_empty()), addr.parse().ok())
+        }
+        None if relay == "none" || relay.is_empty() => (None, None),
+        None => (Some(relay), None),
+    }
+}
+
+/// `host NAME[IP] said: REPLY (in reply to X command)` or `host NAME[IP] refused to talk to me: REPLY`.
+fn split_host_reply(reason: &str) -> Option<(&str, Option<IpAddr>, &str)> {
+    let rest = reason.strip_prefix("host ")?;
+    let bracket = rest.find('[')?;
+    let host = &rest[..bracket];
+    let close = rest[bracket..].find(']')? + bracket;
+    let ip = rest[bracket + 1..close].parse().ok();
+    let after = &rest[close + 1..];
+    let reply = after
+        .strip_prefix(" said: ")
+        .or_else(|| after.strip_prefix(" refused to talk to me: "))?;
+    let reply = match memmem::rfind(reply.as_bytes(), b" (in reply to ") {
+        Some(i) => &reply[..i],
+        None => reply,
+    };
+    Some((host, ip, reply))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn final_bounce_keeps_receiver_and_full_reply() {
+        let line = "Feb 18 11:55:37 mail postfix/smtp[19793]: 6BAB0300C9CD: to=<someone@hotmail.com>, relay=hotmail-com.olc.protection.outlook.com[104.47.66.33]:25, delay=0.7, delays=0.04/0.02/0.47/0.16, dsn=5.7.1, status=bounced (host hotmail-com.olc.protection.outlook.com[104.47.66.33] said: 550 5.7.1 Unfortunately, messages from [1.2.3.4] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). [MW2NAM12FT005.eop-nam12.prod.protection.outlook.com] (in reply to MAIL FROM command))";
+        let Line::Delivery(d) = parse_line(line) else {
+            panic!("not a delivery")
+        };
+        assert_eq!(d.outcome, Outcome::Bounced);
+        assert_eq!(
+            d.receiver_host,
+            Some("hotmail-com.olc.protection.outlook.com")
+        );
+        assert_eq!(d.receiver_ip, Some("104.47.66.33".parse().unwrap()));
+        assert_eq!(d.dsn, Some("5.7.1"));
+        assert_eq!(d.recipient, Some("someone@hotmail.com"));
+        assert!(d.reply.starts_with("550 5.7.1 Unfortunately"));
+        assert!(d.reply.ends_with("prod.protection.outlook.com]"));
+        assert!(d.has_receiver_reply);
+    }
+
+    #[test]
+    fn truncated_line_still_parses() {
+        let line = "Nov 02 10:00:01 mail postfix/smtp[1]: ABC123: to=<a@b.c>, relay=mx.b.c[192.0.2.9]:25, delay=1, delays=0/0/0/1, dsn=4.7.1, status=deferred (host mx.b.c[192.0.2.9] said: 451 4.7.1 try lat";
+        let Line::Delivery(d) = parse_line(line) else {
+            panic!()
+        };
+        assert_eq!(d.reply, "451 4.7.1 try lat");
+        assert_eq!(d.outcome, Outcome::Deferred);
+    }
+
+    #[test]
+    fn other_lines() {
+        assert!(matches!(parse_line("Nov  2 10:00:01 mail postfix/qmgr[9]: ABC: from=<a@b>, status=expired, returned to sender"), Line::Expired(_)));
+        assert!(matches!(
+            parse_line("Nov  2 10:00:01 mail postfix/smtpd[9]: connect from x[192.0.2.1]"),
+            Line::Noise(_)
+        ));
+        assert!(matches!(
+            parse_line("Nov  2 10:00:01 mail postfix/smtp[9]: ABC: to=<a@b>, relay=none, delay=1"),
+            Line::Skipped(SkipReason::DeliveryWithoutStatus)
+        ));
+        assert!(matches!(
+            parse_line("hello"),
+            Line::Skipped(SkipReason::NoTimestamp)
+        ));
+    }
+}

@@ -1,0 +1,15 @@
+//! blockscope: which sending IPs and neighbourhoods receivers are blocking, from the fleet's MTA logs.
+//!
+//! The pipeline: `ingest` (log formats) -> `classify` (rule table) -> `attribute` (inventory,
+//! sending-IP provenance) -> `aggregate` (partials merged, polars group-bys) -> `report` (one
+//! module per output). `cli` parses, `config` validates, `cmd` runs one subcommand each.
+
+pub mod aggregate;
+pub mod attribute;
+pub mod classify;
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod report;

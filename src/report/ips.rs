@@ -1,0 +1,62 @@
+//! `summary/ips.csv`: one row per (sending IP, rule) across the fleet.
+
+use super::{csv_io, csv_writer, iso};
+use crate::aggregate::{Aggregates, IpRow};
+use std::io::Write;
+
+/// Contract columns (issue #3); later columns are appended after them.
+pub const HEADER: [&str; 15] = [
+    "ip",
+    "subnet",
+    "customer_id",
+    "vps_id",
+    "in_inventory",
+    "platform",
+    "rule_id",
+    "class",
+    "code",
+    "events",
+    "first_seen",
+    "last_seen",
+    "delist_route",
+    "ip_source",
+    "sample_reply",
+];
+
+/// Columns added after the contract ones.
+pub const EXTRA: [&str; 2] = ["permanence", "receiver_rule_id"];
+
+pub fn fields(r: &IpRow) -> [String; 15] {
+    [
+        r.ip.clone(),
+        r.subnet.clone(),
+        r.customer_id.clone(),
+        r.vps_id.clone(),
+        r.in_inventory.to_string(),
+        r.platform.clone(),
+        r.rule_id.clone(),
+        r.class.as_str().to_string(),
+        r.code.clone(),
+        r.events.to_string(),
+        iso(r.first_seen),
+        iso(r.last_seen),
+        r.delist_route.clone(),
+        r.ip_source.as_str().to_string(),
+        r.sample_reply.clone(),
+    ]
+}
+
+pub fn extra_fields(r: &IpRow) -> [String; 2] {
+    [r.permanence.clone(), r.receiver_rule_id.clone()]
+}
+
+pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+    let mut csv = csv_writer(w);
+    csv.write_record(HEADER.iter().chain(EXTRA.iter()))
+        .map_err(csv_io)?;
+    for r in &agg.ips {
+        csv.write_record(fields(r).iter().chain(extra_fields(r).iter()))
+            .map_err(csv_io)?;
+    }
+    csv.flush()
+}

@@ -1,0 +1,110 @@
+//! Reports: one module per output, written into a staging directory and swapped into place so a
+//! failed run never leaves a half-written report set where a good one was.
+
+pub mod customers;
+pub mod ips;
+pub mod run_summary;
+pub mod subnets;
+pub mod summary_md;
+
+use crate::aggregate::Aggregates;
+use crate::error::{Error, Result};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Marker file identifying a directory as a blockscope report set (so we never replace anything else).
+pub const MARKER: &str = ".blockscope";
+
+/// Write every report into `out`, atomically replacing a previous report set.
+pub fn write_report_set(out: &Path, agg: &Aggregates) -> Result<()> {
+    let io = |source: std::io::Error| Error::Output {
+        path: out.to_path_buf(),
+        source,
+    };
+    if out.exists() && !is_replaceable(out).map_err(io)? {
+        return Err(Error::OutNotOurs {
+            path: out.to_path_buf(),
+        });
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".blockscope-staging-")
+        .tempdir_in(&parent)
+        .map_err(io)?;
+    write_into(staging.path(), agg).map_err(io)?;
+    // Swap: move the old set aside, move the new one in, then delete the old one.
+    let staged = staging.keep();
+    let old = parent.join(format!(".blockscope-old-{}", std::process::id()));
+    let had_old = out.exists();
+    if had_old {
+        if let Err(e) = fs::rename(out, &old) {
+            let _ = fs::remove_dir_all(&staged);
+            return Err(io(e));
+        }
+    }
+    if let Err(e) = fs::rename(&staged, out) {
+        if had_old {
+            let _ = fs::rename(&old, out);
+        }
+        let _ = fs::remove_dir_all(&staged);
+        return Err(io(e));
+    }
+    if had_old {
+        fs::remove_dir_all(&old).map_err(io)?;
+    }
+    Ok(())
+}
+
+fn is_replaceable(out: &Path) -> std::io::Result<bool> {
+    Ok(out.join(MARKER).is_file() || fs::read_dir(out)?.next().is_none())
+}
+
+fn write_into(dir: &Path, agg: &Aggregates) -> std::io::Result<()> {
+    fs::create_dir_all(dir.join("summary"))?;
+    fs::create_dir_all(dir.join("customers"))?;
+    write_file(&dir.join("summary/ips.csv"), |w| ips::write(w, agg))?;
+    write_file(&dir.join("summary/subnets.csv"), |w| subnets::write(w, agg))?;
+    write_file(&dir.join("summary/summary.md"), |w| {
+        summary_md::write(w, agg)
+    })?;
+    for (customer_id, _) in &agg.customers {
+        let path = dir.join("customers").join(format!("{customer_id}.csv"));
+        write_file(&path, |w| customers::write(w, agg, customer_id))?;
+    }
+    write_file(&dir.join(MARKER), |w| {
+        writeln!(w, "This directory is a blockscope report set; blockscope replaces it as a whole on every run.")
+    })?;
+    Ok(())
+}
+
+fn write_file(
+    path: &Path,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let file = fs::File::create(path)?;
+    let mut w = std::io::BufWriter::new(file);
+    body(&mut w)?;
+    let file = w.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()
+}
+
+/// Report times: ISO 8601 UTC.
+pub fn iso(micros: i64) -> String {
+    crate::ingest::timestamp::format_utc(micros)
+}
+
+pub(crate) fn csv_writer(w: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
+    csv::WriterBuilder::new().from_writer(w)
+}
+
+pub(crate) fn csv_io(e: csv::Error) -> std::io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => std::io::Error::other(format!("{other:?}")),
+    }
+}

@@ -1,0 +1,61 @@
+//! The short run summary printed on stderr. Wall-clock figures live here, never in report files.
+
+use crate::aggregate::{Aggregates, Verdict};
+use std::io::Write;
+use std::time::Duration;
+
+pub fn print(
+    w: &mut dyn Write,
+    agg: &Aggregates,
+    elapsed: Duration,
+    threads: usize,
+) -> std::io::Result<()> {
+    let s = &agg.stats;
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    writeln!(
+        w,
+        "blockscope: {} files, {:.1} MB, {} lines in {:.2}s ({:.1} MB/s, {} thread{})",
+        s.files,
+        s.bytes as f64 / 1e6,
+        s.lines,
+        secs,
+        s.bytes as f64 / 1e6 / secs,
+        threads,
+        if threads == 1 { "" } else { "s" }
+    )?;
+    writeln!(
+        w,
+        "  deliveries: {} sent, {} deferred, {} bounced ({} non-final replies); {} expired; {} suspended retries; {} noise lines",
+        s.sent, s.deferred, s.bounced, s.non_final_replies, s.expired, s.suspended, s.noise_lines
+    )?;
+    let blocked = agg
+        .ips
+        .iter()
+        .filter(|r| r.class.is_block())
+        .map(|r| &r.ip)
+        .collect::<std::collections::BTreeSet<_>>();
+    let neighbourhoods = agg
+        .subnets
+        .iter()
+        .filter(|s| s.verdict == Verdict::Neighbourhood)
+        .count();
+    writeln!(
+        w,
+        "  verdicts: {} blocked IPs, {} neighbourhood subnet(s)",
+        blocked.len(),
+        neighbourhoods
+    )?;
+    if !s.skipped.is_empty() {
+        writeln!(w, "  skipped lines: {}", s.skipped_total())?;
+        for (reason, n) in &s.skipped {
+            writeln!(w, "    {n:>8}  {reason}")?;
+        }
+    }
+    for (file, why) in &s.file_problems {
+        writeln!(w, "  input problem: {file}: {why}")?;
+    }
+    for dir in s.unknown_vps_dirs.keys() {
+        writeln!(w, "  warning: logs/{dir}/ is not a vps_id in the inventory")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! `summary/subnets.csv`: one row per neighbourhood (/24, /64) with any delivery activity.
+
+use super::{csv_io, csv_writer};
+use crate::aggregate::{display_order, Aggregates};
+use std::io::Write;
+
+pub const HEADER: [&str; 8] = [
+    "subnet",
+    "inventory_ips",
+    "active_ips",
+    "blocked_ips",
+    "customers",
+    "blocked_customers",
+    "platforms",
+    "verdict",
+];
+pub const EXTRA: [&str; 2] = ["throttled_ips", "rule_ids"];
+
+pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+    let mut csv = csv_writer(w);
+    csv.write_record(HEADER.iter().chain(EXTRA.iter()))
+        .map_err(csv_io)?;
+    for s in display_order(&agg.subnets) {
+        csv.write_record([
+            s.subnet.clone(),
+            s.inventory_ips.to_string(),
+            s.active_ips.to_string(),
+            s.blocked_ips.to_string(),
+            s.customers.to_string(),
+            s.blocked_customers.to_string(),
+            s.platforms.clone(),
+            s.verdict.as_str().to_string(),
+            s.throttled_ips.to_string(),
+            s.rule_ids.clone(),
+        ])
+        .map_err(csv_io)?;
+    }
+    csv.flush()
+}

@@ -1,0 +1,292 @@
+//! `summary/summary.md`: what a support engineer reads first.
+
+use super::iso;
+use crate::aggregate::{display_order, Aggregates, IpRow, Verdict};
+use crate::classify::rules::Class;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+/// Escape untrusted text (receiver replies, ids) for a Markdown table cell.
+pub fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn distinct<'a>(rows: impl Iterator<Item = &'a str>) -> usize {
+    rows.filter(|s| !s.is_empty())
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
+fn or_dash(s: &str) -> String {
+    if s.is_empty() {
+        "—".into()
+    } else {
+        md(s)
+    }
+}
+
+pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+    let blocked: Vec<&IpRow> = agg.ips.iter().filter(|r| r.class.is_block()).collect();
+    let throttled: Vec<&IpRow> = agg
+        .ips
+        .iter()
+        .filter(|r| r.class == Class::Throttle)
+        .collect();
+    let not_ip: Vec<&IpRow> = agg.ips.iter().filter(|r| r.class == Class::NotIp).collect();
+    let unclassified: Vec<&IpRow> = agg
+        .ips
+        .iter()
+        .filter(|r| r.class == Class::Unclassified)
+        .collect();
+    let receiver_errors: Vec<&IpRow> = agg
+        .ips
+        .iter()
+        .filter(|r| r.class == Class::ReceiverError)
+        .collect();
+    let subnets = display_order(&agg.subnets);
+    let neighbourhoods: Vec<_> = subnets
+        .iter()
+        .filter(|s| s.verdict == Verdict::Neighbourhood)
+        .collect();
+
+    writeln!(w, "# blockscope report\n")?;
+    match (agg.first_time, agg.last_time) {
+        (Some(a), Some(b)) => writeln!(
+            w,
+            "Evidence window: {} to {} (UTC, from the log lines).\n",
+            iso(a),
+            iso(b)
+        )?,
+        _ => writeln!(w, "No delivery lines were found in the logs.\n")?,
+    }
+
+    writeln!(w, "## At a glance\n")?;
+    writeln!(
+        w,
+        "- **{}** neighbourhood block(s): subnets where blocks span several customers or the receiver blocks part of the network",
+        neighbourhoods.len()
+    )?;
+    writeln!(
+        w,
+        "- **{}** blocked IP(s) of **{}** customer(s) (IP blocks, network blocks, DNSBL listings)",
+        distinct(blocked.iter().map(|r| r.ip.as_str())),
+        distinct(blocked.iter().map(|r| r.customer_id.as_str()))
+    )?;
+    writeln!(
+        w,
+        "- **{}** throttled IP(s)",
+        distinct(throttled.iter().map(|r| r.ip.as_str()))
+    )?;
+    writeln!(
+        w,
+        "- {} rejection(s) that are not about the IP (unknown user, mailbox full, network failures); never counted as blocks",
+        not_ip.iter().map(|r| r.events).sum::<u64>()
+    )?;
+    writeln!(
+        w,
+        "- {} unclassified repl(ies)\n",
+        unclassified.iter().map(|r| r.events).sum::<u64>()
+    )?;
+
+    writeln!(w, "## Neighbourhood blocks\n")?;
+    if neighbourhoods.is_empty() {
+        writeln!(w, "None.\n")?;
+    } else {
+        writeln!(w, "| Subnet | Blocked IPs | Active IPs | Inventory IPs | Customers blocked / in subnet | Platforms | Rules |")?;
+        writeln!(w, "|---|---:|---:|---:|---:|---|---|")?;
+        for s in &neighbourhoods {
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {} / {} | {} | {} |",
+                md(&s.subnet),
+                s.blocked_ips,
+                s.active_ips,
+                s.inventory_ips,
+                s.blocked_customers,
+                s.customers,
+                or_dash(&s.platforms),
+                or_dash(&s.rule_ids)
+            )?;
+        }
+        writeln!(w)?;
+        writeln!(w, "A neighbourhood block is lifted for the range, not per customer: ask the receiver to delist the whole subnet (see the Outlook.com route below) and look for the sender that caused it.\n")?;
+    }
+
+    writeln!(w, "## Blocked IPs by platform\n")?;
+    if blocked.is_empty() {
+        writeln!(w, "None.\n")?;
+    }
+    let mut by_platform: BTreeMap<&str, Vec<&IpRow>> = BTreeMap::new();
+    for r in &blocked {
+        by_platform.entry(r.platform.as_str()).or_default().push(r);
+    }
+    for (platform, rows) in by_platform {
+        writeln!(w, "### {}\n", or_dash(platform))?;
+        writeln!(w, "| IP | Customer | VPS | Rule | Code | Receiver rule | Events | First seen | Last seen | Subnet verdict |")?;
+        writeln!(w, "|---|---|---|---|---|---|---:|---|---|---|")?;
+        let mut routes: BTreeMap<&str, &str> = BTreeMap::new();
+        for r in &rows {
+            let verdict = agg.verdict_of(&r.subnet).map_or("", |v| v.as_str());
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                or_dash(&r.ip),
+                or_dash(&r.customer_id),
+                or_dash(&r.vps_id),
+                md(&r.rule_id),
+                or_dash(&r.code),
+                or_dash(&r.receiver_rule_id),
+                r.events,
+                iso(r.first_seen),
+                iso(r.last_seen),
+                or_dash(verdict)
+            )?;
+            routes.insert(r.rule_id.as_str(), r.delist_route.as_str());
+        }
+        writeln!(w, "\nDelisting:\n")?;
+        for (rule, route) in routes {
+            writeln!(w, "- `{}`: {}", rule, md(route))?;
+        }
+        writeln!(w)?;
+    }
+
+    writeln!(w, "## Throttling\n")?;
+    if throttled.is_empty() {
+        writeln!(w, "None.\n")?;
+    } else {
+        writeln!(
+            w,
+            "| IP | Customer | Platform | Rule | Code | Events | First seen | Last seen |"
+        )?;
+        writeln!(w, "|---|---|---|---|---|---:|---|---|")?;
+        for r in &throttled {
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                or_dash(&r.ip),
+                or_dash(&r.customer_id),
+                or_dash(&r.platform),
+                md(&r.rule_id),
+                or_dash(&r.code),
+                r.events,
+                iso(r.first_seen),
+                iso(r.last_seen)
+            )?;
+        }
+        writeln!(w, "\nThrottling is not delistable: lower the rate towards that receiver; it lifts as reputation recovers.\n")?;
+    }
+
+    if !receiver_errors.is_empty() {
+        writeln!(w, "## Receiver-side DNSBL errors\n")?;
+        writeln!(w, "These receivers' block-list lookups are broken (e.g. Spamhaus refuses their resolver); the IP is not listed. Tell the recipient's postmaster; do not request delisting.\n")?;
+        for r in &receiver_errors {
+            writeln!(
+                w,
+                "- {} ({}): {} event(s), e.g. `{}`",
+                or_dash(&r.ip),
+                or_dash(&r.platform),
+                r.events,
+                md(&r.sample_reply)
+            )?;
+        }
+        writeln!(w)?;
+    }
+
+    writeln!(w, "## Not IP problems\n")?;
+    if not_ip.is_empty() {
+        writeln!(w, "None.\n")?;
+    } else {
+        let mut by_rule: BTreeMap<&str, (u64, BTreeSet<&str>)> = BTreeMap::new();
+        for r in &not_ip {
+            let e = by_rule.entry(r.rule_id.as_str()).or_default();
+            e.0 += r.events;
+            e.1.insert(r.customer_id.as_str());
+        }
+        writeln!(w, "| Rule | Events | Customers |")?;
+        writeln!(w, "|---|---:|---:|")?;
+        for (rule, (events, customers)) in by_rule {
+            writeln!(w, "| {} | {} | {} |", md(rule), events, customers.len())?;
+        }
+        writeln!(w)?;
+    }
+
+    writeln!(w, "## Unclassified replies\n")?;
+    if unclassified.is_empty() {
+        writeln!(w, "None.\n")?;
+    } else {
+        writeln!(w, "No rule matched these replies; if one is an IP block, add a rule (see docs/rules.md).\n")?;
+        writeln!(
+            w,
+            "| IP | Customer | Platform | Code | Events | Latest reply |"
+        )?;
+        writeln!(w, "|---|---|---|---|---:|---|")?;
+        for r in &unclassified {
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} |",
+                or_dash(&r.ip),
+                or_dash(&r.customer_id),
+                or_dash(&r.platform),
+                or_dash(&r.code),
+                r.events,
+                md(&r.sample_reply)
+            )?;
+        }
+        writeln!(w)?;
+    }
+
+    let s = &agg.stats;
+    writeln!(w, "## Input\n")?;
+    writeln!(w, "| Files | Bytes | Lines | Sent | Deferred | Bounced | Expired | Suspended retries | Noise | Skipped |")?;
+    writeln!(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    writeln!(
+        w,
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        s.files,
+        s.bytes,
+        s.lines,
+        s.sent,
+        s.deferred,
+        s.bounced,
+        s.expired,
+        s.suspended,
+        s.noise_lines,
+        s.skipped_total()
+    )?;
+    if !s.skipped.is_empty() {
+        writeln!(w, "Skipped lines by reason:\n")?;
+        for (reason, n) in &s.skipped {
+            writeln!(w, "- {}: {}", md(reason), n)?;
+        }
+        writeln!(w)?;
+    }
+    if !s.file_problems.is_empty() {
+        writeln!(w, "Files that could not be read completely:\n")?;
+        for (file, why) in &s.file_problems {
+            writeln!(w, "- `{}`: {}", md(file), md(why))?;
+        }
+        writeln!(w)?;
+    }
+    if !s.unknown_vps_dirs.is_empty() {
+        writeln!(
+            w,
+            "VPS directories not in the inventory (their events are attributed by IP only):\n"
+        )?;
+        for (dir, files) in &s.unknown_vps_dirs {
+            writeln!(w, "- `{}` ({} file(s))", md(dir), files)?;
+        }
+        writeln!(w)?;
+    }
+    Ok(())
+}
