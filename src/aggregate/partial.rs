@@ -94,6 +94,8 @@ pub struct Stats {
     pub non_final_replies: u64,
     pub expired: u64,
     pub suspended: u64,
+    /// Deliveries to a local content filter or LMTP socket (not outbound).
+    pub local_handoffs: u64,
     /// Skipped lines by reason.
     pub skipped: BTreeMap<&'static str, u64>,
     /// Input problems: (file, reason) for files that could not be (fully) read.
@@ -122,6 +124,7 @@ impl Stats {
         self.non_final_replies += other.non_final_replies;
         self.expired += other.expired;
         self.suspended += other.suspended;
+        self.local_handoffs += other.local_handoffs;
         for (k, v) in other.skipped {
             *self.skipped.entry(k).or_default() += v;
         }

@@ -31,6 +31,9 @@ pub struct Delivery<'a> {
     /// True when `reply` is the receiver's words, false when it is Postfix's own reason.
     pub has_receiver_reply: bool,
     pub recipient: Option<&'a str>,
+    /// Hand-off to a local content filter or LMTP socket (`relay=127.0.0.1[127.0.0.1]:10024`,
+    /// `relay=mail[private/dovecot-lmtp]`): not an outbound delivery to a receiver.
+    pub local_handoff: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -124,6 +127,7 @@ fn parse_delivery<'a>(time: RawTime, syslog_name: &'a str, message: &'a str) -> 
                 reply,
                 has_receiver_reply: true,
                 recipient: None,
+                local_handoff: false,
             });
         }
     }
@@ -156,6 +160,7 @@ fn parse_final<'a>(time: RawTime, syslog_name: &'a str, after_to: &'a str) -> Li
 
     let relay = field(fields, "relay=");
     let (mut receiver_host, mut receiver_ip) = relay.map_or((None, None), split_relay);
+    let local_handoff = relay.is_some_and(is_local_relay);
     let dsn = field(fields, "dsn=");
 
     let (reply, has_receiver_reply) = match split_host_reply(reason) {
@@ -186,7 +191,23 @@ fn parse_final<'a>(time: RawTime, syslog_name: &'a str, after_to: &'a str) -> Li
         reply,
         has_receiver_reply,
         recipient,
+        local_handoff,
     })
+}
+
+/// `127.0.0.1[127.0.0.1]:10024`, `localhost[::1]:10025`, `host[/var/run/dovecot/lmtp]`, `local`.
+fn is_local_relay(relay: &str) -> bool {
+    let Some((name, rest)) = relay.split_once('[') else {
+        return matches!(relay, "local" | "virtual");
+    };
+    let inside = rest.split_once(']').map_or(rest, |(a, _)| a);
+    match inside.parse::<IpAddr>() {
+        Ok(ip) => {
+            ip.is_loopback()
+                && (name.parse::<IpAddr>().is_ok() || name.eq_ignore_ascii_case("localhost"))
+        }
+        Err(_) => true, // a unix socket path
+    }
 }
 
 /// `name[addr]:port` -> (name, addr). `relay=none`, `local`, socket paths give no address.
@@ -250,6 +271,19 @@ mod tests {
         };
         assert_eq!(d.reply, "451 4.7.1 try lat");
         assert_eq!(d.outcome, Outcome::Deferred);
+    }
+
+    #[test]
+    fn content_filter_and_lmtp_socket_are_local() {
+        let filter = "Dec  9 10:18:24 mail postfix/smtp[20049]: BA8F630001DA: to=<r@dst3.example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=0.38, delays=0.23/0.02/0/0.13, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as X)";
+        let lmtp = "Dec  9 10:18:26 mail postfix/lmtp[20071]: C7B4530001DA: to=<sender@mydomain.com>, relay=mail.mydomain.com[/var/run/dovecot/lmtp], delay=0.04, delays=0/0.01/0.01/0.01, dsn=2.0.0, status=sent (250 2.0.0 <sender@mydomain.com> Saved)";
+        let remote = "Dec  9 10:18:26 mail postfix/smtp[20058]: 1310930001DB: to=<r@dst2.example.com>, relay=mx.zoho.com[136.143.191.44]:25, delay=2.7, delays=0.02/0.11/1.3/1.3, dsn=2.0.0, status=sent (250 Message received)";
+        for (line, local) in [(filter, true), (lmtp, true), (remote, false)] {
+            let Line::Delivery(d) = parse_line(line) else {
+                panic!()
+            };
+            assert_eq!(d.local_handoff, local, "{line}");
+        }
     }
 
     #[test]

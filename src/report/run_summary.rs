@@ -25,8 +25,8 @@ pub fn print(
     )?;
     writeln!(
         w,
-        "  deliveries: {} sent, {} deferred, {} bounced ({} non-final replies); {} expired; {} suspended retries; {} noise lines",
-        s.sent, s.deferred, s.bounced, s.non_final_replies, s.expired, s.suspended, s.noise_lines
+        "  deliveries: {} sent, {} deferred, {} bounced ({} non-final replies); {} expired; {} suspended retries; {} local hand-offs; {} noise lines",
+        s.sent, s.deferred, s.bounced, s.non_final_replies, s.expired, s.suspended, s.local_handoffs, s.noise_lines
     )?;
     let blocked = agg
         .ips

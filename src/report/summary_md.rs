@@ -248,11 +248,14 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
 
     let s = &agg.stats;
     writeln!(w, "## Input\n")?;
-    writeln!(w, "| Files | Bytes | Lines | Sent | Deferred | Bounced | Expired | Suspended retries | Noise | Skipped |")?;
-    writeln!(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    writeln!(w, "| Files | Bytes | Lines | Sent | Deferred | Bounced | Expired | Suspended retries | Local hand-offs | Noise | Skipped |")?;
     writeln!(
         w,
-        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
+    writeln!(
+        w,
+        "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
         s.files,
         s.bytes,
         s.lines,
@@ -261,6 +264,7 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         s.bounced,
         s.expired,
         s.suspended,
+        s.local_handoffs,
         s.noise_lines,
         s.skipped_total()
     )?;

@@ -1,0 +1,744 @@
+//! End-to-end tests: the real binary on fleets built from real log lines.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, SystemTime};
+
+// ---------------------------------------------------------------------------------------------
+// Real log lines (see tests/fixtures/postfix/README.md and the public corpus they mirror).
+// Receiver replies quote the sender's address; `host X[ip]` is always the receiver.
+
+const S3140_RFC3164: &str = "Nov  2 10:00:01 web1 postfix/smtp[19793]: 6BAB0300C9CD: to=<someone@hotmail.com>, relay=hotmail-com.olc.protection.outlook.com[104.47.66.33]:25, delay=0.7, delays=0.04/0.02/0.47/0.16, dsn=5.7.1, status=bounced (host hotmail-com.olc.protection.outlook.com[104.47.66.33] said: 550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [MW2NAM12FT005.eop-nam12.prod.protection.outlook.com] (in reply to MAIL FROM command))";
+const S3140_MAILLOG_FILE: &str = "Nov 02 10:00:02 web2 postfix/smtp[2211]: 4F1C2A0B3D: to=<a@outlook.com>, relay=outlook-com.olc.protection.outlook.com[52.101.68.17]:25, delay=0.5, delays=0.01/0/0.3/0.19, dsn=5.7.1, status=bounced (host outlook-com.olc.protection.outlook.com[52.101.68.17] said: 550 5.7.1 Unfortunately, messages from [198.51.100.8] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [Name=Protocol Filter Agent][AGT=PFA][MxId=11BC54339C3FD8FF] [BN3PEPF0000B077.namprd04.prod.outlook.com 2025-11-25T08:06:40.951Z 08DE2A19D02BF789] (in reply to MAIL FROM command))";
+const S3140_RFC3339: &str = "2026-11-02T11:00:03.185246+01:00 web3 postfix/smtp[3163107]: 9AC31E2F01: to=<b@live.com>, relay=eur.olc.protection.outlook.com[52.101.73.1]:25, delay=0.4, delays=0.01/0/0.2/0.19, dsn=5.7.1, status=bounced (host eur.olc.protection.outlook.com[52.101.73.1] said: 550 5.7.1 Unfortunately, messages from [198.51.100.9] weren't sent. Please contact your Internet service provider since part of their network is on our block list (AS3140). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. (in reply to MAIL FROM command))";
+const S3140_UNPADDED_DAY: &str = "Nov 2 10:00:04 web4 postfix/smtp[18733]: 77A1B2C3D4: to=<c@hotmail.com>, relay=hotmail-com.olc.protection.outlook.com[104.47.66.33]:25, delay=0.7, delays=0.04/0.02/0.47/0.16, dsn=5.7.1, status=bounced (host hotmail-com.olc.protection.outlook.com[104.47.66.33] said: 550 5.7.1 Unfortunately, messages from [198.51.100.10] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). (in reply to MAIL FROM command))";
+const O365_5_7_606: &str = "Nov  2 10:05:00 shop postfix/smtp[4411]: 1A2B3C4D5E: to=<buyer@contoso.com>, relay=contoso-com.mail.protection.outlook.com[52.101.40.2]:25, delay=1.1, delays=0.1/0/0.5/0.5, dsn=5.7.606, status=bounced (host contoso-com.mail.protection.outlook.com[52.101.40.2] said: 550 5.7.606 Access denied, banned sending IP [203.0.113.25]. To request removal from this list please visit https://sender.office.com/ and follow the directions. For more information please go to http://go.microsoft.com/fwlink/?LinkID=526655 AS(1430) (in reply to RCPT TO command))";
+const O365_5_7_511: &str = "Nov  2 10:06:00 shop postfix/smtp[4412]: 2B3C4D5E6F: to=<buyer@fabrikam.com>, relay=fabrikam-com.mail.protection.outlook.com[52.101.41.9]:25, delay=1.1, delays=0.1/0/0.5/0.5, dsn=5.7.511, status=bounced (host fabrikam-com.mail.protection.outlook.com[52.101.41.9] said: 550 5.7.511 Access denied, banned sender[203.0.113.40]. To request removal from this list please forward this message to delist@messaging.microsoft.com. For more information please go to http://go.microsoft.com/fwlink/?LinkId=526653. AS(508) [SN1NAM04FT013.eop-NAM04.prod.protection.outlook.com] (in reply to RCPT TO command))";
+const THROTTLE_4_7_650: &str = "Nov  2 10:07:00 web1 postfix/smtp[5511]: 3C4D5E6F70: to=<d@hotmail.com>, relay=hotmail-com.olc.protection.outlook.com[104.47.66.33]:25, delay=1, delays=0/0/0.5/0.5, dsn=4.7.650, status=deferred (host hotmail-com.olc.protection.outlook.com[104.47.66.33] said: 451 4.7.650 The mail server [198.51.100.7] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://aka.ms/postmaster (S775) [Name=Protocol Filter Agent][AGT=PFA][MxId=11BCD825A78A8D0B] [AMS0EPF000001A7.eurprd05.prod.outlook.com 2026-02-25T11:12:39.245Z 08DE6C12E206EF5D] (in reply to MAIL FROM command))";
+const SPAMHAUS: &str = "Nov  2 10:08:00 web1 postfix/smtp[5512]: 4D5E6F7081: to=<e@example.cz>, relay=mx.example.cz[192.0.2.77]:25, delay=1, delays=0/0/0.5/0.5, dsn=5.7.1, status=bounced (host mx.example.cz[192.0.2.77] said: 554 5.7.1 Service unavailable; Client host [198.51.100.7] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/198.51.100.7 (in reply to RCPT TO command))";
+const USER_UNKNOWN: &str = "Nov  2 10:09:00 web1 postfix/smtp[5513]: 5E6F708192: to=<nobody@example.net>, relay=mx.example.net[192.0.2.99]:25, delay=0.7, delays=0.04/0.02/0.47/0.16, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.99] said: 550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown in virtual mailbox table (in reply to RCPT TO command))";
+const O365_5_4_1: &str = "Nov  2 10:10:00 web1 postfix/smtp[5514]: 6F708192A3: to=<gone@contoso.com>, relay=contoso-com.mail.protection.outlook.com[52.101.40.2]:25, delay=0.7, delays=0.04/0.02/0.47/0.16, dsn=5.4.1, status=bounced (host contoso-com.mail.protection.outlook.com[52.101.40.2] said: 550 5.4.1 Recipient address rejected: Access denied. For more information see https://aka.ms/EXOSmtpErrors [AM4PEPF00027A5F.eurprd04.prod.outlook.com 2026-11-02T10:00:01.000Z 08DE1A2B3C4D5E6F] (in reply to RCPT TO command))";
+const SENT_GMAIL: &str = "Nov  2 10:11:00 web1 postfix/smtp[5515]: 708192A3B4: to=<f@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.102.27]:25, delay=0.55, delays=0.02/0.06/0.16/0.31, dsn=2.0.0, status=sent (250 2.0.0 OK  1607509104 z6si1138927wrp.1 - gsmtp)";
+/// A reply that quotes no address: the sender must come from elsewhere, never from `host X[ip]`.
+const NO_IP_DEFERRAL: &str = "Nov  2 10:12:00 web1 postfix/smtp[5516]: 8192A3B4C5: to=<g@example.org>, relay=mx.example.org[192.0.2.250]:25, delay=3, delays=0/0/1.5/1.5, dsn=4.7.1, status=deferred (host mx.example.org[192.0.2.250] said: 451 4.7.1 Service unavailable - try again later (in reply to RCPT TO command))";
+const NOISE: &str = "Nov  2 10:00:00 web1 postfix/qmgr[1207]: 6BAB0300C9CD: from=<shop@customer.example>, size=1842, nrcpt=1 (queue active)";
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn blockscope() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_blockscope"))
+}
+
+struct Fleet {
+    dir: tempfile::TempDir,
+}
+
+const INVENTORY_HEADER: &str = "customer_id,customer_name,vps_id,ip\n";
+
+impl Fleet {
+    fn new(inventory: &str) -> Fleet {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("logs")).unwrap();
+        fs::write(dir.path().join("inventory.csv"), inventory).unwrap();
+        Fleet { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// Write a log file with the given lines and mtime (Unix seconds).
+    fn log(&self, rel: &str, lines: &[&str], mtime: i64) -> &Fleet {
+        let path = self.path("logs").join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(
+            &path,
+            lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
+        )
+        .unwrap();
+        set_mtime(&path, mtime);
+        self
+    }
+
+    fn run(&self, threads: usize) -> Output {
+        self.run_args(&["--threads", &threads.to_string()])
+    }
+
+    fn run_args(&self, extra: &[&str]) -> Output {
+        blockscope()
+            .arg("run")
+            .arg("--logs")
+            .arg(self.path("logs"))
+            .arg("--inventory")
+            .arg(self.path("inventory.csv"))
+            .arg("--out")
+            .arg(self.path("out"))
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    fn csv(&self, rel: &str) -> Vec<BTreeMap<String, String>> {
+        read_csv(&self.path("out").join(rel))
+    }
+}
+
+fn set_mtime(path: &Path, unix_secs: i64) {
+    let t = SystemTime::UNIX_EPOCH + Duration::from_secs(unix_secs as u64);
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+/// 2026-11-23T00:00:00Z
+const NOV_23_2026: i64 = 1_795_392_000;
+
+fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut rdr =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = rdr.headers().unwrap().clone();
+    rdr.records()
+        .map(|r| {
+            headers
+                .iter()
+                .zip(r.unwrap().iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn row<'a>(
+    rows: &'a [BTreeMap<String, String>],
+    ip: &str,
+    rule: &str,
+) -> &'a BTreeMap<String, String> {
+    rows.iter()
+        .find(|r| r["ip"] == ip && r["rule_id"] == rule)
+        .unwrap_or_else(|| panic!("no row for {ip} {rule} in {rows:#?}"))
+}
+
+fn neighbourhood_inventory() -> String {
+    format!(
+        "{INVENTORY_HEADER}c1,Alpha Shop,vps-a,198.51.100.7\nc2,Beta Blog,vps-b,198.51.100.8\nc3,Gamma Ltd,vps-c,198.51.100.9\nc4,Delta,vps-d,198.51.100.10\nc5,Epsilon,vps-e,203.0.113.25\nc5,Epsilon,vps-f,203.0.113.40\nc6,Zeta,vps-g,198.51.100.20\nc6,Zeta,vps-g,198.51.100.21\n"
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formats
+
+#[test]
+fn every_timestamp_style_is_read_and_dated() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet
+        .log("vps-a/mail.log", &[NOISE, S3140_RFC3164], NOV_23_2026)
+        .log("vps-b/mail.log", &[S3140_MAILLOG_FILE], NOV_23_2026)
+        .log("vps-c/mail.log", &[S3140_RFC3339], NOV_23_2026)
+        .log("vps-d/mail.log", &[S3140_UNPADDED_DAY], NOV_23_2026);
+    ok(&fleet.run(1));
+    let ips = fleet.csv("summary/ips.csv");
+    let rule = "ms-outlook-network-blocklist";
+    assert_eq!(
+        row(&ips, "198.51.100.7", rule)["first_seen"],
+        "2026-11-02T10:00:01Z"
+    );
+    assert_eq!(
+        row(&ips, "198.51.100.8", rule)["first_seen"],
+        "2026-11-02T10:00:02Z"
+    );
+    assert_eq!(
+        row(&ips, "198.51.100.9", rule)["first_seen"],
+        "2026-11-02T10:00:03Z",
+        "RFC 3339 offset applied"
+    );
+    assert_eq!(
+        row(&ips, "198.51.100.10", rule)["first_seen"],
+        "2026-11-02T10:00:04Z"
+    );
+    assert_eq!(
+        row(&ips, "198.51.100.9", rule)["receiver_rule_id"],
+        "AS3140"
+    );
+    assert_eq!(row(&ips, "198.51.100.8", rule)["receiver_rule_id"], "S3150");
+}
+
+#[test]
+fn every_syslog_name_style_is_a_delivery() {
+    let inv = format!("{INVENTORY_HEADER}c1,A,vps-a,192.0.2.10\nc1,A,vps-a,192.0.2.11\n");
+    let fleet = Fleet::new(&inv);
+    let base = NO_IP_DEFERRAL;
+    let lines: Vec<String> = [
+        "postfix/smtp",
+        "postfix-out/smtp",
+        "postfix/out2/smtp",
+        "postfix-192.0.2.11/smtp",
+        "postfix/lmtp",
+    ]
+    .iter()
+    .map(|name| base.replace("postfix/smtp", name))
+    .collect();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    fleet.log("vps-a/mail.log", &refs, NOV_23_2026);
+    ok(&fleet.run(1));
+    let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+    assert!(
+        summary.contains("| 0 | 5 | 0 |"),
+        "five deferrals counted:\n{summary}"
+    );
+    let ips = fleet.csv("summary/ips.csv");
+    // Two IPs on the VPS: only the IP-named instance tells which one sent.
+    let named = row(&ips, "192.0.2.11", "unclassified");
+    assert_eq!(named["ip_source"], "syslog_name");
+    assert_eq!(named["events"], "1");
+    let unknown = row(&ips, "", "unclassified");
+    assert_eq!(unknown["ip_source"], "unknown");
+    assert_eq!(unknown["events"], "4");
+    assert_eq!(
+        unknown["customer_id"], "c1",
+        "attributed through the VPS directory"
+    );
+}
+
+#[test]
+fn year_is_inferred_across_new_year_from_mtime_and_rotation() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    let dec = S3140_RFC3164.replace("Nov  2 10:00:01", "Dec 31 23:59:58");
+    let jan = S3140_RFC3164.replace("Nov  2 10:00:01", "Jan  1 00:00:03");
+    let dec30 = THROTTLE_4_7_650.replace("Nov  2 10:07:00", "Dec 30 08:00:00");
+    // 2027-01-02T06:00:00Z: one file spanning New Year.
+    fleet.log("vps-a/mail.log", &[&dec, &jan], 1_798_869_600);
+    // A rotated pair copied later (both mtimes 2027-03-01): the older one is all December.
+    fleet.log(
+        "vps-b/mail.log.1",
+        &[&dec30.replace("198.51.100.7", "198.51.100.8")],
+        1_803_945_600,
+    );
+    fleet.log(
+        "vps-b/mail.log",
+        &[NOISE.replace("Nov  2", "Jan  5").as_str()],
+        1_803_945_600,
+    );
+    ok(&fleet.run(1));
+    let ips = fleet.csv("summary/ips.csv");
+    let r = row(&ips, "198.51.100.7", "ms-outlook-network-blocklist");
+    assert_eq!(r["first_seen"], "2026-12-31T23:59:58Z");
+    assert_eq!(r["last_seen"], "2027-01-01T00:00:03Z");
+    assert_eq!(
+        row(&ips, "198.51.100.8", "ms-outlook-rate-limited")["first_seen"],
+        "2026-12-30T08:00:00Z"
+    );
+}
+
+#[test]
+fn gzip_logs_with_several_members_are_read_whole() {
+    use flate2::{write::GzEncoder, Compression};
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    let member = |text: &str| {
+        let mut e = GzEncoder::new(Vec::new(), Compression::default());
+        e.write_all(text.as_bytes()).unwrap();
+        e.finish().unwrap()
+    };
+    let mut bytes = member(&format!("{S3140_RFC3164}\n"));
+    bytes.extend(member(&format!(
+        "{}\n",
+        S3140_RFC3164.replace("10:00:01", "11:00:01")
+    )));
+    let path = fleet.path("logs/vps-a/mail.log.2.gz");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(&path, bytes).unwrap();
+    set_mtime(&path, NOV_23_2026);
+    ok(&fleet.run(1));
+    let ips = fleet.csv("summary/ips.csv");
+    let r = row(&ips, "198.51.100.7", "ms-outlook-network-blocklist");
+    assert_eq!(r["events"], "2", "second gzip member read too");
+    assert_eq!(r["last_seen"], "2026-11-02T11:00:01Z");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Attribution and classification
+
+#[test]
+fn the_receivers_address_is_never_taken_for_the_sender() {
+    // One IPv4 on the VPS: the inventory fallback names it; the relay address never appears.
+    let fleet = Fleet::new(&format!("{INVENTORY_HEADER}c1,A,vps-a,192.0.2.10\n"));
+    fleet.log(
+        "vps-a/mail.log",
+        &[NO_IP_DEFERRAL, USER_UNKNOWN],
+        NOV_23_2026,
+    );
+    ok(&fleet.run(1));
+    let ips = fleet.csv("summary/ips.csv");
+    assert!(ips.iter().all(|r| r["ip"] == "192.0.2.10"), "{ips:#?}");
+    assert!(ips.iter().all(|r| r["ip_source"] == "inventory_single"));
+    for file in ["summary/ips.csv", "summary/subnets.csv", "customers/c1.csv"] {
+        let text = fs::read_to_string(fleet.path("out").join(file)).unwrap();
+        for receiver in ["192.0.2.250", "192.0.2.99"] {
+            assert!(
+                !text.lines().any(|l| l.starts_with(receiver)),
+                "{file} lists receiver {receiver} as a sender"
+            );
+        }
+    }
+}
+
+#[test]
+fn recipient_problems_never_count_as_blocks() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet.log(
+        "vps-a/mail.log",
+        &[USER_UNKNOWN, O365_5_4_1, SENT_GMAIL],
+        NOV_23_2026,
+    );
+    ok(&fleet.run(1));
+    let ips = fleet.csv("summary/ips.csv");
+    assert_eq!(
+        row(&ips, "198.51.100.7", "recipient-unknown")["class"],
+        "not_ip"
+    );
+    assert_eq!(
+        row(&ips, "198.51.100.7", "recipient-rejected-5.4.1")["class"],
+        "not_ip"
+    );
+    let subnets = fleet.csv("summary/subnets.csv");
+    assert_eq!(subnets.len(), 1);
+    assert_eq!(subnets[0]["blocked_ips"], "0");
+    assert_eq!(subnets[0]["verdict"], "clear");
+}
+
+#[test]
+fn rules_platforms_routes_and_verdicts() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet
+        .log(
+            "vps-a/mail.log",
+            &[S3140_RFC3164, THROTTLE_4_7_650, SPAMHAUS, SENT_GMAIL],
+            NOV_23_2026,
+        )
+        .log("vps-b/mail.log", &[S3140_MAILLOG_FILE], NOV_23_2026)
+        .log("vps-e/mail.log", &[O365_5_7_606], NOV_23_2026)
+        .log("vps-f/mail.log", &[O365_5_7_511], NOV_23_2026)
+        .log(
+            "vps-g/mail.log",
+            &[&SENT_GMAIL.replace("postfix/smtp", "postfix-198.51.100.20/smtp")],
+            NOV_23_2026,
+        );
+    ok(&fleet.run(2));
+    let ips = fleet.csv("summary/ips.csv");
+    let s3140 = row(&ips, "198.51.100.7", "ms-outlook-network-blocklist");
+    assert_eq!(
+        (s3140["platform"].as_str(), s3140["class"].as_str()),
+        ("outlook.com", "network_block")
+    );
+    assert!(s3140["delist_route"].contains("support.microsoft.com/supportrequestform"));
+    assert!(
+        s3140["sample_reply"].ends_with("08DE2A19D02BF789]")
+            || s3140["sample_reply"].contains("(S3140)")
+    );
+    let banned = row(&ips, "203.0.113.25", "ms-o365-banned-ip");
+    assert_eq!(
+        (
+            banned["platform"].as_str(),
+            banned["class"].as_str(),
+            banned["code"].as_str()
+        ),
+        ("office365", "ip_block", "5.7.606")
+    );
+    assert!(banned["delist_route"].contains("sender.office.com"));
+    assert_eq!(banned["receiver_rule_id"], "AS(1430)");
+    let sender = row(&ips, "203.0.113.40", "ms-o365-banned-sender-5.7.511");
+    assert!(sender["delist_route"].contains("delist@microsoft.com"));
+    assert_eq!(
+        row(&ips, "198.51.100.7", "ms-outlook-rate-limited")["class"],
+        "throttle"
+    );
+    let sh = row(&ips, "198.51.100.7", "dnsbl-spamhaus");
+    assert_eq!(
+        (sh["class"].as_str(), sh["platform"].as_str()),
+        ("dnsbl", "other")
+    );
+    assert!(sh["delist_route"].contains("spamhaus"));
+
+    let subnets = fleet.csv("summary/subnets.csv");
+    let n = subnets
+        .iter()
+        .find(|s| s["subnet"] == "198.51.100.0/24")
+        .unwrap();
+    assert_eq!(n["verdict"], "neighbourhood");
+    assert_eq!(n["blocked_ips"], "2");
+    assert_eq!(n["blocked_customers"], "2");
+    assert_eq!(n["inventory_ips"], "6");
+    assert_eq!(n["active_ips"], "3");
+    let single = subnets
+        .iter()
+        .find(|s| s["subnet"] == "203.0.113.0/24")
+        .unwrap();
+    assert_eq!(
+        single["verdict"], "single_customer",
+        "two IPs of one customer"
+    );
+    // Customer files: own rows plus the verdict on their subnet, nobody else's data.
+    let c1 = fleet.csv("customers/c1.csv");
+    assert!(c1
+        .iter()
+        .all(|r| r["customer_id"] == "c1" && r["subnet_verdict"] == "neighbourhood"));
+    let c6 = fleet.csv("customers/c6.csv");
+    assert!(c6.is_empty(), "clean customer gets a header-only file");
+    assert!(
+        fleet.path("out/customers/c4.csv").is_file(),
+        "every inventory customer gets a file"
+    );
+}
+
+#[test]
+fn a_quoted_ip_missing_from_the_inventory_is_still_reported() {
+    let fleet = Fleet::new(&format!("{INVENTORY_HEADER}c1,A,vps-a,192.0.2.10\n"));
+    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    ok(&fleet.run(1));
+    let ips = fleet.csv("summary/ips.csv");
+    let r = row(&ips, "198.51.100.7", "ms-outlook-network-blocklist");
+    assert_eq!(r["in_inventory"], "false");
+    assert_eq!(r["customer_id"], "c1");
+    assert_eq!(r["vps_id"], "vps-a");
+}
+
+#[test]
+fn single_blocked_ip_among_clean_neighbours() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet.log("vps-a/mail.log", &[SPAMHAUS], NOV_23_2026).log(
+        "vps-b/mail.log",
+        &[&SENT_GMAIL.replace("web1", "web2")],
+        NOV_23_2026,
+    );
+    ok(&fleet.run(1));
+    let subnets = fleet.csv("summary/subnets.csv");
+    assert_eq!(subnets[0]["verdict"], "single_ip");
+    assert_eq!(subnets[0]["active_ips"], "2");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inventory errors, exit codes, atomic output
+
+fn inventory_error(inventory: &str) -> String {
+    let fleet = Fleet::new(inventory);
+    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let out = fleet.run(1);
+    assert_eq!(out.status.code(), Some(2), "bad inventory must exit 2");
+    assert!(
+        !fleet.path("out").exists(),
+        "nothing written on a bad inventory"
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn inventory_errors_name_file_line_and_fix() {
+    let err = inventory_error(&format!(
+        "{INVENTORY_HEADER}c1,A,vps-a,192.0.2.10\nc1,A,vps-a,192.0.2.300\n"
+    ));
+    assert!(
+        err.contains("inventory.csv:3:") && err.contains("192.0.2.300") && err.contains("CIDR"),
+        "{err}"
+    );
+    let err = inventory_error(&format!(
+        "{INVENTORY_HEADER}c1,A,vps-a,192.0.2.10\nc2,B,vps-b,192.0.2.10\n"
+    ));
+    assert!(
+        err.contains("inventory.csv:3:") && err.contains("line 2") && err.contains("vps-a"),
+        "{err}"
+    );
+    let err = inventory_error(&format!(
+        "{INVENTORY_HEADER}c1,A,vps-a,192.0.2.10\nc2,B,vps-a,192.0.2.11\n"
+    ));
+    assert!(
+        err.contains("inventory.csv:3:")
+            && err.contains("VPS vps-a")
+            && err.contains("exactly one customer"),
+        "{err}"
+    );
+    let err = inventory_error(&format!("{INVENTORY_HEADER}c1,A,vps-a,192.0.2.10/24\n"));
+    assert!(
+        err.contains("192.0.2.0/24"),
+        "suggests the network address: {err}"
+    );
+    let err = inventory_error("customer,vps,ip\nc1,vps-a,192.0.2.10\n");
+    assert!(
+        err.contains("inventory.csv:1:") && err.contains("customer_id"),
+        "{err}"
+    );
+    let err = inventory_error(&format!("{INVENTORY_HEADER}../etc,A,vps-a,192.0.2.10\n"));
+    assert!(
+        err.contains("inventory.csv:2:") && err.contains("customer_id"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_failed_run_leaves_the_previous_reports_in_place() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    ok(&fleet.run(1));
+    let before = fs::read(fleet.path("out/summary/ips.csv")).unwrap();
+    fs::write(
+        fleet.path("inventory.csv"),
+        format!("{INVENTORY_HEADER}c1,A,vps-a,not-an-ip\n"),
+    )
+    .unwrap();
+    let out = fleet.run(1);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(fs::read(fleet.path("out/summary/ips.csv")).unwrap(), before);
+    let leftovers: Vec<_> = fs::read_dir(fleet.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".blockscope"))
+        .collect();
+    assert!(leftovers.is_empty(), "no staging debris: {leftovers:?}");
+}
+
+#[test]
+fn refuses_to_replace_a_directory_that_is_not_a_report_set() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    fs::create_dir_all(fleet.path("out")).unwrap();
+    fs::write(fleet.path("out/precious.txt"), "keep me").unwrap();
+    let out = fleet.run(1);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        fs::read_to_string(fleet.path("out/precious.txt")).unwrap(),
+        "keep me"
+    );
+}
+
+#[test]
+fn a_rerun_replaces_the_report_set_whole() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    ok(&fleet.run(1));
+    fs::remove_file(fleet.path("logs/vps-a/mail.log")).unwrap();
+    fleet.log("vps-b/mail.log", &[S3140_MAILLOG_FILE], NOV_23_2026);
+    ok(&fleet.run(1));
+    let ips = fleet.csv("summary/ips.csv");
+    assert_eq!(ips.len(), 1);
+    assert_eq!(ips[0]["ip"], "198.51.100.8");
+}
+
+#[test]
+fn unreadable_lines_are_counted_by_reason() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet.log(
+        "vps-a/mail.log",
+        &[
+            S3140_RFC3164,
+            "garbage without a timestamp",
+            "Nov  2 10:00:01 web1 postfix/smtp[1]: ABC: to=<a@b.c>, relay=none, delay=1",
+            "Nov  2 10:00:01 web1 postfix/smtp[1]: ABC: to=<a@b.c>, relay=none, delay=1, dsn=4.0.0, status=weird (x)",
+        ],
+        NOV_23_2026,
+    );
+    let out = fleet.run(1);
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("skipped lines: 3"), "{stderr}");
+    assert!(stderr.contains("no recognisable timestamp"));
+    let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+    assert!(
+        summary.contains("delivery line without status=: 1"),
+        "{summary}"
+    );
+    assert!(summary.contains("unknown status= word: 1"));
+}
+
+#[test]
+fn files_outside_vps_directories_are_input_problems() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    fleet.log("stray.log", &[S3140_RFC3164], NOV_23_2026);
+    let out = fleet.run(1);
+    assert_eq!(out.status.code(), Some(3), "completed with input problems");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stray.log"));
+    assert_eq!(fleet.csv("summary/ips.csv").len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules, docs, CLI manners
+
+#[test]
+fn docs_rules_md_is_generated_from_the_table() {
+    let out = blockscope()
+        .args(["rules", "--format", "markdown"])
+        .output()
+        .unwrap();
+    ok(&out);
+    let committed =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/rules.md")).unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        committed,
+        "docs/rules.md is stale: run `blockscope rules --format markdown > docs/rules.md`"
+    );
+}
+
+#[test]
+fn a_closed_stdout_pipe_is_not_an_error() {
+    let mut child = blockscope()
+        .args(["rules", "--format", "csv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sample data: golden reports and thread-count independence
+
+fn sample_fleet() -> Fleet {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let fleet = Fleet::new(&fs::read_to_string(root.join("inventory.csv")).unwrap());
+    copy_tree(&root.join("logs"), &fleet.path("logs"));
+    fleet
+}
+
+/// Copy a directory tree, pinning every mtime (git does not keep them; year inference reads them).
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+            set_mtime(&target, NOV_23_2026);
+        }
+    }
+}
+
+fn tree_contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for entry in walk(dir) {
+        let rel = entry
+            .strip_prefix(dir)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        files.insert(rel, fs::read(&entry).unwrap());
+    }
+    files
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn sample_data_matches_the_golden_reports() {
+    let fleet = sample_fleet();
+    ok(&fleet.run(2));
+    let got = tree_contents(&fleet.path("out"));
+    let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/sample-data");
+    if std::env::var_os("BLOCKSCOPE_UPDATE_GOLDEN").is_some() {
+        let _ = fs::remove_dir_all(&golden_dir);
+        for (rel, bytes) in &got {
+            let path = golden_dir.join(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, bytes).unwrap();
+        }
+    }
+    let want = tree_contents(&golden_dir);
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>(),
+        "report file set"
+    );
+    for (rel, bytes) in &want {
+        assert!(
+            &got[rel] == bytes,
+            "{rel} differs from tests/golden/sample-data (BLOCKSCOPE_UPDATE_GOLDEN=1 regenerates after review):\n{}",
+            String::from_utf8_lossy(&got[rel])
+        );
+    }
+}
+
+#[test]
+fn sample_data_has_a_neighbourhood_block_and_the_required_events() {
+    let fleet = sample_fleet();
+    ok(&fleet.run(2));
+    let subnets = fleet.csv("summary/subnets.csv");
+    assert!(
+        subnets.iter().any(|s| s["verdict"] == "neighbourhood"),
+        "{subnets:#?}"
+    );
+    let ips = fleet.csv("summary/ips.csv");
+    for rule in [
+        "ms-outlook-network-blocklist",
+        "ms-o365-banned-ip",
+        "ms-o365-banned-sender-5.7.511",
+        "ms-outlook-rate-limited",
+        "dnsbl-spamhaus",
+        "recipient-unknown",
+    ] {
+        assert!(
+            ips.iter().any(|r| r["rule_id"] == rule),
+            "sample-data lacks {rule}"
+        );
+    }
+}
+
+#[test]
+fn thread_count_does_not_change_a_single_byte() {
+    let fleet = sample_fleet();
+    ok(&fleet.run(1));
+    let one = tree_contents(&fleet.path("out"));
+    for threads in [2, 7] {
+        ok(&fleet.run(threads));
+        assert_eq!(
+            tree_contents(&fleet.path("out")),
+            one,
+            "--threads {threads} differs from --threads 1"
+        );
+    }
+}
