@@ -38,9 +38,9 @@ pub struct IpRow {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
-    /// Blocks span several customers, or the receiver says it blocks part of the network.
+    /// One receiver (or DNSBL) blocks several customers here, or says it blocks part of the network.
     Neighbourhood,
-    /// One blocked IP among clean neighbours.
+    /// Isolated blocked IPs: no receiver blocks more than one customer here.
     SingleIp,
     /// Several blocked IPs, all of one customer.
     SingleCustomer,
@@ -73,6 +73,21 @@ pub struct SubnetRow {
     pub throttled_ips: u64,
     pub network_wording: bool,
     pub rule_ids: String,
+    /// The most customers any single receiver (or DNSBL) blocks in this subnet.
+    pub shared_blocker_customers: u64,
+}
+
+#[derive(Default)]
+struct BlockColumns<'a> {
+    subnet: Vec<&'a str>,
+    ip: Vec<&'a str>,
+    customer: Vec<&'a str>,
+    platform: Vec<&'a str>,
+    rule_id: Vec<&'a str>,
+    blocker: Vec<&'a str>,
+    blocked: Vec<bool>,
+    throttled: Vec<bool>,
+    network: Vec<bool>,
 }
 
 /// Everything the reports need, in report order.
@@ -356,64 +371,50 @@ fn subnet_rows(
     .collect()
     .map_err(polars_err)?;
 
-    // Blocks and throttling per subnet (polars) from the ips rows.
-    let with_ip: Vec<&IpRow> = ips.iter().filter(|r| !r.ip.is_empty()).collect();
+    // Blocks and throttling per subnet (polars) from the ips rows, one row per receiver platform.
+    // The "blocker" is who refuses the mail: the receiver platform, or the DNSBL rule for
+    // list-based blocks (the same Spamhaus listing shows up at many receivers).
+    let mut b = BlockColumns::default();
+    for r in ips.iter().filter(|r| !r.ip.is_empty()) {
+        for platform in r.platform.split(';') {
+            b.subnet.push(r.subnet.as_str());
+            b.ip.push(r.ip.as_str());
+            b.customer.push(r.customer_id.as_str());
+            b.platform.push(platform);
+            b.rule_id.push(r.rule_id.as_str());
+            b.blocker.push(if r.class == Class::Dnsbl {
+                r.rule_id.as_str()
+            } else {
+                platform
+            });
+            b.blocked.push(r.class.is_block());
+            b.throttled.push(r.class == Class::Throttle);
+            b.network.push(r.class == Class::NetworkBlock);
+        }
+    }
     let blocks = DataFrame::new_infer_height(vec![
-        Column::new(
-            "subnet".into(),
-            with_ip
-                .iter()
-                .map(|r| r.subnet.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "ip".into(),
-            with_ip.iter().map(|r| r.ip.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "customer_id".into(),
-            with_ip
-                .iter()
-                .map(|r| r.customer_id.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "platform".into(),
-            with_ip
-                .iter()
-                .map(|r| r.platform.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "rule_id".into(),
-            with_ip
-                .iter()
-                .map(|r| r.rule_id.as_str())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "blocked".into(),
-            with_ip
-                .iter()
-                .map(|r| r.class.is_block())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "throttled".into(),
-            with_ip
-                .iter()
-                .map(|r| r.class == Class::Throttle)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "network".into(),
-            with_ip
-                .iter()
-                .map(|r| r.class == Class::NetworkBlock)
-                .collect::<Vec<_>>(),
-        ),
+        Column::new("subnet".into(), b.subnet),
+        Column::new("ip".into(), b.ip),
+        Column::new("customer_id".into(), b.customer),
+        Column::new("platform".into(), b.platform),
+        Column::new("rule_id".into(), b.rule_id),
+        Column::new("blocker".into(), b.blocker),
+        Column::new("blocked".into(), b.blocked),
+        Column::new("throttled".into(), b.throttled),
+        Column::new("network".into(), b.network),
     ])
     .map_err(polars_err)?;
+    // Most customers blocked by any one blocker, per subnet.
+    let shared = blocks
+        .clone()
+        .lazy()
+        .filter(col("blocked").and(col("customer_id").neq(lit(""))))
+        .group_by([col("subnet"), col("blocker")])
+        .agg([col("customer_id").n_unique().alias("customers")])
+        .group_by([col("subnet")])
+        .agg([col("customers").max().alias("shared_blocker_customers")])
+        .collect()
+        .map_err(polars_err)?;
     let blocked_join = |name: &str| {
         col(name)
             .filter(col("blocked"))
@@ -460,6 +461,7 @@ fn subnet_rows(
         throttled_ips: 0,
         network_wording: false,
         rule_ids: String::new(),
+        shared_blocker_customers: 0,
     };
     {
         let subnets = strings(&activity, "subnet")?;
@@ -498,6 +500,15 @@ fn subnet_rows(
             row.network_wording = network[i];
         }
     }
+    {
+        let subnets = strings(&shared, "subnet")?;
+        let counts = u32s(&shared, "shared_blocker_customers")?;
+        for (subnet, count) in subnets.iter().zip(counts) {
+            if let Some(row) = table.get_mut(subnet) {
+                row.shared_blocker_customers = u64::from(count);
+            }
+        }
+    }
     // Inventory side: addresses held in each subnet, and by which customers.
     for entry in &inv.entries {
         let customer = &inv.customers[inv.vpses[entry.vps].customer].id;
@@ -517,12 +528,12 @@ fn subnet_rows(
             row.customers = customer_sets.get(&row.subnet).map_or(0, |s| s.len() as u64);
             row.verdict = if row.blocked_ips == 0 {
                 Verdict::Clear
-            } else if row.network_wording || row.blocked_customers >= 2 {
+            } else if row.network_wording || row.shared_blocker_customers >= 2 {
                 Verdict::Neighbourhood
-            } else if row.blocked_ips == 1 {
-                Verdict::SingleIp
-            } else {
+            } else if row.blocked_ips > 1 && row.blocked_customers == 1 {
                 Verdict::SingleCustomer
+            } else {
+                Verdict::SingleIp
             };
             row
         })

@@ -273,7 +273,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "recipient-unknown",
         receiver: "any",
-        pattern: r"(^|[\s-])5\.1\.(1|0|10)\b|user unknown|unknown user|does not exist|no such (user|mailbox)|mailbox unavailable|recipientnotfound|recipient not found",
+        pattern: r"(^|[\s-])5\.1\.(1|0|10)\b|user unknown|unknown user|does not exist|no such (user|mailbox)|mailbox unavailable|recipientnotfound|recipient not found|(doesn't|does not) have an? [a-z0-9.-]+ account",
         class: Class::NotIp,
         permanence: Permanence::Permanent,
         delist_route: "",

@@ -11,7 +11,8 @@ pub fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '~' => {
+            // `_` inside words is literal in CommonMark; left alone so ids stay readable.
+            '|' | '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '#' | '~' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -74,7 +75,7 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     writeln!(w, "## At a glance\n")?;
     writeln!(
         w,
-        "- **{}** neighbourhood block(s): subnets where blocks span several customers or the receiver blocks part of the network",
+        "- **{}** neighbourhood block(s): subnets where one receiver blocks several customers, or says it blocks part of the network",
         neighbourhoods.len()
     )?;
     writeln!(
@@ -127,12 +128,18 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     if blocked.is_empty() {
         writeln!(w, "None.\n")?;
     }
-    let mut by_platform: BTreeMap<&str, Vec<&IpRow>> = BTreeMap::new();
+    // DNSBL listings are the list's business whichever receiver consulted it: one section.
+    let mut by_platform: BTreeMap<String, Vec<&IpRow>> = BTreeMap::new();
     for r in &blocked {
-        by_platform.entry(r.platform.as_str()).or_default().push(r);
+        let heading = if r.class == Class::Dnsbl {
+            "DNS block lists (any receiver)".to_string()
+        } else {
+            r.platform.replace(';', ", ")
+        };
+        by_platform.entry(heading).or_default().push(r);
     }
-    for (platform, rows) in by_platform {
-        writeln!(w, "### {}\n", or_dash(platform))?;
+    for (heading, rows) in by_platform {
+        writeln!(w, "### {}\n", or_dash(&heading))?;
         writeln!(w, "| IP | Customer | VPS | Rule | Code | Receiver rule | Events | First seen | Last seen | Subnet verdict |")?;
         writeln!(w, "|---|---|---|---|---|---|---:|---|---|---|")?;
         let mut routes: BTreeMap<&str, &str> = BTreeMap::new();
