@@ -431,6 +431,30 @@ fn single_blocked_ip_among_clean_neighbours() {
     assert_eq!(subnets[0]["active_ips"], "2");
 }
 
+#[test]
+fn neighbourhood_needs_one_receiver_blocking_several_customers() {
+    // Different receivers blocking two customers for their own reasons: isolated blocks.
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet.log("vps-a/mail.log", &[SPAMHAUS], NOV_23_2026).log(
+        "vps-b/mail.log",
+        &[&O365_5_7_606.replace("203.0.113.25", "198.51.100.8")],
+        NOV_23_2026,
+    );
+    ok(&fleet.run(1));
+    assert_eq!(fleet.csv("summary/subnets.csv")[0]["verdict"], "single_ip");
+    // The same receiver banning IPs of two customers in one /24: a neighbourhood.
+    fs::write(
+        fleet.path("logs/vps-a/mail.log"),
+        format!("{}\n", O365_5_7_606.replace("203.0.113.25", "198.51.100.7")),
+    )
+    .unwrap();
+    set_mtime(&fleet.path("logs/vps-a/mail.log"), NOV_23_2026);
+    ok(&fleet.run(1));
+    let subnets = fleet.csv("summary/subnets.csv");
+    assert_eq!(subnets[0]["verdict"], "neighbourhood");
+    assert_eq!(subnets[0]["blocked_customers"], "2");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Inventory errors, exit codes, atomic output
 
