@@ -271,6 +271,135 @@ fn gzip_logs_with_several_members_are_read_whole() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Logs written by a real Postfix 3.7 talking to a fake MX on loopback
+// (scripts/capture-postfix-fixtures.sh; tests/fixtures/postfix/README.md). The receivers quote
+// the sender addresses below; the connections themselves came from 127.0.0.1.
+
+const FIXTURE_INVENTORY: &str = "customer_id,customer_name,vps_id,ip\nc1,Fixture,vps1,198.51.100.7\nc1,Fixture,vps1,198.51.100.9\nc1,Fixture,vps1,203.0.113.25\nc1,Fixture,vps1,203.0.113.40\nc1,Fixture,vps1,192.0.2.14\nc1,Fixture,vps1,192.0.2.33\n";
+
+/// (ip, rule, events, ip_source) every capture yields, whatever its timestamp style.
+const FIXTURE_ROWS: &[(&str, &str, &str, &str)] = &[
+    ("192.0.2.14", "ms-server-busy", "8", "reply"),
+    ("192.0.2.33", "dnsbl-spamhaus", "1", "reply"),
+    (
+        "198.51.100.7",
+        "gmail-unsolicited-rate-limited",
+        "6",
+        "reply",
+    ),
+    ("198.51.100.7", "ms-outlook-network-blocklist", "1", "reply"),
+    ("198.51.100.7", "unclassified", "7", "reply"),
+    ("198.51.100.9", "ms-outlook-rate-limited", "8", "reply"),
+    ("203.0.113.25", "ms-o365-banned-ip", "1", "reply"),
+    (
+        "203.0.113.40",
+        "ms-o365-banned-sender-5.7.511",
+        "1",
+        "reply",
+    ),
+    ("", "mailbox-full", "1", "unknown"),
+    ("", "recipient-unknown", "1", "unknown"),
+];
+
+fn check_fixture(log: &str, first_seen_hour: &str, extra: &[(&str, &str, &str, &str)]) {
+    let fleet = Fleet::new(FIXTURE_INVENTORY);
+    fleet.log("vps1/mail.log", &[log.trim_end_matches('\n')], NOV_23_2026);
+    let out = fleet.run(1);
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("3 sent, 28 deferred, 8 bounced (2 non-final replies); 5 expired"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("skipped"), "{stderr}");
+    let ips = fleet.csv("summary/ips.csv");
+    let got: Vec<(String, String, String, String)> = ips
+        .iter()
+        .map(|r| {
+            (
+                r["ip"].clone(),
+                r["rule_id"].clone(),
+                r["events"].clone(),
+                r["ip_source"].clone(),
+            )
+        })
+        .collect();
+    let mut want: Vec<(String, String, String, String)> = FIXTURE_ROWS
+        .iter()
+        .chain(extra)
+        .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
+        .collect();
+    want.sort_by(|a, b| (a.0.is_empty(), a).cmp(&(b.0.is_empty(), b)));
+    let mut got_sorted = got.clone();
+    got_sorted.sort_by(|a, b| (a.0.is_empty(), a).cmp(&(b.0.is_empty(), b)));
+    assert_eq!(got_sorted, want);
+    assert!(ips
+        .iter()
+        .all(|r| r["customer_id"] == "c1" && r["vps_id"] == "vps1"));
+    assert!(
+        ips.iter()
+            .all(|r| r["first_seen"].starts_with(&format!("2026-11-02T{first_seen_hour}:"))),
+        "{ips:#?}"
+    );
+    let platform = |ip: &str, rule: &str| row(&ips, ip, rule)["platform"].clone();
+    assert_eq!(
+        platform("198.51.100.7", "ms-outlook-network-blocklist"),
+        "outlook.com"
+    );
+    assert_eq!(platform("203.0.113.25", "ms-o365-banned-ip"), "office365");
+    assert_eq!(
+        platform("198.51.100.9", "ms-outlook-rate-limited"),
+        "office365;outlook.com"
+    );
+    // The receiver (127.0.0.x, ::1) is never taken for the sender.
+    assert!(ips
+        .iter()
+        .all(|r| !r["ip"].starts_with("127.") && r["ip"] != "::1"));
+}
+
+#[test]
+fn real_postfix_rsyslog_traditional() {
+    check_fixture(
+        include_str!("fixtures/postfix/rsyslog-traditional.log"),
+        "10",
+        &[("", "recipient-rejected-5.4.1", "1", "unknown")],
+    );
+}
+
+#[test]
+fn real_postfix_rsyslog_rfc3339() {
+    check_fixture(
+        include_str!("fixtures/postfix/rsyslog-rfc3339.log"),
+        "10",
+        &[("", "recipient-rejected-5.4.1", "1", "unknown")],
+    );
+}
+
+#[test]
+fn real_postfix_maillog_file() {
+    check_fixture(
+        include_str!("fixtures/postfix/maillog-file.log"),
+        "11",
+        &[("", "recipient-rejected-5.4.1", "1", "unknown")],
+    );
+}
+
+#[test]
+fn real_postfix_multi_instance_names_the_sending_ip() {
+    // postfix-198.51.100.7/smtp: a reply without an address is still attributed to .7.
+    check_fixture(
+        include_str!("fixtures/postfix/multi-instance.log"),
+        "12",
+        &[(
+            "198.51.100.7",
+            "recipient-rejected-5.4.1",
+            "1",
+            "syslog_name",
+        )],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Attribution and classification
 
 #[test]
