@@ -94,17 +94,35 @@ pub struct Stats {
     pub non_final_replies: u64,
     pub expired: u64,
     pub suspended: u64,
-    /// Deliveries to a local content filter or LMTP socket (not outbound).
+    /// Local deliveries and hand-offs (content filter, LMTP socket, mailbox): not outbound.
     pub local_handoffs: u64,
     /// Skipped lines by reason.
     pub skipped: BTreeMap<&'static str, u64>,
-    /// Input problems: (file, reason) for files that could not be (fully) read.
-    pub file_problems: BTreeMap<String, String>,
+    /// Lines read after a repair (invalid UTF-8 replaced, NUL bytes removed), by reason.
+    pub repaired: BTreeMap<&'static str, u64>,
+    /// Files and lines that could not be read as they are (`input-problems.csv`), capped per file.
+    pub problems: Vec<Problem>,
     /// VPS directories with no inventory rows.
     pub unknown_vps_dirs: BTreeMap<String, u64>,
 }
 
+/// One row of `input-problems.csv`: a file (line `None`) or a line that could not be read as is.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub file: String,
+    pub line: Option<u64>,
+    pub reason: String,
+}
+
 impl Stats {
+    pub fn problem(&mut self, file: &str, line: Option<u64>, reason: impl Into<String>) {
+        self.problems.push(Problem {
+            file: file.to_string(),
+            line,
+            reason: reason.into(),
+        });
+    }
+
     pub fn skip(&mut self, reason: &'static str) {
         *self.skipped.entry(reason).or_default() += 1;
     }
@@ -128,7 +146,10 @@ impl Stats {
         for (k, v) in other.skipped {
             *self.skipped.entry(k).or_default() += v;
         }
-        self.file_problems.extend(other.file_problems);
+        for (k, v) in other.repaired {
+            *self.repaired.entry(k).or_default() += v;
+        }
+        self.problems.extend(other.problems);
         for (k, v) in other.unknown_vps_dirs {
             *self.unknown_vps_dirs.entry(k).or_default() += v;
         }

@@ -15,6 +15,15 @@ pub fn run(config: &Config) -> Result<i32> {
     let files = ingest::discover(&config.logs, &mut discovery);
     let mut partial = ingest::ingest(&files, &inventory, config.threads)?;
     partial.stats.merge(discovery);
+    let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
+    for dir in unknown {
+        partial.stats.problem(
+            &format!("{dir}/"),
+            None,
+            "directory is not a vps_id in the inventory; its events are attributed by IP only",
+        );
+    }
+    partial.stats.problems.sort();
     let aggregates =
         aggregate::aggregate(partial, &inventory, config.ipv4_prefix, config.ipv6_prefix)?;
     report::write_report_set(&config.out, &aggregates)?;
@@ -28,7 +37,7 @@ pub fn run(config: &Config) -> Result<i32> {
             config.threads,
         );
     }
-    Ok(if aggregates.stats.file_problems.is_empty() {
+    Ok(if aggregates.stats.problems.is_empty() {
         EXIT_OK
     } else {
         EXIT_INPUT_PROBLEMS

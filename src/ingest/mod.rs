@@ -1,7 +1,13 @@
 //! Ingest: find the fleet's log files, parse them in parallel, and fold every line into mergeable
 //! partial aggregates. This is the only place rayon is used.
 
+pub mod exim;
+pub mod line;
+pub mod opensmtpd;
 pub mod postfix;
+pub mod reader;
+pub mod sendmail;
+pub mod syslog;
 pub mod timestamp;
 
 use crate::aggregate::partial::{Activity, ActivityKey, EventKey, Partial, Stats};
@@ -9,11 +15,11 @@ use crate::attribute::inventory::Inventory;
 use crate::attribute::sending_ip::{ip_from_reply, ip_from_syslog_name, IpSource};
 use crate::classify::{self, platform::platform_of_mx};
 use crate::error::{Error, Result};
-use postfix::{Delivery, Line, Outcome, SkipReason};
+use line::{Delivery, Event, Outcome, SkipReason};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use timestamp::{RawTime, YearTracker};
@@ -45,35 +51,42 @@ pub fn discover(logs: &Path, stats: &mut Stats) -> Vec<LogFile> {
                 let name = e
                     .path()
                     .map_or_else(|| logs.display().to_string(), |p| relative_name(logs, p));
-                stats.file_problems.insert(name, describe_walk_error(&e));
+                stats.problem(&name, None, describe_walk_error(&e));
                 continue;
             }
         };
         let name = relative_name(logs, entry.path());
         let file_type = entry.file_type();
         if file_type.is_dir() {
+            if entry.depth() > 1 && looks_like_log_name(&entry.file_name().to_string_lossy()) {
+                stats.problem(
+                    &name,
+                    None,
+                    "a directory named like a log file; its contents are read as logs",
+                );
+            }
             continue;
         }
         if !file_type.is_file() {
-            stats.file_problems.insert(
-                name,
-                "not a regular file (socket, fifo or device); skipped".into(),
+            stats.problem(
+                &name,
+                None,
+                "not a regular file (socket, fifo or device); skipped",
             );
             continue;
         }
         if entry.depth() == 1 {
-            stats.file_problems.insert(
-                name,
-                "file directly in the logs directory; move it into logs/<vps_id>/ so it can be attributed".into(),
+            stats.problem(
+                &name,
+                None,
+                "file directly in the logs directory; move it into logs/<vps_id>/ so it can be attributed",
             );
             continue;
         }
         let meta = match entry.metadata() {
             Ok(m) => m,
             Err(e) => {
-                stats
-                    .file_problems
-                    .insert(name, format!("cannot stat: {e}"));
+                stats.problem(&name, None, format!("cannot stat: {e}"));
                 continue;
             }
         };
@@ -93,6 +106,12 @@ pub fn discover(logs: &Path, stats: &mut Stats) -> Vec<LogFile> {
     }
     cap_anchors_by_rotation(&mut files);
     files
+}
+
+fn looks_like_log_name(name: &str) -> bool {
+    let stem = name.strip_suffix(".gz").unwrap_or(name);
+    let stem = stem.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
+    stem.ends_with(".log") || matches!(stem, "maillog" | "mainlog" | "mail" | "syslog")
 }
 
 fn describe_walk_error(e: &walkdir::Error) -> String {
@@ -175,15 +194,63 @@ pub fn ingest(files: &[LogFile], inventory: &Inventory, threads: usize) -> Resul
     }))
 }
 
-fn open_log(path: &Path) -> std::io::Result<Box<dyn BufRead + Send>> {
-    let mut file = BufReader::with_capacity(1 << 18, File::open(path)?);
-    let head = file.fill_buf()?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        // MultiGzDecoder: logrotate and `cat a.gz b.gz` produce several gzip members.
-        let decoder = flate2::bufread::MultiGzDecoder::new(file);
-        Ok(Box::new(BufReader::with_capacity(1 << 18, decoder)))
-    } else {
-        Ok(Box::new(file))
+/// What kind of log a file is, decided by sniffing its first lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Syslog-style lines (any timestamp style); each line is dispatched by its program.
+    Syslog,
+    /// Exim's own log file (`mainlog`).
+    EximMainlog,
+}
+
+/// Lines looked at to decide a file's format.
+const SNIFF_LINES: usize = 64;
+/// Line-level problems listed per file in input-problems.csv before the rest are only counted.
+const PROBLEMS_PER_FILE: usize = 20;
+
+/// The format most of the first lines agree on, or None when nothing looks like a mail log.
+pub fn detect_format<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Format> {
+    let (mut syslog_votes, mut exim_votes) = (0, 0);
+    for line in lines {
+        if exim::parse_timestamp(line).is_some() {
+            exim_votes += 1;
+        } else if syslog::parse(line).is_some() || syslog::is_journal_marker(line) {
+            syslog_votes += 1;
+        }
+    }
+    match (syslog_votes, exim_votes) {
+        (0, 0) => None,
+        (s, e) if e > s => Some(Format::EximMainlog),
+        _ => Some(Format::Syslog),
+    }
+}
+
+/// Parse one line of a file of the given format.
+pub fn parse_line(format: Format, line: &str) -> (Option<RawTime>, Event<'_>) {
+    if line.is_empty() {
+        return (None, Event::Noise);
+    }
+    match format {
+        Format::EximMainlog => match exim::parse_mainlog_line(line) {
+            Some((time, event)) => (Some(time), event),
+            None => (None, Event::Skipped(SkipReason::NoTimestamp)),
+        },
+        Format::Syslog => {
+            if syslog::is_journal_marker(line) {
+                return (None, Event::Noise);
+            }
+            let Some(env) = syslog::parse(line) else {
+                return (None, Event::Skipped(SkipReason::NoTimestamp));
+            };
+            let event = match env.program {
+                p if postfix::is_postfix_program(p) => postfix::parse(p, env.message),
+                "exim" | "exim4" => exim::parse_syslog_message(env.message),
+                "smtpd" => opensmtpd::parse(env.message),
+                p if sendmail::is_sendmail_program(p) => sendmail::parse(env.message),
+                _ => Event::Noise,
+            };
+            (Some(env.time), event)
+        }
     }
 }
 
@@ -224,6 +291,100 @@ impl FileClock {
     }
 }
 
+/// A line as text: `\r` dropped, NUL bytes removed, invalid UTF-8 replaced (each repair named).
+fn clean_line(raw: &[u8]) -> (Cow<'_, str>, [Option<&'static str>; 2]) {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let mut repairs = [None, None];
+    let raw: Cow<[u8]> = if memchr::memchr(0, raw).is_some() {
+        repairs[0] = Some("NUL bytes removed");
+        Cow::Owned(raw.iter().copied().filter(|&b| b != 0).collect())
+    } else {
+        Cow::Borrowed(raw)
+    };
+    let text = match raw {
+        Cow::Borrowed(b) => match std::str::from_utf8(b) {
+            Ok(t) => Cow::Borrowed(t),
+            Err(_) => {
+                repairs[1] = Some("invalid UTF-8 replaced");
+                Cow::Owned(String::from_utf8_lossy(b).into_owned())
+            }
+        },
+        Cow::Owned(b) => match String::from_utf8(b) {
+            Ok(t) => Cow::Owned(t),
+            Err(e) => {
+                repairs[1] = Some("invalid UTF-8 replaced");
+                Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }
+        },
+    };
+    (text, repairs)
+}
+
+/// Per-file state while reading.
+struct FileRun<'a> {
+    file: &'a LogFile,
+    inventory: &'a Inventory,
+    observed_vps: Option<u32>,
+    format: Format,
+    clock: FileClock,
+    partial: Partial,
+    line_problems: usize,
+}
+
+impl FileRun<'_> {
+    fn line_problem(&mut self, line: u64, reason: &str) {
+        self.line_problems += 1;
+        if self.line_problems <= PROBLEMS_PER_FILE {
+            self.partial
+                .stats
+                .problem(&self.file.name, Some(line), reason);
+        }
+    }
+
+    fn handle(&mut self, raw: &[u8], kind: &reader::Read, line_no: u64) {
+        self.partial.stats.lines += 1;
+        if *kind == reader::Read::TooLong {
+            self.skip(SkipReason::TooLong, line_no);
+            return;
+        }
+        let (text, repairs) = clean_line(raw);
+        for repair in repairs.into_iter().flatten() {
+            self.repaired(repair, line_no);
+        }
+        let (raw_time, event) = parse_line(self.format, &text);
+        if let Event::Skipped(reason) = event {
+            self.skip(reason, line_no);
+            return;
+        }
+        let Some(raw_time) = raw_time else {
+            self.partial.stats.noise_lines += 1;
+            return;
+        };
+        let Some(time) = self.clock.stamp(raw_time) else {
+            self.skip(SkipReason::TimestampStyleChanged, line_no);
+            return;
+        };
+        let p = &mut self.partial;
+        match event {
+            Event::Delivery(d) => record_delivery(&d, time, self.observed_vps, self.inventory, p),
+            Event::Expired => p.stats.expired += 1,
+            Event::Suspended => p.stats.suspended += 1,
+            Event::Local => p.stats.local_handoffs += 1,
+            Event::Noise | Event::Skipped(_) => p.stats.noise_lines += 1,
+        }
+    }
+
+    fn skip(&mut self, reason: SkipReason, line_no: u64) {
+        self.partial.stats.skip(reason.as_str());
+        self.line_problem(line_no, reason.as_str());
+    }
+
+    fn repaired(&mut self, reason: &'static str, line_no: u64) {
+        *self.partial.stats.repaired.entry(reason).or_default() += 1;
+        self.line_problem(line_no, reason);
+    }
+}
+
 pub fn ingest_file(file: &LogFile, inventory: &Inventory) -> Partial {
     let mut partial = Partial::default();
     partial.stats.files = 1;
@@ -234,51 +395,108 @@ pub fn ingest_file(file: &LogFile, inventory: &Inventory) -> Partial {
             .unknown_vps_dirs
             .insert(file.vps_dir.clone(), 1);
     }
-    let mut reader = match open_log(&file.path) {
+    let mut input = match reader::open_log(&file.path) {
         Ok(r) => r,
         Err(e) => {
             partial
                 .stats
-                .file_problems
-                .insert(file.name.clone(), format!("cannot open: {e}"));
+                .problem(&file.name, None, format!("cannot open: {e}; skipped"));
             return partial;
         }
     };
-    let mut clock = FileClock {
-        mode: None,
-        years: YearTracker::default(),
-        newest: None,
-    };
-    let mut buf = Vec::with_capacity(4096);
-    loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(n) => partial.stats.bytes += n as u64,
+    // Sniff the first lines to decide the format, then parse them and the rest.
+    let mut sniffed: Vec<(Vec<u8>, reader::Read)> = Vec::new();
+    let mut read_error = None;
+    while sniffed.len() < SNIFF_LINES {
+        let mut buf = Vec::new();
+        match reader::read_line(&mut *input, &mut buf, reader::MAX_LINE) {
+            Ok((reader::Read::Eof, _)) => break,
+            Ok((kind, n)) => {
+                partial.stats.bytes += n as u64;
+                sniffed.push((buf, kind));
+            }
             Err(e) => {
-                partial.stats.file_problems.insert(
-                    file.name.clone(),
-                    format!("read error after {} lines: {e}", partial.stats.lines),
-                );
+                read_error = Some(e);
                 break;
             }
         }
-        let mut line = buf.as_slice();
-        if let Some(l) = line.strip_suffix(b"\n") {
-            line = l;
-        }
-        if let Some(l) = line.strip_suffix(b"\r") {
-            line = l;
-        }
-        partial.stats.lines += 1;
-        let text = String::from_utf8_lossy(line);
-        handle_line(&text, &mut clock, observed_vps, inventory, &mut partial);
     }
-    if clock.mode == Some(Mode::YearLess) {
+    if sniffed.is_empty() && read_error.is_none() {
+        partial.stats.problem(&file.name, None, "empty file");
+        return partial;
+    }
+    let cleaned: Vec<Cow<str>> = sniffed
+        .iter()
+        .filter(|(_, k)| *k == reader::Read::Line)
+        .map(|(b, _)| clean_line(b).0)
+        .collect();
+    let format = detect_format(cleaned.iter().map(|c| c.as_ref()));
+    drop(cleaned);
+    let Some(format) = format else {
+        let why = match &read_error {
+            Some(e) => format!("unreadable: {e}; skipped"),
+            None => "not a recognised mail log (Postfix, Exim, OpenSMTPD or Sendmail, via syslog, journalctl or Exim's mainlog); skipped".into(),
+        };
+        partial.stats.problem(&file.name, None, why);
+        return partial;
+    };
+    let mut run = FileRun {
+        file,
+        inventory,
+        observed_vps,
+        format,
+        clock: FileClock {
+            mode: None,
+            years: YearTracker::default(),
+            newest: None,
+        },
+        partial,
+        line_problems: 0,
+    };
+    let mut line_no = 0u64;
+    for (buf, kind) in &sniffed {
+        line_no += 1;
+        run.handle(buf, kind, line_no);
+    }
+    drop(sniffed);
+    let mut buf = Vec::with_capacity(4096);
+    while read_error.is_none() {
+        match reader::read_line(&mut *input, &mut buf, reader::MAX_LINE) {
+            Ok((reader::Read::Eof, _)) => break,
+            Ok((kind, n)) => {
+                run.partial.stats.bytes += n as u64;
+                line_no += 1;
+                run.handle(&buf, &kind, line_no);
+            }
+            Err(e) => read_error = Some(e),
+        }
+    }
+    if let Some(e) = read_error {
+        let what = if file.name.ends_with(".gz") || e.kind() == std::io::ErrorKind::InvalidInput {
+            "compressed data corrupt or truncated"
+        } else {
+            "read error"
+        };
+        run.partial.stats.problem(
+            &file.name,
+            Some(line_no + 1),
+            format!("{what} after {line_no} lines: {e}; the lines before it were read"),
+        );
+    }
+    if run.line_problems > PROBLEMS_PER_FILE {
+        let more = run.line_problems - PROBLEMS_PER_FILE;
+        run.partial.stats.problem(
+            &file.name,
+            None,
+            format!("{more} more problem lines not listed"),
+        );
+    }
+    let mut partial = run.partial;
+    if run.clock.mode == Some(Mode::YearLess) {
         let anchor = file
             .anchor
             .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
-        if let Some(newest) = clock.newest {
+        if let Some(newest) = run.clock.newest {
             let base = timestamp::base_year(newest, anchor);
             partial.map_times(|s| timestamp::resolve(s, base));
         }
@@ -286,45 +504,20 @@ pub fn ingest_file(file: &LogFile, inventory: &Inventory) -> Partial {
     partial
 }
 
-fn handle_line(
-    text: &str,
-    clock: &mut FileClock,
-    observed_vps: Option<u32>,
-    inv: &Inventory,
-    p: &mut Partial,
-) {
-    let line = postfix::parse_line(text);
-    let raw = match &line {
-        Line::Skipped(reason) => {
-            p.stats.skip(reason.as_str());
-            return;
-        }
-        Line::Delivery(d) => d.time,
-        Line::Expired(t) | Line::Suspended(t) | Line::Noise(t) => *t,
-    };
-    let Some(time) = clock.stamp(raw) else {
-        p.stats.skip(SkipReason::TimestampStyleChanged.as_str());
-        return;
-    };
-    match line {
-        Line::Delivery(d) => record_delivery(&d, time, observed_vps, inv, p),
-        Line::Expired(_) => p.stats.expired += 1,
-        Line::Suspended(_) => p.stats.suspended += 1,
-        Line::Noise(_) | Line::Skipped(_) => p.stats.noise_lines += 1,
-    }
-}
-
 fn sending_ip(
     d: &Delivery,
     observed_vps: Option<u32>,
     inv: &Inventory,
 ) -> (Option<IpAddr>, IpSource) {
+    if let Some(ip) = d.sending_ip {
+        return (Some(ip), IpSource::MtaInterface);
+    }
     if d.has_receiver_reply && d.outcome != Outcome::Sent {
-        if let Some(ip) = ip_from_reply(d.reply) {
+        if let Some(ip) = ip_from_reply(&d.reply) {
             return (Some(ip), IpSource::Reply);
         }
     }
-    if let Some(ip) = ip_from_syslog_name(d.syslog_name) {
+    if let Some(ip) = ip_from_syslog_name(d.instance) {
         return (Some(ip), IpSource::SyslogName);
     }
     if let Some(vps) = observed_vps {
@@ -370,16 +563,17 @@ fn record_delivery(
     if d.recipient.is_none() {
         p.stats.non_final_replies += 1;
     }
-    let rule = classify::classify(d.reply);
+    let reply: &str = &d.reply;
+    let rule = classify::classify(reply);
     let platform = d.receiver_host.map_or("unknown", platform_of_mx);
     let code = d
         .has_receiver_reply
-        .then(|| classify::reply_code(d.reply))
+        .then(|| classify::reply_code(reply))
         .flatten()
         .or(d.dsn)
         .unwrap_or("");
     let receiver_rule_id = if d.has_receiver_reply {
-        classify::receiver_rule_id(d.reply).map(String::into_boxed_str)
+        classify::receiver_rule_id(reply).map(String::into_boxed_str)
     } else {
         None
     };
@@ -392,13 +586,13 @@ fn record_delivery(
         code: code.into(),
         receiver_rule_id,
     };
-    p.record_event(key, time, d.reply);
+    p.record_event(key, time, reply);
 }
 
-/// Read a whole (small) file as text, for tests and tools.
+/// Read a whole (small) log as text, for tests and tools.
 pub fn read_to_string_lossy(path: &Path) -> std::io::Result<String> {
     let mut bytes = Vec::new();
-    open_log(path)?.read_to_end(&mut bytes)?;
+    reader::open_log(path)?.read_to_end(&mut bytes)?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 

@@ -3,98 +3,32 @@
 //! The parser never fails: a line is a delivery, a non-delivery event we count, noise, or skipped
 //! with a reason.
 
-use super::timestamp::{parse_prefix, RawTime};
+use super::line::{Delivery, Event, Outcome, SkipReason};
 use memchr::memmem;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Sent,
-    Deferred,
-    Bounced,
+/// Is this syslog program a Postfix daemon whose lines we read? (`postfix/smtp`, `postfix-out/qmgr`.)
+pub fn is_postfix_program(program: &str) -> bool {
+    let process = program.rsplit_once('/').map_or(program, |(_, p)| p);
+    matches!(process, "smtp" | "lmtp" | "qmgr" | "error" | "retry")
 }
 
-/// One outbound delivery attempt, or a non-final receiver reply for one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivery<'a> {
-    pub time: RawTime,
-    /// Everything before the last `/` of the program name (`postfix`, `postfix-198.51.100.7`).
-    pub syslog_name: &'a str,
-    pub outcome: Outcome,
-    /// Receiving MX host name (from `relay=` or the reason text).
-    pub receiver_host: Option<&'a str>,
-    /// Receiving MX address. Never the sender's.
-    pub receiver_ip: Option<IpAddr>,
-    pub dsn: Option<&'a str>,
-    /// The receiver's reply (after `said:` / `refused to talk to me:`), else the whole reason.
-    pub reply: &'a str,
-    /// True when `reply` is the receiver's words, false when it is Postfix's own reason.
-    pub has_receiver_reply: bool,
-    pub recipient: Option<&'a str>,
-    /// Hand-off to a local content filter or LMTP socket (`relay=127.0.0.1[127.0.0.1]:10024`,
-    /// `relay=mail[private/dovecot-lmtp]`): not an outbound delivery to a receiver.
-    pub local_handoff: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SkipReason {
-    NoTimestamp,
-    DeliveryWithoutStatus,
-    UnknownStatus,
-    TimestampStyleChanged,
-}
-
-impl SkipReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::NoTimestamp => "no recognisable timestamp",
-            SkipReason::DeliveryWithoutStatus => "delivery line without status=",
-            SkipReason::UnknownStatus => "delivery line with an unknown status= word",
-            SkipReason::TimestampStyleChanged => {
-                "timestamp style differs from the rest of the file"
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Line<'a> {
-    Delivery(Delivery<'a>),
-    /// qmgr `status=expired`: a message given up after the queue lifetime.
-    Expired(RawTime),
-    /// `postfix/error` or `retry` deferral: qmgr re-using an earlier verdict, not a new attempt.
-    Suspended(RawTime),
-    /// Any other line with a timestamp.
-    Noise(RawTime),
-    Skipped(SkipReason),
-}
-
-/// Parse one physical line (without its line ending).
-pub fn parse_line(line: &str) -> Line<'_> {
-    let Some((time, rest)) = parse_prefix(line) else {
-        return Line::Skipped(SkipReason::NoTimestamp);
-    };
-    // "<host> <program>[<pid>]: <message>"
-    let Some((_host, rest)) = rest.split_once(' ') else {
-        return Line::Noise(time);
-    };
-    let Some((program, message)) = rest.split_once(": ") else {
-        return Line::Noise(time);
-    };
-    let program = program.split_once('[').map_or(program, |(p, _)| p);
+/// Parse the message of a Postfix line, given its syslog program (`postfix-198.51.100.7/smtp`).
+pub fn parse<'a>(program: &'a str, message: &'a str) -> Event<'a> {
     let (syslog_name, process) = program.rsplit_once('/').unwrap_or(("", program));
     match process {
-        "smtp" | "lmtp" => parse_delivery(time, syslog_name, message),
+        "smtp" | "lmtp" => parse_delivery(syslog_name, message),
         "qmgr"
             if memmem::find(message.as_bytes(), b"status=expired").is_some()
                 || memmem::find(message.as_bytes(), b"status=force-expired").is_some() =>
         {
-            Line::Expired(time)
+            Event::Expired
         }
         "error" | "retry" if memmem::find(message.as_bytes(), b" to=<").is_some() => {
-            Line::Suspended(time)
+            Event::Suspended
         }
-        _ => Line::Noise(time),
+        _ => Event::Noise,
     }
 }
 
@@ -103,35 +37,30 @@ fn queue_id_and_rest(message: &str) -> Option<(&str, &str)> {
     (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())).then_some((id, rest))
 }
 
-fn parse_delivery<'a>(time: RawTime, syslog_name: &'a str, message: &'a str) -> Line<'a> {
+fn parse_delivery<'a>(syslog_name: &'a str, message: &'a str) -> Event<'a> {
     let Some((_queue_id, rest)) = queue_id_and_rest(message) else {
-        return Line::Noise(time);
+        return Event::Noise;
     };
     if let Some(after_to) = rest.strip_prefix("to=<") {
-        return parse_final(time, syslog_name, after_to);
+        return parse_final(syslog_name, after_to);
     }
     // Non-final record: "host X[ip] said: ..." when another MX will be tried.
     if rest.starts_with("host ") {
         if let Some((host, ip, reply)) = split_host_reply(rest) {
-            return Line::Delivery(Delivery {
-                time,
-                syslog_name,
-                outcome: if reply.starts_with('5') {
-                    Outcome::Bounced
-                } else {
-                    Outcome::Deferred
-                },
-                receiver_host: Some(host),
-                receiver_ip: ip,
-                dsn: None,
-                reply,
-                has_receiver_reply: true,
-                recipient: None,
-                local_handoff: false,
+            let mut d = Delivery::new(if reply.starts_with('5') {
+                Outcome::Bounced
+            } else {
+                Outcome::Deferred
             });
+            d.instance = syslog_name;
+            d.receiver_host = Some(host);
+            d.receiver_ip = ip;
+            d.reply = Cow::Borrowed(reply);
+            d.has_receiver_reply = true;
+            return Event::Delivery(d);
         }
     }
-    Line::Noise(time)
+    Event::Noise
 }
 
 fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
@@ -140,10 +69,10 @@ fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     Some(value.split_once(", ").map_or(value, |(v, _)| v))
 }
 
-fn parse_final<'a>(time: RawTime, syslog_name: &'a str, after_to: &'a str) -> Line<'a> {
+fn parse_final<'a>(syslog_name: &'a str, after_to: &'a str) -> Event<'a> {
     let recipient = after_to.split_once('>').map(|(r, _)| r);
     let Some(status_at) = memmem::find(after_to.as_bytes(), b", status=") else {
-        return Line::Skipped(SkipReason::DeliveryWithoutStatus);
+        return Event::Skipped(SkipReason::DeliveryWithoutStatus);
     };
     let fields = &after_to[..status_at];
     let status_text = &after_to[status_at + ", status=".len()..];
@@ -152,15 +81,17 @@ fn parse_final<'a>(time: RawTime, syslog_name: &'a str, after_to: &'a str) -> Li
         "sent" | "deliverable" => Outcome::Sent,
         "deferred" | "SOFTBOUNCE" => Outcome::Deferred,
         "bounced" | "undeliverable" | "undeliverable-but-not-cached" => Outcome::Bounced,
-        _ => return Line::Skipped(SkipReason::UnknownStatus),
+        _ => return Event::Skipped(SkipReason::UnknownStatus),
     };
     // "(reason)"; the closing parenthesis is missing when syslog cut a long line.
     let reason = reason.strip_prefix('(').unwrap_or(reason);
     let reason = reason.strip_suffix(')').unwrap_or(reason);
 
     let relay = field(fields, "relay=");
+    if relay.is_some_and(is_local_relay) {
+        return Event::Local;
+    }
     let (mut receiver_host, mut receiver_ip) = relay.map_or((None, None), split_relay);
-    let local_handoff = relay.is_some_and(is_local_relay);
     let dsn = field(fields, "dsn=");
 
     let (reply, has_receiver_reply) = match split_host_reply(reason) {
@@ -181,18 +112,15 @@ fn parse_final<'a>(time: RawTime, syslog_name: &'a str, after_to: &'a str) -> Li
             (reason, false)
         }
     };
-    Line::Delivery(Delivery {
-        time,
-        syslog_name,
-        outcome,
-        receiver_host,
-        receiver_ip,
-        dsn,
-        reply,
-        has_receiver_reply,
-        recipient,
-        local_handoff,
-    })
+    let mut d = Delivery::new(outcome);
+    d.instance = syslog_name;
+    d.receiver_host = receiver_host;
+    d.receiver_ip = receiver_ip;
+    d.dsn = dsn;
+    d.reply = Cow::Borrowed(reply);
+    d.has_receiver_reply = has_receiver_reply;
+    d.recipient = recipient;
+    Event::Delivery(d)
 }
 
 /// `127.0.0.1[127.0.0.1]:10024`, `localhost[::1]:10025`, `host[/var/run/dovecot/lmtp]`, `local`.
@@ -243,11 +171,17 @@ fn split_host_reply(reason: &str) -> Option<(&str, Option<IpAddr>, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingest::syslog;
+
+    fn parse_line(line: &str) -> Event<'_> {
+        let e = syslog::parse(line).expect("envelope");
+        parse(e.program, e.message)
+    }
 
     #[test]
     fn final_bounce_keeps_receiver_and_full_reply() {
         let line = "Feb 18 11:55:37 mail postfix/smtp[19793]: 6BAB0300C9CD: to=<someone@hotmail.com>, relay=hotmail-com.olc.protection.outlook.com[104.47.66.33]:25, delay=0.7, delays=0.04/0.02/0.47/0.16, dsn=5.7.1, status=bounced (host hotmail-com.olc.protection.outlook.com[104.47.66.33] said: 550 5.7.1 Unfortunately, messages from [1.2.3.4] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). [MW2NAM12FT005.eop-nam12.prod.protection.outlook.com] (in reply to MAIL FROM command))";
-        let Line::Delivery(d) = parse_line(line) else {
+        let Event::Delivery(d) = parse_line(line) else {
             panic!("not a delivery")
         };
         assert_eq!(d.outcome, Outcome::Bounced);
@@ -266,7 +200,7 @@ mod tests {
     #[test]
     fn truncated_line_still_parses() {
         let line = "Nov 02 10:00:01 mail postfix/smtp[1]: ABC123: to=<a@b.c>, relay=mx.b.c[192.0.2.9]:25, delay=1, delays=0/0/0/1, dsn=4.7.1, status=deferred (host mx.b.c[192.0.2.9] said: 451 4.7.1 try lat";
-        let Line::Delivery(d) = parse_line(line) else {
+        let Event::Delivery(d) = parse_line(line) else {
             panic!()
         };
         assert_eq!(d.reply, "451 4.7.1 try lat");
@@ -278,28 +212,25 @@ mod tests {
         let filter = "Dec  9 10:18:24 mail postfix/smtp[20049]: BA8F630001DA: to=<r@dst3.example.com>, relay=127.0.0.1[127.0.0.1]:10024, delay=0.38, delays=0.23/0.02/0/0.13, dsn=2.0.0, status=sent (250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as X)";
         let lmtp = "Dec  9 10:18:26 mail postfix/lmtp[20071]: C7B4530001DA: to=<sender@mydomain.com>, relay=mail.mydomain.com[/var/run/dovecot/lmtp], delay=0.04, delays=0/0.01/0.01/0.01, dsn=2.0.0, status=sent (250 2.0.0 <sender@mydomain.com> Saved)";
         let remote = "Dec  9 10:18:26 mail postfix/smtp[20058]: 1310930001DB: to=<r@dst2.example.com>, relay=mx.zoho.com[136.143.191.44]:25, delay=2.7, delays=0.02/0.11/1.3/1.3, dsn=2.0.0, status=sent (250 Message received)";
-        for (line, local) in [(filter, true), (lmtp, true), (remote, false)] {
-            let Line::Delivery(d) = parse_line(line) else {
-                panic!()
-            };
-            assert_eq!(d.local_handoff, local, "{line}");
-        }
+        assert_eq!(parse_line(filter), Event::Local);
+        assert_eq!(parse_line(lmtp), Event::Local);
+        assert!(matches!(parse_line(remote), Event::Delivery(_)));
     }
 
     #[test]
     fn other_lines() {
-        assert!(matches!(parse_line("Nov  2 10:00:01 mail postfix/qmgr[9]: ABC: from=<a@b>, status=expired, returned to sender"), Line::Expired(_)));
-        assert!(matches!(
+        assert_eq!(parse_line("Nov  2 10:00:01 mail postfix/qmgr[9]: ABC: from=<a@b>, status=expired, returned to sender"), Event::Expired);
+        assert_eq!(
             parse_line("Nov  2 10:00:01 mail postfix/smtpd[9]: connect from x[192.0.2.1]"),
-            Line::Noise(_)
-        ));
-        assert!(matches!(
+            Event::Noise
+        );
+        assert_eq!(
             parse_line("Nov  2 10:00:01 mail postfix/smtp[9]: ABC: to=<a@b>, relay=none, delay=1"),
-            Line::Skipped(SkipReason::DeliveryWithoutStatus)
-        ));
-        assert!(matches!(
-            parse_line("hello"),
-            Line::Skipped(SkipReason::NoTimestamp)
-        ));
+            Event::Skipped(SkipReason::DeliveryWithoutStatus)
+        );
+        assert_eq!(
+            parse_line("Dec 21 07:41:10 localhost postfix/error[29539]: 773A9CBBC: to=<foobar@optusnet.com.au>, relay=none, delay=334, delays=304/31/0/0, dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to extmail.optusnet.com.au[211.29.133.14]:25: Connection timed out)"),
+            Event::Suspended
+        );
     }
 }

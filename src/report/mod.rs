@@ -2,6 +2,7 @@
 //! failed run never leaves a half-written report set where a good one was.
 
 pub mod customers;
+pub mod input_problems;
 pub mod ips;
 pub mod run_summary;
 pub mod subnets;
@@ -71,6 +72,9 @@ fn write_into(dir: &Path, agg: &Aggregates) -> std::io::Result<()> {
     write_file(&dir.join("summary/subnets.csv"), |w| subnets::write(w, agg))?;
     write_file(&dir.join("summary/summary.md"), |w| {
         summary_md::write(w, agg)
+    })?;
+    write_file(&dir.join("summary/input-problems.csv"), |w| {
+        input_problems::write(w, agg)
     })?;
     for (customer_id, _) in &agg.customers {
         let path = dir.join("customers").join(format!("{customer_id}.csv"));

@@ -51,11 +51,18 @@ pub fn print(
             writeln!(w, "    {n:>8}  {reason}")?;
         }
     }
-    for (file, why) in &s.file_problems {
-        writeln!(w, "  input problem: {file}: {why}")?;
+    for (reason, n) in &s.repaired {
+        writeln!(w, "  repaired lines: {n:>8}  {reason}")?;
     }
-    for dir in s.unknown_vps_dirs.keys() {
-        writeln!(w, "  warning: logs/{dir}/ is not a vps_id in the inventory")?;
+    if !s.problems.is_empty() {
+        writeln!(
+            w,
+            "  input problems: {} (listed in summary/input-problems.csv)",
+            s.problems.len()
+        )?;
+        for p in s.problems.iter().filter(|p| p.line.is_none()).take(20) {
+            writeln!(w, "    {}: {}", p.file, p.reason)?;
+        }
     }
     Ok(())
 }

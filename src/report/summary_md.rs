@@ -282,10 +282,18 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         }
         writeln!(w)?;
     }
-    if !s.file_problems.is_empty() {
-        writeln!(w, "Files that could not be read completely:\n")?;
-        for (file, why) in &s.file_problems {
-            writeln!(w, "- `{}`: {}", md(file), md(why))?;
+    if !s.repaired.is_empty() {
+        writeln!(w, "Lines read after a repair:\n")?;
+        for (reason, n) in &s.repaired {
+            writeln!(w, "- {}: {}", md(reason), n)?;
+        }
+        writeln!(w)?;
+    }
+    let file_problems: Vec<_> = s.problems.iter().filter(|p| p.line.is_none()).collect();
+    if !file_problems.is_empty() {
+        writeln!(w, "Files that could not be read as they are (all input problems: `input-problems.csv`):\n")?;
+        for p in file_problems {
+            writeln!(w, "- `{}`: {}", md(&p.file), md(&p.reason))?;
         }
         writeln!(w)?;
     }

@@ -1,0 +1,303 @@
+//! Exim main log lines, from Exim's own file (`mainlog`) or via syslog (program `exim`/`exim4`).
+//!
+//! `2026-11-02 10:00:05.123 +0100 [1234] 1wrx8k-00000000Xy-ABCD ** rcpt R=.. T=remote_smtp H=mx [ip] I=[our ip] : SMTP error from remote mail server after RCPT TO:<rcpt>: 550 ...`
+//! Both failure layouts are read: from 4.85 the host is an `H=` field; before, the message says
+//! `...after RCPT TO:<x>: host NAME [IP]: 452 ...`. Multi-line replies arrive joined with `\n`.
+
+use super::line::{join_reply_lines, Delivery, Event, Outcome};
+use super::timestamp::RawTime;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use memchr::memmem;
+use std::net::IpAddr;
+
+/// `YYYY-MM-DD HH:MM:SS[.mmm][ +hhmm][ [pid]] ` at the start of a line.
+pub fn parse_timestamp(line: &str) -> Option<(RawTime, &str)> {
+    let b = line.as_bytes();
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let date = NaiveDate::parse_from_str(&line[..10], "%Y-%m-%d").ok()?;
+    let time = NaiveTime::parse_from_str(&line[11..19], "%H:%M:%S").ok()?;
+    let mut micros = NaiveDateTime::new(date, time).and_utc().timestamp_micros();
+    let mut rest = &line[19..];
+    if let Some(ms) = rest.strip_prefix('.') {
+        let digits = ms.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 3 {
+            micros += ms[..3].parse::<i64>().ok()? * 1000;
+            rest = &ms[3..];
+        }
+    }
+    // Optional " +hhmm" (log_timezone).
+    let zb = rest.as_bytes();
+    if zb.len() >= 6
+        && zb[0] == b' '
+        && (zb[1] == b'+' || zb[1] == b'-')
+        && zb[2..6].iter().all(u8::is_ascii_digit)
+    {
+        let h: i64 = rest[2..4].parse().ok()?;
+        let m: i64 = rest[4..6].parse().ok()?;
+        let offset = (h * 3600 + m * 60) * 1_000_000;
+        micros += if zb[1] == b'+' { -offset } else { offset };
+        rest = &rest[6..];
+    }
+    let rest = rest.strip_prefix(' ')?;
+    // Optional "[pid] " (+pid).
+    let rest = match rest.strip_prefix('[') {
+        Some(r) => match r.split_once("] ") {
+            Some((pid, after)) if pid.bytes().all(|b| b.is_ascii_digit()) => after,
+            _ => rest,
+        },
+        None => rest,
+    };
+    Some((RawTime::Absolute(micros), rest))
+}
+
+/// A line of Exim's own log file.
+pub fn parse_mainlog_line(line: &str) -> Option<(RawTime, Event<'_>)> {
+    let (time, body) = parse_timestamp(line)?;
+    Some((time, parse_body(body)))
+}
+
+/// The message of an `exim[pid]:` syslog line (Exim keeps its own timestamp unless told not to).
+pub fn parse_syslog_message(message: &str) -> Event<'_> {
+    let body = parse_timestamp(message).map_or(message, |(_, b)| b);
+    parse_body(body)
+}
+
+/// 16-character (`1jmFYj-00039V-QX`) and 23-character (`1smkL5-00000000e65-24eQ`) message ids.
+pub fn is_message_id(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let (Some(a), Some(b), Some(c), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let alnum = |p: &str| p.bytes().all(|x| x.is_ascii_alphanumeric());
+    a.len() == 6
+        && matches!(b.len(), 6 | 11)
+        && matches!(c.len(), 2 | 4)
+        && alnum(a)
+        && alnum(b)
+        && alnum(c)
+}
+
+fn parse_body(body: &str) -> Event<'_> {
+    let Some((id, rest)) = body.split_once(' ') else {
+        return Event::Noise;
+    };
+    if !is_message_id(id) {
+        return Event::Noise;
+    }
+    let Some((flag, rest)) = rest.split_once(' ') else {
+        return Event::Noise;
+    };
+    match flag {
+        "=>" | "->" | ">>" => delivered(rest),
+        "==" => deferred(rest),
+        "**" => failed(rest),
+        _ => Event::Noise,
+    }
+}
+
+fn recipient(rest: &str) -> &str {
+    let token = rest.split(' ').next().unwrap_or("");
+    token.trim_end_matches(':')
+}
+
+/// Sent over SMTP (has a remote host) or delivered locally.
+fn is_remote(rest: &str) -> bool {
+    host_field(rest).is_some() || transport(rest).is_some_and(|t| t.contains("smtp"))
+}
+
+fn transport(rest: &str) -> Option<&str> {
+    let start = memmem::find(rest.as_bytes(), b" T=")? + 3;
+    rest[start..].split(' ').next()
+}
+
+/// ` H=name [ip]` / ` H=(helo) [ip]:port`.
+fn host_field(rest: &str) -> Option<(&str, Option<IpAddr>)> {
+    let start = memmem::find(rest.as_bytes(), b" H=")? + 3;
+    let field = &rest[start..];
+    let (name, after) = field.split_once(" [")?;
+    let ip_text = after.split([']', ' ']).next().unwrap_or("");
+    let ip = ip_text
+        .parse()
+        .ok()
+        .or_else(|| ip_text.rsplit_once(':').and_then(|(a, _)| a.parse().ok()));
+    Some((name.trim_start_matches('(').trim_end_matches(')'), ip))
+}
+
+/// ` I=[ip]` or ` I=[ip]:port`: the local interface the message left from.
+fn interface_field(rest: &str) -> Option<IpAddr> {
+    let start = memmem::find(rest.as_bytes(), b" I=[")? + 4;
+    rest[start..].split(']').next()?.parse().ok()
+}
+
+fn delivered(rest: &str) -> Event<'_> {
+    let Some((host, ip)) = host_field(rest) else {
+        return Event::Local;
+    };
+    let mut d = Delivery::new(Outcome::Sent);
+    d.recipient = Some(recipient(rest));
+    d.receiver_host = Some(host);
+    d.receiver_ip = ip;
+    d.sending_ip = interface_field(rest);
+    Event::Delivery(d)
+}
+
+fn deferred(rest: &str) -> Event<'_> {
+    if memmem::find(rest.as_bytes(), b"retry time not reached").is_some() {
+        return Event::Suspended;
+    }
+    if !is_remote(rest) {
+        return Event::Local;
+    }
+    failure(Outcome::Deferred, rest)
+}
+
+fn failed(rest: &str) -> Event<'_> {
+    if memmem::find(rest.as_bytes(), b"retry timeout exceeded").is_some() {
+        return Event::Expired;
+    }
+    if !is_remote(rest) {
+        return Event::Local;
+    }
+    failure(Outcome::Bounced, rest)
+}
+
+const SMTP_ERROR: &[u8] = b"SMTP error from remote mail server after ";
+
+fn failure(outcome: Outcome, rest: &str) -> Event<'_> {
+    let mut d = Delivery::new(outcome);
+    d.recipient = Some(recipient(rest));
+    if let Some((host, ip)) = host_field(rest) {
+        d.receiver_host = Some(host);
+        d.receiver_ip = ip;
+    }
+    d.sending_ip = interface_field(rest);
+    match memmem::find(rest.as_bytes(), SMTP_ERROR) {
+        Some(at) => {
+            let after = &rest[at + SMTP_ERROR.len()..];
+            let (old_host, reply) = split_command_reply(after);
+            if let Some((host, ip)) = old_host {
+                d.receiver_host = d.receiver_host.or(Some(host));
+                d.receiver_ip = d.receiver_ip.or(ip);
+            }
+            d.reply = join_reply_lines(reply);
+            d.has_receiver_reply = true;
+        }
+        None => {
+            // "defer (110): Connection timed out", "SMTP timeout after ...": Exim's own words.
+            let text = match memmem::find(rest.as_bytes(), b"defer (") {
+                Some(at) => rest[at..].split_once(')').map_or(&rest[at..], |(_, t)| t),
+                None => rest.rsplit_once(" : ").map_or(rest, |(_, t)| t),
+            };
+            d.reply = join_reply_lines(text.trim_start_matches([':', ' ']));
+        }
+    }
+    Event::Delivery(d)
+}
+
+/// `RCPT TO:<x>: 550 ...` -> reply; `RCPT TO:<x>: host NAME [IP]: 452 ...` (Exim <= 4.84) -> host too.
+fn split_command_reply(after: &str) -> (Option<(&str, Option<IpAddr>)>, &str) {
+    let mut search = 0;
+    while let Some(pos) = after[search..].find(": ").map(|p| p + search) {
+        let tail = &after[pos + 2..];
+        if let Some(h) = tail.strip_prefix("host ") {
+            if let Some((name, rest)) = h.split_once(" [") {
+                if let Some((ip, reply)) = rest.split_once("]: ") {
+                    return (Some((name, ip.parse().ok())), reply);
+                }
+            }
+        }
+        let b = tail.as_bytes();
+        if b.len() >= 3
+            && b[..3].iter().all(u8::is_ascii_digit)
+            && matches!(b.get(3), None | Some(b' ') | Some(b'-'))
+        {
+            return (None, tail);
+        }
+        search = pos + 2;
+    }
+    (None, after)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn delivery(line: &str) -> Delivery<'_> {
+        match parse_mainlog_line(line).expect("timestamp").1 {
+            Event::Delivery(d) => d,
+            other => panic!("not a delivery: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn timestamps() {
+        let (t, rest) =
+            parse_timestamp("2020-06-20 01:32:57 +0200 [789] 1jmKso-0009d4-Uf ** x").unwrap();
+        assert_eq!(t, RawTime::Absolute(1_592_609_577_000_000));
+        assert_eq!(rest, "1jmKso-0009d4-Uf ** x");
+        let (t, _) = parse_timestamp("2020-06-19 23:32:57.250 1jmKso-0009d4-Uf ** x").unwrap();
+        assert_eq!(t, RawTime::Absolute(1_592_609_577_250_000));
+        assert!(parse_timestamp("2026-11-02T10:00:01Z host x").is_none());
+    }
+
+    #[test]
+    fn message_ids() {
+        assert!(is_message_id("1jmFYj-00039V-QX"));
+        assert!(is_message_id("1smkL5-00000000e65-24eQ"));
+        assert!(!is_message_id("Start"));
+    }
+
+    #[test]
+    fn bounce_with_interface_and_both_layouts() {
+        let d = delivery("1999-03-02 09:44:33 10HmaZ-000000005vi-0000 ** userz@domain.com R=all T=smtp H=mx.example.com [192.0.2.9]:25 I=[198.51.100.7]:10001 : SMTP error from remote mail server after RCPT TO:<userz@domain.com>: 550 Recipient refused");
+        assert_eq!(d.outcome, Outcome::Bounced);
+        assert_eq!(d.receiver_ip, Some("192.0.2.9".parse().unwrap()));
+        assert_eq!(d.sending_ip, Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(d.reply, "550 Recipient refused");
+        let old = delivery("1999-03-02 09:44:33 10HmaX-0005vi-00 == userx@domain.com R=all T=smtp defer (-44): SMTP error from remote mail server after RCPT TO:<userx@domain.com>: host mx.example.com [192.0.2.9]: 452 Temporary error");
+        assert_eq!(old.outcome, Outcome::Deferred);
+        assert_eq!(old.receiver_host, Some("mx.example.com"));
+        assert_eq!(old.receiver_ip, Some("192.0.2.9".parse().unwrap()));
+        assert_eq!(old.reply, "452 Temporary error");
+    }
+
+    #[test]
+    fn multi_line_replies_are_joined() {
+        let d = delivery(
+            r"2026-08-06 15:24:02 1wrx8k-0004Xy-AB ** a@gmail.com R=dnslookup T=remote_smtp H=gmail-smtp-in.l.google.com [66.102.1.26] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes : SMTP error from remote mail server after RCPT TO:<a@gmail.com>: 550-5.1.1 The email account that you tried to reach does not exist.\n550 5.1.1 Please try",
+        );
+        assert_eq!(d.reply, "550-5.1.1 The email account that you tried to reach does not exist. 550 5.1.1 Please try");
+        assert!(d.has_receiver_reply);
+    }
+
+    #[test]
+    fn non_attempts_and_local() {
+        let ev = |l| parse_mainlog_line(l).unwrap().1;
+        assert_eq!(ev("1999-03-02 09:44:33 10HmaX-000000005vi-0000 == userx@simple R=all T=smtp defer (-54): retry time not reached for any host for 'simple'"), Event::Suspended);
+        assert_eq!(
+            ev("2020-06-19 04:54:02 1jmFYj-00039V-QX ** bob@null.corp: retry timeout exceeded"),
+            Event::Expired
+        );
+        assert_eq!(
+            ev("2020-06-19 04:54:02 1jmFYj-00039V-QX => bob <bob@local> R=local_user T=mail_spool"),
+            Event::Local
+        );
+        assert_eq!(
+            ev("2020-06-19 04:54:02 Start queue run: pid=12762"),
+            Event::Noise
+        );
+        let d = delivery("2020-06-19 04:54:02 1jmFYj-00039V-QX == bob@null.corp R=dnslookup T=remote_smtp defer (110): Connection timed out");
+        assert_eq!(d.reply, "Connection timed out");
+        assert!(!d.has_receiver_reply);
+    }
+}

@@ -1,0 +1,96 @@
+//! Opening logs (plain or gzip, by content) and reading lines with a length limit, as bytes.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::Path;
+
+/// Lines longer than this are skipped (counted), never held in memory whole.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// Open a log; gzip is recognised by its magic bytes, not its name. MultiGzDecoder reads every
+/// member, as logrotate and `cat a.gz b.gz` produce.
+pub fn open_log(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
+    let mut file = BufReader::with_capacity(1 << 18, File::open(path)?);
+    let head = file.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        let decoder = flate2::bufread::MultiGzDecoder::new(file);
+        Ok(Box::new(BufReader::with_capacity(1 << 18, decoder)))
+    } else {
+        Ok(Box::new(file))
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Read {
+    /// A line is in the buffer (without its `\n`).
+    Line,
+    /// A line longer than the limit was consumed; the buffer holds its first `MAX_LINE` bytes.
+    TooLong,
+    Eof,
+}
+
+/// Read one line into `buf` (cleared first). Returns what was read and how many bytes it consumed.
+pub fn read_line(
+    reader: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<(Read, usize)> {
+    buf.clear();
+    let mut consumed = 0usize;
+    let mut too_long = false;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(match (consumed, too_long) {
+                (0, _) => (Read::Eof, 0),
+                (_, true) => (Read::TooLong, consumed),
+                _ => (Read::Line, consumed),
+            });
+        }
+        let (chunk, done) = match memchr::memchr(b'\n', available) {
+            Some(i) => (&available[..i], i + 1),
+            None => (available, available.len()),
+        };
+        if !too_long {
+            if buf.len() + chunk.len() <= max {
+                buf.extend_from_slice(chunk);
+            } else {
+                let room = max - buf.len();
+                buf.extend_from_slice(&chunk[..room]);
+                too_long = true;
+            }
+        }
+        let found_newline = done > chunk.len();
+        reader.consume(done);
+        consumed += done;
+        if found_newline {
+            return Ok((if too_long { Read::TooLong } else { Read::Line }, consumed));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_cut_and_reported() {
+        let data = format!("short\n{}\nlast", "x".repeat(100));
+        let mut r: &[u8] = data.as_bytes();
+        let mut buf = Vec::new();
+        assert_eq!(read_line(&mut r, &mut buf, 10).unwrap(), (Read::Line, 6));
+        assert_eq!(buf, b"short");
+        assert_eq!(
+            read_line(&mut r, &mut buf, 10).unwrap(),
+            (Read::TooLong, 101)
+        );
+        assert_eq!(buf.len(), 10);
+        assert_eq!(read_line(&mut r, &mut buf, 10).unwrap(), (Read::Line, 4));
+        assert_eq!(buf, b"last");
+        assert_eq!(read_line(&mut r, &mut buf, 10).unwrap(), (Read::Eof, 0));
+    }
+}

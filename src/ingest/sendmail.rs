@@ -1,0 +1,114 @@
+//! Sendmail delivery lines (`sm-mta`, `sendmail`): `QID: to=<..>, ..., relay=host. [ip], dsn=X.Y.Z, stat=...`.
+
+use super::line::{Delivery, Event, Outcome};
+use memchr::memmem;
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+pub fn is_sendmail_program(program: &str) -> bool {
+    matches!(program, "sm-mta" | "sendmail" | "sm-msp-queue")
+}
+
+fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
+    let needle = format!(", {name}=");
+    let start = memmem::find(text.as_bytes(), needle.as_bytes())? + needle.len();
+    let value = &text[start..];
+    Some(value.split_once(", ").map_or(value, |(v, _)| v))
+}
+
+pub fn parse(message: &str) -> Event<'_> {
+    let Some((_qid, rest)) = message.split_once(": to=") else {
+        return Event::Noise;
+    };
+    let Some(stat_at) = memmem::find(rest.as_bytes(), b", stat=") else {
+        return Event::Noise;
+    };
+    let fields = &rest[..stat_at];
+    let mut stat = &rest[stat_at + ", stat=".len()..];
+    // Sendmail 8.16.1+ may add the real reply after the status text.
+    let mut reply_field = None;
+    if let Some((s, r)) = stat.split_once(", reply=") {
+        stat = s;
+        reply_field = Some(r);
+    }
+    let mailer = field(fields, "mailer");
+    if matches!(
+        mailer,
+        Some("local" | "prog" | "procmail" | "cyrus" | "lmtp")
+    ) {
+        return Event::Local;
+    }
+    let (receiver_host, receiver_ip) = field(fields, "relay").map_or((None, None), split_relay);
+    if receiver_ip.is_some_and(|ip| ip.is_loopback()) {
+        return Event::Local; // sm-msp-queue handing mail to the local MTA
+    }
+    let dsn = field(fields, "dsn");
+    let outcome = if stat.starts_with("Sent") {
+        Outcome::Sent
+    } else if stat.starts_with("Deferred") || dsn.is_some_and(|d| d.starts_with('4')) {
+        Outcome::Deferred
+    } else if dsn.is_some_and(|d| d.starts_with('2')) {
+        Outcome::Sent
+    } else {
+        Outcome::Bounced
+    };
+    let text = reply_field.unwrap_or_else(|| stat.strip_prefix("Deferred: ").unwrap_or(stat));
+    let mut d = Delivery::new(outcome);
+    d.recipient = rest
+        .split(',')
+        .next()
+        .map(|r| r.trim_start_matches('<').trim_end_matches('>'));
+    d.receiver_host = receiver_host;
+    d.receiver_ip = receiver_ip;
+    d.dsn = dsn;
+    d.has_receiver_reply =
+        outcome != Outcome::Sent && receiver_ip.is_some() && !is_local_error(text);
+    d.reply = Cow::Borrowed(text);
+    Event::Delivery(d)
+}
+
+fn is_local_error(text: &str) -> bool {
+    [
+        "Connection refused",
+        "Connection timed out",
+        "No route to host",
+        "Network is unreachable",
+        "Host unknown",
+    ]
+    .iter()
+    .any(|e| text.contains(e))
+}
+
+/// `mx00.1and1.co.uk. [212.227.15.169]`, `[192.0.2.1]`, `host [IPv6:2001:db8::1]`.
+fn split_relay(relay: &str) -> (Option<&str>, Option<IpAddr>) {
+    let (host, rest) = match relay.split_once('[') {
+        Some((h, r)) => (h.trim().trim_end_matches('.'), r),
+        None => return (Some(relay.trim_end_matches('.')), None),
+    };
+    let ip_text = rest.split(']').next().unwrap_or("");
+    let ip = ip_text
+        .strip_prefix("IPv6:")
+        .unwrap_or(ip_text)
+        .parse()
+        .ok();
+    (Some(host).filter(|h| !h.is_empty()), ip)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deferred_and_bounced() {
+        let Event::Delivery(d) = parse("n3KFZnc6006553: to=<xxx@yyy.com>, ctladdr=<www-data@mkalimu> (33/33), delay=00:00:02, xdelay=00:00:01, mailer=esmtp, pri=120314, relay=mx00.1and1.co.uk. [212.227.15.169], dsn=4.0.0, stat=Deferred: 421 unable to verify sender domain") else { panic!() };
+        assert_eq!(d.outcome, Outcome::Deferred);
+        assert_eq!(d.receiver_host, Some("mx00.1and1.co.uk"));
+        assert_eq!(d.reply, "421 unable to verify sender domain");
+        assert!(d.has_receiver_reply);
+        let Event::Delivery(d) = parse("s1P819mk027713: to=<a@example.cz>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=30000, relay=mx.example.cz. [192.0.2.77], dsn=5.7.1, stat=Service unavailable; Client host [198.51.100.7] blocked using zen.spamhaus.org") else { panic!() };
+        assert_eq!(d.outcome, Outcome::Bounced);
+        assert_eq!(d.dsn, Some("5.7.1"));
+        let e = parse("s1P819mk027713: to=root, delay=00:00:00, mailer=local, pri=30000, dsn=2.0.0, stat=Sent");
+        assert_eq!(e, Event::Local);
+    }
+}
