@@ -111,7 +111,7 @@ pub fn discover(logs: &Path, stats: &mut Stats) -> Vec<LogFile> {
 fn looks_like_log_name(name: &str) -> bool {
     let stem = name.strip_suffix(".gz").unwrap_or(name);
     let stem = stem.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
-    stem.ends_with(".log") || matches!(stem, "maillog" | "mainlog" | "mail" | "syslog")
+    stem.ends_with(".log") || matches!(stem, "maillog" | "mainlog")
 }
 
 fn describe_walk_error(e: &walkdir::Error) -> String {
