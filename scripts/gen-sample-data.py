@@ -28,6 +28,7 @@ import hashlib
 import io
 import os
 import random
+import re
 import shutil
 import string
 import sys
@@ -1232,6 +1233,7 @@ def write_logs(v, lines, logdir):
     for name, a, b in parts:
         chunk = [(t, l) for (t, l) in lines if a <= t < b]
         path = os.path.join(d, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         if name.endswith(".gz"):
             if v.multigz:  # two members, as `cat day15.gz day16.gz` makes
                 mid = at(16)
@@ -1257,6 +1259,709 @@ def zlib_crc(s):
 
 
 # --------------------------------------------------------------------------------------
+# Non-Postfix VPSes: Exim, OpenSMTPD, Sendmail
+#
+# Each has its own random stream (rng_for("vps", id)); the Postfix fleet above is generated
+# exactly as before.  Receiver behaviour reuses Sim.outcome() (same RULES table, same texts).
+# --------------------------------------------------------------------------------------
+
+B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+
+
+def b62(n, width):
+    s = ""
+    for _ in range(width):
+        s = B62[n % 62] + s
+        n //= 62
+    return s
+
+
+def exim_multiline(reply):
+    """Postfix joined a multi-line reply with spaces; Exim keeps a literal backslash-n."""
+    m = re.match(r"(\d{3})-(\d\.\d{1,3}\.\d{1,3}) ", reply)
+    if not m:
+        return reply
+    code, enh = m.groups()
+    return re.sub(r" (?=%s[- ]%s )" % (code, re.escape(enh)), lambda _m: "\\n", reply)
+
+
+def last_reply_line(reply):
+    """Sendmail keeps only the last line of a multi-line reply in SmtpReplyBuffer."""
+    m = re.match(r"(\d{3})-(\d\.\d{1,3}\.\d{1,3}) ", reply)
+    if not m:
+        return reply
+    code, enh = m.groups()
+    i = reply.rfind(" %s %s " % (code, enh))
+    return reply[i + 1:] if i >= 0 else reply
+
+
+def reply_gmail_lowrep(r, ip):
+    return ("421-4.7.0 %s Our system has detected that this message is 421-4.7.0 suspicious due to the "
+            "very low reputation of the sending IP address. 421-4.7.0 To protect our users from spam, mail "
+            "sent from your IP address has 421-4.7.0 been temporarily rate limited. Please visit 421 4.7.0 "
+            "https://support.google.com/mail/answer/188131 for more information. %s - gsmtp"
+            % (gmail_pad(ip, 15), gsmtp_id(r)))
+
+
+def reply_brbl_soft(ip):
+    return "454 4.7.1 Service unavailable; Client host [%s] blocked using b.barracudacentral.org" % ip
+
+
+RULES2 = [
+    # 198.51.100.0/24: a sixth S3140 victim (new customer c1014, Exim)
+    Rule("198.51.100.58", "s3140", {"olc"}, at(17, 13, 20), T_END, 1.0, "Outlook.com S3140 block"),
+    # 203.0.113.0/24
+    Rule("203.0.113.91", "4650", {"olc"}, at(18, 15, 0), at(21, 9, 0), 0.8, "Outlook.com 4.7.650 throttling"),
+    Rule("203.0.113.140", "zen", {"biz"}, at(16, 6, 0), T_END, 1.0, "Spamhaus ZEN (non-Microsoft MX)"),
+    Rule("203.0.113.140", "brbl", {"biz"}, at(16, 6, 0), T_END, 0.6, "Barracuda BRBL 454 soft reject"),
+    # 192.0.2.0/24
+    Rule("192.0.2.71", "gmaillow", {"gmail"}, at(20, 8, 30), T_END, 0.7, "Gmail 421-4.7.0 low IP reputation"),
+    Rule("192.0.2.88", "tss04", {"yahoo"}, at(18, 10, 0), T_END, 0.85, "Yahoo TSS04 deferral"),
+]
+for _rule in RULES2:
+    RULES_BY_IP[_rule.ip].append(_rule)
+
+CUSTOMERS2 = [
+    ("c1014", "Rowan & Pike Architects LLP", "rowanpike-arch.example"),
+    ("c1015", "Tarn Valley Outdoor Centre", "tarnvalley-outdoor.example"),
+    ("c1016", "Brackenbury Community Radio", "brackenbury-radio.example"),
+    ("c1017", "Fenwick Auto Parts", "fenwick-autoparts.example"),
+]
+CUSTOMERS.extend(CUSTOMERS2)
+CUST.update({c[0]: c for c in CUSTOMERS2})
+
+
+class AltVPS(VPS):
+    """A VPS whose MTA is not Postfix.  mta: exim | smtpd | sendmail."""
+
+    def __init__(self, vid, cust, host, mta, inv, ip, variant="", tz=0, log="mail.log", files=None,
+                 version="", out=8, mixw=None, campaigns=(), forced=(), bad=0.04, label="", story=""):
+        VPS.__init__(self, vid, cust, host, "rfc3164", inv, [I(mta, ip)], tz=tz, log=log, version=version,
+                     out=out, mixw=mixw, dovecot=False, opendkim=False, bad=bad, campaigns=campaigns,
+                     forced=forced, hosting="gws", label=label)
+        self.mta, self.variant, self.ip = mta, variant, ip
+        self.files = files or [log + ".2.gz", log + ".1", log]
+        self.story = story
+
+
+FLEET2 = [
+    AltVPS("vps-c1014-01", "c1014", "rp-web", "exim", ["198.51.100.58"], "198.51.100.58", variant="default",
+           log="exim4/mainlog", version="4.96", out=9, mixw=mix(olc=24), bad=0.06,
+           label="Exim 4.96 default log_selector; Outlook.com S3140 from 17 Nov"),
+    AltVPS("vps-c1015-01", "c1015", "tvoc", "exim", ["203.0.113.91"], "203.0.113.91", variant="iface",
+           tz=60, log="exim4/mainlog", version="4.98", out=7, mixw=mix(olc=20),
+           campaigns=[(at(18, 16, 0), 30, 40, 0), (at(20, 9, 0), 26, 35, 0)],
+           label="Exim 4.98 +incoming/outgoing_interface +millisec +pid, log_timezone; Outlook.com 4.7.650 18-21 Nov"),
+    AltVPS("vps-c1005-02", "c1005", "lumen-legacy", "exim", ["192.0.2.71"], "192.0.2.71", variant="old",
+           log="exim4/mainlog", version="4.84", out=8, mixw=mix(gmail=40), bad=0.06,
+           label="Exim 4.84 (old 'host X [ip]:' failure layout); Gmail 421-4.7.0 from 20 Nov"),
+    AltVPS("vps-c1016-01", "c1016", "radio", "smtpd", ["192.0.2.88"], "192.0.2.88", log="mail.log",
+           version="6.8.0p2", out=8, mixw=mix(yahoo=18),
+           campaigns=[(at(18, 10, 30), 24, 30, 0), (at(20, 17, 0), 24, 30, 0)],
+           label="OpenSMTPD; Yahoo TSS04 TempFail from 18 Nov"),
+    AltVPS("vps-c1003-03", "c1003", "bb-book", "smtpd", ["198.51.100.39"], "198.51.100.39", log="mail.log",
+           version="6.8.0p2", out=7, bad=0.05, label="OpenSMTPD; clean (some 5.1.1)"),
+    AltVPS("vps-c1017-01", "c1017", "fenwick", "sendmail", ["203.0.113.140"], "203.0.113.140", log="maillog",
+           version="8.18.1", out=8, mixw=mix(biz=40),
+           label="FreeBSD sendmail 8.18.1; Spamhaus ZEN 554 + Barracuda 454 from 16 Nov"),
+]
+
+
+ALT_MTA = {
+    "vps-c1014-01": "Exim 4.96 (Debian 12), default log_selector, 16-char ids",
+    "vps-c1015-01": "Exim 4.98 (Debian 13), log_selector = +incoming_interface +outgoing_interface +millisec +pid, log_timezone = true, 23-char ids",
+    "vps-c1005-02": "Exim 4.84 (Debian 8), pre-4.85 failure layout, 16-char ids",
+    "vps-c1016-01": "OpenSMTPD 6.8.0p2 (Debian 11)",
+    "vps-c1003-03": "OpenSMTPD 6.8.0p2 (Debian 11)",
+    "vps-c1017-01": "Sendmail 8.18.1 (FreeBSD 14; sm-mta + sendmail/sm-msp)",
+}
+ALT_TS = {
+    "vps-c1014-01": "Exim local time, UTC box: `2026-11-17 10:00:05`",
+    "vps-c1015-01": "`2026-11-17 10:00:05.123 +0100 [pid]` (local time +01:00)",
+    "vps-c1005-02": "Exim local time, UTC box: `2026-11-17 10:00:05`",
+    "vps-c1016-01": "RFC 3164, UTC",
+    "vps-c1003-03": "RFC 3164, UTC",
+    "vps-c1017-01": "RFC 3164, UTC",
+}
+ALT_NOTES = [
+    "\nNotes on the non-Postfix logs:\n",
+    "- Exim: `<=` arrivals (PHP `U=www-data P=local`, or `P=esmtpsa A=dovecot_plain:`), `=>` deliveries with "
+    "`X=... CV=yes` (GnuTLS cipher names) and ` K` (CHUNKING) to Google/Microsoft, `Completed`, "
+    "`== ... defer (-44|-45|-46) H=host [ip]: SMTP error ...`, `** ... H=host [ip] X=... CV=yes : SMTP error ...` "
+    "(space-colon-space), multi-line replies joined with a literal backslash-n, a per-host `H=host [ip]: SMTP error` "
+    "line when a 4xx to MAIL FROM makes Exim try the next MX address, `== ... defer (-53): retry time not reached for "
+    "any host for 'domain'` from queue runs, `Start/End queue run` every 30 min, bounces `<= <> R=<orig-id> U=Debian-exim`, "
+    "and inbound noise (relay not permitted, authenticator failed, connection lost).\n",
+    "- vps-c1015-01 logs `I=[203.0.113.91]` on `=>`, `==` and `**` lines and `I=[ip]:587|:25` on inbound lines; "
+    "its MAIL FROM errors say `after pipelined MAIL FROM:<...> SIZE=n` (SIZE = S= + 1024).\n",
+    "- vps-c1005-02 (Exim 4.84) puts the host inside the message: `== x R=dnslookup T=remote_smtp defer (-44): SMTP error "
+    "from remote mail server after RCPT TO:<x>: host mx [ip]: 451 ...`, `** x R=dnslookup T=remote_smtp: SMTP error ...: "
+    "host mx [ip]: 550 ...`; no ` K`, no `for 'domain'` on (-53) lines.\n",
+    "- OpenSMTPD: `smtp connected/message/envelope/disconnected` for submissions (local and authenticated), "
+    "`mta connecting/connected/tls/delivery/disconnected` per outbound session; `relay=\"ip (ptr)\"` (the MX address "
+    "and its reverse name, not the MX name; Microsoft MX addresses are given no PTR here, so `relay=\"ip\"`); "
+    "result Ok/TempFail/PermFail; the stat of a multi-line reply is its last line.\n",
+    "- Sendmail: PHP -> `sendmail[pid]` (sm-msp, `mailer=relay`) -> `sm-mta[pid]` on 127.0.0.1 -> `mailer=esmtp`. "
+    "Failures carry the receiver's last reply line in `reply=` (8.16.1+) and sendmail's own text in `stat=` "
+    "(`Service unavailable` for 554, `User unknown` for 550 at RCPT, `Deferred: <reply>` for 4xx); "
+    "`relay=mx. [ip]` has the trailing dot; DSNs go to root (`DSN: ...`, `mailer=local`).\n",
+]
+
+class AltSim(Sim):
+    """Shared machinery: one outbound message = arrival, attempts with retries, final state."""
+
+    def __init__(self, world, v, stats):
+        Sim.__init__(self, world, v, stats)
+        self.lines = []           # (t, seq, text-without-timestamp-prefix, pid)
+        self.lseq = 0
+        self.pid = self.r.randint(2000, 90000)
+        self.self_dest = Dest(v.domain, "gws", [("aspmx.l.google.com", ASPMX_V4[:2]),
+                                                ("alt1.aspmx.l.google.com", ASPMX_V4[2:])], ok="google", tls="google")
+
+    def put(self, t, text, pid=None, prog=None):
+        if T0 <= t < T_END:
+            self.lseq += 1
+            self.lines.append((t, self.lseq, text, pid, prog))
+
+    def newpid(self, step=(3, 400)):
+        self.pid += self.r.randint(*step)
+        if self.pid > 99000:
+            self.pid = 1000 + self.r.randint(0, 500)
+        return self.pid
+
+    def attempt(self, dest, rcpts, t, variant, bads, attempt):
+        """Decide one session's outcome -> (per-rcpt list [(rc, st, dsn, reply, cmd)], mxname, ip, extra)."""
+        r = self.r
+        st, dsn, reply, cmd, extra = self.outcome(self.v.ip, dest, rcpts[0], t, variant, None, attempt)
+        res = []
+        for rc in rcpts:
+            if st == "sent" and bads.get(rc) == "unknown":
+                st2, dsn2, reply2, cmd2, _ = self.outcome(self.v.ip, dest, rc, t, "", "unknown", attempt)
+                res.append((rc, st2, dsn2, reply2, cmd2))
+            else:
+                res.append((rc, st, dsn, reply, cmd))
+        return res, extra
+
+    def outcome(self, src, dest, rcpt, t, variant, bad, attempt):
+        if bad is None and variant == "":
+            for rule in RULES_BY_IP.get(src, ()):
+                if rule.kind in ("gmaillow", "brbl") and dest.cls in rule.classes and rule.start <= t < rule.end:
+                    if rule.kind == "brbl" and dest.zen:
+                        continue
+                    if self.r.random() < rule.p:
+                        self.stat(src, rule.label)
+                        if rule.kind == "gmaillow":
+                            return "deferred", "4.7.0", reply_gmail_lowrep(self.r, src), "end of DATA", None
+                        return "deferred", "4.7.1", reply_brbl_soft(src), "RCPT TO", None
+        return Sim.outcome(self, src, dest, rcpt, t, variant, bad, attempt)
+
+    def pick_mx(self, dest):
+        mx, ips = dest.mxs[0]
+        return mx, self.r.choice(ips)
+
+    def run(self):
+        r, v = self.r, self.v
+        ndays = (T_END - T0) / DAY
+        senders = self.senders()
+        for _ in range(int(v.out * ndays)):
+            t = self.rand_time()
+            sender, origin, _w = senders[int(wchoice(r, [(str(i), s[2]) for i, s in enumerate(senders)]))]
+            n = 1 if r.random() < 0.82 else r.randint(2, 3)
+            rcpts = sorted({self.pick_rcpt() for _ in range(n)})
+            self.message(t, sender, rcpts, origin)
+        for (tc, count, minutes, cm) in v.campaigns:
+            cmix = dict(cm) if cm else dict(v.mix)
+            for j in range(count):
+                t = tc + j * (minutes * 60.0 / count) + r.uniform(0, 20)
+                self.message(t, "newsletter@" + v.domain, [self.pick_rcpt(cmix)], "pickup")
+        self.noise()
+
+
+# ---- Exim ----------------------------------------------------------------------------------
+
+EXIM_TLS = {  # Debian's exim4 is built with GnuTLS
+    "new": {"google": "TLS1.3:ECDHE_X25519__ECDSA_SECP256R1_SHA256__AES_256_GCM:256",
+            "ms": "TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256",
+            "yahoo": "TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_128_GCM:128",
+            "biz": "TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256"},
+    "old": {"google": "TLS1.2:ECDHE_ECDSA_AES_128_GCM_SHA256:128",
+            "ms": "TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256",
+            "yahoo": "TLS1.2:ECDHE_RSA_AES_128_GCM_SHA256:128",
+            "biz": "TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256"},
+}
+EXIM_RETRY = [900] * 8 + [3600, 5400, 8100, 12150, 18225, 27337] + [21600] * 20  # F,2h,15m; G,16h,1h,1.5; F,4d,6h
+
+
+class EximSim(AltSim):
+    def __init__(self, world, v, stats):
+        AltSim.__init__(self, world, v, stats)
+        self.new_ids = v.variant == "iface"
+        self.qruns = []
+        t = T0 + self.r.uniform(0.5, 3.0)
+        while t < T_END:
+            self.qruns.append(t)
+            t += 1800.0
+        self.qrun_pid = {}
+
+    def qpid(self, q):
+        if q not in self.qrun_pid:
+            self.qrun_pid[q] = self.newpid()
+        return self.qrun_pid[q]
+
+    def mid(self, t, pid):
+        us = int(round((t % 1) * 1e6)) % 1000000
+        if self.new_ids:
+            return "%s-%s-%s" % (b62(int(t), 6), b62(pid, 11), b62(us, 4))
+        return "%s-%s-%s" % (b62(int(t), 6), b62(pid, 6), b62(us // 500, 2))
+
+    def hostlog(self, mx, ip):
+        s = "H=%s [%s]" % (mx, ip)
+        if self.v.variant == "iface":
+            s += " I=[%s]" % self.v.ip
+        return s
+
+    def tls(self, dest):
+        return "X=%s CV=yes" % EXIM_TLS["old" if self.v.variant == "old" else "new"][dest.tls]
+
+    def after(self, cmd, sender, rc, size):
+        if cmd == "MAIL FROM":
+            pre = "pipelined " if self.v.variant == "iface" else ""
+            return "%sMAIL FROM:<%s> SIZE=%d" % (pre, sender, size + 1024)
+        if cmd == "RCPT TO":
+            return "RCPT TO:<%s>" % rc
+        return "end of data"
+
+    def errno(self, cmd):
+        return {"MAIL FROM": -45, "RCPT TO": -44}.get(cmd, -46)
+
+    def next_qrun(self, t):
+        for q in self.qruns:
+            if q >= t:
+                return q
+        return None
+
+    def message(self, t, sender, rcpts, origin, src=None):
+        r, v = self.r, self.v
+        pid = self.newpid()
+        size = int(r.lognormvariate(8.6, 0.9)) + 1400
+        mid = self.mid(t, pid)
+        msgid = "%s@%s" % (hexs(r, 32, False), v.domain) if origin == "pickup" else self.msgid(t, mid, sender)
+        if origin == "pickup":
+            self.put(t, "%s <= %s U=www-data P=local S=%d id=%s" % (mid, sender, size, msgid), pid)
+        else:
+            client = r.choice(CLIENTS[:6] + CLIENTS[7:9])
+            helo = r.choice(["[192.168.1.%d]" % r.randint(20, 200), "DESKTOP-%s" % hexs(r, 7), "MacBookPro.fritz.box"])
+            iface = " I=[%s]:587" % v.ip if v.variant == "iface" else ""
+            x = "X=%s CV=no " % ("TLS1.2:ECDHE_RSA_AES_256_GCM_SHA384:256" if v.variant == "old" else
+                                 "TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256")
+            self.put(t, "%s <= %s H=(%s) [%s]%s P=esmtpsa %sA=dovecot_plain:%s S=%d id=%s" % (
+                mid, sender, helo, client, iface, x, sender, size, msgid), pid)
+        bads = {rc: "unknown" for rc in rcpts if r.random() < v.bad}
+        pending = list(rcpts)
+        arrived = t
+        tt = t + r.uniform(0.05, 0.4)
+        dpid = self.newpid((1, 3))
+        n_att = 0
+        bounced = []
+        while True:
+            groups = collections.OrderedDict()
+            for rc in pending:
+                groups.setdefault(rc.split("@")[1], []).append(rc)
+            still = []
+            for dom, rs in groups.items():
+                dest = self.w.dests[dom]
+                tt, defer = self.session(mid, dest, rs, tt, sender, size, bads, n_att, dpid)
+                for rc, st in defer.items():
+                    if st == "deferred":
+                        still.append(rc)
+                    elif st == "bounced":
+                        bounced.append(rc)
+            pending = still
+            if not pending:
+                break
+            # wait for the retry time; queue runs in between log (-53)
+            nxt = tt + EXIM_RETRY[min(n_att, len(EXIM_RETRY) - 1)]
+            q = self.next_qrun(tt + 1)
+            while q is not None and q < nxt:
+                qp = self.qpid(q)
+                for rc in pending:
+                    tq = q + r.uniform(0.05, 2.0)
+                    sfx = "" if v.variant == "old" else " for '%s'" % rc.split("@")[1]
+                    self.put(tq, "%s == %s R=dnslookup T=remote_smtp defer (-53): retry time not reached for any host%s"
+                             % (mid, rc, sfx), qp + 1 + r.randint(0, 40))
+                q = self.next_qrun(q + 1)
+            if q is None:
+                return
+            n_att += 1
+            qp = self.qpid(q)
+            dpid = qp + 1 + r.randint(0, 40)
+            tt = q + r.uniform(0.1, 3.0)
+            if tt - arrived > 4 * DAY:
+                for rc in pending:
+                    self.put(tt, "%s ** %s: retry timeout exceeded" % (mid, rc), dpid)
+                    bounced.append(rc)
+                pending = []
+                break
+        if bounced:
+            bt = tt + r.uniform(0.01, 0.05)
+            bmid = self.mid(bt, dpid)
+            bsize = size + r.randint(1500, 3000)
+            self.put(bt, "%s <= <> R=%s U=Debian-exim P=local S=%d" % (bmid, mid, bsize), dpid)
+            self.put(bt + 0.002, "%s Completed" % mid, dpid)
+            bp = self.newpid((1, 3))
+            te, _ = self.session(bmid, self.self_dest, [sender], bt + r.uniform(0.05, 0.3), "", bsize, {}, 0, bp)
+            self.put(te + 0.001, "%s Completed" % bmid, bp)
+        else:
+            self.put(tt + 0.001, "%s Completed" % mid, dpid)
+
+    def session(self, mid, dest, rcpts, t, sender, size, bads, n_att, pid):
+        r, v = self.r, self.v
+        res, extra = self.attempt(dest, rcpts, t, "", bads, n_att)
+        mx, ips = dest.mxs[0]
+        ip = r.choice(ips)
+        t += r.uniform(0.3, 1.5)
+        out = {}
+        st0, cmd0, reply0 = res[0][1], res[0][4], res[0][3]
+        if extra == "nonfinal" and st0 == "deferred" and cmd0 == "MAIL FROM" and len(ips) > 1:
+            # Exim tries the next address of the MX; the per-host line has no I=
+            self.put(t, "%s H=%s [%s]: SMTP error from remote mail server after %s: %s" % (
+                mid, mx, ip, self.after(cmd0, sender, res[0][0], size), exim_multiline(reply0)), pid)
+            self.stat(v.ip, "(per-host 'H=... SMTP error' line before the final one)")
+            ip = r.choice([x for x in ips if x != ip])
+            t += r.uniform(0.3, 1.0)
+            if dest.cls == "olc":
+                res = [(rc, st, dsn, reply_4650(r, v.ip, t), cmd) for (rc, st, dsn, reply, cmd) in res]
+        k = " K" if dest.tls in ("google", "ms") and v.variant != "old" else ""
+        for rc, st, dsn, reply, cmd in res:
+            t += r.uniform(0.001, 0.02)
+            if st == "sent":
+                _, ok = self.ok_reply(dest, t, rc, size, "E%s@%s" % (mid, v.fqdn))
+                self.put(t, '%s => %s R=dnslookup T=remote_smtp %s %s%s C="%s"' % (
+                    mid, rc, self.hostlog(mx, ip), self.tls(dest), k, ok.replace('"', '\\"')), pid)
+            elif v.variant == "old":
+                flag, tail = ("==", " defer (%d)" % self.errno(cmd)) if st == "deferred" else ("**", "")
+                self.put(t, "%s %s %s R=dnslookup T=remote_smtp%s: SMTP error from remote mail server after %s: host %s [%s]: %s" % (
+                    mid, flag, rc, tail, self.after(cmd, sender, rc, size), mx, ip, exim_multiline(reply)), pid)
+            elif st == "deferred":
+                self.put(t, "%s == %s R=dnslookup T=remote_smtp defer (%d) %s: SMTP error from remote mail server after %s: %s" % (
+                    mid, rc, self.errno(cmd), self.hostlog(mx, ip), self.after(cmd, sender, rc, size), exim_multiline(reply)), pid)
+            else:
+                self.put(t, "%s ** %s R=dnslookup T=remote_smtp %s %s : SMTP error from remote mail server after %s: %s" % (
+                    mid, rc, self.hostlog(mx, ip), self.tls(dest), self.after(cmd, sender, rc, size), exim_multiline(reply)), pid)
+            out[rc] = st
+        return t, out
+
+    def noise(self):
+        r, v = self.r, self.v
+        for q in self.qruns:
+            qp = self.qpid(q)
+            self.put(q, "Start queue run: pid=%d" % qp, qp)
+            self.put(q + r.uniform(0.005, 0.05), "End queue run: pid=%d" % qp, qp)
+        ndays = (T_END - T0) / DAY
+        iface = " I=[%s]:25" % v.ip if v.variant == "iface" else ""
+        iface587 = " I=[%s]:587" % v.ip if v.variant == "iface" else ""
+        for _ in range(int(4 * ndays)):
+            t = r.uniform(T0, T_END)
+            ip = r.choice(SCANNERS)
+            p = self.newpid()
+            k = r.randint(0, 2)
+            if k == 0:
+                self.put(t, "H=(WIN-CLJ1B0GQ6JP) [%s]%s F=<spameri@tiscali.it> rejected RCPT <spameri@tiscali.it>: relay not permitted" % (ip, iface), p)
+            elif k == 1:
+                self.put(t, "dovecot_login authenticator failed for (User) [%s]%s: 535 Incorrect authentication data (set_id=%s@%s)" % (
+                    ip, iface587, r.choice(["admin", "info", "test", "office"]), v.domain), p)
+            else:
+                self.put(t, "SMTP connection from [%s]%s lost D=%ds" % (ip, iface, r.randint(0, 20)) if v.variant != "old"
+                         else "SMTP connection from [%s] lost" % ip, p)
+
+
+def render_exim(v, lines):
+    out = []
+    lines.sort(key=lambda x: (x[0], x[1]))
+    for t, _s, text, pid, _p in lines:
+        lt = datetime.fromtimestamp(t, UTC) + timedelta(minutes=v.tz)
+        ts = lt.strftime("%Y-%m-%d %H:%M:%S")
+        if v.variant == "iface":
+            ts += ".%03d +%02d%02d [%d]" % (lt.microsecond // 1000, v.tz // 60, v.tz % 60, pid)
+        out.append((t, "%s %s" % (ts, text)))
+    return out
+
+
+# ---- OpenSMTPD -----------------------------------------------------------------------------
+
+def mx_ptr(dest, ip):
+    """Reverse DNS of an MX address as OpenSMTPD prints it (None: no PTR)."""
+    if dest.tls == "google":
+        return "%s-in-f%s.1e100.net" % ("wr wm wk wj wb".split()[int(ip.split(".")[2]) % 5], ip.split(".")[3])
+    if dest.cls in ("olc", "o365"):
+        return None
+    if dest.cls == "yahoo":
+        return dest.mxs[0][0]
+    for mx, ips in dest.mxs:
+        if ip in ips:
+            return mx
+    return dest.mxs[0][0]
+
+
+class SmtpdSim(AltSim):
+    def __init__(self, world, v, stats):
+        AltSim.__init__(self, world, v, stats)
+        self.uid = self.r.randint(0x10000000, 0x7fffffff)
+        self.pid = self.r.randint(500, 3000)
+        self.daemon_pid = self.pid
+
+    def sid(self):
+        self.uid += self.r.randint(1, 6)
+        return "%08x%08x" % (self.uid & 0xffffffff, self.r.getrandbits(32))
+
+    def message(self, t, sender, rcpts, origin, src=None):
+        r, v = self.r, self.v
+        s = self.sid()
+        size = int(r.lognormvariate(8.6, 0.9)) + 900
+        msgid = r.getrandbits(32)
+        if origin == "pickup":
+            self.put(t, "%s smtp connected address=local host=%s" % (s, v.fqdn))
+        else:
+            client = r.choice(CLIENTS[:6] + CLIENTS[7:9])
+            self.put(t - r.uniform(0.3, 0.9), "%s smtp connected address=%s host=<unknown>" % (s, client))
+            self.put(t - r.uniform(0.1, 0.25), "%s smtp tls ciphers=TLSv1.3:TLS_AES_256_GCM_SHA384:256" % s)
+            self.put(t - r.uniform(0.01, 0.09), "%s smtp authentication user=%s result=ok" % (s, sender.split("@")[0]))
+        self.put(t, "%s smtp message msgid=%08x size=%d nrcpt=%d proto=ESMTP" % (s, msgid, size, len(rcpts)))
+        evps = {}
+        for rc in rcpts:
+            evps[rc] = "%08x%08x" % (msgid, r.getrandbits(32))
+            self.put(t + 0.0001, "%s smtp envelope evpid=%s from=<%s> to=<%s>" % (s, evps[rc], sender, rc))
+        self.put(t + r.uniform(0.002, 0.02), "%s smtp disconnected reason=quit" % s)
+        bads = {rc: "unknown" for rc in rcpts if r.random() < v.bad}
+        pending = list(rcpts)
+        tt = t + r.uniform(0.05, 0.5)
+        n = 0
+        delay_s = 900.0
+        while pending:
+            groups = collections.OrderedDict()
+            for rc in pending:
+                groups.setdefault(rc.split("@")[1], []).append(rc)
+            still = []
+            for dom, rs in groups.items():
+                tt, res = self.session(self.w.dests[dom], rs, evps, tt, t, sender, bads, n)
+                still += [rc for rc, st in res.items() if st == "deferred"]
+            pending = still
+            if not pending:
+                return
+            tt += delay_s * r.uniform(0.9, 1.1)
+            delay_s = min(delay_s * 2, 4 * 3600)
+            n += 1
+            if tt >= T_END or tt - t > 4 * DAY:
+                return
+
+    def session(self, dest, rcpts, evps, t, created, sender, bads, n):
+        r, v = self.r, self.v
+        s = self.sid()
+        mx, ip = self.pick_mx(dest)
+        ptr = mx_ptr(dest, ip)
+        self.put(t, "%s mta connecting address=smtp://%s:25 host=%s" % (s, ip, ptr or ip))
+        t += r.uniform(0.02, 0.15)
+        self.put(t, "%s mta connected" % s)
+        t += r.uniform(0.05, 0.3)
+        cip = {"google": "TLSv1.3:TLS_AES_256_GCM_SHA384:256", "ms": "TLSv1.2:ECDHE-RSA-AES256-GCM-SHA384:256",
+               "yahoo": "TLSv1.3:TLS_AES_128_GCM_SHA256:128", "biz": "TLSv1.3:TLS_AES_256_GCM_SHA384:256"}[dest.tls]
+        self.put(t, "%s mta tls ciphers=%s" % (s, cip))
+        res, extra = self.attempt(dest, rcpts, t, "", bads, n)
+        out = {}
+        relay = "%s (%s)" % (ip, ptr) if ptr else ip
+        size = r.randint(2000, 40000)
+        for rc, st, dsn, reply, cmd in res:
+            t += r.uniform(0.2, 1.2)
+            if st == "sent":
+                _, reply = self.ok_reply(dest, t, rc, size, "%s@%s" % (hexs(r, 16, False), v.fqdn))
+                result = "Ok"
+            else:
+                result = "TempFail" if st == "deferred" else "PermFail"
+                reply = last_reply_line(reply)
+            self.put(t, '%s mta delivery evpid=%s from=<%s> to=<%s> rcpt=<-> source="%s" relay="%s" delay=%s result="%s" stat="%s"' % (
+                s, evps[rc], sender, rc, v.ip, relay, osmtpd_duration(t - created), result, reply))
+            out[rc] = st
+        t += r.uniform(0.05, 12.0)
+        nok = sum(1 for x in out.values() if x == "sent")
+        self.put(t, "%s mta disconnected reason=quit messages=%d" % (s, nok))
+        return t, out
+
+    def noise(self):
+        r, v = self.r, self.v
+        ndays = (T_END - T0) / DAY
+        for _ in range(int(5 * ndays)):
+            t = r.uniform(T0, T_END)
+            s = self.sid()
+            ip = r.choice(SCANNERS)
+            self.put(t, "%s smtp connected address=%s host=<unknown>" % (s, ip))
+            k = r.randint(0, 2)
+            if k == 0:
+                self.put(t + r.uniform(0.5, 2), "%s smtp failed-command command=\"RCPT TO:<spameri@tiscali.it>\" result=\"550 Invalid recipient: <spameri@tiscali.it>\"" % s)
+                self.put(t + r.uniform(2, 3), "%s smtp disconnected reason=quit" % s)
+            elif k == 1:
+                self.put(t + r.uniform(1, 4), "%s smtp authentication user=%s result=permfail" % (s, r.choice(["admin", "info", "test"])))
+                self.put(t + r.uniform(4, 6), "%s smtp disconnected reason=disconnect" % s)
+            else:
+                self.put(t + r.uniform(0.2, 9), "%s smtp disconnected reason=disconnect" % s)
+
+
+def osmtpd_duration(x):
+    t = int(x)
+    if t == 0:
+        return "0s"
+    d, t = divmod(t, 86400)
+    h, t = divmod(t, 3600)
+    m, s = divmod(t, 60)
+    return "".join("%d%s" % (n, u) for n, u in ((d, "d"), (h, "h"), (m, "m"), (s, "s")) if n)
+
+
+def render_syslog(v, lines, prog_default):
+    out = []
+    lines.sort(key=lambda x: (x[0], x[1]))
+    for t, _s, text, pid, prog in lines:
+        lt = datetime.fromtimestamp(t, UTC) + timedelta(minutes=v.tz)
+        ts = "%s %2d %s" % (MONTHS[lt.month - 1], lt.day, lt.strftime("%H:%M:%S"))
+        out.append((t, "%s %s %s[%d]: %s" % (ts, v.host, prog or prog_default, pid if pid is not None else v.daemon_pid, text)))
+    return out
+
+
+# ---- Sendmail ------------------------------------------------------------------------------
+
+def sm_qid(t, seq, pid):
+    d = datetime.fromtimestamp(t, UTC)
+    return "%s%s%s%s%s%s%s%06d" % (B62[(d.year - 1900) % 60], B62[d.month - 1], B62[d.day], B62[d.hour],
+                                    B62[d.minute], B62[d.second], b62(seq % 3600, 2), pid)
+
+
+def sm_interval(x):
+    x = int(x)
+    d, x = divmod(x, 86400)
+    h, x = divmod(x, 3600)
+    m, s = divmod(x, 60)
+    return ("%d+" % d if d else "") + "%02d:%02d:%02d" % (h, m, s)
+
+
+def sm_short(s, m=203):
+    if len(s) < m:
+        return s
+    m = (m - 3) // 2
+    return s[:m] + "..." + s[len(s) - m:]
+
+
+class SendmailSim(AltSim):
+    def __init__(self, world, v, stats):
+        AltSim.__init__(self, world, v, stats)
+        self.seq = self.r.randint(0, 3000)
+        self.pid = self.r.randint(1000, 30000)
+
+    def qid(self, t, pid):
+        self.seq += 1
+        return sm_qid(t, self.seq, pid)
+
+    def message(self, t, sender, rcpts, origin, src=None):
+        r, v = self.r, self.v
+        host = v.host
+        size = int(r.lognormvariate(8.6, 0.9)) + 700
+        msgid = "<%s.%s@%s>" % (datetime.fromtimestamp(t, UTC).strftime("%Y%m%d%H%M%S"), hexs(r, 6, False), v.fqdn)
+        # PHP mail() -> sendmail (sm-msp client) -> sm-mta on 127.0.0.1
+        p1 = self.newpid((2, 60))
+        q1 = self.qid(t, p1)
+        self.put(t, "%s: from=www, size=%d, class=0, nrcpts=%d, msgid=%s, relay=www@localhost" % (q1, size, len(rcpts), msgid), p1, "sendmail")
+        p2 = self.newpid((1, 3))
+        t2 = t + r.uniform(0.01, 0.08)
+        q2 = self.qid(t2, p2)
+        size2 = size + r.randint(280, 340)
+        self.put(t2, "%s: from=<www@%s>, size=%d, class=0, nrcpts=%d, msgid=%s, proto=ESMTP, daemon=IPv4, relay=localhost [127.0.0.1]" % (
+            q2, v.fqdn, size2, len(rcpts), msgid), p2, "sm-mta")
+        t3 = t2 + r.uniform(0.005, 0.03)
+        self.put(t3, "%s: to=%s, ctladdr=www (80/80), delay=00:00:00, xdelay=00:00:00, mailer=relay, pri=%d, relay=[127.0.0.1] [127.0.0.1], dsn=2.0.0, stat=Sent (%s Message accepted for delivery)" % (
+            q1, ",".join(rcpts), 30000 + size + 30000 * (len(rcpts) - 1), q2), p1, "sendmail")
+        bads = {rc: "unknown" for rc in rcpts if r.random() < v.bad}
+        pending = list(rcpts)
+        tt = t3 + r.uniform(0.01, 0.1)
+        dp = self.newpid((1, 3))
+        n = 0
+        pri = size2 + 30000 * len(rcpts) + 90000
+        failed = []
+        while pending:
+            groups = collections.OrderedDict()
+            for rc in pending:
+                groups.setdefault(rc.split("@")[1], []).append(rc)
+            still = []
+            for dom, rs in groups.items():
+                tt, res = self.session(q2, self.w.dests[dom], rs, tt, t2, pri, bads, n, dp)
+                still += [rc for rc, st in res.items() if st == "deferred"]
+                failed += [(rc, st) for rc, st in res.items() if st == "bounced"]
+            pending = still
+            if failed:
+                # DSN to www (aliased to root on this box -> local mailbox)
+                tb = tt + r.uniform(0.01, 0.05)
+                qb = self.qid(tb, dp)
+                self.put(tb, "%s: %s: DSN: %s" % (q2, qb, self.laststat), dp, "sm-mta")
+                self.put(tb + r.uniform(0.01, 0.05), "%s: to=root, delay=00:00:00, xdelay=00:00:00, mailer=local, pri=%d, dsn=2.0.0, stat=Sent" % (
+                    qb, 30000 + size2 + r.randint(1500, 2500)), dp, "sm-mta")
+                failed = []
+            if not pending:
+                return
+            # queue runner (sm-mta -q30m)
+            tt += 1800 * (n + 1) * r.uniform(0.8, 1.2)
+            n += 1
+            pri += 90000
+            dp = self.newpid()
+            if tt >= T_END or tt - t > 5 * DAY:
+                return
+
+    def session(self, q, dest, rcpts, t, created, pri, bads, n, pid):
+        r, v = self.r, self.v
+        mx, ip = self.pick_mx(dest)
+        t += r.uniform(0.1, 0.5)
+        cip = {"google": "TLS_AES_256_GCM_SHA384, bits=256/256", "ms": "ECDHE-RSA-AES256-GCM-SHA384, bits=256/256",
+               "yahoo": "TLS_AES_128_GCM_SHA256, bits=128/128", "biz": "TLS_AES_256_GCM_SHA384, bits=256/256"}[dest.tls]
+        ver = "TLSv1.2" if dest.tls == "ms" else "TLSv1.3"
+        self.put(t, "STARTTLS=client, relay=%s., version=%s, verify=FAIL, cipher=%s" % (mx, ver, cip), pid, "sm-mta")
+        res, extra = self.attempt(dest, rcpts, t, "", bads, n)
+        t += r.uniform(0.3, 1.5)
+        out = {}
+        base = "ctladdr=<www@%s> (80/80), delay=%s, xdelay=%s, mailer=esmtp, pri=%d, relay=%s. [%s]" % (
+            v.fqdn, sm_interval(t - created), sm_interval(r.uniform(0.3, 2.0)), pri, mx, ip)
+        for rc, st, dsn, reply, cmd in res:
+            if st == "sent":
+                _, ok = self.ok_reply(dest, t, rc, 5000, "%s@%s" % (q, v.fqdn))
+                dsn = "2.0.0"
+                m = re.match(r"\d{3} (\d\.\d+\.\d+ )?(.*)$", ok)
+                line = "%s: to=<%s>, %s, dsn=%s, stat=Sent (%s)" % (q, rc, base, dsn, m.group(2))
+                line = line[:line.index(", stat=") + 7] + sm_short(line[line.index(", stat=") + 7:])
+            else:
+                last = last_reply_line(reply)
+                code = int(last[:3])
+                if st == "deferred":
+                    stat = "Deferred: " + last
+                else:
+                    stat = "User unknown" if code in (550, 551, 553) and cmd == "RCPT TO" else "Service unavailable"
+                self.laststat = stat
+                line = "%s: to=<%s>, %s, dsn=%s, reply=%s, stat=%s" % (q, rc, base, dsn, sm_short(last), sm_short(stat))
+            self.put(t, line, pid, "sm-mta")
+            out[rc] = st
+        return t, out
+
+    def noise(self):
+        r, v = self.r, self.v
+        ndays = (T_END - T0) / DAY
+        for _ in range(int(4 * ndays)):
+            t = r.uniform(T0, T_END)
+            ip = r.choice(SCANNERS)
+            p = self.newpid()
+            q = self.qid(t, p)
+            k = r.randint(0, 2)
+            if k == 0:
+                self.put(t, "%s: ruleset=check_rcpt, arg1=<spameri@tiscali.it>, relay=[%s], reject=550 5.7.1 <spameri@tiscali.it>... Relaying denied" % (q, ip), p, "sm-mta")
+            elif k == 1:
+                self.put(t, "%s: [%s] did not issue MAIL/EXPN/VRFY/ETRN during connection to IPv4" % (q, ip), p, "sm-mta")
+            else:
+                self.put(t, "%s: rejecting commands from [%s] due to pre-greeting traffic after 0 seconds" % (q, ip), p, "sm-mta")
+
+
+# --------------------------------------------------------------------------------------
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -1273,7 +1978,7 @@ def main():
     buf = io.StringIO()
     wr = csv.writer(buf, lineterminator="\n")
     wr.writerow(["customer_id", "customer_name", "vps_id", "ip"])
-    for v in sorted(FLEET, key=lambda x: (x.cust, x.id)):
+    for v in sorted(FLEET + FLEET2, key=lambda x: (x.cust, x.id)):
         for ip in v.inv:
             wr.writerow([v.cust, CUST[v.cust][1], v.id, ip])
     with open(os.path.join(out, "inventory.csv"), "w", newline="") as f:
@@ -1288,6 +1993,18 @@ def main():
         sim = Sim(world, v, stats)
         sim.run()
         lines = render(v, sim.ev)
+        w = write_logs(v, lines, os.path.join(out, "logs"))
+        total_lines += len(lines)
+        total_bytes += sum(x[2] for x in w)
+        per_vps.append((v, len(lines)))
+    for v in FLEET2:  # after the Postfix fleet; each has its own random stream
+        sim = {"exim": EximSim, "smtpd": SmtpdSim, "sendmail": SendmailSim}[v.mta](world, v, stats)
+        sim.run()
+        if v.mta == "exim":
+            lines = render_exim(v, sim.lines)
+        else:
+            v.daemon_pid = getattr(sim, "daemon_pid", 0)
+            lines = render_syslog(v, sim.lines, "smtpd")
         w = write_logs(v, lines, os.path.join(out, "logs"))
         total_lines += len(lines)
         total_bytes += sum(x[2] for x in w)
@@ -1310,6 +2027,8 @@ def make_summary(per_vps, stats, total_lines, total_bytes):
     L.append("| vps | customer | inventory ip(s) | sends from | timestamps | file | syslog names | lines | story |\n")
     L.append("|---|---|---|---|---|---|---|---|---|\n")
     for v, n in per_vps:
+        if isinstance(v, AltVPS):
+            continue
         style = {"rfc3164": "RFC 3164", "postlog": "maillog_file (zero-padded)",
                  "rfc3339": "RFC 3339 +%02d:00" % (v.tz // 60)}[v.style]
         names = sorted({i.name for i in v.insts} | {v.inbound_inst.name})
@@ -1317,12 +2036,23 @@ def make_summary(per_vps, stats, total_lines, total_bytes):
             names.append("postfix/" + v.campaign_daemon.split("/")[0])
         L.append("| %s | %s | %s | %s | %s | %s | %s | %d | %s |\n" % (
             v.id, v.cust, " ".join(v.inv), " ".join(v.send_ips), style, v.log, " ".join(names), n, v.label))
+    L.append("\n## Non-Postfix VPSes\n\n")
+    L.append("| vps | customer | inventory ip = sends from | MTA | files | timestamps | lines | story |\n")
+    L.append("|---|---|---|---|---|---|---|---|\n")
+    for v, n in per_vps:
+        if isinstance(v, AltVPS):
+            L.append("| %s | %s | %s | %s | %s | %s | %d | %s |\n" % (
+                v.id, v.cust, v.ip, ALT_MTA[v.id], ", ".join(v.files), ALT_TS[v.id], n, v.label))
+    L.append("".join(ALT_NOTES))
     L.append("\n## Receiver replies generated (counted per delivery line; '-' = not an IP problem)\n\n")
     for (ip, label), n in sorted(stats.items()):
         if n:
             L.append("- %s: %s x%d\n" % (ip, label, n))
     L.append("\nNeighbourhood: 198.51.100.0/24 - Outlook.com S3140 on .10 (c1001), .23 (c1002), .37 (c1003), "
-             ".45 (c1004), .71 (c1005); .11 .38 .72 .90 .134 stay clean.\n")
+             ".45 (c1004), .58 (c1014, Exim), .71 (c1005); .11 .38 .39 .72 .90 .134 stay clean.\n")
+    L.append("Sending IP in the log line itself: Exim I=[...] on vps-c1015-01 (its inventory IP), OpenSMTPD "
+             "source=\"...\" on every mta delivery line; Postfix, the other Exims and Sendmail only via the "
+             "receiver's reply text or the inventory.\n")
     L.append("Not in inventory: 192.0.2.102 (vps-c1013-01's second address).\n")
     L.append("Replies without an IP: 192.0.2.30 (vps-c1011-01, single IPv4 -> inventory fallback) and "
              "198.51.100.72 (vps-c1005-01, from syslog name postfix-198.51.100.72).\n")
