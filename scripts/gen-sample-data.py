@@ -6,8 +6,12 @@
 Writes
     <out>/inventory.csv                    customer_id,customer_name,vps_id,ip
     <out>/logs/<vps_id>/mail.log{,.1,.2.gz}  (or maillog{,.1,.2.gz} on RHEL-style VPSes)
+    <out>/logs/<vps_id>/exim4/mainlog{,.1,.2.gz}  (Debian Exim VPSes)
 
-for a fleet of 25 customer VPSes over 2026-11-15 00:00 .. 2026-11-21 23:59 UTC.
+for a fleet of 31 customer VPSes over 2026-11-15 00:00 .. 2026-11-21 23:59 UTC:
+25 Postfix VPSes (FLEET) plus 3 Exim, 2 OpenSMTPD and 1 Sendmail VPS (FLEET2).  The
+non-Postfix VPSes are simulated after the Postfix ones with their own random streams, so
+adding them left every Postfix log byte-identical.
 Rotation: *.2.gz = 15-16 Nov, *.1 = 17-19 Nov, newest = 20-21 Nov (split by UTC time).
 All inventory addresses are documentation ranges (192.0.2.0/24, 198.51.100.0/24,
 203.0.113.0/24, 2001:db8::/32).  Receiver (MX) addresses are the big providers'
@@ -1295,6 +1299,18 @@ def last_reply_line(reply):
     return reply[i + 1:] if i >= 0 else reply
 
 
+def osmtpd_reply(reply):
+    """OpenSMTPD mta_io(): first line whole, later lines appended without 'NNN-' and a d.d.d ESC."""
+    lines = exim_multiline(reply).split("\\n")
+    out = lines[0]
+    for ln in lines[1:]:
+        p = ln[4:]
+        if re.match(r"\d\.\d\.\d\s", p):
+            p = p[5:]
+        out += p
+    return out
+
+
 def reply_gmail_lowrep(r, ip):
     return ("421-4.7.0 %s Our system has detected that this message is 421-4.7.0 suspicious due to the "
             "very low reputation of the sending IP address. 421-4.7.0 To protect our users from spam, mail "
@@ -1361,7 +1377,7 @@ FLEET2 = [
            label="OpenSMTPD; Yahoo TSS04 TempFail from 18 Nov"),
     AltVPS("vps-c1003-03", "c1003", "bb-book", "smtpd", ["198.51.100.39"], "198.51.100.39", log="mail.log",
            version="6.8.0p2", out=7, bad=0.05, label="OpenSMTPD; clean (some 5.1.1)"),
-    AltVPS("vps-c1017-01", "c1017", "fenwick", "sendmail", ["203.0.113.140"], "203.0.113.140", log="maillog",
+    AltVPS("vps-c1017-01", "c1017", "shop", "sendmail", ["203.0.113.140"], "203.0.113.140", log="maillog",
            version="8.18.1", out=8, mixw=mix(biz=40),
            label="FreeBSD sendmail 8.18.1; Spamhaus ZEN 554 + Barracuda 454 from 16 Nov"),
 ]
@@ -1503,9 +1519,12 @@ class EximSim(AltSim):
             t += 1800.0
         self.qrun_pid = {}
 
+    def tpid(self, t):
+        return 1200 + (self.pid + int((t - T0) / 6.0) + self.r.randint(0, 5)) % 95000
+
     def qpid(self, q):
         if q not in self.qrun_pid:
-            self.qrun_pid[q] = self.newpid()
+            self.qrun_pid[q] = self.tpid(q)
         return self.qrun_pid[q]
 
     def mid(self, t, pid):
@@ -1542,7 +1561,7 @@ class EximSim(AltSim):
 
     def message(self, t, sender, rcpts, origin, src=None):
         r, v = self.r, self.v
-        pid = self.newpid()
+        pid = self.tpid(t)
         size = int(r.lognormvariate(8.6, 0.9)) + 1400
         mid = self.mid(t, pid)
         msgid = "%s@%s" % (hexs(r, 32, False), v.domain) if origin == "pickup" else self.msgid(t, mid, sender)
@@ -1560,7 +1579,7 @@ class EximSim(AltSim):
         pending = list(rcpts)
         arrived = t
         tt = t + r.uniform(0.05, 0.4)
-        dpid = self.newpid((1, 3))
+        dpid = pid + r.randint(1, 3)
         n_att = 0
         bounced = []
         while True:
@@ -1608,7 +1627,7 @@ class EximSim(AltSim):
             bsize = size + r.randint(1500, 3000)
             self.put(bt, "%s <= <> R=%s U=Debian-exim P=local S=%d" % (bmid, mid, bsize), dpid)
             self.put(bt + 0.002, "%s Completed" % mid, dpid)
-            bp = self.newpid((1, 3))
+            bp = dpid + r.randint(1, 3)
             te, _ = self.session(bmid, self.self_dest, [sender], bt + r.uniform(0.05, 0.3), "", bsize, {}, 0, bp)
             self.put(te + 0.001, "%s Completed" % bmid, bp)
         else:
@@ -1622,7 +1641,7 @@ class EximSim(AltSim):
         t += r.uniform(0.3, 1.5)
         out = {}
         st0, cmd0, reply0 = res[0][1], res[0][4], res[0][3]
-        if extra == "nonfinal" and st0 == "deferred" and cmd0 == "MAIL FROM" and len(ips) > 1:
+        if extra == "nonfinal" and st0 == "deferred" and cmd0 == "MAIL FROM" and len(ips) > 1 and r.random() < 0.6:
             # Exim tries the next address of the MX; the per-host line has no I=
             self.put(t, "%s H=%s [%s]: SMTP error from remote mail server after %s: %s" % (
                 mid, mx, ip, self.after(cmd0, sender, res[0][0], size), exim_multiline(reply0)), pid)
@@ -1663,7 +1682,7 @@ class EximSim(AltSim):
         for _ in range(int(4 * ndays)):
             t = r.uniform(T0, T_END)
             ip = r.choice(SCANNERS)
-            p = self.newpid()
+            p = self.tpid(t)
             k = r.randint(0, 2)
             if k == 0:
                 self.put(t, "H=(WIN-CLJ1B0GQ6JP) [%s]%s F=<spameri@tiscali.it> rejected RCPT <spameri@tiscali.it>: relay not permitted" % (ip, iface), p)
@@ -1671,8 +1690,7 @@ class EximSim(AltSim):
                 self.put(t, "dovecot_login authenticator failed for (User) [%s]%s: 535 Incorrect authentication data (set_id=%s@%s)" % (
                     ip, iface587, r.choice(["admin", "info", "test", "office"]), v.domain), p)
             else:
-                self.put(t, "SMTP connection from [%s]%s lost D=%ds" % (ip, iface, r.randint(0, 20)) if v.variant != "old"
-                         else "SMTP connection from [%s] lost" % ip, p)
+                self.put(t, "SMTP connection from [%s]%s lost" % (ip, iface), p)
 
 
 def render_exim(v, lines):
@@ -1710,13 +1728,13 @@ class SmtpdSim(AltSim):
         self.pid = self.r.randint(500, 3000)
         self.daemon_pid = self.pid
 
-    def sid(self):
-        self.uid += self.r.randint(1, 6)
-        return "%08x%08x" % (self.uid & 0xffffffff, self.r.getrandbits(32))
+    def sid(self, t):
+        hi = self.uid + int((t - T0) / 9.0) + self.r.randint(0, 2)
+        return "%08x%08x" % (hi & 0xffffffff, self.r.getrandbits(32))
 
     def message(self, t, sender, rcpts, origin, src=None):
         r, v = self.r, self.v
-        s = self.sid()
+        s = self.sid(t)
         size = int(r.lognormvariate(8.6, 0.9)) + 900
         msgid = r.getrandbits(32)
         if origin == "pickup":
@@ -1756,7 +1774,7 @@ class SmtpdSim(AltSim):
 
     def session(self, dest, rcpts, evps, t, created, sender, bads, n):
         r, v = self.r, self.v
-        s = self.sid()
+        s = self.sid(t)
         mx, ip = self.pick_mx(dest)
         ptr = mx_ptr(dest, ip)
         self.put(t, "%s mta connecting address=smtp://%s:25 host=%s" % (s, ip, ptr or ip))
@@ -1776,8 +1794,8 @@ class SmtpdSim(AltSim):
                 _, reply = self.ok_reply(dest, t, rc, size, "%s@%s" % (hexs(r, 16, False), v.fqdn))
                 result = "Ok"
             else:
-                result = "TempFail" if st == "deferred" else "PermFail"
-                reply = last_reply_line(reply)
+                reply = osmtpd_reply(reply)
+                result = "TempFail" if last_reply_line(reply)[0] == "4" else "PermFail"
             self.put(t, '%s mta delivery evpid=%s from=<%s> to=<%s> rcpt=<-> source="%s" relay="%s" delay=%s result="%s" stat="%s"' % (
                 s, evps[rc], sender, rc, v.ip, relay, osmtpd_duration(t - created), result, reply))
             out[rc] = st
@@ -1791,7 +1809,7 @@ class SmtpdSim(AltSim):
         ndays = (T_END - T0) / DAY
         for _ in range(int(5 * ndays)):
             t = r.uniform(T0, T_END)
-            s = self.sid()
+            s = self.sid(t)
             ip = r.choice(SCANNERS)
             self.put(t, "%s smtp connected address=%s host=<unknown>" % (s, ip))
             k = r.randint(0, 2)
@@ -1958,7 +1976,7 @@ class SendmailSim(AltSim):
             elif k == 1:
                 self.put(t, "%s: [%s] did not issue MAIL/EXPN/VRFY/ETRN during connection to IPv4" % (q, ip), p, "sm-mta")
             else:
-                self.put(t, "%s: rejecting commands from [%s] due to pre-greeting traffic after 0 seconds" % (q, ip), p, "sm-mta")
+                self.put(t, "%s: rejecting commands from  [%s] due to pre-greeting traffic after 0 seconds" % (q, ip), p, "sm-mta")
 
 
 # --------------------------------------------------------------------------------------

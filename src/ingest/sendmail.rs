@@ -23,11 +23,15 @@ pub fn parse(message: &str) -> Event<'_> {
     let Some(stat_at) = memmem::find(rest.as_bytes(), b", stat=") else {
         return Event::Noise;
     };
-    let fields = &rest[..stat_at];
+    let mut fields = &rest[..stat_at];
     let mut stat = &rest[stat_at + ", stat=".len()..];
-    // Sendmail 8.16.1+ may add the real reply after the status text.
+    // Sendmail 8.16.1+ logs the receiver's own reply in `reply=` (before `stat=`, which then holds
+    // Sendmail's summary such as "Service unavailable"). The reply may contain ", ".
     let mut reply_field = None;
-    if let Some((s, r)) = stat.split_once(", reply=") {
+    if let Some(at) = memmem::find(fields.as_bytes(), b", reply=") {
+        reply_field = Some(&fields[at + ", reply=".len()..]);
+        fields = &fields[..at];
+    } else if let Some((s, r)) = stat.split_once(", reply=") {
         stat = s;
         reply_field = Some(r);
     }
@@ -108,6 +112,10 @@ mod tests {
         let Event::Delivery(d) = parse("s1P819mk027713: to=<a@example.cz>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=30000, relay=mx.example.cz. [192.0.2.77], dsn=5.7.1, stat=Service unavailable; Client host [198.51.100.7] blocked using zen.spamhaus.org") else { panic!() };
         assert_eq!(d.outcome, Outcome::Bounced);
         assert_eq!(d.dsn, Some("5.7.1"));
+        let Event::Delivery(d) = parse("6AK76Q2l026828: to=<hello@larkspur-florists.example>, ctladdr=<www@shop.example> (80/80), delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=186428, relay=mail.larkspur-florists.example. [116.202.133.152], dsn=5.7.1, reply=554 5.7.1 Service unavailable; Client host [203.0.113.140] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/203.0.113.140, stat=Service unavailable") else { panic!() };
+        assert_eq!(d.reply, "554 5.7.1 Service unavailable; Client host [203.0.113.140] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/203.0.113.140");
+        assert_eq!(d.dsn, Some("5.7.1"));
+        assert_eq!(d.receiver_ip, Some("116.202.133.152".parse().unwrap()));
         let e = parse("s1P819mk027713: to=root, delay=00:00:00, mailer=local, pri=30000, dsn=2.0.0, stat=Sent");
         assert_eq!(e, Event::Local);
     }
