@@ -1561,6 +1561,24 @@ mod formats {
     }
 
     #[test]
+    fn exim_rejectlog_continuation_lines_are_noise() {
+        let fleet = Fleet::new(&format!("{INVENTORY_HEADER}c1,A,vps-a,198.51.100.7\n"));
+        fleet.log(
+            "vps-a/exim4/rejectlog",
+            &[
+                "1999-03-02 09:44:33 10HmaY-000000005vi-0000 F=<userx@test1> rejected by non-SMTP ACL: don't like sender userx@test1",
+                "Envelope-from: <userx@test1>",
+                "P Received: from CALLER by myhost.test.ex with local (Exim x.yz)",
+                "\t(envelope-from <userx@test1>)",
+            ],
+            NOV_23_2026,
+        );
+        let out = fleet.run(1);
+        ok(&out);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("4 noise lines"));
+    }
+
+    #[test]
     fn a_mixed_directory_is_sniffed_per_file() {
         let fleet = Fleet::new(&format!("{INVENTORY_HEADER}c1,A,vps-a,198.51.100.7\n"));
         fleet

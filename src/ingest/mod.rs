@@ -233,7 +233,8 @@ pub fn parse_line(format: Format, line: &str) -> (Option<RawTime>, Event<'_>) {
     match format {
         Format::EximMainlog => match exim::parse_mainlog_line(line) {
             Some((time, event)) => (Some(time), event),
-            None => (None, Event::Skipped(SkipReason::NoTimestamp)),
+            // Exim's rejectlog and paniclog continue an entry with header lines: not deliveries.
+            None => (None, Event::Noise),
         },
         Format::Syslog => {
             if syslog::is_journal_marker(line) {
