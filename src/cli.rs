@@ -35,6 +35,9 @@ pub struct RunArgs {
     /// Report directory; replaced atomically when the run succeeds.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Extra or replacement classification rules (same format as the built-in catalogue, see docs/rules.md).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
     /// Worker threads for parsing (default: number of CPUs). Reports do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -54,6 +57,9 @@ pub struct RulesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
     pub format: RulesFormat,
+    /// Show the catalogue with this rule file applied (as `run --rules FILE` would use it).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -63,5 +69,6 @@ pub enum RulesFormat {
     /// CSV, one rule per row.
     Csv,
     /// Markdown (the source of docs/rules.md).
-    Markdown,
+    #[value(alias = "markdown")]
+    Md,
 }

@@ -9,6 +9,8 @@ pub struct Config {
     pub logs: PathBuf,
     pub inventory: PathBuf,
     pub out: PathBuf,
+    /// A provider's rule file applied over the built-in catalogue.
+    pub rules: Option<PathBuf>,
     pub threads: usize,
     pub ipv4_prefix: u8,
     pub ipv6_prefix: u8,
@@ -60,6 +62,7 @@ impl Config {
             logs: args.logs.clone(),
             inventory: args.inventory.clone(),
             out: args.out.clone(),
+            rules: args.rules.clone(),
             threads,
             ipv4_prefix: args.ipv4_prefix,
             ipv6_prefix: args.ipv6_prefix,

@@ -47,6 +47,8 @@ pub enum Error {
     Inventory(#[from] InventoryError),
     #[error("{0}")]
     Config(String),
+    #[error(transparent)]
+    Rules(#[from] crate::classify::rules::RuleError),
     #[error("cannot write reports to {path}: {source}")]
     Output {
         path: PathBuf,
@@ -64,7 +66,9 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Inventory(_) | Error::Config(_) | Error::OutNotOurs { .. } => EXIT_BAD_INPUT,
+            Error::Inventory(_) | Error::Config(_) | Error::Rules(_) | Error::OutNotOurs { .. } => {
+                EXIT_BAD_INPUT
+            }
             Error::Output { .. } | Error::Aggregate(_) | Error::Threads(_) => EXIT_FAILURE,
         }
     }

@@ -17,9 +17,25 @@ fn main() {
             }
         }
         Command::Rules(args) => {
+            let loaded;
+            let rules = match &args.rules {
+                Some(path) => match blockscope::classify::RuleSet::with_file(path) {
+                    Ok(r) => {
+                        loaded = r;
+                        &loaded
+                    }
+                    Err(e) => {
+                        print_error(&e);
+                        std::process::exit(EXIT_BAD_INPUT);
+                    }
+                },
+                None => blockscope::classify::RuleSet::builtin(),
+            };
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
-            match blockscope::cmd::rules::run(args.format, &mut out).and_then(|()| out.flush()) {
+            match blockscope::cmd::rules::run(args.format, rules, &mut out)
+                .and_then(|()| out.flush())
+            {
                 Ok(()) => EXIT_OK,
                 // `blockscope rules | head` closes the pipe early: not an error.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
@@ -42,5 +58,4 @@ fn print_error(e: &dyn std::error::Error) {
         source = cause.source();
     }
     eprintln!("{msg}");
-    let _ = EXIT_BAD_INPUT;
 }

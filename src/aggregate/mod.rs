@@ -6,7 +6,7 @@ pub mod partial;
 use crate::attribute::inventory::Inventory;
 use crate::attribute::sending_ip::IpSource;
 use crate::attribute::{owner_of, subnet_of};
-use crate::classify::{self, rules::Class};
+use crate::classify::{self, rules::Class, RuleSet};
 use crate::error::{Error, Result};
 use ipnetwork::IpNetwork;
 use partial::{Partial, Stats};
@@ -90,11 +90,25 @@ struct BlockColumns<'a> {
     network: Vec<bool>,
 }
 
+/// One row of `unclassified.csv`: a normalised reply no rule matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnclassifiedRow {
+    pub events: u64,
+    pub ips: u64,
+    pub platform: String,
+    pub code: String,
+    pub reply: String,
+}
+
+/// Rows kept in unclassified.csv (most frequent first).
+pub const UNCLASSIFIED_ROWS: usize = 500;
+
 /// Everything the reports need, in report order.
 #[derive(Debug, Clone)]
 pub struct Aggregates {
     pub ips: Vec<IpRow>,
     pub subnets: Vec<SubnetRow>,
+    pub unclassified: Vec<UnclassifiedRow>,
     pub stats: Stats,
     pub first_time: Option<i64>,
     pub last_time: Option<i64>,
@@ -160,10 +174,11 @@ fn subnet_sort_key(subnet: &str) -> String {
 pub fn aggregate(
     partial: Partial,
     inv: &Inventory,
+    rules: &RuleSet,
     v4_prefix: u8,
     v6_prefix: u8,
 ) -> Result<Aggregates> {
-    let ips = ip_rows(&partial, inv, v4_prefix, v6_prefix)?;
+    let ips = ip_rows(&partial, inv, rules, v4_prefix, v6_prefix)?;
     let subnets = subnet_rows(&partial, &ips, inv, v4_prefix, v6_prefix)?;
     let mut customers: Vec<(String, String)> = inv
         .customers
@@ -171,9 +186,27 @@ pub fn aggregate(
         .map(|c| (c.id.clone(), c.name.clone()))
         .collect();
     customers.sort();
+    let mut unclassified: Vec<UnclassifiedRow> = partial
+        .unclassified
+        .iter()
+        .map(|(k, v)| UnclassifiedRow {
+            events: v.events,
+            ips: v.ips.iter().filter(|ip| ip.is_some()).count() as u64,
+            platform: k.platform.to_string(),
+            code: k.code.to_string(),
+            reply: k.reply.clone(),
+        })
+        .collect();
+    unclassified.sort_by(|a, b| {
+        b.events
+            .cmp(&a.events)
+            .then_with(|| (&a.reply, &a.platform, &a.code).cmp(&(&b.reply, &b.platform, &b.code)))
+    });
+    unclassified.truncate(UNCLASSIFIED_ROWS);
     Ok(Aggregates {
         ips,
         subnets,
+        unclassified,
         stats: partial.stats,
         first_time: partial.first_time,
         last_time: partial.last_time,
@@ -181,7 +214,13 @@ pub fn aggregate(
     })
 }
 
-fn ip_rows(partial: &Partial, inv: &Inventory, v4: u8, v6: u8) -> Result<Vec<IpRow>> {
+fn ip_rows(
+    partial: &Partial,
+    inv: &Inventory,
+    rules: &RuleSet,
+    v4: u8,
+    v6: u8,
+) -> Result<Vec<IpRow>> {
     let n = partial.events.len();
     let mut ip = Vec::with_capacity(n);
     let mut ip_sort = Vec::with_capacity(n);
@@ -209,7 +248,7 @@ fn ip_rows(partial: &Partial, inv: &Inventory, v4: u8, v6: u8) -> Result<Vec<IpR
         vps.push(owner.vps.map_or("", |v| inv.vpses[v].id.as_str()));
         in_inv.push(owner.in_inventory);
         platform.push(k.platform);
-        rule_id.push(classify::rule(k.rule).id);
+        rule_id.push(rules.rule(k.rule).id.as_str());
         rule_idx.push(u32::from(k.rule));
         code.push(&*k.code);
         rrid.push(k.receiver_rule_id.as_deref().unwrap_or(""));
@@ -300,7 +339,7 @@ fn ip_rows(partial: &Partial, inv: &Inventory, v4: u8, v6: u8) -> Result<Vec<IpR
 
     let mut rows = Vec::with_capacity(out.height());
     for i in 0..out.height() {
-        let rule = classify::rule(rule_idxs[i] as classify::RuleIdx);
+        let rule = rules.rule(rule_idxs[i] as classify::RuleIdx);
         rows.push(IpRow {
             ip: ips[i].clone(),
             subnet: subnets[i].clone(),
@@ -314,7 +353,7 @@ fn ip_rows(partial: &Partial, inv: &Inventory, v4: u8, v6: u8) -> Result<Vec<IpR
             events: event_counts[i],
             first_seen: firsts[i],
             last_seen: lasts[i],
-            delist_route: rule.delist_route.to_string(),
+            delist_route: rule.delist_route.clone(),
             ip_source: IpSource::from_rank(sources[i] as u8),
             sample_reply: samples[i].clone(),
             permanence: permanence_of_codes(rule, &codes[i]),

@@ -2,7 +2,7 @@
 
 use crate::attribute::sending_ip::IpSource;
 use crate::classify::RuleIdx;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 
 /// One (observed VPS, sending IP, rule, receiver, code) cell.
@@ -156,11 +156,26 @@ impl Stats {
     }
 }
 
+/// Unclassified replies grouped by their normalised text, for rule-writing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnclassifiedKey {
+    pub reply: String,
+    pub platform: &'static str,
+    pub code: Box<str>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnclassifiedAgg {
+    pub events: u64,
+    pub ips: HashSet<Option<IpAddr>>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Partial {
     pub stats: Stats,
     pub events: HashMap<EventKey, EventAgg>,
     pub activity: HashMap<ActivityKey, Activity>,
+    pub unclassified: HashMap<UnclassifiedKey, UnclassifiedAgg>,
     pub first_time: Option<i64>,
     pub last_time: Option<i64>,
 }
@@ -210,6 +225,11 @@ impl Partial {
             a.sent += v.sent;
             a.deferred += v.deferred;
             a.bounced += v.bounced;
+        }
+        for (k, v) in small.unclassified {
+            let u = big.unclassified.entry(k).or_default();
+            u.events += v.events;
+            u.ips.extend(v.ips);
         }
         big.first_time = min_opt(big.first_time, small.first_time);
         big.last_time = max_opt(big.last_time, small.last_time);

@@ -3,23 +3,13 @@
 pub mod platform;
 pub mod rules;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
-use rules::{Class, Permanence, Rule, RULES, UNCLASSIFIED};
+use regex::Regex;
+pub use rules::RuleSet;
+use rules::{Permanence, Rule};
 use std::sync::LazyLock;
 
-/// Index into `RULES`; `RULES.len()` stands for "unclassified".
+/// Index into a `RuleSet`; `RuleSet::unclassified_idx()` stands for "unclassified".
 pub type RuleIdx = u16;
-
-pub const UNCLASSIFIED_IDX: RuleIdx = RULES.len() as RuleIdx;
-
-static RULE_SET: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSetBuilder::new(RULES.iter().map(|r| r.pattern))
-        .case_insensitive(true)
-        .dot_matches_new_line(true)
-        .size_limit(64 << 20)
-        .build()
-        .expect("RULES patterns are valid regexes (checked by tests)")
-});
 
 /// Microsoft's internal anti-spam rule IDs: `(S3140)`, `(AS3150)`, `AS(1430)`, `(AS16012609)`.
 static RECEIVER_RULE_ID: LazyLock<Regex> =
@@ -30,19 +20,6 @@ static REPLY_CODE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^([2-5][0-9][0-9])(?:[ -]([2-5]\.[0-9]{1,3}\.[0-9]{1,3})\b)?")
         .expect("valid regex")
 });
-
-pub fn rule(idx: RuleIdx) -> &'static Rule {
-    RULES.get(idx as usize).unwrap_or(&UNCLASSIFIED)
-}
-
-/// The first rule (in table order) whose pattern matches `text`.
-pub fn classify(text: &str) -> RuleIdx {
-    RULE_SET
-        .matches(text)
-        .iter()
-        .next()
-        .map_or(UNCLASSIFIED_IDX, |i| i as RuleIdx)
-}
 
 /// The receiver's internal rule ID quoted in the reply (`S3140`, `AS(1430)`), if any.
 pub fn receiver_rule_id(text: &str) -> Option<String> {
@@ -58,6 +35,45 @@ pub fn receiver_rule_id(text: &str) -> Option<String> {
 pub fn reply_code(reply: &str) -> Option<&str> {
     let caps = REPLY_CODE.captures(reply.trim_start())?;
     caps.get(2).or_else(|| caps.get(1)).map(|m| m.as_str())
+}
+
+/// (pattern, replacement) applied in order by `normalise_reply`.
+static MASKS: LazyLock<[(Regex, &'static str); 3]> = LazyLock::new(|| {
+    let re = |p: &str| Regex::new(p).expect("valid regex");
+    [
+        (re(r"[^\s<>\[\]()]+@[A-Za-z0-9.-]+"), "<address>"),
+        (re(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.]+Z?"), "<time>"),
+        (
+            re(r"\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b|\b[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}\b"),
+            "<ip>",
+        ),
+    ]
+});
+
+/// Words with a digit in them: ids, serials, host names with numbers.
+static ID_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[A-Za-z0-9][A-Za-z0-9._-]*[0-9][A-Za-z0-9._-]*\b").expect("valid regex")
+});
+
+/// A reply with addresses, IPs, timestamps and ids masked, so equal replies group together
+/// (`summary/unclassified.csv`). Status codes (`550`, `5.7.1`) are kept.
+pub fn normalise_reply(reply: &str) -> String {
+    let mut text = reply.to_string();
+    for (re, with) in MASKS.iter() {
+        text = re.replace_all(&text, *with).into_owned();
+    }
+    let text = ID_TOKEN.replace_all(&text, |c: &regex::Captures| {
+        let t = &c[0];
+        let is_code = t.len() <= 9
+            && t.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-');
+        if is_code || t.len() < 6 {
+            t.to_string()
+        } else {
+            "<id>".to_string()
+        }
+    });
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Permanence of one event: the rule's, or the reply code's first digit when the rule defers to it.
@@ -76,36 +92,40 @@ pub fn permanence_of(rule: &Rule, code: &str) -> &'static str {
     }
 }
 
-/// Class used when a line has no rule (kept here so reports need not know the table layout).
-pub fn class_of(idx: RuleIdx) -> Class {
-    rule(idx).class
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn code_of(example: &str) -> &str {
+        reply_code(example).unwrap_or("")
+    }
+
     #[test]
-    fn every_rule_example_classifies_as_that_rule() {
-        for (i, r) in RULES.iter().enumerate() {
-            let got = classify(r.example);
+    fn every_rule_example_classifies_as_that_rule_and_no_other() {
+        let set = RuleSet::builtin();
+        for r in set.rules() {
+            let hits: Vec<&str> = set
+                .matching(&r.example, code_of(&r.example))
+                .iter()
+                .map(|&i| set.rule(i).id.as_str())
+                .collect();
             assert_eq!(
-                rule(got).id,
-                r.id,
-                "example of rule #{i} {} classified as {}",
-                r.id,
-                rule(got).id
+                hits,
+                [r.id.as_str()],
+                "example of {} is matched by {hits:?}",
+                r.id
             );
         }
     }
 
     #[test]
-    fn rule_ids_are_unique_and_routes_exist_for_blocks() {
-        let mut ids: Vec<_> = RULES.iter().map(|r| r.id).collect();
+    fn rule_ids_are_unique_and_blocks_have_routes() {
+        let set = RuleSet::builtin();
+        let mut ids: Vec<_> = set.rules().iter().map(|r| r.id.as_str()).collect();
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), RULES.len());
-        for r in RULES {
+        assert_eq!(ids.len(), set.rules().len());
+        for r in set.rules() {
             if r.class.is_block() {
                 assert!(!r.delist_route.is_empty(), "{} needs a delist route", r.id);
             }
@@ -131,6 +151,17 @@ mod tests {
             Some("AS16012609")
         );
         assert_eq!(receiver_rule_id("no id here"), None);
+    }
+
+    #[test]
+    fn normalised_replies_group_equal_replies() {
+        let a = normalise_reply("451 4.7.1 Service unavailable for <bob@example.org> from [192.0.2.30] at 2026-11-02T10:00:01Z ref 08DE2A19D02BF789");
+        let b = normalise_reply("451 4.7.1 Service unavailable for <eve@example.net>  from [2001:db8::7] at 2026-11-03T11:00:00Z ref 08DE6C12E206EF5D");
+        assert_eq!(a, b);
+        assert_eq!(
+            a,
+            "451 4.7.1 Service unavailable for <<address>> from [<ip>] at <time> ref <id>"
+        );
     }
 
     #[test]

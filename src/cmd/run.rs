@@ -2,6 +2,7 @@
 
 use crate::aggregate::{self, partial::Stats};
 use crate::attribute::inventory::Inventory;
+use crate::classify::RuleSet;
 use crate::config::Config;
 use crate::error::{Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
 use crate::{ingest, report};
@@ -11,9 +12,17 @@ use std::time::Instant;
 pub fn run(config: &Config) -> Result<i32> {
     let started = Instant::now();
     let inventory = Inventory::load(&config.inventory)?;
+    let loaded;
+    let rules = match &config.rules {
+        Some(path) => {
+            loaded = RuleSet::with_file(path)?;
+            &loaded
+        }
+        None => RuleSet::builtin(),
+    };
     let mut discovery = Stats::default();
     let files = ingest::discover(&config.logs, &mut discovery);
-    let mut partial = ingest::ingest(&files, &inventory, config.threads)?;
+    let mut partial = ingest::ingest(&files, &inventory, rules, config.threads)?;
     partial.stats.merge(discovery);
     let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
     for dir in unknown {
@@ -24,8 +33,13 @@ pub fn run(config: &Config) -> Result<i32> {
         );
     }
     partial.stats.problems.sort();
-    let aggregates =
-        aggregate::aggregate(partial, &inventory, config.ipv4_prefix, config.ipv6_prefix)?;
+    let aggregates = aggregate::aggregate(
+        partial,
+        &inventory,
+        rules,
+        config.ipv4_prefix,
+        config.ipv6_prefix,
+    )?;
     report::write_report_set(&config.out, &aggregates)?;
     if !config.quiet {
         let stderr = std::io::stderr();

@@ -10,10 +10,10 @@ pub mod sendmail;
 pub mod syslog;
 pub mod timestamp;
 
-use crate::aggregate::partial::{Activity, ActivityKey, EventKey, Partial, Stats};
+use crate::aggregate::partial::{Activity, ActivityKey, EventKey, Partial, Stats, UnclassifiedKey};
 use crate::attribute::inventory::Inventory;
 use crate::attribute::sending_ip::{ip_from_reply, ip_from_syslog_name, IpSource};
-use crate::classify::{self, platform::platform_of_mx};
+use crate::classify::{self, platform::platform_of_mx, RuleSet};
 use crate::error::{Error, Result};
 use line::{Delivery, Event, Outcome, SkipReason};
 use rayon::prelude::*;
@@ -178,7 +178,12 @@ fn cap_anchors_by_rotation(files: &mut [LogFile]) {
 }
 
 /// Parse every file on `threads` workers and merge the partial aggregates.
-pub fn ingest(files: &[LogFile], inventory: &Inventory, threads: usize) -> Result<Partial> {
+pub fn ingest(
+    files: &[LogFile],
+    inventory: &Inventory,
+    rules: &RuleSet,
+    threads: usize,
+) -> Result<Partial> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -189,7 +194,7 @@ pub fn ingest(files: &[LogFile], inventory: &Inventory, threads: usize) -> Resul
     Ok(pool.install(|| {
         order
             .par_iter()
-            .map(|f| ingest_file(f, inventory))
+            .map(|f| ingest_file(f, inventory, rules))
             .reduce(Partial::default, Partial::merge)
     }))
 }
@@ -325,6 +330,7 @@ fn clean_line(raw: &[u8]) -> (Cow<'_, str>, [Option<&'static str>; 2]) {
 struct FileRun<'a> {
     file: &'a LogFile,
     inventory: &'a Inventory,
+    rules: &'a RuleSet,
     observed_vps: Option<u32>,
     format: Format,
     clock: FileClock,
@@ -367,7 +373,9 @@ impl FileRun<'_> {
         };
         let p = &mut self.partial;
         match event {
-            Event::Delivery(d) => record_delivery(&d, time, self.observed_vps, self.inventory, p),
+            Event::Delivery(d) => {
+                record_delivery(&d, time, self.observed_vps, self.inventory, self.rules, p)
+            }
             Event::Expired => p.stats.expired += 1,
             Event::Suspended => p.stats.suspended += 1,
             Event::Local => p.stats.local_handoffs += 1,
@@ -386,7 +394,7 @@ impl FileRun<'_> {
     }
 }
 
-pub fn ingest_file(file: &LogFile, inventory: &Inventory) -> Partial {
+pub fn ingest_file(file: &LogFile, inventory: &Inventory, rules: &RuleSet) -> Partial {
     let mut partial = Partial::default();
     partial.stats.files = 1;
     let observed_vps = inventory.vps_index(&file.vps_dir).map(|v| v as u32);
@@ -444,6 +452,7 @@ pub fn ingest_file(file: &LogFile, inventory: &Inventory) -> Partial {
     let mut run = FileRun {
         file,
         inventory,
+        rules,
         observed_vps,
         format,
         clock: FileClock {
@@ -538,6 +547,7 @@ fn record_delivery(
     time: i64,
     observed_vps: Option<u32>,
     inv: &Inventory,
+    rules: &RuleSet,
     p: &mut Partial,
 ) {
     p.record_time(time);
@@ -565,7 +575,6 @@ fn record_delivery(
         p.stats.non_final_replies += 1;
     }
     let reply: &str = &d.reply;
-    let rule = classify::classify(reply);
     let platform = d.receiver_host.map_or("unknown", platform_of_mx);
     let code = d
         .has_receiver_reply
@@ -573,6 +582,17 @@ fn record_delivery(
         .flatten()
         .or(d.dsn)
         .unwrap_or("");
+    let rule = rules.classify(reply, code);
+    if rule == rules.unclassified_idx() {
+        let key = UnclassifiedKey {
+            reply: classify::normalise_reply(reply),
+            platform,
+            code: code.into(),
+        };
+        let u = p.unclassified.entry(key).or_default();
+        u.events += 1;
+        u.ips.insert(ip);
+    }
     let receiver_rule_id = if d.has_receiver_reply {
         classify::receiver_rule_id(reply).map(String::into_boxed_str)
     } else {

@@ -7,6 +7,7 @@ pub mod ips;
 pub mod run_summary;
 pub mod subnets;
 pub mod summary_md;
+pub mod unclassified;
 
 use crate::aggregate::Aggregates;
 use crate::error::{Error, Result};
@@ -72,6 +73,9 @@ fn write_into(dir: &Path, agg: &Aggregates) -> std::io::Result<()> {
     write_file(&dir.join("summary/subnets.csv"), |w| subnets::write(w, agg))?;
     write_file(&dir.join("summary/summary.md"), |w| {
         summary_md::write(w, agg)
+    })?;
+    write_file(&dir.join("summary/unclassified.csv"), |w| {
+        unclassified::write(w, agg)
     })?;
     write_file(&dir.join("summary/input-problems.csv"), |w| {
         input_problems::write(w, agg)

@@ -55,6 +55,12 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         .iter()
         .filter(|r| r.class == Class::ReceiverError)
         .collect();
+    let auth: Vec<&IpRow> = agg.ips.iter().filter(|r| r.class == Class::Auth).collect();
+    let content: Vec<&IpRow> = agg
+        .ips
+        .iter()
+        .filter(|r| r.class == Class::Content)
+        .collect();
     let subnets = display_order(&agg.subnets);
     let neighbourhoods: Vec<_> = subnets
         .iter()
@@ -194,6 +200,41 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         writeln!(w, "\nThrottling is not delistable: lower the rate towards that receiver; it lifts as reputation recovers.\n")?;
     }
 
+    for (title, advice, rows) in [
+        (
+            "Domain authentication (fix the customer's domain)",
+            "The receiver refuses the message because the customer's domain or host fails SPF, DKIM, DMARC or PTR requirements. Nothing to delist: fix the DNS records or signing.",
+            &auth,
+        ),
+        (
+            "Content rejections",
+            "The receiver refuses what was sent, not the IP. Nothing to delist: the customer must fix the messages.",
+            &content,
+        ),
+    ] {
+        if rows.is_empty() {
+            continue;
+        }
+        writeln!(w, "## {title}\n")?;
+        writeln!(w, "{advice}\n")?;
+        writeln!(w, "| IP | Customer | Platform | Rule | Code | Events | Last seen |")?;
+        writeln!(w, "|---|---|---|---|---|---:|---|")?;
+        for r in rows.iter() {
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                or_dash(&r.ip),
+                or_dash(&r.customer_id),
+                or_dash(&r.platform),
+                md(&r.rule_id),
+                or_dash(&r.code),
+                r.events,
+                iso(r.last_seen)
+            )?;
+        }
+        writeln!(w)?;
+    }
+
     if !receiver_errors.is_empty() {
         writeln!(w, "## Receiver-side DNSBL errors\n")?;
         writeln!(w, "These receivers' block-list lookups are broken (e.g. Spamhaus refuses their resolver); the IP is not listed. Tell the recipient's postmaster; do not request delisting.\n")?;
@@ -232,7 +273,7 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     if unclassified.is_empty() {
         writeln!(w, "None.\n")?;
     } else {
-        writeln!(w, "No rule matched these replies; if one is an IP block, add a rule (see docs/rules.md).\n")?;
+        writeln!(w, "No rule matched these replies; if one is an IP block, add a rule with `--rules FILE` (see docs/rules.md). `unclassified.csv` groups them fleet-wide with addresses and ids masked.\n")?;
         writeln!(
             w,
             "| IP | Customer | Platform | Code | Events | Latest reply |"
