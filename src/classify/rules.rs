@@ -195,7 +195,7 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             ));
         }
         let class = match raw.class.get_ref().as_str() {
-            c if c == "unclassified" => None,
+            "unclassified" => None,
             c => Class::ALL.iter().copied().find(|k| k.as_str() == c),
         }
         .ok_or_else(|| {
