@@ -288,7 +288,8 @@ const FIXTURE_ROWS: &[(&str, &str, &str, &str)] = &[
         "reply",
     ),
     ("198.51.100.7", "ms-outlook-network-blocklist", "1", "reply"),
-    ("198.51.100.7", "unclassified", "7", "reply"),
+    ("198.51.100.7", "gmail-likely-unsolicited-content", "1", "reply"),
+    ("198.51.100.7", "t-online-blocked", "6", "reply"),
     ("198.51.100.9", "ms-outlook-rate-limited", "8", "reply"),
     ("203.0.113.25", "ms-o365-banned-ip", "1", "reply"),
     (
