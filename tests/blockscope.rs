@@ -288,7 +288,12 @@ const FIXTURE_ROWS: &[(&str, &str, &str, &str)] = &[
         "reply",
     ),
     ("198.51.100.7", "ms-outlook-network-blocklist", "1", "reply"),
-    ("198.51.100.7", "gmail-likely-unsolicited-content", "1", "reply"),
+    (
+        "198.51.100.7",
+        "gmail-likely-unsolicited-content",
+        "1",
+        "reply",
+    ),
     ("198.51.100.7", "t-online-blocked", "6", "reply"),
     ("198.51.100.9", "ms-outlook-rate-limited", "8", "reply"),
     ("203.0.113.25", "ms-o365-banned-ip", "1", "reply"),
@@ -303,18 +308,35 @@ const FIXTURE_ROWS: &[(&str, &str, &str, &str)] = &[
 ];
 
 fn check_fixture(log: &str, first_seen_hour: &str, extra: &[(&str, &str, &str, &str)]) {
+    check_capture(
+        "vps1/mail.log",
+        log,
+        first_seen_hour,
+        FIXTURE_ROWS,
+        extra,
+        "3 sent, 28 deferred, 8 bounced (2 non-final replies); 5 expired",
+    );
+}
+
+/// Run one captured log as a VPS's only file and compare every (ip, rule, events, ip_source) row.
+fn check_capture(
+    rel: &str,
+    log: &str,
+    first_seen_hour: &str,
+    rows: &[(&str, &str, &str, &str)],
+    extra: &[(&str, &str, &str, &str)],
+    counts: &str,
+) {
     let fleet = Fleet::new(FIXTURE_INVENTORY);
-    fleet.log("vps1/mail.log", &[log.trim_end_matches('\n')], NOV_23_2026);
+    fleet.log(rel, &[log.trim_end_matches('\n')], NOV_23_2026);
     let out = fleet.run(1);
     ok(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("3 sent, 28 deferred, 8 bounced (2 non-final replies); 5 expired"),
-        "{stderr}"
-    );
+    assert!(stderr.contains(counts), "{stderr}");
     assert!(!stderr.contains("skipped"), "{stderr}");
     let ips = fleet.csv("summary/ips.csv");
-    let got: Vec<(String, String, String, String)> = ips
+    let key = |r: &(String, String, String, String)| (r.0.is_empty(), r.clone());
+    let mut got: Vec<(String, String, String, String)> = ips
         .iter()
         .map(|r| {
             (
@@ -325,15 +347,14 @@ fn check_fixture(log: &str, first_seen_hour: &str, extra: &[(&str, &str, &str, &
             )
         })
         .collect();
-    let mut want: Vec<(String, String, String, String)> = FIXTURE_ROWS
+    let mut want: Vec<(String, String, String, String)> = rows
         .iter()
         .chain(extra)
         .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d.to_string()))
         .collect();
-    want.sort_by(|a, b| (a.0.is_empty(), a).cmp(&(b.0.is_empty(), b)));
-    let mut got_sorted = got.clone();
-    got_sorted.sort_by(|a, b| (a.0.is_empty(), a).cmp(&(b.0.is_empty(), b)));
-    assert_eq!(got_sorted, want);
+    got.sort_by_key(key);
+    want.sort_by_key(key);
+    assert_eq!(got, want);
     assert!(ips
         .iter()
         .all(|r| r["customer_id"] == "c1" && r["vps_id"] == "vps1"));
@@ -348,11 +369,8 @@ fn check_fixture(log: &str, first_seen_hour: &str, extra: &[(&str, &str, &str, &
         "outlook.com"
     );
     assert_eq!(platform("203.0.113.25", "ms-o365-banned-ip"), "office365");
-    assert_eq!(
-        platform("198.51.100.9", "ms-outlook-rate-limited"),
-        "office365;outlook.com"
-    );
-    // The receiver (127.0.0.x, ::1) is never taken for the sender.
+    // The receiver (127.0.0.x, ::1) and the loopback interface the MTA logged are never taken
+    // for the address receivers saw.
     assert!(ips
         .iter()
         .all(|r| !r["ip"].starts_with("127.") && r["ip"] != "::1"));
@@ -397,6 +415,101 @@ fn real_postfix_multi_instance_names_the_sending_ip() {
             "1",
             "syslog_name",
         )],
+    );
+}
+
+/// Exim 4.96 against the same fake MX: every capture style yields these rows. Exim logged its
+/// loopback interface (`I=[127.0.0.1]`), as a NATed VPS would log a private one: the address the
+/// receivers quote wins.
+const EXIM_ROWS: &[(&str, &str, &str, &str)] = &[
+    ("192.0.2.14", "ms-server-busy", "7", "reply"),
+    ("192.0.2.33", "dnsbl-spamhaus", "1", "reply"),
+    (
+        "198.51.100.7",
+        "gmail-likely-unsolicited-content",
+        "1",
+        "reply",
+    ),
+    (
+        "198.51.100.7",
+        "gmail-unsolicited-rate-limited",
+        "5",
+        "reply",
+    ),
+    ("198.51.100.7", "ms-outlook-network-blocklist", "1", "reply"),
+    ("198.51.100.7", "t-online-blocked", "1", "reply"),
+    ("198.51.100.9", "ms-outlook-rate-limited", "5", "reply"),
+    ("203.0.113.25", "ms-o365-banned-ip", "1", "reply"),
+    (
+        "203.0.113.40",
+        "ms-o365-banned-sender-5.7.511",
+        "1",
+        "reply",
+    ),
+    ("", "mailbox-full", "1", "unknown"),
+    ("", "recipient-rejected-5.4.1", "1", "unknown"),
+    ("", "recipient-unknown", "1", "unknown"),
+];
+const EXIM_COUNTS: &str = "3 sent, 17 deferred, 9 bounced (0 non-final replies); 3 expired; 10 suspended retries; 10 local";
+
+#[test]
+fn real_exim_mainlog_default_selectors() {
+    check_capture(
+        "vps1/exim4/mainlog",
+        include_str!("fixtures/exim/mainlog-default.log"),
+        "11",
+        EXIM_ROWS,
+        &[],
+        EXIM_COUNTS,
+    );
+}
+
+#[test]
+fn real_exim_mainlog_with_interface_millisec_pid_and_zone() {
+    check_capture(
+        "vps1/exim4/mainlog",
+        include_str!("fixtures/exim/mainlog-selectors.log"),
+        "10",
+        EXIM_ROWS,
+        &[],
+        EXIM_COUNTS,
+    );
+}
+
+#[test]
+fn real_exim_via_syslog() {
+    check_capture(
+        "vps1/mail.log",
+        include_str!("fixtures/exim/syslog.log"),
+        "12",
+        EXIM_ROWS,
+        &[],
+        EXIM_COUNTS,
+    );
+}
+
+#[test]
+fn real_opensmtpd() {
+    check_capture(
+        "vps1/mail.log",
+        include_str!("fixtures/opensmtpd/maillog.log"),
+        "10",
+        &[
+            ("192.0.2.14", "ms-server-busy", "3", "reply"),
+            ("192.0.2.33", "dnsbl-spamhaus", "1", "reply"),
+            ("198.51.100.7", "gmail-likely-unsolicited-content", "1", "reply"),
+            ("198.51.100.7", "gmail-unsolicited-rate-limited", "3", "reply"),
+            ("198.51.100.7", "ms-outlook-network-blocklist", "1", "reply"),
+            ("198.51.100.9", "ms-outlook-rate-limited", "6", "reply"),
+            ("203.0.113.25", "ms-o365-banned-ip", "1", "reply"),
+            ("203.0.113.40", "ms-o365-banned-sender-5.7.511", "1", "reply"),
+            ("", "mailbox-full", "1", "unknown"),
+            ("", "network-failure", "6", "unknown"),
+            ("", "recipient-rejected-5.4.1", "1", "unknown"),
+            ("", "recipient-unknown", "1", "unknown"),
+        ],
+        &[],
+        "3 sent, 18 deferred, 8 bounced (0 non-final replies); 0 expired; 0 suspended retries; 11 local",
     );
 }
 

@@ -519,7 +519,8 @@ fn sending_ip(
     observed_vps: Option<u32>,
     inv: &Inventory,
 ) -> (Option<IpAddr>, IpSource) {
-    if let Some(ip) = d.sending_ip {
+    // A NATed VPS logs its private interface; receivers see (and quote) the public address.
+    if let Some(ip) = d.sending_ip.filter(|ip| !is_internal(*ip)) {
         return (Some(ip), IpSource::MtaInterface);
     }
     if d.has_receiver_reply && d.outcome != Outcome::Sent {
@@ -540,6 +541,27 @@ fn sending_ip(
         }
     }
     (None, IpSource::Unknown)
+}
+
+/// Addresses no receiver ever sees as the client: loopback, private, link-local, CGNAT, ULA.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+        }
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            a.is_loopback()
+                || a.is_unspecified()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+        }
+    }
 }
 
 fn record_delivery(
@@ -620,6 +642,32 @@ pub fn read_to_string_lossy(path: &Path) -> std::io::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn internal_interfaces_are_not_what_receivers_see() {
+        for ip in [
+            "127.0.0.1",
+            "10.0.0.5",
+            "172.16.3.4",
+            "192.168.1.2",
+            "100.64.0.9",
+            "169.254.1.1",
+            "::1",
+            "fd00::5",
+            "fe80::1",
+        ] {
+            assert!(is_internal(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "198.51.100.7",
+            "203.0.113.9",
+            "192.0.2.1",
+            "2001:db8::7",
+            "8.8.8.8",
+        ] {
+            assert!(!is_internal(ip.parse().unwrap()), "{ip}");
+        }
+    }
 
     #[test]
     fn rotation_order() {
