@@ -513,6 +513,32 @@ fn real_opensmtpd() {
     );
 }
 
+#[test]
+fn real_sendmail() {
+    // Sendmail 8.18 shortens long values in the middle ("provi...C54339", "mail.p...ction"); the
+    // S3140 and Office 365 verdicts survive that, Gmail's first-line-only replies stay unclassified.
+    check_capture(
+        "vps1/maillog",
+        include_str!("fixtures/sendmail/maillog.log"),
+        "10",
+        &[
+            ("192.0.2.14", "ms-server-busy", "16", "reply"),
+            ("192.0.2.33", "dnsbl-spamhaus", "1", "reply"),
+            ("198.51.100.7", "ms-outlook-network-blocklist", "1", "reply"),
+            ("198.51.100.7", "t-online-blocked", "1", "reply"),
+            ("198.51.100.7", "unclassified", "9", "reply"),
+            ("198.51.100.9", "ms-outlook-rate-limited", "8", "reply"),
+            ("203.0.113.25", "ms-o365-banned-ip", "1", "reply"),
+            ("203.0.113.40", "ms-o365-banned-sender-5.7.511", "1", "reply"),
+            ("", "mailbox-full", "1", "unknown"),
+            ("", "recipient-rejected-5.4.1", "1", "unknown"),
+            ("", "recipient-unknown", "1", "unknown"),
+        ],
+        &[],
+        "3 sent, 32 deferred, 9 bounced (0 non-final replies); 0 expired; 0 suspended retries; 17 local",
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Attribution and classification
 

@@ -34,6 +34,18 @@ pub const MX_PLATFORMS: &[(&str, &str)] = &[
 /// Platform name for a receiving MX host, `other` when unknown.
 pub fn platform_of_mx(host: &str) -> &'static str {
     let host = host.trim_end_matches('.');
+    // Sendmail shortens long names in the middle: `contoso-com.mail.p...ction.outlook.com`.
+    if let Some((head, tail)) = host.split_once("...") {
+        if ends_with_ignore_case(tail, "outlook.com") {
+            let head = head.to_ascii_lowercase();
+            if head.contains(".olc") {
+                return "outlook.com";
+            }
+            if head.contains(".mail") {
+                return "office365";
+            }
+        }
+    }
     for (suffix, platform) in MX_PLATFORMS {
         if ends_with_ignore_case(host, suffix) || host.eq_ignore_ascii_case(&suffix[1..]) {
             return platform;
@@ -74,5 +86,13 @@ mod tests {
         assert_eq!(platform_of_mx("GMAIL-SMTP-IN.L.GOOGLE.COM"), "gmail");
         assert_eq!(platform_of_mx("mta5.am0.yahoodns.net"), "yahoo");
         assert_eq!(platform_of_mx("mx.example.net"), "other");
+        assert_eq!(
+            platform_of_mx("contoso-com.mail.p...ction.outlook.com."),
+            "office365"
+        );
+        assert_eq!(
+            platform_of_mx("fabrikam-com.mail....ction.outlook.com."),
+            "office365"
+        );
     }
 }

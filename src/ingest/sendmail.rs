@@ -43,8 +43,10 @@ pub fn parse(message: &str) -> Event<'_> {
         return Event::Local;
     }
     let (receiver_host, receiver_ip) = field(fields, "relay").map_or((None, None), split_relay);
-    if receiver_ip.is_some_and(|ip| ip.is_loopback()) {
-        return Event::Local; // sm-msp-queue handing mail to the local MTA
+    // The submission program handing mail to the local MTA: `relay=[127.0.0.1] [127.0.0.1]`.
+    let unnamed = receiver_host.is_none_or(|h| h.eq_ignore_ascii_case("localhost"));
+    if receiver_ip.is_some_and(|ip| ip.is_loopback()) && unnamed {
+        return Event::Local;
     }
     let dsn = field(fields, "dsn");
     let outcome = if stat.starts_with("Sent") {
@@ -101,6 +103,21 @@ fn split_relay(relay: &str) -> (Option<&str>, Option<IpAddr>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn real_sendmail_8_18_line() {
+        let Event::Delivery(d) = parse(
+            r#"6A2A01dR000281: to=<user1@hotmail.com>, ctladdr=<www-data@vps1.example.org> (33/33), delay=00:00:00, xdelay=00:00:00, mailer=esmtp, pri=30353, relay=hotmail-com.olc.protection.outlook.com. [127.0.0.2], dsn=5.7.1, reply=550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent. Please contact your Internet service provi...C54339C3FD8FF] [BN3PEPF0000B077.namprd04.prod.outlook.com 2025-11-25T08:06:40.951Z 08DE2A19D02BF789], stat=Service unavailable"#,
+        ) else {
+            panic!("not a delivery")
+        };
+        assert_eq!(d.outcome, Outcome::Bounced);
+        assert_eq!(
+            d.receiver_host,
+            Some("hotmail-com.olc.protection.outlook.com")
+        );
+        assert!(d.reply.starts_with("550 5.7.1 Unfortunately"));
+    }
 
     #[test]
     fn deferred_and_bounced() {
