@@ -509,13 +509,13 @@ fn real_opensmtpd() {
             ("", "recipient-unknown", "1", "unknown"),
         ],
         &[],
-        "3 sent, 18 deferred, 8 bounced (0 non-final replies); 0 expired; 0 suspended retries; 11 local",
+        "3 sent, 18 deferred, 8 bounced (0 non-final replies); 6 expired; 0 suspended retries; 11 local",
     );
 }
 
 #[test]
 fn real_sendmail() {
-    // Sendmail 8.18 shortens long values in the middle ("provi...C54339", "mail.p...ction"); the
+    // Sendmail 8.17 shortens long values in the middle ("provi...C54339", "mail.p...ction"); the
     // S3140 and Office 365 verdicts survive that, Gmail's first-line-only replies stay unclassified.
     check_capture(
         "vps1/maillog",
@@ -535,7 +535,7 @@ fn real_sendmail() {
             ("", "recipient-unknown", "1", "unknown"),
         ],
         &[],
-        "3 sent, 32 deferred, 9 bounced (0 non-final replies); 0 expired; 0 suspended retries; 17 local",
+        "3 sent, 32 deferred, 9 bounced (0 non-final replies); 4 expired; 0 suspended retries; 17 local",
     );
 }
 
@@ -1204,7 +1204,10 @@ mod properties {
         fn customer_reports_hold_only_their_own_data(f in fleet_strategy()) {
             let (fleet, owners) = materialise(&f);
             let tree = run_lib(&fleet, 2, "out");
-            for (id, _, _) in &owners {
+            for (id, _, ips) in &owners {
+                if ips.is_empty() {
+                    continue; // every address it drew was taken: not in the inventory at all
+                }
                 let text = String::from_utf8(tree[&format!("customers/{id}.csv")].clone()).unwrap();
                 let rows = read_csv(&fleet.path("out").join(format!("customers/{id}.csv")));
                 prop_assert!(rows.iter().all(|r| &r["customer_id"] == id));

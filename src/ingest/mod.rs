@@ -7,6 +7,7 @@ pub mod opensmtpd;
 pub mod postfix;
 pub mod reader;
 pub mod sendmail;
+pub mod snds;
 pub mod syslog;
 pub mod timestamp;
 

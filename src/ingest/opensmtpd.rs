@@ -27,6 +27,10 @@ fn value<'a>(message: &'a str, key: &str) -> Option<&'a str> {
 }
 
 pub fn parse(message: &str) -> Event<'_> {
+    // `relay: Expire for 0164457cfa7d80da: ... stat=Envelope expired`
+    if message.starts_with("relay: Expire for ") {
+        return Event::Expired;
+    }
     let Some(pos) = memmem::find(message.as_bytes(), b" mta delivery ") else {
         return if memmem::find(message.as_bytes(), b" delivery evpid=").is_some() {
             Event::Local

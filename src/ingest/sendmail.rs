@@ -17,6 +17,10 @@ fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
 }
 
 pub fn parse(message: &str) -> Event<'_> {
+    // `QID: DSNQID: DSN: Cannot send message for 5 days`: Sendmail gave up on the message.
+    if memmem::find(message.as_bytes(), b": DSN: Cannot send message").is_some() {
+        return Event::Expired;
+    }
     let Some((_qid, rest)) = message.split_once(": to=") else {
         return Event::Noise;
     };
