@@ -9,4 +9,4 @@ fi
 out="${1:-sample-report}"
 cargo build --release --locked
 exec "${CARGO_TARGET_DIR:-target}/release/blockscope" run \
-    --logs sample-data/logs --inventory sample-data/inventory.csv --out "$out"
+    --logs sample-data/logs --inventory sample-data/inventory.csv --snds sample-data/snds --out "$out"

@@ -38,6 +38,12 @@ pub struct RunArgs {
     /// Extra or replacement classification rules (same format as the built-in catalogue, see docs/rules.md).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// Directory of Microsoft SNDS exports (IP data and IP status CSV files) to join with the logs.
+    #[arg(long, value_name = "DIR")]
+    pub snds: Option<PathBuf>,
+    /// Skip malformed SNDS rows (counted and listed in input-problems.csv) instead of stopping.
+    #[arg(long)]
+    pub lenient: bool,
     /// Worker threads for parsing (default: number of CPUs). Reports do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

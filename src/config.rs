@@ -11,6 +11,10 @@ pub struct Config {
     pub out: PathBuf,
     /// A provider's rule file applied over the built-in catalogue.
     pub rules: Option<PathBuf>,
+    /// Directory of Microsoft SNDS exports.
+    pub snds: Option<PathBuf>,
+    /// Skip and count malformed SNDS rows instead of stopping.
+    pub lenient: bool,
     pub threads: usize,
     pub ipv4_prefix: u8,
     pub ipv6_prefix: u8,
@@ -36,6 +40,14 @@ impl Config {
                 "--out {}: exists and is not a directory",
                 args.out.display()
             )));
+        }
+        if let Some(dir) = &args.snds {
+            if !dir.is_dir() {
+                return Err(Error::Config(format!(
+                    "--snds {}: not a directory; point it at the directory holding the SNDS CSV exports",
+                    dir.display()
+                )));
+            }
         }
         let threads = match args.threads {
             Some(0) => {
@@ -63,6 +75,8 @@ impl Config {
             inventory: args.inventory.clone(),
             out: args.out.clone(),
             rules: args.rules.clone(),
+            snds: args.snds.clone(),
+            lenient: args.lenient,
             threads,
             ipv4_prefix: args.ipv4_prefix,
             ipv6_prefix: args.ipv6_prefix,

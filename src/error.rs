@@ -49,6 +49,8 @@ pub enum Error {
     Config(String),
     #[error(transparent)]
     Rules(#[from] crate::classify::rules::RuleError),
+    #[error("SNDS export {0}; fix the row or pass --lenient to skip malformed rows")]
+    Snds(#[from] crate::ingest::snds::SndsError),
     #[error("cannot write reports to {path}: {source}")]
     Output {
         path: PathBuf,
@@ -66,9 +68,11 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Inventory(_) | Error::Config(_) | Error::Rules(_) | Error::OutNotOurs { .. } => {
-                EXIT_BAD_INPUT
-            }
+            Error::Inventory(_)
+            | Error::Config(_)
+            | Error::Rules(_)
+            | Error::Snds(_)
+            | Error::OutNotOurs { .. } => EXIT_BAD_INPUT,
             Error::Output { .. } | Error::Aggregate(_) | Error::Threads(_) => EXIT_FAILURE,
         }
     }

@@ -944,7 +944,19 @@ fn sample_fleet() -> Fleet {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
     let fleet = Fleet::new(&fs::read_to_string(root.join("inventory.csv")).unwrap());
     copy_tree(&root.join("logs"), &fleet.path("logs"));
+    copy_tree(&root.join("snds"), &fleet.path("snds"));
     fleet
+}
+
+/// Run the sample fleet as the README does (with its SNDS exports).
+fn run_sample(fleet: &Fleet, threads: usize) -> Output {
+    let snds = fleet.path("snds");
+    fleet.run_args(&[
+        "--threads",
+        &threads.to_string(),
+        "--snds",
+        snds.to_str().unwrap(),
+    ])
 }
 
 /// Copy a directory tree, pinning every mtime (git does not keep them; year inference reads them).
@@ -992,7 +1004,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn sample_data_matches_the_golden_reports() {
     let fleet = sample_fleet();
-    ok(&fleet.run(2));
+    ok(&run_sample(&fleet, 2));
     let got = tree_contents(&fleet.path("out"));
     let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/sample-data");
     if std::env::var_os("BLOCKSCOPE_UPDATE_GOLDEN").is_some() {
@@ -1021,7 +1033,7 @@ fn sample_data_matches_the_golden_reports() {
 #[test]
 fn sample_data_has_a_neighbourhood_block_and_the_required_events() {
     let fleet = sample_fleet();
-    ok(&fleet.run(2));
+    ok(&run_sample(&fleet, 2));
     let subnets = fleet.csv("summary/subnets.csv");
     assert!(
         subnets.iter().any(|s| s["verdict"] == "neighbourhood"),
@@ -1046,10 +1058,10 @@ fn sample_data_has_a_neighbourhood_block_and_the_required_events() {
 #[test]
 fn thread_count_does_not_change_a_single_byte() {
     let fleet = sample_fleet();
-    ok(&fleet.run(1));
+    ok(&run_sample(&fleet, 1));
     let one = tree_contents(&fleet.path("out"));
     for threads in [2, 7] {
-        ok(&fleet.run(threads));
+        ok(&run_sample(&fleet, threads));
         assert_eq!(
             tree_contents(&fleet.path("out")),
             one,
@@ -1180,6 +1192,8 @@ mod properties {
             inventory: fleet.path("inventory.csv"),
             out: fleet.path(out),
             rules: None,
+            snds: None,
+            lenient: false,
             threads,
             ipv4_prefix: 24,
             ipv6_prefix: 64,
@@ -1888,5 +1902,176 @@ example = '550 5.1.1 <nobody@example.net>: Recipient address rejected: User unkn
             );
             assert!(!fleet.path("out").exists());
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SNDS joined with the logs
+
+mod snds {
+    use super::*;
+
+    const DATA: &str = "198.51.100.7,11/20/2026 8:00 AM,11/21/2026 7:00 AM,14129,14129,13025,GREEN,< 0.1%,,,,,,\r\n\
+198.51.100.20,11/20/2026 8:00 AM,11/21/2026 7:00 AM,47386,47386,47384,RED,4.7%,11/20/2026 8:07 AM,11/20/2026 12:03 PM,41,mail.vps20.example,bounce@vps20.example,\r\n\
+192.0.2.250,11/20/2026 8:00 AM,11/21/2026 7:00 AM,500,500,500,YELLOW,1.0%,,,,,,\r\n";
+    const DATA_WITH_HEADER: &str = "IP Address,Activity Start,Activity End,RCPT Commands,DATA Commands,Message Recipients,Filter Result,Complaint Rate,Trap Message Start,Trap Message End,Trap Hits,Sample HELO,JMR P1 Sender,Comments\n\
+198.51.100.20,11/18/2026 8:00 AM,11/19/2026 7:00 AM,40000,40000,40000,YELLOW,0.8%,,,,,,\n";
+    const STATUS: &str = "198.51.100.0,198.51.100.255,Yes,Blocked due to user complaints or other evidence of spamming\r\n\
+203.0.113.24,203.0.113.27,Yes,Blocked due to user complaints or other evidence of spamming\r\n\
+203.0.113.40,203.0.113.40,No,\r\n";
+
+    fn fleet_with_snds(files: &[(&str, &str)]) -> Fleet {
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        fleet
+            .log("vps-a/mail.log", &[S3140_RFC3164, SENT_GMAIL], NOV_23_2026)
+            .log("vps-b/mail.log", &[S3140_MAILLOG_FILE], NOV_23_2026)
+            .log(
+                "vps-g/mail.log",
+                &[&SENT_GMAIL.replace("postfix/smtp", "postfix-198.51.100.20/smtp")],
+                NOV_23_2026,
+            );
+        fs::create_dir_all(fleet.path("snds")).unwrap();
+        for (name, text) in files {
+            fs::write(fleet.path("snds").join(name), text).unwrap();
+        }
+        fleet
+    }
+
+    fn run_snds(fleet: &Fleet, extra: &[&str]) -> Output {
+        let mut args = vec!["--threads", "1", "--snds"];
+        let dir = fleet.path("snds");
+        args.push(dir.to_str().unwrap());
+        args.extend_from_slice(extra);
+        fleet.run_args(&args)
+    }
+
+    #[test]
+    fn every_join_outcome() {
+        let fleet = fleet_with_snds(&[
+            ("snds-data-2026-11-20.csv", DATA),
+            ("export (3).csv", DATA_WITH_HEADER),
+            ("ipStatus.csv", STATUS),
+        ]);
+        ok(&run_snds(&fleet, &[]));
+        let ips = fleet.csv("summary/ips.csv");
+        // Blocked in SNDS and bouncing in the logs: confirmed, with SNDS's view alongside.
+        let confirmed = row(&ips, "198.51.100.7", "ms-outlook-network-blocklist");
+        assert_eq!(
+            (
+                confirmed["snds_blocked"].as_str(),
+                confirmed["snds_filter"].as_str(),
+                confirmed["status"].as_str()
+            ),
+            ("yes", "GREEN", "seen")
+        );
+        assert_eq!(confirmed["snds_days"], "1");
+        // Blocked in SNDS, silent in the logs: one row per inventory address, not yet felt.
+        let quiet = row(&ips, "198.51.100.9", "snds-blocked");
+        assert_eq!(
+            (
+                quiet["class"].as_str(),
+                quiet["status"].as_str(),
+                quiet["customer_id"].as_str()
+            ),
+            ("snds_block", "blocked_not_seen", "c3")
+        );
+        assert_eq!(quiet["ip_source"], "snds");
+        assert_eq!(quiet["first_seen"], "");
+        let culprit = row(&ips, "198.51.100.20", "snds-blocked");
+        assert_eq!(
+            (
+                culprit["snds_filter"].as_str(),
+                culprit["snds_trap_hits"].as_str(),
+                culprit["snds_days"].as_str()
+            ),
+            ("RED", "41", "2")
+        );
+        // A non-aligned range: 203.0.113.24-27 is one /30; .25 (vps-e) is in it, .40 is marked No.
+        assert_eq!(
+            row(&ips, "203.0.113.25", "snds-blocked")["status"],
+            "blocked_not_seen"
+        );
+        assert!(!ips.iter().any(|r| r["ip"] == "203.0.113.40"));
+        // Subnet view: the RED culprit is named as the suspect of the blocked /24.
+        let subnets = fleet.csv("summary/subnets.csv");
+        let n = subnets
+            .iter()
+            .find(|s| s["subnet"] == "198.51.100.0/24")
+            .unwrap();
+        assert_eq!(
+            (
+                n["snds_blocked_ips"].as_str(),
+                n["snds_red_ips"].as_str(),
+                n["suspect_ips"].as_str()
+            ),
+            ("256", "1", "198.51.100.20")
+        );
+        // SNDS knows an address the inventory does not.
+        let unknown = fleet.csv("summary/snds-unknown-ips.csv");
+        assert_eq!(unknown.len(), 1);
+        assert_eq!(
+            (
+                unknown[0]["ip"].as_str(),
+                unknown[0]["snds_filter"].as_str()
+            ),
+            ("192.0.2.250", "YELLOW")
+        );
+        let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+        assert!(summary.contains("## SNDS: Outlook.com's view"));
+        assert!(
+            summary.contains("| 198.51.100.0 – 198.51.100.255 | 198.51.100.0/24 |"),
+            "{summary}"
+        );
+        assert!(summary.contains("- 198.51.100.0/24: 198.51.100.20"));
+        // A customer file carries its own SNDS columns but never the neighbours' suspects.
+        let c1 = fs::read_to_string(fleet.path("out/customers/c1.csv")).unwrap();
+        assert!(c1.contains("snds_filter") && !c1.contains("198.51.100.20"));
+    }
+
+    #[test]
+    fn logs_blocked_but_snds_clear_is_called_out() {
+        let fleet = fleet_with_snds(&[("snds-data-2026-11-20.csv", DATA)]);
+        ok(&run_snds(&fleet, &[]));
+        let ips = fleet.csv("summary/ips.csv");
+        assert_eq!(
+            row(&ips, "198.51.100.7", "ms-outlook-network-blocklist")["snds_blocked"],
+            "no"
+        );
+        let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+        assert!(
+            summary.contains("not blocked in SNDS")
+                && summary.contains("198.51.100.7, 198.51.100.8"),
+            "{summary}"
+        );
+    }
+
+    #[test]
+    fn malformed_rows_stop_the_run_or_are_skipped_with_lenient() {
+        let bad = format!("{DATA}198.51.100.8,yesterday,today,1,1,1,PURPLE,1%,,,,,,\r\n");
+        let fleet = fleet_with_snds(&[("snds-data-2026-11-20.csv", &bad)]);
+        let out = run_snds(&fleet, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("snds-data-2026-11-20.csv:4:")
+                && err.contains("activity end")
+                && err.contains("--lenient"),
+            "{err}"
+        );
+        assert!(!fleet.path("out").exists());
+        let out = run_snds(&fleet, &["--lenient"]);
+        assert_eq!(out.status.code(), Some(3));
+        let problems = fleet.csv("summary/input-problems.csv");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p["file"] == "snds/snds-data-2026-11-20.csv" && p["line"] == "4"),
+            "{problems:#?}"
+        );
+        assert_eq!(
+            fleet.csv("summary/snds-unknown-ips.csv").len(),
+            1,
+            "the good rows still count"
+        );
     }
 }

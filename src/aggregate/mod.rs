@@ -2,12 +2,14 @@
 //! this module; what leaves it is plain Rust data.
 
 pub mod partial;
+pub mod snds;
 
 use crate::attribute::inventory::Inventory;
 use crate::attribute::sending_ip::IpSource;
 use crate::attribute::{owner_of, subnet_of};
 use crate::classify::{self, rules::Class, RuleSet};
 use crate::error::{Error, Result};
+use crate::ingest::snds::Snds;
 use ipnetwork::IpNetwork;
 use partial::{Partial, Stats};
 use polars::prelude::*;
@@ -34,6 +36,9 @@ pub struct IpRow {
     pub sample_reply: String,
     pub permanence: String,
     pub receiver_rule_id: String,
+    pub snds: snds::SndsCols,
+    /// `seen` (evidence in the logs) or `blocked_not_seen` (SNDS lists it, no bounce yet).
+    pub status: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,6 +80,12 @@ pub struct SubnetRow {
     pub rule_ids: String,
     /// The most customers any single receiver (or DNSBL) blocks in this subnet.
     pub shared_blocker_customers: u64,
+    /// Addresses of this subnet that SNDS lists as blocked.
+    pub snds_blocked_ips: u64,
+    /// IPs SNDS rated RED on any day.
+    pub snds_red_ips: u64,
+    /// IPs with RED, a high complaint rate or trap hits inside a blocked subnet (`;`-separated).
+    pub suspect_ips: String,
 }
 
 #[derive(Default)]
@@ -109,6 +120,10 @@ pub struct Aggregates {
     pub ips: Vec<IpRow>,
     pub subnets: Vec<SubnetRow>,
     pub unclassified: Vec<UnclassifiedRow>,
+    /// Whether SNDS data was part of the run.
+    pub snds_given: bool,
+    pub snds_unknown: Vec<snds::UnknownRow>,
+    pub snds_status: Vec<crate::ingest::snds::SndsStatus>,
     pub stats: Stats,
     pub first_time: Option<i64>,
     pub last_time: Option<i64>,
@@ -158,7 +173,7 @@ fn i64s(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
 }
 
 /// Sort key putting IPv4 before IPv6, numerically; unknown IPs last.
-fn ip_sort_key(ip: Option<IpAddr>) -> String {
+pub(crate) fn ip_sort_key(ip: Option<IpAddr>) -> String {
     match ip {
         Some(IpAddr::V4(a)) => format!("4{:08x}", u32::from(a)),
         Some(IpAddr::V6(a)) => format!("6{:032x}", u128::from(a)),
@@ -175,11 +190,23 @@ pub fn aggregate(
     partial: Partial,
     inv: &Inventory,
     rules: &RuleSet,
+    sndsdata: Option<&Snds>,
     v4_prefix: u8,
     v6_prefix: u8,
 ) -> Result<Aggregates> {
-    let ips = ip_rows(&partial, inv, rules, v4_prefix, v6_prefix)?;
-    let subnets = subnet_rows(&partial, &ips, inv, v4_prefix, v6_prefix)?;
+    let mut ips = ip_rows(&partial, inv, rules, v4_prefix, v6_prefix)?;
+    if let Some(data) = sndsdata {
+        snds::annotate_ips(&mut ips, data, inv, v4_prefix, v6_prefix);
+    }
+    let mut subnets = subnet_rows(&partial, &ips, inv, v4_prefix, v6_prefix)?;
+    if let Some(data) = sndsdata {
+        snds::annotate_subnets(&mut subnets, data, v4_prefix, v6_prefix);
+    }
+    let snds_unknown = sndsdata
+        .map(|d| snds::unknown_ips(d, inv))
+        .unwrap_or_default();
+    let snds_status: Vec<crate::ingest::snds::SndsStatus> =
+        sndsdata.map(|d| d.status.clone()).unwrap_or_default();
     let mut customers: Vec<(String, String)> = inv
         .customers
         .iter()
@@ -207,6 +234,9 @@ pub fn aggregate(
         ips,
         subnets,
         unclassified,
+        snds_given: sndsdata.is_some(),
+        snds_unknown,
+        snds_status,
         stats: partial.stats,
         first_time: partial.first_time,
         last_time: partial.last_time,
@@ -358,6 +388,8 @@ fn ip_rows(
             sample_reply: samples[i].clone(),
             permanence: permanence_of_codes(rule, &codes[i]),
             receiver_rule_id: rrids[i].clone(),
+            snds: snds::SndsCols::default(),
+            status: "seen",
         });
     }
     Ok(rows)
@@ -501,6 +533,9 @@ fn subnet_rows(
         network_wording: false,
         rule_ids: String::new(),
         shared_blocker_customers: 0,
+        snds_blocked_ips: 0,
+        snds_red_ips: 0,
+        suspect_ips: String::new(),
     };
     {
         let subnets = strings(&activity, "subnet")?;

@@ -22,6 +22,8 @@ pub enum IpSource {
     InventorySingle,
     /// Could not be determined.
     Unknown,
+    /// Not from a log line: Microsoft SNDS lists the address.
+    Snds,
 }
 
 impl IpSource {
@@ -32,6 +34,7 @@ impl IpSource {
             IpSource::SyslogName => "syslog_name",
             IpSource::InventorySingle => "inventory_single",
             IpSource::Unknown => "unknown",
+            IpSource::Snds => "snds",
         }
     }
 
@@ -45,6 +48,7 @@ impl IpSource {
             1 => IpSource::Reply,
             2 => IpSource::SyslogName,
             3 => IpSource::InventorySingle,
+            5 => IpSource::Snds,
             _ => IpSource::Unknown,
         }
     }

@@ -27,6 +27,8 @@ pub enum Class {
     NotIp,
     /// No rule matched.
     Unclassified,
+    /// SNDS lists the IP as blocked at Outlook.com; no bounce in the logs yet.
+    SndsBlock,
 }
 
 impl Class {
@@ -53,6 +55,7 @@ impl Class {
             Class::Content => "content",
             Class::NotIp => "not_ip",
             Class::Unclassified => "unclassified",
+            Class::SndsBlock => "snds_block",
         }
     }
 

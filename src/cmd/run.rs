@@ -5,6 +5,7 @@ use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
 use crate::config::Config;
 use crate::error::{Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
+use crate::ingest::snds;
 use crate::{ingest, report};
 use std::time::Instant;
 
@@ -21,6 +22,17 @@ pub fn run(config: &Config) -> Result<i32> {
         None => RuleSet::builtin(),
     };
     let mut discovery = Stats::default();
+    let snds = match &config.snds {
+        Some(dir) => {
+            let (data, problems) = snds::load_dir(dir, config.lenient)?;
+            for p in problems {
+                discovery.skip("SNDS row malformed (skipped with --lenient)");
+                discovery.problem(&format!("snds/{}", p.file), Some(p.line), p.problem);
+            }
+            Some(data)
+        }
+        None => None,
+    };
     let files = ingest::discover(&config.logs, &mut discovery);
     let mut partial = ingest::ingest(&files, &inventory, rules, config.threads)?;
     partial.stats.merge(discovery);
@@ -37,6 +49,7 @@ pub fn run(config: &Config) -> Result<i32> {
         partial,
         &inventory,
         rules,
+        snds.as_ref(),
         config.ipv4_prefix,
         config.ipv6_prefix,
     )?;

@@ -24,7 +24,17 @@ pub const HEADER: [&str; 15] = [
 ];
 
 /// Columns added after the contract ones.
-pub const EXTRA: [&str; 2] = ["permanence", "receiver_rule_id"];
+pub const EXTRA: [&str; 9] = [
+    "permanence",
+    "receiver_rule_id",
+    "snds_filter",
+    "snds_complaint_rate",
+    "snds_trap_hits",
+    "snds_blocked",
+    "snds_reason",
+    "snds_days",
+    "status",
+];
 
 pub fn fields(r: &IpRow) -> [String; 15] {
     [
@@ -46,8 +56,18 @@ pub fn fields(r: &IpRow) -> [String; 15] {
     ]
 }
 
-pub fn extra_fields(r: &IpRow) -> [String; 2] {
-    [r.permanence.clone(), r.receiver_rule_id.clone()]
+pub fn extra_fields(r: &IpRow) -> [String; 9] {
+    [
+        r.permanence.clone(),
+        r.receiver_rule_id.clone(),
+        r.snds.filter.clone(),
+        r.snds.complaint_rate.clone(),
+        r.snds.trap_hits.clone(),
+        r.snds.blocked.clone(),
+        r.snds.reason.clone(),
+        r.snds.days.clone(),
+        r.status.to_string(),
+    ]
 }
 
 pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {

@@ -5,6 +5,7 @@ pub mod customers;
 pub mod input_problems;
 pub mod ips;
 pub mod run_summary;
+pub mod snds_unknown;
 pub mod subnets;
 pub mod summary_md;
 pub mod unclassified;
@@ -77,6 +78,11 @@ fn write_into(dir: &Path, agg: &Aggregates) -> std::io::Result<()> {
     write_file(&dir.join("summary/unclassified.csv"), |w| {
         unclassified::write(w, agg)
     })?;
+    if agg.snds_given {
+        write_file(&dir.join("summary/snds-unknown-ips.csv"), |w| {
+            snds_unknown::write(w, agg)
+        })?;
+    }
     write_file(&dir.join("summary/input-problems.csv"), |w| {
         input_problems::write(w, agg)
     })?;

@@ -14,7 +14,13 @@ pub const HEADER: [&str; 8] = [
     "platforms",
     "verdict",
 ];
-pub const EXTRA: [&str; 2] = ["throttled_ips", "rule_ids"];
+pub const EXTRA: [&str; 5] = [
+    "throttled_ips",
+    "rule_ids",
+    "snds_blocked_ips",
+    "snds_red_ips",
+    "suspect_ips",
+];
 
 pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
@@ -32,6 +38,9 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
             s.verdict.as_str().to_string(),
             s.throttled_ips.to_string(),
             s.rule_ids.clone(),
+            s.snds_blocked_ips.to_string(),
+            s.snds_red_ips.to_string(),
+            s.suspect_ips.clone(),
         ])
         .map_err(csv_io)?;
     }

@@ -174,6 +174,10 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         writeln!(w)?;
     }
 
+    if agg.snds_given {
+        write_snds(w, agg)?;
+    }
+
     writeln!(w, "## Throttling\n")?;
     if throttled.is_empty() {
         writeln!(w, "None.\n")?;
@@ -347,6 +351,97 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
             writeln!(w, "- `{}` ({} file(s))", md(dir), files)?;
         }
         writeln!(w)?;
+    }
+    Ok(())
+}
+
+/// The SNDS section: Outlook.com's own view, and where it agrees with the logs.
+fn write_snds(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+    use std::net::Ipv4Addr;
+    writeln!(w, "## SNDS: Outlook.com's view\n")?;
+    let outlook_block = |r: &IpRow| {
+        r.class.is_block()
+            && r.platform
+                .split(';')
+                .any(|p| p == "outlook.com" || p == "microsoft")
+    };
+    let blocked: Vec<_> = agg.snds_status.iter().filter(|s| s.blocked).collect();
+    if blocked.is_empty() {
+        writeln!(w, "SNDS lists none of our ranges as blocked.\n")?;
+    } else {
+        writeln!(w, "| Blocked range | CIDRs | Our IPs in it | Bouncing at Outlook.com in the logs | Reason |")?;
+        writeln!(w, "|---|---|---:|---:|---|")?;
+        for s in &blocked {
+            let inside = |r: &&IpRow| {
+                r.ip.parse::<Ipv4Addr>()
+                    .is_ok_and(|ip| s.first <= ip && ip <= s.last)
+            };
+            let ours: BTreeSet<&str> = agg
+                .ips
+                .iter()
+                .filter(inside)
+                .filter(|r| r.in_inventory)
+                .map(|r| r.ip.as_str())
+                .collect();
+            let felt: BTreeSet<&str> = agg
+                .ips
+                .iter()
+                .filter(inside)
+                .filter(|r| outlook_block(r))
+                .map(|r| r.ip.as_str())
+                .collect();
+            let cidrs: Vec<String> = s.networks.iter().map(|n| n.to_string()).collect();
+            writeln!(
+                w,
+                "| {} – {} | {} | {} | {} | {} |",
+                s.first,
+                s.last,
+                cidrs.join("; "),
+                ours.len(),
+                felt.len(),
+                md(&s.reason)
+            )?;
+        }
+        writeln!(w)?;
+    }
+    let not_seen: Vec<&IpRow> = agg
+        .ips
+        .iter()
+        .filter(|r| r.status == "blocked_not_seen")
+        .collect();
+    if !not_seen.is_empty() {
+        writeln!(w, "Blocked by SNDS, not yet felt (warn these customers before their mail to Outlook.com bounces):\n")?;
+        for r in &not_seen {
+            writeln!(w, "- {} ({}, {})", r.ip, md(&r.customer_id), md(&r.vps_id))?;
+        }
+        writeln!(w)?;
+    }
+    let lag: BTreeSet<&str> = agg
+        .ips
+        .iter()
+        .filter(|r| outlook_block(r) && r.snds.blocked == "no")
+        .map(|r| r.ip.as_str())
+        .collect();
+    if !lag.is_empty() {
+        writeln!(w, "Bouncing at Outlook.com but not blocked in SNDS (a neighbourhood block or SNDS lag; say so in the delisting request): {}\n", lag.into_iter().collect::<Vec<_>>().join(", "))?;
+    }
+    let suspects: Vec<_> = display_order(&agg.subnets)
+        .into_iter()
+        .filter(|s| !s.suspect_ips.is_empty())
+        .collect();
+    if !suspects.is_empty() {
+        writeln!(w, "Likely causes (RED filter, complaint rate of 0.3 % or more, or trap hits inside a blocked subnet): talk to these customers first.\n")?;
+        for s in suspects {
+            writeln!(w, "- {}: {}", s.subnet, s.suspect_ips.replace(';', ", "))?;
+        }
+        writeln!(w)?;
+    }
+    if !agg.snds_unknown.is_empty() {
+        writeln!(
+            w,
+            "{} IP(s) or range(s) in SNDS are not in the inventory (`snds-unknown-ips.csv`): the inventory is stale, or SNDS access covers ranges no longer ours.\n",
+            agg.snds_unknown.len()
+        )?;
     }
     Ok(())
 }

@@ -1,0 +1,259 @@
+//! Joining Microsoft's SNDS view of our IPs with the log evidence.
+
+use super::{IpRow, SubnetRow};
+use crate::attribute::inventory::Inventory;
+use crate::attribute::sending_ip::IpSource;
+use crate::attribute::subnet_of;
+use crate::classify::rules::Class;
+use crate::ingest::snds::{complaint_percent, Snds, SUSPECT_COMPLAINT_RATE};
+use ipnetwork::IpNetwork;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+/// SNDS columns of an ips.csv row (empty when no SNDS data was given or the IP is absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SndsCols {
+    /// GREEN/YELLOW/RED on the latest day with data.
+    pub filter: String,
+    pub complaint_rate: String,
+    pub trap_hits: String,
+    /// `yes` / `no`; empty when no SNDS data was given.
+    pub blocked: String,
+    pub reason: String,
+    pub days: String,
+}
+
+/// What SNDS says about one IP over the whole window.
+#[derive(Debug, Clone, Default)]
+pub struct IpSummary {
+    pub latest_day: Option<chrono::NaiveDate>,
+    pub filter: String,
+    pub complaint_rate: String,
+    pub trap_hits: u64,
+    pub days: BTreeSet<chrono::NaiveDate>,
+    pub ever_red: bool,
+    pub max_complaint: f64,
+}
+
+impl IpSummary {
+    /// RED, a high complaint rate or trap hits: the likely cause of a neighbourhood block.
+    pub fn is_suspect(&self) -> bool {
+        self.ever_red || self.trap_hits > 0 || self.max_complaint >= SUSPECT_COMPLAINT_RATE
+    }
+}
+
+pub fn summarise(snds: &Snds) -> BTreeMap<IpAddr, IpSummary> {
+    let mut out: BTreeMap<IpAddr, IpSummary> = BTreeMap::new();
+    for d in &snds.days {
+        let s = out.entry(d.ip).or_default();
+        if s.latest_day.is_none_or(|l| d.day >= l) {
+            s.latest_day = Some(d.day);
+            s.filter.clone_from(&d.filter);
+            s.complaint_rate.clone_from(&d.complaint_rate);
+        }
+        s.trap_hits += d.trap_hits;
+        s.days.insert(d.day);
+        s.ever_red |= d.filter == "RED";
+        s.max_complaint = s
+            .max_complaint
+            .max(complaint_percent(&d.complaint_rate).unwrap_or(0.0));
+    }
+    out
+}
+
+/// The delisting route for an IP SNDS lists as blocked.
+pub const SNDS_ROUTE: &str = "Outlook.com sender support form https://support.microsoft.com/supportrequestform/8ad563e3-288e-2a61-8122-3ba03d6b8d75: SNDS lists this IP as blocked; request mitigation for the outbound IPs/ranges (separated by '; ') before the customer's mail starts bouncing";
+
+pub fn cols_for(ip: &str, summaries: &BTreeMap<IpAddr, IpSummary>, snds: &Snds) -> SndsCols {
+    let Ok(addr) = ip.parse::<IpAddr>() else {
+        return SndsCols {
+            blocked: String::new(),
+            ..SndsCols::default()
+        };
+    };
+    let mut cols = SndsCols::default();
+    if let Some(s) = summaries.get(&addr) {
+        cols.filter.clone_from(&s.filter);
+        cols.complaint_rate.clone_from(&s.complaint_rate);
+        cols.trap_hits = s.trap_hits.to_string();
+        cols.days = s.days.len().to_string();
+    } else {
+        cols.days = "0".into();
+    }
+    match snds.status_of(addr) {
+        Some(st) if st.blocked => {
+            cols.blocked = "yes".into();
+            cols.reason.clone_from(&st.reason);
+        }
+        _ => cols.blocked = "no".into(),
+    }
+    cols
+}
+
+/// Add SNDS columns to every row, and a `snds_block` / `blocked_not_seen` row for each inventory
+/// address SNDS lists as blocked that has no Outlook.com block in the logs.
+pub fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v4: u8, v6: u8) {
+    let summaries = summarise(snds);
+    for row in ips.iter_mut() {
+        row.snds = cols_for(&row.ip, &summaries, snds);
+    }
+    let felt: BTreeSet<&str> = ips
+        .iter()
+        .filter(|r| {
+            r.class.is_block()
+                && r.platform
+                    .split(';')
+                    .any(|p| p == "outlook.com" || p == "microsoft")
+        })
+        .map(|r| r.ip.as_str())
+        .collect();
+    let mut quiet = Vec::new();
+    for entry in &inv.entries {
+        let IpNetwork::V4(net) = entry.network else {
+            continue;
+        };
+        if net.prefix() < 24 {
+            continue; // a large block: SNDS rows would be noise, subnets.csv counts it instead
+        }
+        for addr in net.iter() {
+            let ip = IpAddr::V4(addr);
+            let Some(status) = snds.status_of(ip).filter(|s| s.blocked) else {
+                continue;
+            };
+            let text = ip.to_string();
+            if felt.contains(text.as_str()) {
+                continue;
+            }
+            let vps = &inv.vpses[entry.vps];
+            let mut row = IpRow {
+                ip: text.clone(),
+                subnet: subnet_of(ip, v4, v6),
+                customer_id: inv.customers[vps.customer].id.clone(),
+                vps_id: vps.id.clone(),
+                in_inventory: true,
+                platform: "outlook.com".into(),
+                rule_id: "snds-blocked".into(),
+                class: Class::SndsBlock,
+                code: String::new(),
+                events: 0,
+                first_seen: i64::MIN,
+                last_seen: i64::MIN,
+                delist_route: SNDS_ROUTE.into(),
+                ip_source: IpSource::Snds,
+                sample_reply: status.reason.clone(),
+                permanence: "permanent".into(),
+                receiver_rule_id: String::new(),
+                snds: SndsCols::default(),
+                status: "blocked_not_seen",
+            };
+            row.snds = cols_for(&text, &summaries, snds);
+            quiet.push(row);
+        }
+    }
+    ips.extend(quiet);
+    ips.sort_by(|a, b| {
+        (
+            super::ip_sort_key(a.ip.parse().ok()),
+            &a.rule_id,
+            &a.customer_id,
+            &a.vps_id,
+        )
+            .cmp(&(
+                super::ip_sort_key(b.ip.parse().ok()),
+                &b.rule_id,
+                &b.customer_id,
+                &b.vps_id,
+            ))
+    });
+}
+
+/// `snds_blocked_ips`, `snds_red_ips` and `suspect_ips` per subnet.
+pub fn annotate_subnets(subnets: &mut [SubnetRow], snds: &Snds, v4: u8, v6: u8) {
+    let summaries = summarise(snds);
+    for row in subnets.iter_mut() {
+        let Ok(IpNetwork::V4(net)) = row.subnet.parse::<IpNetwork>() else {
+            continue;
+        };
+        let (lo, hi) = (u32::from(net.network()), u32::from(net.broadcast()));
+        row.snds_blocked_ips = snds
+            .status
+            .iter()
+            .filter(|s| s.blocked)
+            .map(|s| {
+                let (a, b) = (u32::from(s.first).max(lo), u32::from(s.last).min(hi));
+                if a <= b {
+                    u64::from(b - a) + 1
+                } else {
+                    0
+                }
+            })
+            .sum();
+        let inside = summaries
+            .iter()
+            .filter(|(ip, _)| subnet_of(**ip, v4, v6) == row.subnet);
+        let (mut red, mut suspects) = (0u64, Vec::new());
+        for (ip, s) in inside {
+            red += u64::from(s.ever_red);
+            if s.is_suspect() {
+                suspects.push(ip.to_string());
+            }
+        }
+        row.snds_red_ips = red;
+        // Suspects matter where something is blocked: by the logs or by SNDS.
+        if row.blocked_ips > 0 || row.snds_blocked_ips > 0 {
+            row.suspect_ips = suspects.join(";");
+        }
+    }
+}
+
+/// IPs (and blocked ranges) SNDS knows that the inventory does not: stale inventory, or SNDS
+/// access to ranges the provider no longer owns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRow {
+    pub ip: String,
+    pub source: &'static str,
+    pub days: u64,
+    pub filter: String,
+    pub blocked: String,
+    pub reason: String,
+}
+
+pub fn unknown_ips(snds: &Snds, inv: &Inventory) -> Vec<UnknownRow> {
+    let mut rows = Vec::new();
+    for (ip, s) in summarise(snds) {
+        if inv.lookup(ip).is_some() {
+            continue;
+        }
+        let (blocked, reason) = match snds.status_of(ip) {
+            Some(st) if st.blocked => ("yes".to_string(), st.reason.clone()),
+            _ => ("no".to_string(), String::new()),
+        };
+        rows.push(UnknownRow {
+            ip: ip.to_string(),
+            source: "ip data",
+            days: s.days.len() as u64,
+            filter: s.filter,
+            blocked,
+            reason,
+        });
+    }
+    for st in snds.status.iter().filter(|s| s.blocked) {
+        for net in &st.networks {
+            let overlaps = inv.entries.iter().any(|e| match e.network {
+                IpNetwork::V4(n) => n.contains(net.network()) || net.contains(n.network()),
+                IpNetwork::V6(_) => false,
+            });
+            if !overlaps {
+                rows.push(UnknownRow {
+                    ip: net.to_string(),
+                    source: "ip status",
+                    days: 0,
+                    filter: String::new(),
+                    blocked: "yes".into(),
+                    reason: st.reason.clone(),
+                });
+            }
+        }
+    }
+    rows
+}
