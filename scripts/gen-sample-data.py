@@ -7,6 +7,7 @@ Writes
     <out>/inventory.csv                    customer_id,customer_name,vps_id,ip
     <out>/logs/<vps_id>/mail.log{,.1,.2.gz}  (or maillog{,.1,.2.gz} on RHEL-style VPSes)
     <out>/logs/<vps_id>/exim4/mainlog{,.1,.2.gz}  (Debian Exim VPSes)
+    <out>/snds/*.csv                       Microsoft SNDS IP data (17-21 Nov) and IP status
 
 for a fleet of 31 customer VPSes over 2026-11-15 00:00 .. 2026-11-21 23:59 UTC:
 25 Postfix VPSes (FLEET) plus 3 Exim, 2 OpenSMTPD and 1 Sendmail VPS (FLEET2).  The
@@ -1980,6 +1981,165 @@ class SendmailSim(AltSim):
 
 
 # --------------------------------------------------------------------------------------
+# Microsoft SNDS exports (sample-data/snds/)
+# --------------------------------------------------------------------------------------
+# Own random streams (rng_for("snds", ...)); written after the logs, so every log,
+# inventory.csv and the fleet part of README.md stay byte-identical.
+# Times are Microsoft Pacific time, M/D/YYYY h:mm AM/PM.  Only IPs with >= 100 messages
+# on a day get a row, so most small VPSes never appear.
+
+SNDS_DAYS = (17, 18, 19, 20, 21)
+SNDS_REASON = "Blocked due to user complaints or other evidence of spamming"
+SNDS_CULPRIT = "198.51.100.90"        # vps-c1006-01: clean logs, RED in SNDS
+SNDS_QUIET_BLOCKED = "203.0.113.101"  # vps-c1013-02: blocked, no Microsoft bounce in its logs
+SNDS_UNKNOWN = "203.0.113.70"         # sends, not in inventory (stale inventory)
+SNDS_UNALIGNED = ("203.0.113.67", "203.0.113.77")
+SNDS_UNALIGNED_CIDRS = "203.0.113.67/32, 203.0.113.68/30, 203.0.113.72/30, 203.0.113.76/31"
+SNDS_NOT_BLOCKED = ("192.0.2.40", "192.0.2.47")
+SNDS_HEADER = ("IP Address,Activity Start,Activity End,RCPT Commands,DATA Commands,Message Recipients,"
+               "Filter Result,Complaint Rate,Trap Message Start,Trap Message End,Trap Hits,Sample HELO,"
+               "JMR P1 Sender,Comments")
+
+# ip: (DATA commands lo, hi), days present (None = all), {day: filter}, {day: complaint}, {day: trap hits}
+SNDS_PLAN = {
+    "198.51.100.10": ((140, 420), None, {}, {}, {}),
+    "198.51.100.23": ((300, 950), None, {18: "YELLOW", 20: "YELLOW"}, {}, {}),
+    "198.51.100.37": ((110, 260), (17, 19, 20), {}, {}, {}),
+    "198.51.100.71": ((220, 640), None, {19: "YELLOW"}, {}, {}),
+    "198.51.100.134": ((100, 240), (18, 21), {}, {}, {}),
+    "203.0.113.17": ((600, 1500), None, {}, {}, {}),  # Office 365 5.7.606 in the logs; SNDS is consumer only
+    "203.0.113.40": ((2200, 5200), None, {18: "YELLOW", 19: "YELLOW", 20: "YELLOW"},
+                     {18: "0.2%", 19: "0.3%"}, {19: 1}),
+    "203.0.113.52": ((250, 600), None, {17: "YELLOW"}, {}, {}),
+    SNDS_UNKNOWN: ((2500, 6000), None, {d: "YELLOW" for d in SNDS_DAYS},
+                   {17: "0.8%", 18: "1.1%", 19: "0.9%", 20: "0.6%", 21: "1.0%"}, {18: 3}),
+    "203.0.113.80": ((120, 300), (17, 19, 21), {}, {}, {}),
+    "203.0.113.91": ((900, 2100), None, {18: "YELLOW", 19: "YELLOW", 20: "YELLOW", 21: "YELLOW"},
+                     {19: "0.2%"}, {}),
+    "192.0.2.33": ((110, 260), (17, 18, 20), {}, {}, {}),
+    "192.0.2.47": ((1500, 4200), None, {19: "YELLOW", 20: "YELLOW", 21: "YELLOW"}, {20: "0.2%"}, {}),
+    "192.0.2.88": ((130, 330), (18, 19, 21), {}, {}, {}),
+    "192.0.2.101": ((300, 800), None, {}, {}, {}),
+}
+# The culprit: spam from a compromised WordPress that the sampled Postfix logs never show.
+SNDS_CULPRIT_DAYS = {  # day: (filter, complaint rate, trap hits)
+    17: ("RED", "4.7%", 23), 18: ("RED", "5.9%", 40), 19: ("YELLOW", "1.4%", 12),
+    20: ("RED", "4.7%", 31), 21: ("RED", "3.8%", 17),
+}
+SNDS_CULPRIT_HELO = "ostara.ostara-yoga.example"
+SNDS_CULPRIT_JMR = "wordpress@ostara-yoga.example"
+
+
+def snds_file_name(day):
+    return {19: "snds-data-2026-11-19.csv", 21: "export (3).csv"}.get(day, "snds-data-2026-11-%02d.csv" % day)
+
+
+def snds_time(day, minutes):
+    """Pacific-time M/D/YYYY h:mm AM/PM for 2026-11-<day> + minutes (may be negative)."""
+    d = datetime(2026, 11, day) + timedelta(minutes=minutes)
+    h = d.hour % 12 or 12
+    return "%d/%d/%d %d:%02d %s" % (d.month, d.day, d.year, h, d.minute, "AM" if d.hour < 12 else "PM")
+
+
+def ip_key(ip):
+    return tuple(int(x) for x in ip.split("."))
+
+
+def snds_rows(day):
+    rows = []
+    for ip in sorted(list(SNDS_PLAN) + [SNDS_CULPRIT], key=ip_key):
+        r = rng_for("snds", ip, day)
+        helo = jmr = ""
+        if ip == SNDS_CULPRIT:
+            filt, compl, traps = SNDS_CULPRIT_DAYS[day]
+            data = r.randint(18000, 48000)
+            helo, jmr = SNDS_CULPRIT_HELO, SNDS_CULPRIT_JMR
+            start = -r.choice([3, 2]) * 60  # bursts start the evening before
+        else:
+            (lo, hi), days, filts, compls, trapd = SNDS_PLAN[ip]
+            if days is not None and day not in days:
+                continue
+            filt, compl, traps = filts.get(day, "GREEN"), compls.get(day, "< 0.1%"), trapd.get(day, 0)
+            data = r.randint(lo, hi)
+            start = r.randint(0, 9) * 60 if r.random() < 0.8 else -r.randint(1, 6) * 60
+        rcpt = data + r.randint(0, data // 40)
+        recips = max(100, rcpt - r.randint(0, rcpt // 12))
+        end = r.randint(15, 23) * 60  # activity end is always on the file's day
+        t1 = t2 = hits = ""
+        if traps:
+            a = r.randint(max(start, 0) + 5, end - 120)
+            b = a if traps == 1 else r.randint(a + 10, end - 1)
+            t1, t2, hits = snds_time(day, a), snds_time(day, b), str(traps)
+        rows.append([ip, snds_time(day, start), snds_time(day, end), str(rcpt), str(data), str(recips),
+                     filt, compl, t1, t2, hits, helo, jmr, ""])
+    return rows
+
+
+def write_snds(out):
+    d = os.path.join(out, "snds")
+    os.makedirs(d)
+    files = []
+    for day in SNDS_DAYS:
+        name = snds_file_name(day)
+        lines = [",".join(row) for row in snds_rows(day)]
+        if day == 19:  # web-UI export: header row, LF
+            text = SNDS_HEADER + "\n" + "".join(l + "\n" for l in lines)
+        else:          # automated feed: no header, CRLF
+            text = "".join(l + "\r\n" for l in lines)
+        files.append((name, len(lines), day))
+        path = os.path.join(d, name)
+        with open(path, "w", newline="") as f:
+            f.write(text)
+        mt = at(day + 1, 9)
+        os.utime(path, (mt, mt))
+    status = [
+        (SNDS_NOT_BLOCKED[0], SNDS_NOT_BLOCKED[1], "No", "Not blocked"),
+        ("198.51.100.0", "198.51.100.255", "Yes", SNDS_REASON),
+        (SNDS_UNALIGNED[0], SNDS_UNALIGNED[1], "Yes", SNDS_REASON),
+        (SNDS_QUIET_BLOCKED, SNDS_QUIET_BLOCKED, "Yes", SNDS_REASON),
+    ]
+    path = os.path.join(d, "snds-ipstatus.csv")
+    with open(path, "w", newline="") as f:
+        f.write("".join(",".join(s) + "\r\n" for s in status))
+    mt = at(22, 9)
+    os.utime(path, (mt, mt))
+    return files, status
+
+
+def make_snds_summary(files, status):
+    L = ["\n## SNDS (Microsoft Smart Network Data Services) exports: snds/\n\n"]
+    L.append("IP data (`data.aspx` shape, 14 positional columns, Pacific time, one row per IP per day, "
+             "only IPs with >= 100 messages that day, so most small VPSes are absent):\n\n")
+    for name, n, day in files:
+        shape = ("header row (web-UI export), LF" if day == 19 else "no header, CRLF")
+        how = ("no date in the name: the day (2026-11-21) comes from the activity-end column"
+               if name == "export (3).csv" else "day from the file name")
+        L.append("- `%s`: 2026-11-%02d, %d rows, %s; %s\n" % (name, day, n, shape, how))
+    L.append("\nIP status (`ipStatus.aspx` shape, `first_ip,last_ip,blocked,reason`, no header, CRLF): "
+             "`snds-ipstatus.csv`\n\n")
+    for a, b, blk, reason in status:
+        L.append("- `%s,%s,%s,%s`\n" % (a, b, blk, reason))
+    L.append("\nStory:\n")
+    L.append("- 198.51.100.0/24 (the Outlook.com S3140 neighbourhood) is blocked as one range.\n")
+    L.append("- RED culprit: %s (vps-c1006-01, c1006): RED on 17, 18, 20, 21 Nov (YELLOW on 19), complaint "
+             "rate 1.4-5.9%%, 12-40 trap hits a day, HELO %s, JMR P1 sender %s, 18-48k messages a day. Its "
+             "logs are clean (no Microsoft bounce) - SNDS reveals the spammer the logs don't. The other "
+             "/24 IPs in SNDS (.10 .23 .37 .71 .134) are GREEN/YELLOW with `< 0.1%%`.\n"
+             % (SNDS_CULPRIT, SNDS_CULPRIT_HELO, SNDS_CULPRIT_JMR))
+    L.append("- Blocked, not yet felt: %s (vps-c1013-02, c1013) is blocked as a single-IP row; its logs "
+             "have no Outlook.com/Hotmail bounce (the address never occurs in its logs) and it is absent "
+             "from the IP data (quiet VPS).\n" % SNDS_QUIET_BLOCKED)
+    L.append("- Unaligned blocked range %s-%s = %s (neighbours 203.0.113.66 and 203.0.113.80, both in "
+             "the inventory, are outside it).\n" % (SNDS_UNALIGNED[0], SNDS_UNALIGNED[1], SNDS_UNALIGNED_CIDRS))
+    L.append("- Not in inventory: %s sends 2.5-6k a day (YELLOW, complaint 0.6-1.1%%, 3 trap hits on 18 Nov) "
+             "and lies in the unaligned blocked range - stale inventory.\n" % SNDS_UNKNOWN)
+    L.append("- `No` row: %s-%s (covers 192.0.2.47, whose 4.7.650 throttling is not a block).\n"
+             % SNDS_NOT_BLOCKED)
+    L.append("- 203.0.113.17 (Office 365 5.7.606) is GREEN in SNDS: SNDS does not cover Office 365.\n")
+    return "".join(L)
+
+
+# --------------------------------------------------------------------------------------
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -2028,7 +2188,8 @@ def main():
         total_bytes += sum(x[2] for x in w)
         per_vps.append((v, len(lines)))
 
-    summary = make_summary(per_vps, stats, total_lines, total_bytes)
+    snds_files, snds_status = write_snds(out)
+    summary = make_summary(per_vps, stats, total_lines, total_bytes) + make_snds_summary(snds_files, snds_status)
     with open(os.path.join(out, "README.md"), "w") as f:
         f.write(summary)
     sys.stdout.write(summary)
