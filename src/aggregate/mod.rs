@@ -111,6 +111,109 @@ pub struct UnclassifiedRow {
     pub reply: String,
 }
 
+/// One address for the per-subnet heatmaps: an inventory address or an address seen sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    pub ip: String,
+    pub subnet: String,
+    pub customer_id: String,
+    pub vps_id: String,
+    pub in_inventory: bool,
+    pub sent: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    /// The most serious class seen for this IP (blocks first), if any reply was classified.
+    pub worst: Option<Class>,
+    /// Rule ids seen for this IP, `;`-separated.
+    pub rules: String,
+    pub snds_filter: String,
+    pub snds_blocked: bool,
+}
+
+/// Severity order for `Host::worst` (lower is worse).
+fn severity(class: Class) -> u8 {
+    match class {
+        Class::NetworkBlock => 0,
+        Class::IpBlock => 1,
+        Class::Dnsbl => 2,
+        Class::SndsBlock => 3,
+        Class::Throttle => 4,
+        Class::Auth => 5,
+        Class::Content => 6,
+        Class::ReceiverError => 7,
+        Class::Unclassified => 8,
+        Class::NotIp => 9,
+    }
+}
+
+fn hosts(partial: &Partial, ips: &[IpRow], inv: &Inventory, v4: u8, v6: u8) -> Vec<Host> {
+    let mut table: BTreeMap<String, Host> = BTreeMap::new();
+    let blank = |ip: IpAddr, customer: String, vps: String, in_inventory: bool| Host {
+        ip: ip.to_string(),
+        subnet: subnet_of(ip, v4, v6),
+        customer_id: customer,
+        vps_id: vps,
+        in_inventory,
+        sent: 0,
+        deferred: 0,
+        bounced: 0,
+        worst: None,
+        rules: String::new(),
+        snds_filter: String::new(),
+        snds_blocked: false,
+    };
+    for e in &inv.entries {
+        let vps = &inv.vpses[e.vps];
+        let customer = inv.customers[vps.customer].id.clone();
+        let small = match e.network {
+            IpNetwork::V4(n) => n.prefix() >= 24,
+            IpNetwork::V6(n) => n.prefix() == 128,
+        };
+        if small {
+            for ip in e.network.iter().take(256) {
+                table.entry(ip.to_string()).or_insert_with(|| blank(ip, customer.clone(), vps.id.clone(), true));
+            }
+        }
+    }
+    for (k, a) in &partial.activity {
+        let Some(ip) = k.ip else { continue };
+        let owner = owner_of(inv, Some(ip), k.observed_vps.map(|v| v as usize));
+        let h = table.entry(ip.to_string()).or_insert_with(|| {
+            blank(
+                ip,
+                owner.customer.map_or_else(String::new, |c| inv.customers[c].id.clone()),
+                owner.vps.map_or_else(String::new, |v| inv.vpses[v].id.clone()),
+                owner.in_inventory,
+            )
+        });
+        h.sent += a.sent;
+        h.deferred += a.deferred;
+        h.bounced += a.bounced;
+    }
+    for r in ips.iter().filter(|r| !r.ip.is_empty()) {
+        let Ok(ip) = r.ip.parse::<IpAddr>() else { continue };
+        let h = table
+            .entry(r.ip.clone())
+            .or_insert_with(|| blank(ip, r.customer_id.clone(), r.vps_id.clone(), r.in_inventory));
+        if h.worst.is_none_or(|w| severity(r.class) < severity(w)) {
+            h.worst = Some(r.class);
+        }
+        if !h.rules.split(';').any(|x| x == r.rule_id) {
+            if !h.rules.is_empty() {
+                h.rules.push(';');
+            }
+            h.rules.push_str(&r.rule_id);
+        }
+        if !r.snds.filter.is_empty() {
+            h.snds_filter.clone_from(&r.snds.filter);
+        }
+        h.snds_blocked |= r.snds.blocked == "yes";
+    }
+    let mut out: Vec<Host> = table.into_values().collect();
+    out.sort_by_key(|h| ip_sort_key(h.ip.parse().ok()));
+    out
+}
+
 /// Rows kept in unclassified.csv (most frequent first).
 pub const UNCLASSIFIED_ROWS: usize = 500;
 
@@ -120,6 +223,8 @@ pub struct Aggregates {
     pub ips: Vec<IpRow>,
     pub subnets: Vec<SubnetRow>,
     pub unclassified: Vec<UnclassifiedRow>,
+    /// Every inventory address and every address seen sending, for heatmaps.
+    pub hosts: Vec<Host>,
     /// Whether SNDS data was part of the run.
     pub snds_given: bool,
     pub snds_unknown: Vec<snds::UnknownRow>,
@@ -205,6 +310,18 @@ pub fn aggregate(
     let snds_unknown = sndsdata
         .map(|d| snds::unknown_ips(d, inv))
         .unwrap_or_default();
+    let mut hosts = hosts(&partial, &ips, inv, v4_prefix, v6_prefix);
+    if let Some(data) = sndsdata {
+        let summaries = snds::summarise(data);
+        for h in hosts.iter_mut() {
+            if let Ok(ip) = h.ip.parse::<IpAddr>() {
+                if let Some(s) = summaries.get(&ip) {
+                    h.snds_filter.clone_from(&s.filter);
+                }
+                h.snds_blocked |= data.status_of(ip).is_some_and(|st| st.blocked);
+            }
+        }
+    }
     let snds_status: Vec<crate::ingest::snds::SndsStatus> =
         sndsdata.map(|d| d.status.clone()).unwrap_or_default();
     let mut customers: Vec<(String, String)> = inv
@@ -234,6 +351,7 @@ pub fn aggregate(
         ips,
         subnets,
         unclassified,
+        hosts,
         snds_given: sndsdata.is_some(),
         snds_unknown,
         snds_status,
