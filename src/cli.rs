@@ -44,6 +44,9 @@ pub struct RunArgs {
     /// Skip malformed SNDS rows (counted and listed in input-problems.csv) instead of stopping.
     #[arg(long)]
     pub lenient: bool,
+    /// The provider's own mailbox for delisting portals' confirmation mails (never a customer's).
+    #[arg(long, value_name = "EMAIL")]
+    pub delist_contact: Option<String>,
     /// Worker threads for parsing (default: number of CPUs). Reports do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

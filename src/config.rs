@@ -15,6 +15,8 @@ pub struct Config {
     pub snds: Option<PathBuf>,
     /// Skip and count malformed SNDS rows instead of stopping.
     pub lenient: bool,
+    /// The provider's own address for delisting portals' confirmation mails.
+    pub delist_contact: Option<String>,
     pub threads: usize,
     pub ipv4_prefix: u8,
     pub ipv6_prefix: u8,
@@ -49,6 +51,13 @@ impl Config {
                 )));
             }
         }
+        if let Some(c) = &args.delist_contact {
+            if !c.contains('@') || c.contains(char::is_whitespace) {
+                return Err(Error::Config(format!(
+                    "--delist-contact {c:?}: give the provider's own mailbox, e.g. abuse@provider.example"
+                )));
+            }
+        }
         let threads = match args.threads {
             Some(0) => {
                 return Err(Error::Config(
@@ -77,6 +86,7 @@ impl Config {
             rules: args.rules.clone(),
             snds: args.snds.clone(),
             lenient: args.lenient,
+            delist_contact: args.delist_contact.clone(),
             threads,
             ipv4_prefix: args.ipv4_prefix,
             ipv6_prefix: args.ipv6_prefix,

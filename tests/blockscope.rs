@@ -1194,6 +1194,7 @@ mod properties {
             rules: None,
             snds: None,
             lenient: false,
+            delist_contact: None,
             threads,
             ipv4_prefix: 24,
             ipv6_prefix: 64,

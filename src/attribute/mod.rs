@@ -1,5 +1,6 @@
 //! Attribution: which IP sent a delivery, and which VPS and customer hold that IP.
 
+pub mod cidr;
 pub mod inventory;
 pub mod sending_ip;
 

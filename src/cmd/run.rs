@@ -53,7 +53,10 @@ pub fn run(config: &Config) -> Result<i32> {
         config.ipv4_prefix,
         config.ipv6_prefix,
     )?;
-    report::write_report_set(&config.out, &aggregates)?;
+    let options = report::ReportOptions {
+        delist_contact: config.delist_contact.clone(),
+    };
+    report::write_report_set(&config.out, &aggregates, &options)?;
     if !config.quiet {
         let stderr = std::io::stderr();
         // The summary is informational: a closed stderr must not fail a successful run.

@@ -64,26 +64,7 @@ pub fn complaint_percent(rate: &str) -> Option<f64> {
         .ok()
 }
 
-/// The minimal set of CIDR blocks covering `first..=last`.
-pub fn range_to_cidrs(first: Ipv4Addr, last: Ipv4Addr) -> Vec<Ipv4Network> {
-    let (mut start, end) = (u64::from(u32::from(first)), u64::from(u32::from(last)));
-    let mut out = Vec::new();
-    while start <= end {
-        // Largest aligned block starting at `start` that does not pass `end`.
-        let mut size = if start == 0 {
-            1u64 << 32
-        } else {
-            1u64 << start.trailing_zeros().min(32)
-        };
-        while start + size - 1 > end {
-            size >>= 1;
-        }
-        let prefix = 32 - size.trailing_zeros() as u8;
-        out.push(Ipv4Network::new(Ipv4Addr::from(start as u32), prefix).expect("prefix <= 32"));
-        start += size;
-    }
-    out
-}
+pub use crate::attribute::cidr::range_to_cidrs;
 
 fn parse_time(text: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(text.trim(), "%m/%d/%Y %I:%M %p").ok()
@@ -301,23 +282,6 @@ impl Snds {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ranges_become_minimal_cidrs() {
-        let c = |a: &str, b: &str| {
-            range_to_cidrs(a.parse().unwrap(), b.parse().unwrap())
-                .iter()
-                .map(|n| n.to_string())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(c("198.51.100.0", "198.51.100.255"), ["198.51.100.0/24"]);
-        assert_eq!(c("203.0.113.10", "203.0.113.10"), ["203.0.113.10/32"]);
-        assert_eq!(
-            c("203.0.113.66", "203.0.113.75"),
-            ["203.0.113.66/31", "203.0.113.68/30", "203.0.113.72/30"]
-        );
-        assert_eq!(c("0.0.0.0", "255.255.255.255"), ["0.0.0.0/0"]);
-    }
 
     #[test]
     fn both_kinds_with_and_without_headers() {

@@ -2,8 +2,11 @@
 //! failed run never leaves a half-written report set where a good one was.
 
 pub mod customers;
+pub mod delist;
+pub mod html;
 pub mod input_problems;
 pub mod ips;
+pub mod notice;
 pub mod run_summary;
 pub mod snds_unknown;
 pub mod subnets;
@@ -19,8 +22,15 @@ use std::path::{Path, PathBuf};
 /// Marker file identifying a directory as a blockscope report set (so we never replace anything else).
 pub const MARKER: &str = ".blockscope";
 
+/// Settings that shape the reports (not the analysis).
+#[derive(Debug, Clone, Default)]
+pub struct ReportOptions {
+    /// The provider's own address for delisting portals' confirmation mails.
+    pub delist_contact: Option<String>,
+}
+
 /// Write every report into `out`, atomically replacing a previous report set.
-pub fn write_report_set(out: &Path, agg: &Aggregates) -> Result<()> {
+pub fn write_report_set(out: &Path, agg: &Aggregates, options: &ReportOptions) -> Result<()> {
     let io = |source: std::io::Error| Error::Output {
         path: out.to_path_buf(),
         source,
@@ -39,7 +49,7 @@ pub fn write_report_set(out: &Path, agg: &Aggregates) -> Result<()> {
         .prefix(".blockscope-staging-")
         .tempdir_in(&parent)
         .map_err(io)?;
-    write_into(staging.path(), agg).map_err(io)?;
+    write_into(staging.path(), agg, options).map_err(io)?;
     // Swap: move the old set aside, move the new one in, then delete the old one.
     let staged = staging.keep();
     let old = parent.join(format!(".blockscope-old-{}", std::process::id()));
@@ -67,14 +77,29 @@ fn is_replaceable(out: &Path) -> std::io::Result<bool> {
     Ok(out.join(MARKER).is_file() || fs::read_dir(out)?.next().is_none())
 }
 
-fn write_into(dir: &Path, agg: &Aggregates) -> std::io::Result<()> {
+fn write_into(dir: &Path, agg: &Aggregates, options: &ReportOptions) -> std::io::Result<()> {
     fs::create_dir_all(dir.join("summary"))?;
     fs::create_dir_all(dir.join("customers"))?;
+    fs::create_dir_all(dir.join("delist"))?;
+    let contact = options.delist_contact.as_deref();
+    write_file(&dir.join("delist/outlook-com.txt"), |w| {
+        delist::write_outlook(w, agg)
+    })?;
+    write_file(&dir.join("delist/office365.csv"), |w| {
+        delist::write_office365(w, agg, contact)
+    })?;
+    write_file(&dir.join("delist/delist-microsoft-5.7.511.txt"), |w| {
+        delist::write_5_7_511(w, agg, contact)
+    })?;
+    write_file(&dir.join("delist/dnsbl-lookups.csv"), |w| {
+        delist::write_dnsbl(w, agg)
+    })?;
     write_file(&dir.join("summary/ips.csv"), |w| ips::write(w, agg))?;
     write_file(&dir.join("summary/subnets.csv"), |w| subnets::write(w, agg))?;
     write_file(&dir.join("summary/summary.md"), |w| {
         summary_md::write(w, agg)
     })?;
+    write_file(&dir.join("summary/summary.html"), |w| html::write(w, agg))?;
     write_file(&dir.join("summary/unclassified.csv"), |w| {
         unclassified::write(w, agg)
     })?;
@@ -86,9 +111,11 @@ fn write_into(dir: &Path, agg: &Aggregates) -> std::io::Result<()> {
     write_file(&dir.join("summary/input-problems.csv"), |w| {
         input_problems::write(w, agg)
     })?;
-    for (customer_id, _) in &agg.customers {
+    for (customer_id, name) in &agg.customers {
         let path = dir.join("customers").join(format!("{customer_id}.csv"));
         write_file(&path, |w| customers::write(w, agg, customer_id))?;
+        let path = dir.join("customers").join(format!("{customer_id}.md"));
+        write_file(&path, |w| notice::write(w, agg, customer_id, name))?;
     }
     write_file(&dir.join(MARKER), |w| {
         writeln!(w, "This directory is a blockscope report set; blockscope replaces it as a whole on every run.")

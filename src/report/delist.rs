@@ -1,0 +1,228 @@
+//! `delist/`: what support pastes into the receivers' delisting forms and mails.
+
+use super::{csv_io, csv_writer, iso};
+use crate::aggregate::{Aggregates, IpRow, Verdict};
+use crate::attribute::cidr::{form_list, host, merge};
+use crate::classify::rules::Class;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::net::IpAddr;
+
+fn is_outlook_com(r: &IpRow) -> bool {
+    r.platform.split(';').any(|p| p == "outlook.com")
+        && matches!(
+            r.class,
+            Class::IpBlock | Class::NetworkBlock | Class::SndsBlock
+        )
+}
+
+/// `outlook-com.txt`: one request for the Outlook.com sender support form.
+pub fn write_outlook(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+    let rows: Vec<&IpRow> = agg
+        .ips
+        .iter()
+        .filter(|r| is_outlook_com(r) && !r.ip.is_empty())
+        .collect();
+    writeln!(w, "Outlook.com sender support request")?;
+    writeln!(w, "Form: https://support.microsoft.com/supportrequestform/8ad563e3-288e-2a61-8122-3ba03d6b8d75")?;
+    writeln!(w)?;
+    if rows.is_empty() {
+        writeln!(
+            w,
+            "Nothing to request: no Outlook.com block in the logs or in SNDS for this period."
+        )?;
+        return Ok(());
+    }
+    let addrs: Vec<_> = rows
+        .iter()
+        .filter_map(|r| r.ip.parse::<IpAddr>().ok())
+        .map(host)
+        .collect();
+    writeln!(w, "Outbound IP(s) or range(s):")?;
+    writeln!(w, "{}", form_list(&merge(addrs)))?;
+    writeln!(w)?;
+    let customers: BTreeSet<&str> = rows
+        .iter()
+        .map(|r| r.customer_id.as_str())
+        .filter(|c| !c.is_empty())
+        .collect();
+    writeln!(
+        w,
+        "We are the hosting provider of these addresses and operate the network they belong to. They are used by {} customer(s) on virtual servers; we have investigated the senders in each range and ask you to review the block.",
+        customers.len()
+    )?;
+    writeln!(w)?;
+    let mut by_subnet: BTreeMap<&str, Vec<&IpRow>> = BTreeMap::new();
+    for r in &rows {
+        by_subnet.entry(r.subnet.as_str()).or_default().push(r);
+    }
+    for (subnet, rows) in by_subnet {
+        let verdict = agg.verdict_of(subnet).map_or("", Verdict::as_str);
+        let ips: Vec<_> = rows
+            .iter()
+            .filter_map(|r| r.ip.parse::<IpAddr>().ok())
+            .map(host)
+            .collect();
+        let rule_ids: BTreeSet<&str> = rows
+            .iter()
+            .flat_map(|r| r.receiver_rule_id.split(';'))
+            .filter(|s| !s.is_empty())
+            .collect();
+        let seen: Vec<&&IpRow> = rows.iter().filter(|r| r.events > 0).collect();
+        let customers: BTreeSet<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
+        writeln!(w, "== Range {subnet} ({verdict})")?;
+        writeln!(w, "Addresses: {}", form_list(&merge(ips)))?;
+        writeln!(
+            w,
+            "Rule IDs quoted by Outlook.com: {}",
+            if rule_ids.is_empty() {
+                "none".to_string()
+            } else {
+                rule_ids.into_iter().collect::<Vec<_>>().join(", ")
+            }
+        )?;
+        if let (Some(first), Some(last)) = (
+            seen.iter().map(|r| r.first_seen).min(),
+            seen.iter().map(|r| r.last_seen).max(),
+        ) {
+            writeln!(w, "First seen: {}  Last seen: {}", iso(first), iso(last))?;
+        }
+        let snds_only = rows
+            .iter()
+            .filter(|r| r.status == "blocked_not_seen")
+            .count();
+        if snds_only > 0 {
+            writeln!(
+                w,
+                "SNDS lists {snds_only} of these as blocked although they have not bounced yet."
+            )?;
+        }
+        writeln!(w, "Customers affected: {}", customers.len())?;
+        if let Some(latest) = seen.iter().max_by_key(|r| (r.last_seen, &r.sample_reply)) {
+            writeln!(w, "Latest NDR ({}, {}):", latest.ip, iso(latest.last_seen))?;
+            writeln!(w, "{}", latest.sample_reply)?;
+        }
+        writeln!(w)?;
+    }
+    Ok(())
+}
+
+/// `office365.csv`: sender.office.com takes one IP (and one recipient address) per request.
+pub fn write_office365(
+    w: &mut dyn Write,
+    agg: &Aggregates,
+    contact: Option<&str>,
+) -> std::io::Result<()> {
+    let mut csv = csv_writer(w);
+    csv.write_record(["ip", "first_seen", "last_seen", "ndr", "contact"])
+        .map_err(csv_io)?;
+    for r in agg
+        .ips
+        .iter()
+        .filter(|r| r.rule_id == "ms-o365-banned-ip" && !r.ip.is_empty())
+    {
+        csv.write_record([
+            r.ip.as_str(),
+            &iso(r.first_seen),
+            &iso(r.last_seen),
+            &r.sample_reply,
+            contact.unwrap_or(""),
+        ])
+        .map_err(csv_io)?;
+    }
+    csv.flush()
+}
+
+/// `delist-microsoft-5.7.511.txt`: one draft mail per IP; the portal cannot lift 5.7.511.
+pub fn write_5_7_511(
+    w: &mut dyn Write,
+    agg: &Aggregates,
+    contact: Option<&str>,
+) -> std::io::Result<()> {
+    let rows: Vec<&IpRow> = agg
+        .ips
+        .iter()
+        .filter(|r| r.rule_id == "ms-o365-banned-sender-5.7.511" && !r.ip.is_empty())
+        .collect();
+    if rows.is_empty() {
+        writeln!(w, "No 5.7.511 (banned sender) blocks in this period.")?;
+    }
+    for r in rows {
+        writeln!(w, "To: delist@microsoft.com")?;
+        if let Some(c) = contact {
+            writeln!(w, "Reply-To: {c}")?;
+        }
+        writeln!(
+            w,
+            "Subject: Delisting request for {} (550 5.7.511 banned sender)",
+            r.ip
+        )?;
+        writeln!(w)?;
+        writeln!(w, "Hello,")?;
+        writeln!(w)?;
+        writeln!(
+            w,
+            "we are the hosting provider of {ip}. Mail from {ip} is rejected with 550 5.7.511 since {first} (last {last}, {n} rejection(s)). We have reviewed the customer's sending and ask you to remove the address from your list. The full NDR:",
+            ip = r.ip,
+            first = iso(r.first_seen),
+            last = iso(r.last_seen),
+            n = r.events
+        )?;
+        writeln!(w)?;
+        writeln!(w, "{}", r.sample_reply)?;
+        writeln!(w)?;
+        writeln!(w, "Thank you.")?;
+        writeln!(
+            w,
+            "\n----------------------------------------------------------------------\n"
+        )?;
+    }
+    Ok(())
+}
+
+/// Per-list lookup page for an IP.
+fn lookup_url(rule_id: &str, ip: &str) -> String {
+    match rule_id {
+        r if r.contains("spamhaus") || r.contains("ou-001") || r.contains("bl21") => {
+            format!("https://check.spamhaus.org/results/?query={ip}")
+        }
+        r if r.contains("barracuda") => {
+            format!("https://www.barracudacentral.org/lookups/lookup-reputation?ip={ip}")
+        }
+        r if r.contains("spamcop") => {
+            format!("https://www.spamcop.net/w3m?action=checkblock&ip={ip}")
+        }
+        r if r.contains("uceprotect") => {
+            format!("https://www.uceprotect.net/en/rblcheck.php?ipr={ip}")
+        }
+        r if r.contains("proofpoint") => format!("https://ipcheck.proofpoint.com/?ip={ip}"),
+        r if r.contains("cloudmark") || r.contains("orange") => {
+            format!("https://csi.cloudmark.com/en/reset/?ip={ip}")
+        }
+        r if r.contains("cisco") => {
+            format!("https://talosintelligence.com/reputation_center/lookup?search={ip}")
+        }
+        _ => format!("https://mxtoolbox.com/SuperTool.aspx?action=blacklist%3a{ip}"),
+    }
+}
+
+/// `dnsbl-lookups.csv`: the lookup page per listed IP and list.
+pub fn write_dnsbl(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+    let mut csv = csv_writer(w);
+    csv.write_record(["ip", "rule_id", "lookup_url", "delist_route"])
+        .map_err(csv_io)?;
+    for r in agg
+        .ips
+        .iter()
+        .filter(|r| r.class == Class::Dnsbl && !r.ip.is_empty())
+    {
+        csv.write_record([
+            r.ip.as_str(),
+            &r.rule_id,
+            &lookup_url(&r.rule_id, &r.ip),
+            &r.delist_route,
+        ])
+        .map_err(csv_io)?;
+    }
+    csv.flush()
+}

@@ -1,0 +1,175 @@
+//! `customers/<customer_id>.md`: a plain-language notice support can send the customer.
+//! Only that customer's addresses appear; neighbours are never named.
+
+use super::iso;
+use super::summary_md::md;
+use crate::aggregate::{Aggregates, IpRow, Verdict};
+use crate::classify::rules::Class;
+use std::collections::BTreeMap;
+use std::io::Write;
+
+fn receiver_name(platform: &str) -> String {
+    platform
+        .split(';')
+        .map(|p| match p {
+            "outlook.com" => "Outlook.com (Hotmail, Outlook.com, Live, MSN mailboxes)",
+            "office365" => "Microsoft 365 (business mailboxes)",
+            "microsoft" => "Microsoft",
+            "gmail" => "Gmail",
+            "yahoo" => "Yahoo and AOL",
+            "icloud" => "Apple iCloud",
+            "gmx-webde-ionos" => "GMX, web.de and IONOS",
+            "t-online" => "T-Online",
+            "other" | "unknown" => "other mail servers",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn advice(class: Class) -> &'static str {
+    match class {
+        Class::IpBlock | Class::NetworkBlock | Class::SndsBlock | Class::Dnsbl => {
+            "Please check your server for anything sending mail you did not intend: compromised mailbox passwords, outdated web applications and contact forms, and the mail queue. Tell us if you send newsletters or bulk mail, so we can advise on volume."
+        }
+        Class::Throttle => {
+            "Mail gets through, but slowly. Please spread large mailings over time and keep your lists clean (remove addresses that bounce)."
+        }
+        Class::Auth => "Please fix your domain's SPF, DKIM and DMARC records (or the server's reverse DNS); we can help with the values.",
+        Class::Content => "The receiver refused the content of messages; please review what was sent (links, attachments, newsletters).",
+        _ => "",
+    }
+}
+
+pub fn write(
+    w: &mut dyn Write,
+    agg: &Aggregates,
+    customer_id: &str,
+    customer_name: &str,
+) -> std::io::Result<()> {
+    let rows: Vec<&IpRow> = agg
+        .ips
+        .iter()
+        .filter(|r| r.customer_id == customer_id)
+        .collect();
+    writeln!(
+        w,
+        "# Mail delivery report for {} ({})\n",
+        md(customer_name),
+        md(customer_id)
+    )?;
+    if let (Some(a), Some(b)) = (agg.first_time, agg.last_time) {
+        writeln!(w, "Period: {} to {} (UTC).\n", iso(a), iso(b))?;
+    }
+    let serious: Vec<&&IpRow> = rows
+        .iter()
+        .filter(|r| {
+            r.class.is_block()
+                || matches!(
+                    r.class,
+                    Class::SndsBlock | Class::Throttle | Class::Auth | Class::Content
+                )
+        })
+        .collect();
+    if serious.is_empty() {
+        writeln!(
+            w,
+            "We found no blocks or throttling of your servers' addresses in this period.\n"
+        )?;
+    }
+    let mut by_ip: BTreeMap<(&str, &str), Vec<&IpRow>> = BTreeMap::new();
+    for r in &serious {
+        by_ip
+            .entry((r.ip.as_str(), r.vps_id.as_str()))
+            .or_default()
+            .push(r);
+    }
+    for ((ip, vps), rows) in by_ip {
+        let shown = if ip.is_empty() {
+            "an address we could not determine"
+        } else {
+            ip
+        };
+        writeln!(w, "## {} (server {})\n", md(shown), md(vps))?;
+        let subnet = rows.first().map_or("", |r| r.subnet.as_str());
+        let verdict = agg.verdict_of(subnet);
+        for r in &rows {
+            let receiver = receiver_name(&r.platform);
+            match r.class {
+                Class::SndsBlock => writeln!(
+                    w,
+                    "- Microsoft's sender data (SNDS) lists this address as blocked at {receiver}. Your mail there has not bounced yet, but it will as soon as you send to those mailboxes."
+                )?,
+                Class::Throttle => writeln!(
+                    w,
+                    "- {receiver} slowed down mail from this address ({} deferral(s), {} to {}).",
+                    r.events,
+                    iso(r.first_seen),
+                    iso(r.last_seen)
+                )?,
+                Class::Auth => writeln!(w, "- {receiver} refused {} message(s) because the sending domain or server failed its authentication checks.", r.events)?,
+                Class::Content => writeln!(w, "- {receiver} refused {} message(s) because of their content.", r.events)?,
+                _ => writeln!(
+                    w,
+                    "- {receiver} refuses mail from this address: {} rejection(s) from {} to {}.",
+                    r.events,
+                    iso(r.first_seen),
+                    iso(r.last_seen)
+                )?,
+            }
+        }
+        writeln!(w)?;
+        let suspect = agg
+            .subnets
+            .iter()
+            .any(|s| s.subnet == subnet && s.suspect_ips.split(';').any(|x| x == ip));
+        // A neighbourhood block for this customer: the receiver says so, SNDS blocks a range, or the
+        // same rule blocks other customers in the subnet (counted, never named).
+        let shared_rule = |r: &IpRow| {
+            agg.ips
+                .iter()
+                .filter(|o| o.subnet == r.subnet && o.rule_id == r.rule_id && o.class.is_block())
+                .map(|o| o.customer_id.as_str())
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+                >= 2
+        };
+        let snds_range = ip.parse::<std::net::Ipv4Addr>().is_ok_and(|a| {
+            agg.snds_status
+                .iter()
+                .any(|s| s.blocked && s.first <= a && a <= s.last && s.first != s.last)
+        });
+        let network = rows.iter().any(|r| {
+            r.class == Class::NetworkBlock
+                || (r.class == Class::SndsBlock && snds_range)
+                || (r.class.is_block() && verdict == Some(Verdict::Neighbourhood) && shared_rule(r))
+        });
+        if suspect {
+            writeln!(w, "Microsoft's data shows spam complaints or spam-trap hits from this address. This is the most likely cause of the block, so please act on the advice below first.\n")?;
+        } else if network {
+            writeln!(w, "This is a block of the whole address range your server is in (a \"neighbourhood\" block), not of your address alone; it was most likely caused by another sender in the range. We are asking the receiver to lift it for the range.\n")?;
+        } else if rows
+            .iter()
+            .any(|r| r.class.is_block() || r.class == Class::SndsBlock)
+        {
+            writeln!(w, "The block concerns your address alone. We are requesting its removal with the receiver.\n")?;
+        }
+        let worst = rows.iter().map(|r| r.class).min().unwrap_or(Class::NotIp);
+        let text = advice(worst);
+        if !text.is_empty() {
+            writeln!(w, "What you can do: {text}\n")?;
+        }
+    }
+    let recipient_problems: u64 = rows
+        .iter()
+        .filter(|r| r.class == Class::NotIp)
+        .map(|r| r.events)
+        .sum();
+    if recipient_problems > 0 {
+        writeln!(
+            w,
+            "Not a block: {recipient_problems} message(s) could not be delivered for reasons unrelated to your address (recipient unknown, mailbox full, network errors). Please remove addresses that keep bouncing from your lists.\n"
+        )?;
+    }
+    Ok(())
+}
