@@ -22,6 +22,66 @@ pub enum Command {
     Run(RunArgs),
     /// Print the rule catalogue that drives classification.
     Rules(RulesArgs),
+    /// Write an IP-ownership attestation for Microsoft: our ranges, who uses them, the evidence.
+    Attest(AttestArgs),
+    /// Everything about one IP or range: owner, every evidence line, verdicts, SNDS.
+    Explain(ExplainArgs),
+}
+
+/// Inputs shared by commands that analyse the logs.
+#[derive(Debug, Args)]
+pub struct EvidenceArgs {
+    /// Inventory CSV with header customer_id,customer_name,vps_id,ip.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Directory with one sub-directory per VPS holding its mail logs.
+    #[arg(long, value_name = "DIR")]
+    pub logs: Option<PathBuf>,
+    /// Directory of Microsoft SNDS exports.
+    #[arg(long, value_name = "DIR")]
+    pub snds: Option<PathBuf>,
+    /// Extra or replacement classification rules.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Worker threads for parsing (default: number of CPUs).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct AttestArgs {
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
+    /// Only this customer's addresses.
+    #[arg(long, value_name = "ID", conflicts_with = "range")]
+    pub customer: Option<String>,
+    /// Only addresses inside this CIDR.
+    #[arg(long, value_name = "CIDR")]
+    pub range: Option<String>,
+    /// Name customers (by default only their ids appear).
+    #[arg(long)]
+    pub names: bool,
+    /// The provider's name for the statement.
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AttestFormat::Text)]
+    pub format: AttestFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum AttestFormat {
+    Text,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The IP address or CIDR range to explain.
+    #[arg(value_name = "IP|CIDR")]
+    pub target: String,
+    #[command(flatten)]
+    pub evidence: EvidenceArgs,
 }
 
 #[derive(Debug, Args)]

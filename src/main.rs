@@ -16,6 +16,8 @@ fn main() {
                 }
             }
         }
+        Command::Attest(args) => to_stdout(|w| blockscope::cmd::attest::run(&args, w)),
+        Command::Explain(args) => to_stdout(|w| blockscope::cmd::explain::run(&args, w)),
         Command::Rules(args) => {
             let loaded;
             let rules = match &args.rules {
@@ -47,6 +49,31 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// Run a command that prints to stdout; a closed pipe ends it quietly.
+fn to_stdout(f: impl FnOnce(&mut dyn Write) -> blockscope::error::Result<()>) -> i32 {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = f(&mut out).and_then(|()| {
+        out.flush()
+            .map_err(|source| blockscope::error::Error::Output {
+                path: "stdout".into(),
+                source,
+            })
+    });
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(blockscope::error::Error::Output { source, .. })
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            EXIT_OK
+        }
+        Err(e) => {
+            print_error(&e);
+            e.exit_code()
+        }
+    }
 }
 
 /// Print an error with its whole cause chain.

@@ -48,7 +48,9 @@ fn split(mut start: u128, end: u128, bits: u32) -> Vec<(u128, u8)> {
 
 /// Merge addresses and networks (overlapping or adjacent) into the fewest CIDRs, IPv4 first.
 pub fn merge(networks: impl IntoIterator<Item = IpNetwork>) -> Vec<IpNetwork> {
-    let (mut v4, mut v6): (Vec<(u128, u128)>, Vec<(u128, u128)>) = (Vec::new(), Vec::new());
+    // Inclusive (first, last) address ranges per family.
+    let mut v4: Vec<(u128, u128)> = Vec::new();
+    let mut v6: Vec<(u128, u128)> = Vec::new();
     for n in networks {
         match n {
             IpNetwork::V4(n) => v4.push((

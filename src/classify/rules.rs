@@ -291,7 +291,7 @@ fn compile(pattern: &str) -> Result<Regex, regex::Error> {
 }
 
 /// Rules plus their compiled matchers: one RegexSet pass per reply, not one regex per rule.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RuleSet {
     rules: Vec<Rule>,
     reply_set: RegexSet,

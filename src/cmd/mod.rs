@@ -1,4 +1,7 @@
 //! One module per subcommand.
 
+pub mod attest;
+pub mod evidence;
+pub mod explain;
 pub mod rules;
 pub mod run;

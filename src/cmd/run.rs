@@ -1,6 +1,6 @@
-//! `blockscope run`: logs + inventory -> report set.
+//! `blockscope run`: logs + inventory (+ SNDS) -> report set.
 
-use crate::aggregate::{self, partial::Stats};
+use crate::aggregate::{self, partial::Stats, Aggregates};
 use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
 use crate::config::Config;
@@ -13,46 +13,8 @@ use std::time::Instant;
 pub fn run(config: &Config) -> Result<i32> {
     let started = Instant::now();
     let inventory = Inventory::load(&config.inventory)?;
-    let loaded;
-    let rules = match &config.rules {
-        Some(path) => {
-            loaded = RuleSet::with_file(path)?;
-            &loaded
-        }
-        None => RuleSet::builtin(),
-    };
-    let mut discovery = Stats::default();
-    let snds = match &config.snds {
-        Some(dir) => {
-            let (data, problems) = snds::load_dir(dir, config.lenient)?;
-            for p in problems {
-                discovery.skip("SNDS row malformed (skipped with --lenient)");
-                discovery.problem(&format!("snds/{}", p.file), Some(p.line), p.problem);
-            }
-            Some(data)
-        }
-        None => None,
-    };
-    let files = ingest::discover(&config.logs, &mut discovery);
-    let mut partial = ingest::ingest(&files, &inventory, rules, config.threads)?;
-    partial.stats.merge(discovery);
-    let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
-    for dir in unknown {
-        partial.stats.problem(
-            &format!("{dir}/"),
-            None,
-            "directory is not a vps_id in the inventory; its events are attributed by IP only",
-        );
-    }
-    partial.stats.problems.sort();
-    let aggregates = aggregate::aggregate(
-        partial,
-        &inventory,
-        rules,
-        snds.as_ref(),
-        config.ipv4_prefix,
-        config.ipv6_prefix,
-    )?;
+    let rules = load_rules(config)?;
+    let aggregates = analyse(config, &inventory, &rules)?;
     let options = report::ReportOptions {
         delist_contact: config.delist_contact.clone(),
     };
@@ -72,4 +34,48 @@ pub fn run(config: &Config) -> Result<i32> {
     } else {
         EXIT_INPUT_PROBLEMS
     })
+}
+
+/// The built-in catalogue, or it with the provider's `--rules` file applied.
+pub fn load_rules(config: &Config) -> Result<RuleSet> {
+    Ok(match &config.rules {
+        Some(path) => RuleSet::with_file(path)?,
+        None => RuleSet::builtin().clone(),
+    })
+}
+
+/// Ingest, classify, attribute and aggregate: everything but writing reports.
+pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Result<Aggregates> {
+    let mut discovery = Stats::default();
+    let snds = match &config.snds {
+        Some(dir) => {
+            let (data, problems) = snds::load_dir(dir, config.lenient)?;
+            for p in problems {
+                discovery.skip("SNDS row malformed (skipped with --lenient)");
+                discovery.problem(&format!("snds/{}", p.file), Some(p.line), p.problem);
+            }
+            Some(data)
+        }
+        None => None,
+    };
+    let files = ingest::discover(&config.logs, &mut discovery);
+    let mut partial = ingest::ingest(&files, inventory, rules, config.threads)?;
+    partial.stats.merge(discovery);
+    let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
+    for dir in unknown {
+        partial.stats.problem(
+            &format!("{dir}/"),
+            None,
+            "directory is not a vps_id in the inventory; its events are attributed by IP only",
+        );
+    }
+    partial.stats.problems.sort();
+    aggregate::aggregate(
+        partial,
+        inventory,
+        rules,
+        snds.as_ref(),
+        config.ipv4_prefix,
+        config.ipv6_prefix,
+    )
 }

@@ -633,6 +633,111 @@ fn record_delivery(
     p.record_event(key, time, reply);
 }
 
+/// One log line about an IP, for `blockscope explain`.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    pub file: String,
+    pub line: u64,
+    /// Unix micros (year-less styles resolved like the run does).
+    pub time: i64,
+    pub outcome: Outcome,
+    pub ip: Option<IpAddr>,
+    pub ip_source: IpSource,
+    pub receiver: String,
+    pub rule: classify::RuleIdx,
+    pub code: String,
+    pub reply: String,
+}
+
+/// Every delivery line whose sending IP `wanted` accepts, file by file (sequential: this is for
+/// one IP or range, not the nightly run).
+pub fn evidence(
+    files: &[LogFile],
+    inv: &Inventory,
+    rules: &RuleSet,
+    wanted: &dyn Fn(IpAddr) -> bool,
+) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    let mut sorted: Vec<&LogFile> = files.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    for file in sorted {
+        let Ok(mut input) = reader::open_log(&file.path) else {
+            continue;
+        };
+        let mut lines = Vec::new();
+        let mut buf = Vec::new();
+        while let Ok((kind, _)) = reader::read_line(&mut *input, &mut buf, reader::MAX_LINE) {
+            match kind {
+                reader::Read::Eof => break,
+                reader::Read::TooLong => lines.push(None),
+                reader::Read::Line => lines.push(Some(clean_line(&buf).0.into_owned())),
+            }
+        }
+        let Some(format) =
+            detect_format(lines.iter().take(SNIFF_LINES).flatten().map(String::as_str))
+        else {
+            continue;
+        };
+        let observed_vps = inv.vps_index(&file.vps_dir).map(|v| v as u32);
+        let mut clock = FileClock {
+            mode: None,
+            years: YearTracker::default(),
+            newest: None,
+        };
+        let mut found = Vec::new();
+        for (i, text) in lines.iter().enumerate() {
+            let Some(text) = text else { continue };
+            let (Some(raw), Event::Delivery(d)) = parse_line(format, text) else {
+                continue;
+            };
+            let Some(time) = clock.stamp(raw) else {
+                continue;
+            };
+            let (ip, ip_source) = sending_ip(&d, observed_vps, inv);
+            if !ip.is_some_and(wanted) {
+                continue;
+            }
+            let reply: &str = &d.reply;
+            let code = d
+                .has_receiver_reply
+                .then(|| classify::reply_code(reply))
+                .flatten()
+                .or(d.dsn)
+                .unwrap_or("");
+            let rule = if d.outcome == Outcome::Sent {
+                rules.unclassified_idx()
+            } else {
+                rules.classify(reply, code)
+            };
+            found.push(Evidence {
+                file: file.name.clone(),
+                line: i as u64 + 1,
+                time,
+                outcome: d.outcome,
+                ip,
+                ip_source,
+                receiver: d.receiver_host.unwrap_or("").to_string(),
+                rule,
+                code: code.to_string(),
+                reply: reply.to_string(),
+            });
+        }
+        if clock.mode == Some(Mode::YearLess) {
+            if let Some(newest) = clock.newest {
+                let anchor = file
+                    .anchor
+                    .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
+                let base = timestamp::base_year(newest, anchor);
+                for e in &mut found {
+                    e.time = timestamp::resolve(e.time, base);
+                }
+            }
+        }
+        out.extend(found);
+    }
+    out
+}
+
 /// Read a whole (small) log as text, for tests and tools.
 pub fn read_to_string_lossy(path: &Path) -> std::io::Result<String> {
     let mut bytes = Vec::new();

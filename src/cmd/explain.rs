@@ -1,0 +1,135 @@
+//! `blockscope explain <ip|cidr>`: everything about one IP or range, for a support ticket.
+
+use crate::aggregate::partial::Stats;
+use crate::attribute::inventory::Inventory;
+use crate::cli::ExplainArgs;
+use crate::cmd::evidence::{evidence_config, parse_target};
+use crate::error::{Error, Result};
+use crate::ingest::{self, line::Outcome};
+use crate::report::iso;
+use ipnetwork::IpNetwork;
+use std::io::Write;
+
+pub fn run(args: &ExplainArgs, w: &mut dyn Write) -> Result<()> {
+    let target = parse_target(&args.target)?;
+    let inventory = Inventory::load(&args.evidence.inventory)?;
+    let config = evidence_config(&args.evidence)?;
+    let rules = crate::cmd::run::load_rules(&config)?;
+    let agg = crate::cmd::run::analyse(&config, &inventory, &rules)?;
+    let files = ingest::discover(&config.logs, &mut Stats::default());
+    let evidence = ingest::evidence(&files, &inventory, &rules, &|ip| target.contains(ip));
+    let out = |e: std::io::Error| Error::Output {
+        path: "stdout".into(),
+        source: e,
+    };
+    write(w, target, &inventory, &agg, &rules, &evidence).map_err(out)
+}
+
+fn write(
+    w: &mut dyn Write,
+    target: IpNetwork,
+    inv: &Inventory,
+    agg: &crate::aggregate::Aggregates,
+    rules: &crate::classify::RuleSet,
+    evidence: &[ingest::Evidence],
+) -> std::io::Result<()> {
+    writeln!(w, "# {target}\n")?;
+    writeln!(w, "## Owner")?;
+    let owners: Vec<_> = inv
+        .entries
+        .iter()
+        .filter(|e| target.contains(e.network.network()) || e.network.contains(target.network()))
+        .collect();
+    if owners.is_empty() {
+        writeln!(w, "not in the inventory")?;
+    }
+    for e in owners {
+        let vps = &inv.vpses[e.vps];
+        let c = &inv.customers[vps.customer];
+        writeln!(
+            w,
+            "{}  customer {} ({})  VPS {}",
+            e.network, c.id, c.name, vps.id
+        )?;
+    }
+    writeln!(w, "\n## Verdicts")?;
+    let rows: Vec<_> = agg
+        .ips
+        .iter()
+        .filter(|r| r.ip.parse().is_ok_and(|ip| target.contains(ip)))
+        .collect();
+    if rows.is_empty() {
+        writeln!(w, "no rejections, deferrals or SNDS listings")?;
+    }
+    for r in &rows {
+        let verdict = agg.verdict_of(&r.subnet).map_or("", |v| v.as_str());
+        writeln!(
+            w,
+            "{}  {}  {} ({})  {} event(s) {}..{}  subnet {} {}  status {}",
+            r.ip,
+            r.platform,
+            r.rule_id,
+            r.class.as_str(),
+            r.events,
+            iso(r.first_seen),
+            iso(r.last_seen),
+            r.subnet,
+            verdict,
+            r.status
+        )?;
+        if !r.delist_route.is_empty() {
+            writeln!(w, "    delist: {}", r.delist_route)?;
+        }
+        if !r.snds.days.is_empty() {
+            writeln!(
+                w,
+                "    SNDS: filter {} complaints {} trap hits {} on {} day(s); blocked {} {}",
+                or_dash(&r.snds.filter),
+                or_dash(&r.snds.complaint_rate),
+                or_dash(&r.snds.trap_hits),
+                r.snds.days,
+                r.snds.blocked,
+                r.snds.reason
+            )?;
+        }
+    }
+    writeln!(w, "\n## Evidence ({} line(s))", evidence.len())?;
+    for e in evidence {
+        let outcome = match e.outcome {
+            Outcome::Sent => "sent",
+            Outcome::Deferred => "deferred",
+            Outcome::Bounced => "bounced",
+        };
+        let ip = e.ip.map_or_else(|| "-".to_string(), |ip| ip.to_string());
+        writeln!(
+            w,
+            "{}:{}  {}  {}  from {} ({})  to {}",
+            e.file,
+            e.line,
+            iso(e.time),
+            outcome,
+            ip,
+            e.ip_source.as_str(),
+            or_dash(&e.receiver)
+        )?;
+        if e.outcome != Outcome::Sent {
+            let rule = rules.rule(e.rule);
+            let why = if rule.pattern.is_empty() {
+                "no rule matched".to_string()
+            } else {
+                format!("matched /{}/", rule.pattern)
+            };
+            writeln!(w, "    rule {} ({}) {}", rule.id, rule.class.as_str(), why)?;
+            writeln!(w, "    reply: {}", e.reply)?;
+        }
+    }
+    Ok(())
+}
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() {
+        "-"
+    } else {
+        s
+    }
+}
