@@ -7,6 +7,7 @@ use std::path::PathBuf;
 #[command(
     name = "blockscope",
     version,
+    after_help = "Exit codes: 0 success; 1 internal error or cannot write the reports; 2 bad command line, configuration or input; 3 completed with input problems (see summary/input-problems.csv); 4 another run holds the lock.",
     about = "Find which sending IPs and /24 neighbourhoods receivers are blocking, from MTA logs, per customer",
     long_about = None,
     propagate_version = true
@@ -20,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Read the fleet's logs, classify every rejection and deferral, write the report set.
     Run(RunArgs),
+    /// Validate the configuration, inventory, rules and SNDS exports without running (same options as run).
+    CheckConfig(RunArgs),
     /// Print the rule catalogue that drives classification.
     Rules(RulesArgs),
     /// Write an IP-ownership attestation for Microsoft: our ranges, who uses them, the evidence.
@@ -86,15 +89,18 @@ pub struct ExplainArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// TOML file with any of the options below (flags override it; paths are relative to it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Directory with one sub-directory per VPS (named by its vps_id) holding that VPS's mail logs.
     #[arg(long, value_name = "DIR")]
-    pub logs: PathBuf,
+    pub logs: Option<PathBuf>,
     /// Inventory CSV with header customer_id,customer_name,vps_id,ip (ip: address or CIDR).
     #[arg(long, value_name = "FILE")]
-    pub inventory: PathBuf,
+    pub inventory: Option<PathBuf>,
     /// Report directory; replaced atomically when the run succeeds.
     #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
     /// Extra or replacement classification rules (same format as the built-in catalogue, see docs/rules.md).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
@@ -107,15 +113,18 @@ pub struct RunArgs {
     /// The provider's own mailbox for delisting portals' confirmation mails (never a customer's).
     #[arg(long, value_name = "EMAIL")]
     pub delist_contact: Option<String>,
+    /// Write Prometheus metrics (node_exporter textfile-collector format) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
     /// Worker threads for parsing (default: number of CPUs). Reports do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// IPv4 neighbourhood prefix length.
-    #[arg(long, value_name = "BITS", default_value_t = 24)]
-    pub ipv4_prefix: u8,
-    /// IPv6 neighbourhood prefix length.
-    #[arg(long, value_name = "BITS", default_value_t = 64)]
-    pub ipv6_prefix: u8,
+    /// IPv4 neighbourhood prefix length [default: 24].
+    #[arg(long, value_name = "BITS")]
+    pub ipv4_prefix: Option<u8>,
+    /// IPv6 neighbourhood prefix length [default: 64].
+    #[arg(long, value_name = "BITS")]
+    pub ipv6_prefix: Option<u8>,
     /// Do not print the run summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,

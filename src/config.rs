@@ -2,7 +2,7 @@
 
 use crate::cli::RunArgs;
 use crate::error::{Error, Result};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -17,14 +17,99 @@ pub struct Config {
     pub lenient: bool,
     /// The provider's own address for delisting portals' confirmation mails.
     pub delist_contact: Option<String>,
+    /// Prometheus textfile to write after a successful run.
+    pub metrics: Option<PathBuf>,
     pub threads: usize,
     pub ipv4_prefix: u8,
     pub ipv6_prefix: u8,
     pub quiet: bool,
 }
 
+/// The `--config` file: the same options as the command line (flags win).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    logs: Option<PathBuf>,
+    inventory: Option<PathBuf>,
+    out: Option<PathBuf>,
+    rules: Option<PathBuf>,
+    snds: Option<PathBuf>,
+    lenient: Option<bool>,
+    delist_contact: Option<String>,
+    metrics: Option<PathBuf>,
+    threads: Option<usize>,
+    ipv4_prefix: Option<u8>,
+    ipv6_prefix: Option<u8>,
+}
+
+impl ConfigFile {
+    fn load(path: &Path) -> Result<ConfigFile> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("--config {}: cannot read: {e}", path.display())))?;
+        let mut file: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            });
+            Error::Config(format!("{}:{line}: {}", path.display(), e.message()))
+        })?;
+        // Relative paths are relative to the config file, not to cron's working directory.
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [
+            &mut file.logs,
+            &mut file.inventory,
+            &mut file.out,
+            &mut file.rules,
+            &mut file.snds,
+            &mut file.metrics,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        Ok(file)
+    }
+}
+
+fn required(
+    flag: Option<PathBuf>,
+    file: Option<PathBuf>,
+    name: &str,
+    what: &str,
+) -> Result<PathBuf> {
+    flag.or(file).ok_or_else(|| {
+        Error::Config(format!(
+            "--{name} {what} is required (on the command line or as `{name} = ...` in --config)"
+        ))
+    })
+}
+
 impl Config {
     pub fn from_run_args(args: &RunArgs) -> Result<Config> {
+        let file = match &args.config {
+            Some(path) => ConfigFile::load(path)?,
+            None => ConfigFile::default(),
+        };
+        let logs = required(args.logs.clone(), file.logs, "logs", "DIR")?;
+        let inventory = required(args.inventory.clone(), file.inventory, "inventory", "FILE")?;
+        let out = required(args.out.clone(), file.out, "out", "DIR")?;
+        let args = ResolvedArgs {
+            logs,
+            inventory,
+            out,
+            rules: args.rules.clone().or(file.rules),
+            snds: args.snds.clone().or(file.snds),
+            lenient: args.lenient || file.lenient.unwrap_or(false),
+            delist_contact: args.delist_contact.clone().or(file.delist_contact),
+            metrics: args.metrics.clone().or(file.metrics),
+            threads: args.threads.or(file.threads),
+            ipv4_prefix: args.ipv4_prefix.or(file.ipv4_prefix).unwrap_or(24),
+            ipv6_prefix: args.ipv6_prefix.or(file.ipv6_prefix).unwrap_or(64),
+            quiet: args.quiet,
+        };
+        let args = &args;
         if !args.logs.is_dir() {
             return Err(Error::Config(format!(
                 "--logs {}: not a directory; point it at the directory that holds one sub-directory per VPS",
@@ -87,10 +172,27 @@ impl Config {
             snds: args.snds.clone(),
             lenient: args.lenient,
             delist_contact: args.delist_contact.clone(),
+            metrics: args.metrics.clone(),
             threads,
             ipv4_prefix: args.ipv4_prefix,
             ipv6_prefix: args.ipv6_prefix,
             quiet: args.quiet,
         })
     }
+}
+
+/// Command line and config file merged (flags win), before validation.
+struct ResolvedArgs {
+    logs: PathBuf,
+    inventory: PathBuf,
+    out: PathBuf,
+    rules: Option<PathBuf>,
+    snds: Option<PathBuf>,
+    lenient: bool,
+    delist_contact: Option<String>,
+    metrics: Option<PathBuf>,
+    threads: Option<usize>,
+    ipv4_prefix: u8,
+    ipv6_prefix: u8,
+    quiet: bool,
 }

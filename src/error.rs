@@ -13,6 +13,8 @@ pub const EXIT_FAILURE: i32 = 1;
 pub const EXIT_BAD_INPUT: i32 = 2;
 /// Exit code: reports were written, but some input files or lines could not be read (see the run summary).
 pub const EXIT_INPUT_PROBLEMS: i32 = 3;
+/// Exit code: another run holds the lock for this report directory; nothing was done.
+pub const EXIT_LOCKED: i32 = 4;
 
 /// A problem in the inventory CSV, always naming the file and line.
 #[derive(Debug, Error)]
@@ -59,6 +61,8 @@ pub enum Error {
     },
     #[error("{path} exists and does not look like a blockscope report directory (no .blockscope marker); refusing to replace it. Point --out at an empty or new directory")]
     OutNotOurs { path: PathBuf },
+    #[error("another blockscope run is writing {path} (lock {lock} is held); try again when it has finished")]
+    Locked { path: PathBuf, lock: PathBuf },
     #[error("aggregation failed: {0}")]
     Aggregate(String),
     #[error("cannot start worker threads: {0}")]
@@ -73,6 +77,7 @@ impl Error {
             | Error::Rules(_)
             | Error::Snds(_)
             | Error::OutNotOurs { .. } => EXIT_BAD_INPUT,
+            Error::Locked { .. } => EXIT_LOCKED,
             Error::Output { .. } | Error::Aggregate(_) | Error::Threads(_) => EXIT_FAILURE,
         }
     }

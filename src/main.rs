@@ -16,6 +16,13 @@ fn main() {
                 }
             }
         }
+        Command::CheckConfig(args) => match Config::from_run_args(&args) {
+            Ok(config) => to_stdout(|w| blockscope::cmd::check_config::run(&config, w)),
+            Err(e) => {
+                print_error(&e);
+                e.exit_code()
+            }
+        },
         Command::Attest(args) => to_stdout(|w| blockscope::cmd::attest::run(&args, w)),
         Command::Explain(args) => to_stdout(|w| blockscope::cmd::explain::run(&args, w)),
         Command::Rules(args) => {

@@ -1195,6 +1195,7 @@ mod properties {
             snds: None,
             lenient: false,
             delist_contact: None,
+            metrics: None,
             threads,
             ipv4_prefix: 24,
             ipv6_prefix: 64,
@@ -1212,7 +1213,16 @@ mod properties {
             let (fleet, _) = materialise(&f);
             let one = run_lib(&fleet, 1, "out1");
             let four = run_lib(&fleet, 4, "out4");
-            prop_assert_eq!(one, four);
+            prop_assert_eq!(one.keys().collect::<Vec<_>>(), four.keys().collect::<Vec<_>>());
+            for (file, bytes) in &one {
+                prop_assert!(
+                    bytes == &four[file],
+                    "{} differs:\n--- 1 thread\n{}\n--- 4 threads\n{}",
+                    file,
+                    String::from_utf8_lossy(bytes),
+                    String::from_utf8_lossy(&four[file])
+                );
+            }
         }
 
         #[test]
@@ -2250,5 +2260,115 @@ mod acting {
         )
         .unwrap();
         assert!(log.lines().nth(n - 1).unwrap().contains("198.51.100.10"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nightly operation: config file, check-config, lock, metrics
+
+mod nightly {
+    use super::*;
+
+    #[test]
+    fn a_config_file_with_relative_paths_and_flags_overriding_it() {
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        fs::write(fleet.path("blockscope.toml"), "logs = \"logs\"\ninventory = \"inventory.csv\"\nout = \"from-config\"\nipv4_prefix = 24\nmetrics = \"blockscope.prom\"\n").unwrap();
+        let config = fleet.path("blockscope.toml");
+        let out = blockscope()
+            .args(["run", "-q", "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(fleet.path("from-flag"))
+            .output()
+            .unwrap();
+        ok(&out);
+        assert!(
+            fleet.path("from-flag/summary/ips.csv").is_file(),
+            "the flag wins"
+        );
+        assert!(!fleet.path("from-config").exists());
+        let metrics = fs::read_to_string(fleet.path("blockscope.prom")).unwrap();
+        assert!(metrics.contains("# TYPE blockscope_last_success_timestamp_seconds gauge"));
+        assert!(
+            metrics.contains("blockscope_blocked_ips{platform=\"outlook.com\"} 1"),
+            "{metrics}"
+        );
+        assert!(metrics.contains("blockscope_subnets{verdict=\"neighbourhood\"} 1"));
+        assert!(metrics.contains("blockscope_input_lines 1"));
+    }
+
+    #[test]
+    fn check_config_validates_everything_and_names_the_problem() {
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        let config = fleet.path("blockscope.toml");
+        fs::write(
+            &config,
+            "logs = \"logs\"\ninventory = \"inventory.csv\"\nout = \"out\"\n",
+        )
+        .unwrap();
+        let out = blockscope()
+            .args(["check-config", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        ok(&out);
+        assert!(String::from_utf8_lossy(&out.stdout).contains("6 customers, 7 VPSes"));
+        assert!(!fleet.path("out").exists(), "check-config writes nothing");
+        fs::write(
+            &config,
+            "logs = \"logs\"\ninventory = \"inventory.csv\"\nout = \"out\"\nthreds = 2\n",
+        )
+        .unwrap();
+        let out = blockscope()
+            .args(["check-config", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr)
+            .contains("blockscope.toml:4: unknown field `threds`"));
+        fs::write(&config, "logs = \"logs\"\nout = \"out\"\n").unwrap();
+        let out = blockscope()
+            .args(["check-config", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--inventory FILE is required"));
+        fs::write(
+            fleet.path("inventory.csv"),
+            format!("{INVENTORY_HEADER}c1,A,vps-a,300.1.1.1\n"),
+        )
+        .unwrap();
+        let out = blockscope()
+            .args(["check-config", "--config"])
+            .arg(&config)
+            .arg("--inventory")
+            .arg(fleet.path("inventory.csv"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("inventory.csv:2:"));
+    }
+
+    #[test]
+    fn a_second_run_on_the_same_reports_stops_with_its_own_exit_code() {
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(fleet.path("out.lock"))
+            .unwrap();
+        lock.lock().unwrap();
+        let out = fleet.run(1);
+        assert_eq!(out.status.code(), Some(4));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("another blockscope run"));
+        assert!(!fleet.path("out").exists());
+        lock.unlock().unwrap();
+        ok(&fleet.run(1));
     }
 }

@@ -171,7 +171,9 @@ fn hosts(partial: &Partial, ips: &[IpRow], inv: &Inventory, v4: u8, v6: u8) -> V
         };
         if small {
             for ip in e.network.iter().take(256) {
-                table.entry(ip.to_string()).or_insert_with(|| blank(ip, customer.clone(), vps.id.clone(), true));
+                table
+                    .entry(ip.to_string())
+                    .or_insert_with(|| blank(ip, customer.clone(), vps.id.clone(), true));
             }
         }
     }
@@ -181,8 +183,12 @@ fn hosts(partial: &Partial, ips: &[IpRow], inv: &Inventory, v4: u8, v6: u8) -> V
         let h = table.entry(ip.to_string()).or_insert_with(|| {
             blank(
                 ip,
-                owner.customer.map_or_else(String::new, |c| inv.customers[c].id.clone()),
-                owner.vps.map_or_else(String::new, |v| inv.vpses[v].id.clone()),
+                owner
+                    .customer
+                    .map_or_else(String::new, |c| inv.customers[c].id.clone()),
+                owner
+                    .vps
+                    .map_or_else(String::new, |v| inv.vpses[v].id.clone()),
                 owner.in_inventory,
             )
         });
@@ -191,7 +197,9 @@ fn hosts(partial: &Partial, ips: &[IpRow], inv: &Inventory, v4: u8, v6: u8) -> V
         h.bounced += a.bounced;
     }
     for r in ips.iter().filter(|r| !r.ip.is_empty()) {
-        let Ok(ip) = r.ip.parse::<IpAddr>() else { continue };
+        let Ok(ip) = r.ip.parse::<IpAddr>() else {
+            continue;
+        };
         let h = table
             .entry(r.ip.clone())
             .or_insert_with(|| blank(ip, r.customer_id.clone(), r.vps_id.clone(), r.in_inventory));

@@ -30,6 +30,7 @@ pub fn evidence_config(args: &EvidenceArgs) -> Result<Config> {
         snds: args.snds.clone(),
         lenient: true,
         delist_contact: None,
+        metrics: None,
         threads,
         ipv4_prefix: 24,
         ipv6_prefix: 64,

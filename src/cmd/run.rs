@@ -4,7 +4,7 @@ use crate::aggregate::{self, partial::Stats, Aggregates};
 use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
 use crate::config::Config;
-use crate::error::{Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
+use crate::error::{Error, Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
 use crate::ingest::snds;
 use crate::{ingest, report};
 use std::time::Instant;
@@ -12,6 +12,7 @@ use std::time::Instant;
 /// Run the nightly job; returns the exit code (0, or 3 when some input could not be read).
 pub fn run(config: &Config) -> Result<i32> {
     let started = Instant::now();
+    let _lock = lock(&config.out)?;
     let inventory = Inventory::load(&config.inventory)?;
     let rules = load_rules(config)?;
     let aggregates = analyse(config, &inventory, &rules)?;
@@ -19,6 +20,18 @@ pub fn run(config: &Config) -> Result<i32> {
         delist_contact: config.delist_contact.clone(),
     };
     report::write_report_set(&config.out, &aggregates, &options)?;
+    if let Some(path) = &config.metrics {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        report::write_atomically(path, |w| {
+            report::metrics::write(w, &aggregates, started.elapsed(), now)
+        })
+        .map_err(|source| Error::Output {
+            path: path.clone(),
+            source,
+        })?;
+    }
     if !config.quiet {
         let stderr = std::io::stderr();
         // The summary is informational: a closed stderr must not fail a successful run.
@@ -34,6 +47,38 @@ pub fn run(config: &Config) -> Result<i32> {
     } else {
         EXIT_INPUT_PROBLEMS
     })
+}
+
+/// Hold `<out>.lock` for the whole run: a second run for the same report directory stops at once.
+fn lock(out: &std::path::Path) -> Result<std::fs::File> {
+    let mut name = out
+        .file_name()
+        .map_or_else(|| std::ffi::OsString::from("out"), |n| n.to_os_string());
+    name.push(".lock");
+    let path = out.with_file_name(name);
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Output {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| Error::Output {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked {
+            path: out.to_path_buf(),
+            lock: path,
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(Error::Output { path, source }),
+    }
 }
 
 /// The built-in catalogue, or it with the provider's `--rules` file applied.

@@ -6,6 +6,7 @@ pub mod delist;
 pub mod html;
 pub mod input_problems;
 pub mod ips;
+pub mod metrics;
 pub mod notice;
 pub mod run_summary;
 pub mod snds_unknown;
@@ -70,6 +71,22 @@ pub fn write_report_set(out: &Path, agg: &Aggregates, options: &ReportOptions) -
     if had_old {
         fs::remove_dir_all(&old).map_err(io)?;
     }
+    Ok(())
+}
+
+/// Write a small file atomically (temp file in the same directory, then rename).
+pub fn write_atomically(
+    path: &Path,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    body(&mut tmp)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
 

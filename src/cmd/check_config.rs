@@ -1,0 +1,58 @@
+//! `blockscope check-config`: validate everything `run` would use, without running.
+
+use crate::attribute::inventory::Inventory;
+use crate::config::Config;
+use crate::error::Result;
+use crate::ingest::snds;
+use std::io::Write;
+
+pub fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
+    let inventory = Inventory::load(&config.inventory)?;
+    let rules = crate::cmd::run::load_rules(config)?;
+    let snds_files = match &config.snds {
+        Some(dir) => Some(snds::load_dir(dir, false)?.0.files),
+        None => None,
+    };
+    let vps_dirs = std::fs::read_dir(&config.logs)
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| e.path().is_dir())
+                .count()
+        })
+        .unwrap_or(0);
+    let out = |source| crate::error::Error::Output {
+        path: "stdout".into(),
+        source,
+    };
+    writeln!(w, "configuration OK").map_err(out)?;
+    writeln!(
+        w,
+        "  logs       {} ({vps_dirs} VPS directories)",
+        config.logs.display()
+    )
+    .map_err(out)?;
+    writeln!(
+        w,
+        "  inventory  {} ({} customers, {} VPSes, {} addresses or ranges)",
+        config.inventory.display(),
+        inventory.customers.len(),
+        inventory.vpses.len(),
+        inventory.entries.len()
+    )
+    .map_err(out)?;
+    writeln!(
+        w,
+        "  rules      {} rules{}",
+        rules.rules().len(),
+        config
+            .rules
+            .as_ref()
+            .map_or(String::new(), |p| format!(" (with {})", p.display()))
+    )
+    .map_err(out)?;
+    if let (Some(dir), Some(n)) = (&config.snds, snds_files) {
+        writeln!(w, "  snds       {} ({n} files)", dir.display()).map_err(out)?;
+    }
+    writeln!(w, "  out        {}", config.out.display()).map_err(out)?;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! `--metrics FILE`: Prometheus textfile-collector metrics (the only place with wall-clock values
+//! besides stderr).
+
+use crate::aggregate::{Aggregates, Verdict};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::time::Duration;
+
+fn label(value: &str) -> String {
+    value
+        .replace('\\', r"\\")
+        .replace('"', r#"\""#)
+        .replace('\n', r"\n")
+}
+
+pub fn write(
+    w: &mut dyn Write,
+    agg: &Aggregates,
+    elapsed: Duration,
+    now_unix: u64,
+) -> std::io::Result<()> {
+    let s = &agg.stats;
+    let gauge = |w: &mut dyn Write, name: &str, help: &str| {
+        writeln!(w, "# HELP {name} {help}\n# TYPE {name} gauge")
+    };
+    gauge(
+        w,
+        "blockscope_last_success_timestamp_seconds",
+        "Unix time the last successful run finished.",
+    )?;
+    writeln!(w, "blockscope_last_success_timestamp_seconds {now_unix}")?;
+    gauge(
+        w,
+        "blockscope_run_duration_seconds",
+        "Wall-clock duration of the last run.",
+    )?;
+    writeln!(
+        w,
+        "blockscope_run_duration_seconds {:.3}",
+        elapsed.as_secs_f64()
+    )?;
+    gauge(w, "blockscope_input_bytes", "Bytes of log read.")?;
+    writeln!(w, "blockscope_input_bytes {}", s.bytes)?;
+    gauge(w, "blockscope_input_lines", "Log lines read.")?;
+    writeln!(w, "blockscope_input_lines {}", s.lines)?;
+    gauge(w, "blockscope_deliveries", "Delivery attempts by outcome.")?;
+    for (outcome, n) in [
+        ("sent", s.sent),
+        ("deferred", s.deferred),
+        ("bounced", s.bounced),
+    ] {
+        writeln!(w, "blockscope_deliveries{{outcome=\"{outcome}\"}} {n}")?;
+    }
+    gauge(w, "blockscope_skipped_lines", "Lines skipped, by reason.")?;
+    for (reason, n) in &s.skipped {
+        writeln!(
+            w,
+            "blockscope_skipped_lines{{reason=\"{}\"}} {n}",
+            label(reason)
+        )?;
+    }
+    gauge(
+        w,
+        "blockscope_input_problems",
+        "Rows in input-problems.csv.",
+    )?;
+    writeln!(w, "blockscope_input_problems {}", s.problems.len())?;
+    let mut blocked: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for r in agg
+        .ips
+        .iter()
+        .filter(|r| r.class.is_block() && !r.ip.is_empty())
+    {
+        for p in r.platform.split(';') {
+            blocked.entry(p).or_default().insert(r.ip.as_str());
+        }
+    }
+    gauge(
+        w,
+        "blockscope_blocked_ips",
+        "Sending IPs with a block reply, by receiver platform.",
+    )?;
+    for (platform, ips) in &blocked {
+        writeln!(
+            w,
+            "blockscope_blocked_ips{{platform=\"{}\"}} {}",
+            label(platform),
+            ips.len()
+        )?;
+    }
+    gauge(
+        w,
+        "blockscope_subnets",
+        "Subnets with delivery activity, by verdict.",
+    )?;
+    for v in [
+        Verdict::Neighbourhood,
+        Verdict::SingleIp,
+        Verdict::SingleCustomer,
+        Verdict::Clear,
+    ] {
+        let n = agg.subnets.iter().filter(|s| s.verdict == v).count();
+        writeln!(w, "blockscope_subnets{{verdict=\"{}\"}} {n}", v.as_str())?;
+    }
+    Ok(())
+}
