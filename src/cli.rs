@@ -113,6 +113,12 @@ pub struct RunArgs {
     /// The provider's own mailbox for delisting portals' confirmation mails (never a customer's).
     #[arg(long, value_name = "EMAIL")]
     pub delist_contact: Option<String>,
+    /// Directory for the state between runs (new/ongoing/resolved per IP and rule).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Ignore the existing state (e.g. after it was reported corrupt) and start it afresh.
+    #[arg(long)]
+    pub rebuild_state: bool,
     /// Write Prometheus metrics (node_exporter textfile-collector format) to this file.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,

@@ -13,3 +13,4 @@ pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod report;
+pub mod state;

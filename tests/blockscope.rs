@@ -1196,6 +1196,8 @@ mod properties {
             lenient: false,
             delist_contact: None,
             metrics: None,
+            state: None,
+            rebuild_state: false,
             threads,
             ipv4_prefix: 24,
             ipv6_prefix: 64,
@@ -2370,5 +2372,111 @@ mod nightly {
         assert!(!fleet.path("out").exists());
         lock.unlock().unwrap();
         ok(&fleet.run(1));
+    }
+}
+
+mod state_between_runs {
+    use super::*;
+
+    fn run_with_state(fleet: &Fleet, extra: &[&str]) -> Output {
+        let state = fleet.path("state");
+        let mut args = vec!["--threads", "1", "--state", state.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        fleet.run_args(&args)
+    }
+
+    fn statuses(fleet: &Fleet) -> Vec<(String, String, String)> {
+        fleet
+            .csv("summary/ips.csv")
+            .iter()
+            .map(|r| {
+                (
+                    r["ip"].clone(),
+                    r["status"].clone(),
+                    r["days_blocked"].clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn new_then_ongoing_then_resolved() {
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        // Night 1: .7 is blocked on 2 Nov.
+        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        ok(&run_with_state(&fleet, &[]));
+        assert_eq!(
+            statuses(&fleet),
+            [("198.51.100.7".into(), "new".into(), "1".into())]
+        );
+        // Night 2: .7 still blocked (4 Nov), .8 newly blocked.
+        fleet.log(
+            "vps-a/mail.log",
+            &[&S3140_RFC3164.replace("Nov  2", "Nov  4")],
+            NOV_23_2026,
+        );
+        fleet.log(
+            "vps-b/mail.log",
+            &[&S3140_MAILLOG_FILE.replace("Nov 02", "Nov 04")],
+            NOV_23_2026,
+        );
+        ok(&run_with_state(&fleet, &[]));
+        assert_eq!(
+            statuses(&fleet),
+            [
+                ("198.51.100.7".into(), "ongoing".into(), "3".into()),
+                ("198.51.100.8".into(), "new".into(), "1".into())
+            ]
+        );
+        let c1 = fleet.csv("customers/c1.csv");
+        assert_eq!(
+            (c1[0]["status"].as_str(), c1[0]["first_seen"].as_str()),
+            ("ongoing", "2026-11-04T10:00:01Z")
+        );
+        // Night 3: .7 quiet (resolved), .8 continues.
+        fs::remove_file(fleet.path("logs/vps-a/mail.log")).unwrap();
+        ok(&run_with_state(&fleet, &[]));
+        assert_eq!(
+            statuses(&fleet),
+            [
+                ("198.51.100.7".into(), "resolved".into(), "3".into()),
+                ("198.51.100.8".into(), "ongoing".into(), "1".into())
+            ]
+        );
+        // Night 4: a resolved block is reported once, then forgotten.
+        ok(&run_with_state(&fleet, &[]));
+        assert_eq!(
+            statuses(&fleet),
+            [("198.51.100.8".into(), "ongoing".into(), "1".into())]
+        );
+    }
+
+    #[test]
+    fn a_corrupt_state_is_reported_and_can_be_rebuilt() {
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        fs::create_dir_all(fleet.path("state")).unwrap();
+        fs::write(
+            fleet.path("state/state.json"),
+            "{\"version\": 1, \"entries\": {oops",
+        )
+        .unwrap();
+        let out = run_with_state(&fleet, &[]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("state.json:1:") && err.contains("--rebuild-state"),
+            "{err}"
+        );
+        assert!(!fleet.path("out").exists());
+        ok(&run_with_state(&fleet, &["--rebuild-state"]));
+        assert_eq!(
+            statuses(&fleet),
+            [("198.51.100.7".into(), "new".into(), "1".into())]
+        );
+        let saved: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(fleet.path("state/state.json")).unwrap())
+                .unwrap();
+        assert_eq!(saved["version"], 1);
     }
 }

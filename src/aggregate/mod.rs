@@ -37,8 +37,11 @@ pub struct IpRow {
     pub permanence: String,
     pub receiver_rule_id: String,
     pub snds: snds::SndsCols,
-    /// `seen` (evidence in the logs) or `blocked_not_seen` (SNDS lists it, no bounce yet).
+    /// `seen` (evidence in the logs; with `--state`: `new`, `ongoing` or `resolved`) or
+    /// `blocked_not_seen` (SNDS lists it, no bounce yet).
     pub status: &'static str,
+    /// Days from the first event (ever, with `--state`) to the last, counting both.
+    pub days_blocked: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -516,6 +519,7 @@ fn ip_rows(
             receiver_rule_id: rrids[i].clone(),
             snds: snds::SndsCols::default(),
             status: "seen",
+            days_blocked: crate::state::days(firsts[i], lasts[i]),
         });
     }
     Ok(rows)

@@ -145,6 +145,7 @@ pub fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v4: u8, 
                 receiver_rule_id: String::new(),
                 snds: SndsCols::default(),
                 status: "blocked_not_seen",
+                days_blocked: 0,
             };
             row.snds = cols_for(&text, &summaries, snds);
             quiet.push(row);

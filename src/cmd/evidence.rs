@@ -31,6 +31,8 @@ pub fn evidence_config(args: &EvidenceArgs) -> Result<Config> {
         lenient: true,
         delist_contact: None,
         metrics: None,
+        state: None,
+        rebuild_state: false,
         threads,
         ipv4_prefix: 24,
         ipv6_prefix: 64,

@@ -15,11 +15,23 @@ pub fn run(config: &Config) -> Result<i32> {
     let _lock = lock(&config.out)?;
     let inventory = Inventory::load(&config.inventory)?;
     let rules = load_rules(config)?;
-    let aggregates = analyse(config, &inventory, &rules)?;
+    // Load the state first: a corrupt state stops the run before any work.
+    let previous = match &config.state {
+        Some(dir) => Some(crate::state::load(dir, config.rebuild_state)?),
+        None => None,
+    };
+    let mut aggregates = analyse(config, &inventory, &rules)?;
+    let next = previous
+        .as_ref()
+        .map(|p| crate::state::apply(&mut aggregates, p, config.ipv4_prefix, config.ipv6_prefix));
     let options = report::ReportOptions {
         delist_contact: config.delist_contact.clone(),
     };
     report::write_report_set(&config.out, &aggregates, &options)?;
+    // Only now: a run that failed to write reports must not advance the state.
+    if let (Some(dir), Some(next)) = (&config.state, &next) {
+        crate::state::save(dir, next)?;
+    }
     if let Some(path) = &config.metrics {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

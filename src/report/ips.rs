@@ -24,7 +24,7 @@ pub const HEADER: [&str; 15] = [
 ];
 
 /// Columns added after the contract ones.
-pub const EXTRA: [&str; 9] = [
+pub const EXTRA: [&str; 10] = [
     "permanence",
     "receiver_rule_id",
     "snds_filter",
@@ -34,6 +34,7 @@ pub const EXTRA: [&str; 9] = [
     "snds_reason",
     "snds_days",
     "status",
+    "days_blocked",
 ];
 
 pub fn fields(r: &IpRow) -> [String; 15] {
@@ -56,7 +57,7 @@ pub fn fields(r: &IpRow) -> [String; 15] {
     ]
 }
 
-pub fn extra_fields(r: &IpRow) -> [String; 9] {
+pub fn extra_fields(r: &IpRow) -> [String; 10] {
     [
         r.permanence.clone(),
         r.receiver_rule_id.clone(),
@@ -67,6 +68,7 @@ pub fn extra_fields(r: &IpRow) -> [String; 9] {
         r.snds.reason.clone(),
         r.snds.days.clone(),
         r.status.to_string(),
+        r.days_blocked.to_string(),
     ]
 }
 

@@ -1,0 +1,201 @@
+//! State between nightly runs: when each (IP, rule) was first and last seen, so reports can say
+//! what is new, what is ongoing and what has been resolved since the last run.
+//!
+//! `STATE_DIR/state.json`, versioned, written atomically after the reports are in place.
+
+use crate::aggregate::{Aggregates, IpRow};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const VERSION: u32 = 1;
+const FILE: &str = "state.json";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub ip: String,
+    pub rule_id: String,
+    pub customer_id: String,
+    pub vps_id: String,
+    /// Unix micros of the first event ever seen.
+    pub first_seen: i64,
+    /// Unix micros of the latest event.
+    pub last_seen: i64,
+    pub class: String,
+    pub platform: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    /// Keyed by `ip|rule_id` so the file diffs well and merges are deterministic.
+    pub entries: BTreeMap<String, Entry>,
+}
+
+fn key(ip: &str, rule_id: &str) -> String {
+    format!("{ip}|{rule_id}")
+}
+
+pub fn path(dir: &Path) -> PathBuf {
+    dir.join(FILE)
+}
+
+/// Load the state; a missing file is an empty state, a corrupt one an error naming the fix.
+pub fn load(dir: &Path, rebuild: bool) -> Result<State> {
+    let file = path(dir);
+    if rebuild || !file.exists() {
+        return Ok(State {
+            version: VERSION,
+            entries: BTreeMap::new(),
+        });
+    }
+    let text = std::fs::read_to_string(&file).map_err(|source| Error::Output {
+        path: file.clone(),
+        source,
+    })?;
+    let state: State = serde_json::from_str(&text).map_err(|e| {
+        Error::Config(format!(
+            "{}:{}: the state file is corrupt ({e}); run once with --rebuild-state to start it afresh",
+            file.display(),
+            e.line()
+        ))
+    })?;
+    if state.version != VERSION {
+        return Err(Error::Config(format!(
+            "{}: state version {} is not {VERSION}; run once with --rebuild-state",
+            file.display(),
+            state.version
+        )));
+    }
+    Ok(state)
+}
+
+/// Give every row its status against the previous state, add `resolved` rows for what is gone,
+/// and return the state to save.
+pub fn apply(agg: &mut Aggregates, previous: &State, v4: u8, v6: u8) -> State {
+    let mut next = previous.clone();
+    for row in agg.ips.iter_mut() {
+        if row.ip.is_empty() || row.events == 0 {
+            continue; // SNDS-only rows keep blocked_not_seen; no evidence to remember
+        }
+        let k = key(&row.ip, &row.rule_id);
+        let first = match previous.entries.get(&k) {
+            Some(e) => {
+                row.status = "ongoing";
+                e.first_seen.min(row.first_seen)
+            }
+            None => {
+                row.status = "new";
+                row.first_seen
+            }
+        };
+        row.days_blocked = days(first, row.last_seen);
+        next.entries.insert(
+            k,
+            Entry {
+                ip: row.ip.clone(),
+                rule_id: row.rule_id.clone(),
+                customer_id: row.customer_id.clone(),
+                vps_id: row.vps_id.clone(),
+                first_seen: first,
+                last_seen: row.last_seen.max(
+                    previous
+                        .entries
+                        .get(&key(&row.ip, &row.rule_id))
+                        .map_or(i64::MIN, |e| e.last_seen),
+                ),
+                class: row.class.as_str().to_string(),
+                platform: row.platform.clone(),
+            },
+        );
+    }
+    // Seen before, not in this window: resolved (reported once, then forgotten).
+    let present: std::collections::BTreeSet<String> = agg
+        .ips
+        .iter()
+        .filter(|r| r.events > 0)
+        .map(|r| key(&r.ip, &r.rule_id))
+        .collect();
+    let mut resolved = Vec::new();
+    for (k, e) in &previous.entries {
+        if present.contains(k) {
+            continue;
+        }
+        resolved.push(resolved_row(e, v4, v6));
+        next.entries.remove(k);
+    }
+    agg.ips.extend(resolved);
+    agg.ips.sort_by(|a, b| {
+        (
+            crate::aggregate::ip_sort_key(a.ip.parse().ok()),
+            &a.rule_id,
+            &a.customer_id,
+            &a.vps_id,
+        )
+            .cmp(&(
+                crate::aggregate::ip_sort_key(b.ip.parse().ok()),
+                &b.rule_id,
+                &b.customer_id,
+                &b.vps_id,
+            ))
+    });
+    next.version = VERSION;
+    next
+}
+
+/// Whole days from first to last event, counting both ends.
+pub fn days(first: i64, last: i64) -> u64 {
+    if first == i64::MIN || last < first {
+        return 0;
+    }
+    ((last - first) / 86_400_000_000) as u64 + 1
+}
+
+fn resolved_row(e: &Entry, v4: u8, v6: u8) -> IpRow {
+    let class = crate::classify::rules::Class::ALL
+        .iter()
+        .copied()
+        .find(|c| c.as_str() == e.class)
+        .unwrap_or(crate::classify::rules::Class::Unclassified);
+    let subnet =
+        e.ip.parse()
+            .map(|ip| crate::attribute::subnet_of(ip, v4, v6))
+            .unwrap_or_default();
+    IpRow {
+        ip: e.ip.clone(),
+        subnet,
+        customer_id: e.customer_id.clone(),
+        vps_id: e.vps_id.clone(),
+        in_inventory: true,
+        platform: e.platform.clone(),
+        rule_id: e.rule_id.clone(),
+        class,
+        code: String::new(),
+        events: 0,
+        first_seen: e.first_seen,
+        last_seen: e.last_seen,
+        delist_route: String::new(),
+        ip_source: crate::attribute::sending_ip::IpSource::Unknown,
+        sample_reply: String::new(),
+        permanence: String::new(),
+        receiver_rule_id: String::new(),
+        snds: Default::default(),
+        status: "resolved",
+        days_blocked: days(e.first_seen, e.last_seen),
+    }
+}
+
+/// Write the state atomically (only after the reports are in place).
+pub fn save(dir: &Path, state: &State) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::Output {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let file = path(dir);
+    crate::report::write_atomically(&file, |w| {
+        serde_json::to_writer_pretty(&mut *w, state).map_err(std::io::Error::other)?;
+        writeln!(w)
+    })
+    .map_err(|source| Error::Output { path: file, source })
+}
