@@ -180,9 +180,15 @@ fn hosts(partial: &Partial, ips: &[IpRow], inv: &Inventory, v4: u8, v6: u8) -> V
             }
         }
     }
-    for (k, a) in &partial.activity {
-        let Some(ip) = k.ip else { continue };
-        let owner = owner_of(inv, Some(ip), k.observed_vps.map(|v| v as usize));
+    // Sorted, so an address seen from several VPS directories gets the same owner every run.
+    let mut activity: Vec<_> = partial
+        .activity
+        .iter()
+        .filter_map(|(k, a)| Some((k.ip?, k.observed_vps, a)))
+        .collect();
+    activity.sort_by_key(|(ip, vps, _)| (*ip, *vps));
+    for (ip, observed_vps, a) in activity {
+        let owner = owner_of(inv, Some(ip), observed_vps.map(|v| v as usize));
         let h = table.entry(ip.to_string()).or_insert_with(|| {
             blank(
                 ip,
