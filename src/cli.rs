@@ -29,6 +29,13 @@ pub enum Command {
     Attest(AttestArgs),
     /// Everything about one IP or range: owner, every evidence line, verdicts, SNDS.
     Explain(ExplainArgs),
+    /// Print shell completions (bash, zsh, fish, ...).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 /// Inputs shared by commands that analyse the logs.

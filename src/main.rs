@@ -1,7 +1,7 @@
 use blockscope::cli::{Cli, Command};
 use blockscope::config::Config;
 use blockscope::error::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use std::io::Write;
 
 fn main() {
@@ -23,6 +23,18 @@ fn main() {
                 e.exit_code()
             }
         },
+        Command::Completions { shell } => to_stdout(|w| {
+            clap_complete::generate(shell, &mut Cli::command(), "blockscope", w);
+            Ok(())
+        }),
+        Command::Man => to_stdout(|w| {
+            clap_mangen::Man::new(Cli::command())
+                .render(w)
+                .map_err(|source| blockscope::error::Error::Output {
+                    path: "stdout".into(),
+                    source,
+                })
+        }),
         Command::Attest(args) => to_stdout(|w| blockscope::cmd::attest::run(&args, w)),
         Command::Explain(args) => to_stdout(|w| blockscope::cmd::explain::run(&args, w)),
         Command::Rules(args) => {

@@ -2579,3 +2579,23 @@ mod html {
         assert!(!html.contains("url(") && !html.contains("@import"));
     }
 }
+
+#[test]
+fn man_page_and_completions_come_from_the_cli_definition() {
+    let man = blockscope().arg("man").output().unwrap();
+    ok(&man);
+    let man = String::from_utf8(man.stdout).unwrap();
+    assert!(
+        man.contains(".TH blockscope 1") && man.contains("check\\-config"),
+        "{}",
+        &man[..200.min(man.len())]
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let out = blockscope().args(["completions", shell]).output().unwrap();
+        ok(&out);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("attest"),
+            "{shell}"
+        );
+    }
+}
