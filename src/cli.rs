@@ -126,6 +126,9 @@ pub struct RunArgs {
     /// Ignore the existing state (e.g. after it was reported corrupt) and start it afresh.
     #[arg(long)]
     pub rebuild_state: bool,
+    /// Keep this many previous report sets in `<out>.archive/` [default: 0].
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
     /// Write Prometheus metrics (node_exporter textfile-collector format) to this file.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,

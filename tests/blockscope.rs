@@ -1198,6 +1198,7 @@ mod properties {
             metrics: None,
             state: None,
             rebuild_state: false,
+            keep: 0,
             threads,
             ipv4_prefix: 24,
             ipv6_prefix: 64,
@@ -2353,6 +2354,46 @@ mod nightly {
             .unwrap();
         assert_eq!(out.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&out.stderr).contains("inventory.csv:2:"));
+    }
+
+    #[test]
+    fn previous_report_sets_are_archived_up_to_keep() {
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        for night in 1..=4 {
+            fleet.log(
+                "vps-b/mail.log",
+                &[&S3140_MAILLOG_FILE.replace("10:00:02", &format!("10:00:0{night}"))],
+                NOV_23_2026,
+            );
+            ok(&fleet.run_args(&["--threads", "1", "--keep", "2"]));
+        }
+        let mut sets: Vec<String> = fs::read_dir(fleet.path("out.archive"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        sets.sort();
+        assert_eq!(sets, ["000002", "000003"], "the two newest previous sets");
+        let newest_archived = read_csv(&fleet.path("out.archive/000003/summary/ips.csv"));
+        assert_eq!(
+            row(
+                &newest_archived,
+                "198.51.100.8",
+                "ms-outlook-network-blocklist"
+            )["first_seen"],
+            "2026-11-02T10:00:03Z"
+        );
+        let current = fleet.csv("summary/ips.csv");
+        assert_eq!(
+            row(&current, "198.51.100.8", "ms-outlook-network-blocklist")["first_seen"],
+            "2026-11-02T10:00:04Z"
+        );
+        let leftovers: Vec<_> = fs::read_dir(fleet.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".blockscope"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 
     #[test]

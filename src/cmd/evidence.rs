@@ -33,6 +33,7 @@ pub fn evidence_config(args: &EvidenceArgs) -> Result<Config> {
         metrics: None,
         state: None,
         rebuild_state: false,
+        keep: 0,
         threads,
         ipv4_prefix: 24,
         ipv6_prefix: 64,

@@ -26,6 +26,7 @@ pub fn run(config: &Config) -> Result<i32> {
         .map(|p| crate::state::apply(&mut aggregates, p, config.ipv4_prefix, config.ipv6_prefix));
     let options = report::ReportOptions {
         delist_contact: config.delist_contact.clone(),
+        keep: config.keep,
     };
     report::write_report_set(&config.out, &aggregates, &options)?;
     // Only now: a run that failed to write reports must not advance the state.

@@ -544,6 +544,15 @@ fn sending_ip(
     (None, IpSource::Unknown)
 }
 
+/// The reply's status code (`5.7.606`, `554`) when the receiver answered, else the MTA's dsn.
+fn status_code<'a>(d: &'a Delivery) -> &'a str {
+    d.has_receiver_reply
+        .then(|| classify::reply_code(&d.reply))
+        .flatten()
+        .or(d.dsn)
+        .unwrap_or("")
+}
+
 /// Addresses no receiver ever sees as the client: loopback, private, link-local, CGNAT, ULA.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
@@ -599,12 +608,7 @@ fn record_delivery(
     }
     let reply: &str = &d.reply;
     let platform = d.receiver_host.map_or("unknown", platform_of_mx);
-    let code = d
-        .has_receiver_reply
-        .then(|| classify::reply_code(reply))
-        .flatten()
-        .or(d.dsn)
-        .unwrap_or("");
+    let code = status_code(d);
     let rule = rules.classify(reply, code);
     if rule == rules.unclassified_idx() {
         let key = UnclassifiedKey {
@@ -698,12 +702,7 @@ pub fn evidence(
                 continue;
             }
             let reply: &str = &d.reply;
-            let code = d
-                .has_receiver_reply
-                .then(|| classify::reply_code(reply))
-                .flatten()
-                .or(d.dsn)
-                .unwrap_or("");
+            let code = status_code(&d);
             let rule = if d.outcome == Outcome::Sent {
                 rules.unclassified_idx()
             } else {

@@ -28,6 +28,8 @@ pub const MARKER: &str = ".blockscope";
 pub struct ReportOptions {
     /// The provider's own address for delisting portals' confirmation mails.
     pub delist_contact: Option<String>,
+    /// Previous report sets kept in `<out>.archive/` (0: none).
+    pub keep: usize,
 }
 
 /// Write every report into `out`, atomically replacing a previous report set.
@@ -51,25 +53,66 @@ pub fn write_report_set(out: &Path, agg: &Aggregates, options: &ReportOptions) -
         .tempdir_in(&parent)
         .map_err(io)?;
     write_into(staging.path(), agg, options).map_err(io)?;
-    // Swap: move the old set aside, move the new one in, then delete the old one.
     let staged = staging.keep();
-    let old = parent.join(format!(".blockscope-old-{}", std::process::id()));
-    let had_old = out.exists();
-    if had_old {
-        if let Err(e) = fs::rename(out, &old) {
+    if !out.exists() {
+        return fs::rename(&staged, out).map_err(|e| {
             let _ = fs::remove_dir_all(&staged);
-            return Err(io(e));
-        }
+            io(e)
+        });
     }
-    if let Err(e) = fs::rename(&staged, out) {
-        if had_old {
-            let _ = fs::rename(&old, out);
-        }
+    // Swap the new set in with one atomic exchange: `out` never stops being a complete set.
+    if let Err(e) = exchange(&staged, out) {
         let _ = fs::remove_dir_all(&staged);
         return Err(io(e));
     }
-    if had_old {
-        fs::remove_dir_all(&old).map_err(io)?;
+    // `staged` now holds the previous set: archive it or delete it.
+    if options.keep > 0 {
+        archive(&staged, out, options.keep).map_err(io)
+    } else {
+        fs::remove_dir_all(&staged).map_err(io)
+    }
+}
+
+/// Atomically exchange two directories (Linux renameat2 RENAME_EXCHANGE).
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let ca = CString::new(a.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+    let cb = CString::new(b.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+    // SAFETY: both paths are valid NUL-terminated strings for the duration of the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            ca.as_ptr(),
+            libc::AT_FDCWD,
+            cb.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Move the previous set to `<out>.archive/<n>` (n counts up) and keep the newest `keep` there.
+fn archive(previous: &Path, out: &Path, keep: usize) -> std::io::Result<()> {
+    let mut name = out
+        .file_name()
+        .map_or_else(|| std::ffi::OsString::from("out"), |n| n.to_os_string());
+    name.push(".archive");
+    let dir = out.with_file_name(name);
+    fs::create_dir_all(&dir)?;
+    let mut sets: Vec<u64> = fs::read_dir(&dir)?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    sets.sort_unstable();
+    let next = sets.last().map_or(1, |n| n + 1);
+    fs::rename(previous, dir.join(format!("{next:06}")))?;
+    sets.push(next);
+    for old in &sets[..sets.len().saturating_sub(keep)] {
+        fs::remove_dir_all(dir.join(format!("{old:06}")))?;
     }
     Ok(())
 }
