@@ -144,6 +144,17 @@ pub struct RunArgs {
     /// Do not print the run summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Format of the run summary on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// A few human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Debug, Args)]

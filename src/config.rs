@@ -28,6 +28,8 @@ pub struct Config {
     pub ipv4_prefix: u8,
     pub ipv6_prefix: u8,
     pub quiet: bool,
+    /// The run summary as JSON lines instead of text.
+    pub json_log: bool,
 }
 
 /// The `--config` file: the same options as the command line (flags win).
@@ -118,6 +120,7 @@ impl Config {
             ipv4_prefix: args.ipv4_prefix.or(file.ipv4_prefix).unwrap_or(24),
             ipv6_prefix: args.ipv6_prefix.or(file.ipv6_prefix).unwrap_or(64),
             quiet: args.quiet,
+            json_log: args.log_format == crate::cli::LogFormat::Json,
         };
         let args = &args;
         if !args.logs.is_dir() {
@@ -190,6 +193,7 @@ impl Config {
             ipv4_prefix: args.ipv4_prefix,
             ipv6_prefix: args.ipv6_prefix,
             quiet: args.quiet,
+            json_log: args.json_log,
         })
     }
 }
@@ -211,4 +215,5 @@ struct ResolvedArgs {
     ipv4_prefix: u8,
     ipv6_prefix: u8,
     quiet: bool,
+    json_log: bool,
 }

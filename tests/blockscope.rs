@@ -1203,6 +1203,7 @@ mod properties {
             ipv4_prefix: 24,
             ipv6_prefix: 64,
             quiet: true,
+            json_log: false,
         };
         blockscope::cmd::run::run(&config).expect("run succeeds");
         tree_contents(&fleet.path(out))
@@ -2639,4 +2640,18 @@ fn man_page_and_completions_come_from_the_cli_definition() {
             "{shell}"
         );
     }
+}
+
+#[test]
+fn the_run_summary_can_be_a_json_line() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet.log("vps-a/mail.log", &[S3140_RFC3164, "garbage"], NOV_23_2026);
+    let out = fleet.run_args(&["--threads", "1", "--log-format", "json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let line: serde_json::Value = serde_json::from_str(stderr.trim()).unwrap();
+    assert_eq!(line["event"], "run_finished");
+    assert_eq!(line["bounced"], 1);
+    assert_eq!(line["blocked_ips"], 1);
+    assert_eq!(line["skipped"]["no recognisable timestamp"], 1);
 }

@@ -38,6 +38,7 @@ pub fn evidence_config(args: &EvidenceArgs) -> Result<Config> {
         ipv4_prefix: 24,
         ipv6_prefix: 64,
         quiet: true,
+        json_log: false,
     })
 }
 

@@ -48,7 +48,12 @@ pub fn run(config: &Config) -> Result<i32> {
     if !config.quiet {
         let stderr = std::io::stderr();
         // The summary is informational: a closed stderr must not fail a successful run.
-        let _ = report::run_summary::print(
+        let print = if config.json_log {
+            report::run_summary::print_json
+        } else {
+            report::run_summary::print
+        };
+        let _ = print(
             &mut stderr.lock(),
             &aggregates,
             started.elapsed(),

@@ -66,3 +66,37 @@ pub fn print(
     }
     Ok(())
 }
+
+/// The run summary as one JSON line (`--log-format json`), for log shippers.
+pub fn print_json(
+    w: &mut dyn Write,
+    agg: &Aggregates,
+    elapsed: Duration,
+    threads: usize,
+) -> std::io::Result<()> {
+    let s = &agg.stats;
+    let blocked: std::collections::BTreeSet<&str> = agg
+        .ips
+        .iter()
+        .filter(|r| r.class.is_block())
+        .map(|r| r.ip.as_str())
+        .collect();
+    let line = serde_json::json!({
+        "event": "run_finished",
+        "files": s.files,
+        "bytes": s.bytes,
+        "lines": s.lines,
+        "seconds": elapsed.as_secs_f64(),
+        "threads": threads,
+        "sent": s.sent,
+        "deferred": s.deferred,
+        "bounced": s.bounced,
+        "expired": s.expired,
+        "skipped": s.skipped,
+        "repaired": s.repaired,
+        "input_problems": s.problems.len(),
+        "blocked_ips": blocked.len(),
+        "neighbourhood_subnets": agg.subnets.iter().filter(|s| s.verdict == Verdict::Neighbourhood).count(),
+    });
+    writeln!(w, "{line}")
+}
