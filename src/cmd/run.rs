@@ -20,7 +20,9 @@ pub fn run(config: &Config) -> Result<i32> {
         Some(dir) => Some(crate::state::load(dir, config.rebuild_state)?),
         None => None,
     };
-    let mut aggregates = analyse(config, &inventory, &rules)?;
+    // A progress bar only for a person watching a terminal; cron gets the summary lines.
+    let show = !config.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut aggregates = analyse_with_progress(config, &inventory, &rules, show)?;
     let next = previous
         .as_ref()
         .map(|p| crate::state::apply(&mut aggregates, p, config.ipv4_prefix, config.ipv6_prefix));
@@ -109,6 +111,16 @@ pub fn load_rules(config: &Config) -> Result<RuleSet> {
 
 /// Ingest, classify, attribute and aggregate: everything but writing reports.
 pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Result<Aggregates> {
+    analyse_with_progress(config, inventory, rules, false)
+}
+
+/// `analyse`, with a progress bar on stderr when asked (only ever for a terminal).
+pub fn analyse_with_progress(
+    config: &Config,
+    inventory: &Inventory,
+    rules: &RuleSet,
+    show: bool,
+) -> Result<Aggregates> {
     let mut discovery = Stats::default();
     let snds = match &config.snds {
         Some(dir) => {
@@ -122,7 +134,26 @@ pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Resul
         None => None,
     };
     let files = ingest::discover(&config.logs, &mut discovery);
-    let mut partial = ingest::ingest(&files, inventory, rules, config.threads)?;
+    let total: u64 = files.iter().map(|f| f.size).sum();
+    let bar = show.then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let tick = |bytes: u64| {
+        if let Some(b) = &bar {
+            b.inc(bytes);
+        }
+    };
+    let mut partial = ingest::ingest(&files, inventory, rules, config.threads, Some(&tick))?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     partial.stats.merge(discovery);
     let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
     for dir in unknown {

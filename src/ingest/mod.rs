@@ -178,12 +178,16 @@ fn cap_anchors_by_rotation(files: &mut [LogFile]) {
     }
 }
 
+/// Called with each finished file's size (for a progress display).
+pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+
 /// Parse every file on `threads` workers and merge the partial aggregates.
 pub fn ingest(
     files: &[LogFile],
     inventory: &Inventory,
     rules: &RuleSet,
     threads: usize,
+    progress: Option<Progress>,
 ) -> Result<Partial> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -195,7 +199,13 @@ pub fn ingest(
     Ok(pool.install(|| {
         order
             .par_iter()
-            .map(|f| ingest_file(f, inventory, rules))
+            .map(|f| {
+                let partial = ingest_file(f, inventory, rules);
+                if let Some(report) = progress {
+                    report(f.size);
+                }
+                partial
+            })
             .reduce(Partial::default, Partial::merge)
     }))
 }
