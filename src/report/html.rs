@@ -642,10 +642,11 @@ fn heatmap_card(w: &mut dyn Write, ctx: &Ctx, s: &SubnetRow, net: Ipv4Network) -
     writeln!(w, "</div>")?;
     let why = match v {
         Verdict::Neighbourhood => format!(
-            "{} of the {} customers here are blocked by {}: delist the whole range and find the cause.",
+            "{} of the {} customers here are blocked by {} ({}): delist the whole range and find the cause.",
             s.blocked_customers,
             s.customers,
-            or_dash(&s.platforms.replace(';', ", "))
+            or_dash(&s.platforms.replace(';', ", ")),
+            or_dash(&s.rule_ids.replace(';', ", "))
         ),
         Verdict::SingleCustomer => {
             "Several blocked IPs, all of one customer: talk to that customer, delist per IP.".into()
