@@ -56,6 +56,9 @@ pub struct EvidenceArgs {
     /// Worker threads for parsing (default: number of CPUs).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Time zone of log timestamps that carry none [default: UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +129,10 @@ pub struct RunArgs {
     /// Ignore the existing state (e.g. after it was reported corrupt) and start it afresh.
     #[arg(long)]
     pub rebuild_state: bool,
+    /// Time zone of log timestamps that carry none (RFC 3164, Exim without log_timezone), e.g.
+    /// Europe/Berlin [default: UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
     /// Keep this many previous report sets in `<out>.archive/` [default: 0].
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,

@@ -23,6 +23,8 @@ pub struct Config {
     pub state: Option<PathBuf>,
     /// Previous report sets to keep in `<out>.archive/`.
     pub keep: usize,
+    /// Zone of zone-less log timestamps (None: UTC).
+    pub tz: Option<chrono_tz::Tz>,
     pub rebuild_state: bool,
     pub threads: usize,
     pub ipv4_prefix: u8,
@@ -46,6 +48,7 @@ struct ConfigFile {
     metrics: Option<PathBuf>,
     state: Option<PathBuf>,
     keep: Option<usize>,
+    tz: Option<String>,
     threads: Option<usize>,
     ipv4_prefix: Option<u8>,
     ipv6_prefix: Option<u8>,
@@ -82,6 +85,18 @@ impl ConfigFile {
     }
 }
 
+/// An IANA zone name (`Europe/Berlin`, `UTC`).
+pub fn parse_tz(name: Option<&str>) -> Result<Option<chrono_tz::Tz>> {
+    name.map(|n| {
+        n.parse::<chrono_tz::Tz>().map_err(|_| {
+            Error::Config(format!(
+                "--tz {n:?}: not a time zone name; use an IANA name such as Europe/Berlin or UTC"
+            ))
+        })
+    })
+    .transpose()
+}
+
 fn required(
     flag: Option<PathBuf>,
     file: Option<PathBuf>,
@@ -115,6 +130,7 @@ impl Config {
             metrics: args.metrics.clone().or(file.metrics),
             state: args.state.clone().or(file.state),
             keep: args.keep.or(file.keep).unwrap_or(0),
+            tz: args.tz.clone().or(file.tz),
             rebuild_state: args.rebuild_state,
             threads: args.threads.or(file.threads),
             ipv4_prefix: args.ipv4_prefix.or(file.ipv4_prefix).unwrap_or(24),
@@ -189,6 +205,7 @@ impl Config {
             state: args.state.clone(),
             rebuild_state: args.rebuild_state,
             keep: args.keep,
+            tz: parse_tz(args.tz.as_deref())?,
             threads,
             ipv4_prefix: args.ipv4_prefix,
             ipv6_prefix: args.ipv6_prefix,
@@ -211,6 +228,7 @@ struct ResolvedArgs {
     state: Option<PathBuf>,
     rebuild_state: bool,
     keep: usize,
+    tz: Option<String>,
     threads: Option<usize>,
     ipv4_prefix: u8,
     ipv6_prefix: u8,

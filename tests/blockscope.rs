@@ -1199,6 +1199,7 @@ mod properties {
             state: None,
             rebuild_state: false,
             keep: 0,
+            tz: None,
             threads,
             ipv4_prefix: 24,
             ipv6_prefix: 64,
@@ -2654,4 +2655,37 @@ fn the_run_summary_can_be_a_json_line() {
     assert_eq!(line["bounced"], 1);
     assert_eq!(line["blocked_ips"], 1);
     assert_eq!(line["skipped"]["no recognisable timestamp"], 1);
+}
+
+#[test]
+fn zone_less_timestamps_follow_tz() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    fleet.log("vps-c/mail.log", &[S3140_RFC3339], NOV_23_2026);
+    fleet.log(
+        "vps-b/exim4/mainlog",
+        &["2026-11-02 10:00:02 1jmFYk-00039V-QY ** a@hotmail.com R=dnslookup T=remote_smtp H=hotmail-com.olc.protection.outlook.com [104.47.66.33] : SMTP error from remote mail server after MAIL FROM:<x@y>: 550 5.7.1 Unfortunately, messages from [198.51.100.8] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140)."],
+        NOV_23_2026,
+    );
+    ok(&fleet.run_args(&["--threads", "1", "--tz", "Europe/Berlin"]));
+    let ips = fleet.csv("summary/ips.csv");
+    let rule = "ms-outlook-network-blocklist";
+    assert_eq!(
+        row(&ips, "198.51.100.7", rule)["first_seen"],
+        "2026-11-02T09:00:01Z",
+        "RFC 3164 in Berlin time"
+    );
+    assert_eq!(
+        row(&ips, "198.51.100.8", rule)["first_seen"],
+        "2026-11-02T09:00:02Z",
+        "Exim without log_timezone"
+    );
+    assert_eq!(
+        row(&ips, "198.51.100.9", rule)["first_seen"],
+        "2026-11-02T10:00:03Z",
+        "RFC 3339 carries its own offset"
+    );
+    let out = fleet.run_args(&["--tz", "Mars/Olympus"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("IANA name"));
 }

@@ -34,6 +34,7 @@ pub fn evidence_config(args: &EvidenceArgs) -> Result<Config> {
         state: None,
         rebuild_state: false,
         keep: 0,
+        tz: crate::config::parse_tz(args.tz.as_deref())?,
         threads,
         ipv4_prefix: 24,
         ipv6_prefix: 64,

@@ -17,7 +17,13 @@ pub fn run(args: &ExplainArgs, w: &mut dyn Write) -> Result<()> {
     let rules = crate::cmd::run::load_rules(&config)?;
     let agg = crate::cmd::run::analyse(&config, &inventory, &rules)?;
     let files = ingest::discover(&config.logs, &mut Stats::default());
-    let evidence = ingest::evidence(&files, &inventory, &rules, &|ip| target.contains(ip));
+    let evidence = ingest::evidence(
+        &files,
+        &inventory,
+        &rules,
+        &|ip| target.contains(ip),
+        config.tz,
+    );
     let out = |e: std::io::Error| Error::Output {
         path: "stdout".into(),
         source: e,

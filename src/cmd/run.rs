@@ -150,7 +150,14 @@ pub fn analyse_with_progress(
             b.inc(bytes);
         }
     };
-    let mut partial = ingest::ingest(&files, inventory, rules, config.threads, Some(&tick))?;
+    let mut partial = ingest::ingest(
+        &files,
+        inventory,
+        rules,
+        config.threads,
+        Some(&tick),
+        config.tz,
+    )?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -25,6 +25,7 @@ pub fn parse_timestamp(line: &str) -> Option<(RawTime, &str)> {
     let date = NaiveDate::parse_from_str(&line[..10], "%Y-%m-%d").ok()?;
     let time = NaiveTime::parse_from_str(&line[11..19], "%H:%M:%S").ok()?;
     let mut micros = NaiveDateTime::new(date, time).and_utc().timestamp_micros();
+    let mut zoned = false;
     let mut rest = &line[19..];
     if let Some(ms) = rest.strip_prefix('.') {
         let digits = ms.bytes().take_while(u8::is_ascii_digit).count();
@@ -45,6 +46,7 @@ pub fn parse_timestamp(line: &str) -> Option<(RawTime, &str)> {
         let offset = (h * 3600 + m * 60) * 1_000_000;
         micros += if zb[1] == b'+' { -offset } else { offset };
         rest = &rest[6..];
+        zoned = true;
     }
     let rest = rest.strip_prefix(' ')?;
     // Optional "[pid] " (+pid).
@@ -55,7 +57,14 @@ pub fn parse_timestamp(line: &str) -> Option<(RawTime, &str)> {
         },
         None => rest,
     };
-    Some((RawTime::Absolute(micros), rest))
+    Some((
+        if zoned {
+            RawTime::Absolute(micros)
+        } else {
+            RawTime::Local(micros)
+        },
+        rest,
+    ))
 }
 
 /// A line of Exim's own log file.
@@ -246,7 +255,7 @@ mod tests {
         assert_eq!(t, RawTime::Absolute(1_592_609_577_000_000));
         assert_eq!(rest, "1jmKso-0009d4-Uf ** x");
         let (t, _) = parse_timestamp("2020-06-19 23:32:57.250 1jmKso-0009d4-Uf ** x").unwrap();
-        assert_eq!(t, RawTime::Absolute(1_592_609_577_250_000));
+        assert_eq!(t, RawTime::Local(1_592_609_577_250_000));
         assert!(parse_timestamp("2026-11-02T10:00:01Z host x").is_none());
     }
 

@@ -188,6 +188,7 @@ pub fn ingest(
     rules: &RuleSet,
     threads: usize,
     progress: Option<Progress>,
+    tz: Option<chrono_tz::Tz>,
 ) -> Result<Partial> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -200,7 +201,7 @@ pub fn ingest(
         order
             .par_iter()
             .map(|f| {
-                let partial = ingest_file(f, inventory, rules);
+                let partial = ingest_file(f, inventory, rules, tz);
                 if let Some(report) = progress {
                     report(f.size);
                 }
@@ -282,12 +283,15 @@ struct FileClock {
     mode: Option<Mode>,
     years: YearTracker,
     newest: Option<i64>,
+    /// The zone of zone-less timestamps (`--tz`); UTC when not given.
+    tz: Option<chrono_tz::Tz>,
 }
 
 impl FileClock {
     fn stamp(&mut self, raw: RawTime) -> Option<i64> {
         let (mode, stamp) = match raw {
             RawTime::Absolute(t) => (Mode::Absolute, t),
+            RawTime::Local(t) => (Mode::Absolute, timestamp::local_to_utc(t, self.tz)),
             RawTime::YearLess {
                 month,
                 day,
@@ -405,7 +409,12 @@ impl FileRun<'_> {
     }
 }
 
-pub fn ingest_file(file: &LogFile, inventory: &Inventory, rules: &RuleSet) -> Partial {
+pub fn ingest_file(
+    file: &LogFile,
+    inventory: &Inventory,
+    rules: &RuleSet,
+    tz: Option<chrono_tz::Tz>,
+) -> Partial {
     let mut partial = Partial::default();
     partial.stats.files = 1;
     let observed_vps = inventory.vps_index(&file.vps_dir).map(|v| v as u32);
@@ -470,6 +479,7 @@ pub fn ingest_file(file: &LogFile, inventory: &Inventory, rules: &RuleSet) -> Pa
             mode: None,
             years: YearTracker::default(),
             newest: None,
+            tz,
         },
         partial,
         line_problems: 0,
@@ -519,7 +529,8 @@ pub fn ingest_file(file: &LogFile, inventory: &Inventory, rules: &RuleSet) -> Pa
             .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
         if let Some(newest) = run.clock.newest {
             let base = timestamp::base_year(newest, anchor);
-            partial.map_times(|s| timestamp::resolve(s, base));
+            let tz = run.clock.tz;
+            partial.map_times(|s| timestamp::local_to_utc(timestamp::resolve(s, base), tz));
         }
     }
     partial
@@ -670,6 +681,8 @@ pub fn evidence(
     inv: &Inventory,
     rules: &RuleSet,
     wanted: &dyn Fn(IpAddr) -> bool,
+
+    tz: Option<chrono_tz::Tz>,
 ) -> Vec<Evidence> {
     let mut out = Vec::new();
     let mut sorted: Vec<&LogFile> = files.iter().collect();
@@ -697,6 +710,7 @@ pub fn evidence(
             mode: None,
             years: YearTracker::default(),
             newest: None,
+            tz,
         };
         let mut found = Vec::new();
         for (i, text) in lines.iter().enumerate() {
@@ -738,7 +752,7 @@ pub fn evidence(
                     .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
                 let base = timestamp::base_year(newest, anchor);
                 for e in &mut found {
-                    e.time = timestamp::resolve(e.time, base);
+                    e.time = timestamp::local_to_utc(timestamp::resolve(e.time, base), tz);
                 }
             }
         }

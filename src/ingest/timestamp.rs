@@ -12,6 +12,8 @@ use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 pub enum RawTime {
     /// Unix microseconds, UTC.
     Absolute(i64),
+    /// A wall-clock time with a year but no zone (Exim without `log_timezone`), as if it were UTC.
+    Local(i64),
     YearLess {
         month: u8,
         day: u8,
@@ -191,6 +193,24 @@ pub fn base_year(newest_stamp: i64, anchor_micros: i64) -> i32 {
 pub fn resolve(stamp: i64, base_year: i32) -> i64 {
     let (wraps, month, day, secs, micros) = unpack(stamp);
     to_micros(base_year + wraps as i32, month, day, secs, micros)
+}
+
+/// Interpret a zone-less wall-clock time (micros as if UTC) in `tz`; without a zone it stays UTC.
+/// In a DST gap the later instant is taken, in a fold the earlier.
+pub fn local_to_utc(micros: i64, tz: Option<chrono_tz::Tz>) -> i64 {
+    let Some(tz) = tz else { return micros };
+    let Some(naive) = Utc.timestamp_micros(micros).single().map(|d| d.naive_utc()) else {
+        return micros;
+    };
+    match tz.from_local_datetime(&naive) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.timestamp_micros()
+        }
+        chrono::LocalResult::None => tz
+            .from_local_datetime(&(naive + chrono::Duration::hours(1)))
+            .earliest()
+            .map_or(micros, |t| t.timestamp_micros()),
+    }
 }
 
 /// ISO 8601 UTC with seconds, as written in every report.
