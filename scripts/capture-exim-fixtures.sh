@@ -53,108 +53,43 @@
 #   OUT=/some/dir bash scripts/capture-exim-fixtures.sh
 #   KEEP_WORK=1 ...   # keep /tmp/blockscope-exim.* (fake-MX SMTP transcript, paniclog)
 # Run time: about 2.5-3 minutes per phase; hard limit 15 minutes (timeout(1)).
+# Shared plumbing (namespaces, rsyslog, fake MX, faketime, test messages):
+# scripts/lib/capture-common.sh.
 # It leaves nothing running.  The only change outside the namespaces is the
 # package installation and, if /dev/log did not exist, an empty placeholder
 # file used as bind-mount point, removed again at the end.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/.." && pwd)
-OUT=${OUT:-$REPO/tests/fixtures/exim}
-FAKE_START=${FAKE_START-2026-11-02 10:00:00}
+CAPTURE_MTA=exim
 PHASE_WAIT=${PHASE_WAIT:-180}          # max seconds to wait for the queue to drain per phase
-FAKELIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
-
-log() { echo "capture-exim: $*" >&2; }
+# shellcheck source=lib/capture-common.sh
+. "$HERE/lib/capture-common.sh"
 
 # --------------------------------------------------------------------------
 # Outer part: preflight, then re-exec inside the namespaces.
 # --------------------------------------------------------------------------
-if [ "${BLOCKSCOPE_CAPTURE_INNER:-}" != 1 ]; then
-    [ "$(id -u)" = 0 ] || { echo "must run as root" >&2; exit 1; }
-    need=()
-    command -v exim4 >/dev/null || need+=(exim4-daemon-light)
-    command -v rsyslogd >/dev/null || need+=(rsyslog)
-    [ -e "$FAKELIB" ] || need+=(faketime)
-    command -v unshare >/dev/null || need+=(util-linux)
-    if [ ${#need[@]} -gt 0 ]; then
-        log "installing ${need[*]}"
-        echo "exim4-config exim4/dc_eximconfig_configtype select local delivery only; not on a network" | debconf-set-selections
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >&2
-    fi
-    mkdir -p "$OUT"
-    created_devlog=0
-    if [ ! -e /dev/log ]; then : > /dev/log; created_devlog=1; fi
-    WORK=$(mktemp -d /tmp/blockscope-exim.XXXXXX)
-    chmod 755 "$WORK"
-    rc=0
-    BLOCKSCOPE_CAPTURE_INNER=1 WORK="$WORK" OUT="$OUT" FAKE_START="$FAKE_START" PHASE_WAIT="$PHASE_WAIT" \
-        timeout -k 10 900 unshare -n -u -m -p -f --kill-child --mount-proc --propagation private -- bash "$0" "$@" || rc=$?
-    if [ $created_devlog = 1 ] && [ -f /dev/log ] && [ ! -s /dev/log ]; then rm -f /dev/log; fi
-    if [ "${KEEP_WORK:-0}" = 1 ]; then
-        log "kept work dir $WORK (fake-mx-transcript.txt has the SMTP dialogues)"
-    else
-        rm -rf "$WORK"
-    fi
-    [ $rc = 0 ] && log "done; fixtures in $OUT" || log "FAILED (rc=$rc)"
-    exit $rc
-fi
+mta_missing_packages() { command -v exim4 >/dev/null || echo exim4-daemon-light; }
+mta_preseed() {
+    echo "exim4-config exim4/dc_eximconfig_configtype select local delivery only; not on a network" | debconf-set-selections
+}
+capture_reexec_in_namespaces --pid 900 -- "$@"
 
 # --------------------------------------------------------------------------
 # Inner part: runs in the private namespaces (we are PID 1 here).
 # --------------------------------------------------------------------------
-ip link set lo up
-hostname vps1
-# private /dev/shm: libfaketime leaves faketime_shm_<pid>/sem.faketime_sem_<pid>
-# files there; keep them out of the host's /dev/shm (and away from stale ones)
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-log "work dir $WORK"
-FAKE_PID=""
-RSYSLOG_PID=""
 EXIM_PID=""
+mta_stop() { capture_kill EXIM_PID; }
+mta_queue_count() { exim4 -bpc 2>/dev/null || echo 0; }
+mta_queue_show() { exim4 -bp; }
 
-faketime_off() { rm -f /etc/ld.so.preload /etc/faketimerc; }
-
-stop_all() {
-    if [ -n "$EXIM_PID" ]; then kill "$EXIM_PID" 2>/dev/null || true; wait "$EXIM_PID" 2>/dev/null || true; EXIM_PID=""; fi
-    sleep 1   # let the last log lines reach rsyslog
-    if [ -n "$RSYSLOG_PID" ]; then kill "$RSYSLOG_PID" 2>/dev/null || true; wait "$RSYSLOG_PID" 2>/dev/null || true; RSYSLOG_PID=""; fi
-    if [ -n "$FAKE_PID" ]; then kill "$FAKE_PID" 2>/dev/null || true; wait "$FAKE_PID" 2>/dev/null || true; FAKE_PID=""; fi
-    faketime_off 2>/dev/null || true
-}
-trap stop_all EXIT
-
-# Private /etc: overlayfs whose upper layer lives on a private tmpfs.
-mkdir -p "$WORK/ovl"
-mount -t tmpfs -o mode=755 tmpfs "$WORK/ovl"
-mkdir -p "$WORK/ovl/up" "$WORK/ovl/work"
-mount -t overlay overlay -o "lowerdir=/etc,upperdir=$WORK/ovl/up,workdir=$WORK/ovl/work" /etc
-faketime_off
-cat >> /etc/hosts <<'EOF'
-# --- blockscope fixture capture: fake receivers on loopback ---
-127.0.1.1   vps1.example.org vps1
-127.0.0.2   hotmail-com.olc.protection.outlook.com
-127.0.0.3   contoso-com.mail.protection.outlook.com
-127.0.0.4   outlook-com.olc.protection.outlook.com
-127.0.0.5   gmail-smtp-in.l.google.com
-127.0.0.6   mx.example.net
-127.0.0.7   mx1.example.com
-127.0.0.8   mx00.t-online.de
-127.0.0.9   fabrikam-com.mail.protection.outlook.com
-::1         fabrikam-com.mail.protection.outlook.com
-EOF
+capture_enter_namespace
+capture_private_etc
+capture_faketime_off
+capture_setup_hosts
 echo vps1.example.org > /etc/mailname
-for d in mail log; do mkdir -p "$WORK/$d"; done
-chown root:mail "$WORK/mail"; chmod 2775 "$WORK/mail"
-mount --bind "$WORK/mail" /var/mail
-mount --bind "$WORK/log" /var/log
+capture_private_mail_and_log
 mkdir -p /var/log/exim4; chown Debian-exim:adm /var/log/exim4; chmod 2750 /var/log/exim4
-
-fake_offset() {   # prints a signed FAKETIME offset for a phase start time (real clock!)
-    local target now
-    target=$(date -u -d "$1" +%s); now=$(date -u +%s)
-    printf '%+d\n' $((target - now))
-}
 
 write_exim_conf() {   # $1 = extra main-section lines (log settings)
     cat > /etc/exim4/exim4.conf <<EOF
@@ -255,88 +190,20 @@ fresh_spool() {
     mount --bind "$d" /var/spool/exim4
 }
 
-start_rsyslog() {   # $1 = rsyslog action lines
-    mkdir -p "$WORK/rsyslog-spool"
-    rm -f "$WORK/log.sock"
-    cat > "$WORK/rsyslog.conf" <<EOF
-global(workDirectory="$WORK/rsyslog-spool")
-module(load="imuxsock" SysSock.Name="$WORK/log.sock" SysSock.RateLimit.Interval="0" SysSock.UseSysTimeStamp="off")
-$1
-EOF
-    rsyslogd -n -f "$WORK/rsyslog.conf" -i "$WORK/rsyslog.pid" &
-    RSYSLOG_PID=$!
-    for _ in $(seq 50); do [ -S "$WORK/log.sock" ] && break; sleep 0.1; done
-    [ -S "$WORK/log.sock" ] || { log "rsyslog did not create its socket"; exit 1; }
-    mountpoint -q /dev/log && umount /dev/log
-    mount --bind "$WORK/log.sock" /dev/log
-}
-
-start_fake_mx() {
-    python3 "$HERE/fake-mx.py" --timeout $((PHASE_WAIT + 120)) --transcript "$WORK/fake-mx-transcript.txt" &
-    FAKE_PID=$!
-    for _ in $(seq 50); do
-        python3 - <<'EOF' 2>/dev/null && return 0
-import socket
-for a in ("127.0.0.2", "127.0.0.9"):
-    socket.create_connection((a, 25), timeout=1).close()
-EOF
-        sleep 0.2
-    done
-    log "fake-mx did not come up"; exit 1
-}
-
 start_exim() {
     exim4 -bdf -q15s &
     EXIM_PID=$!
-    for _ in $(seq 50); do
-        python3 -c 'import socket; socket.create_connection(("127.0.0.1", 25), timeout=1).close()' 2>/dev/null && return 0
-        sleep 0.2
-    done
-    log "exim daemon did not come up"; exit 1
+    capture_wait_smtpd connect || { log "exim daemon did not come up"; exit 1; }
 }
 
-smtp_submit() {   # smtp_submit FROM RCPT[,RCPT...] SUBJECT   (via Exim's daemon on 127.0.0.1:25)
-    python3 - "$@" <<'EOF'
-import smtplib, sys, email.utils
-frm, rcpts, subj = sys.argv[1], sys.argv[2].split(","), sys.argv[3]
-msg = ("From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\n\r\n"
-       "Test message for blockscope fixtures.\r\n" % (
-           frm, ", ".join(rcpts), subj, email.utils.formatdate(),
-           email.utils.make_msgid(domain="shop.example.org")))
-with smtplib.SMTP("127.0.0.1", 25, local_hostname="localhost", timeout=30) as s:
-    s.sendmail(frm, rcpts, msg)
-EOF
-}
-
-sendmail_submit() {   # sendmail_submit RCPT[,RCPT...] SUBJECT   (as www-data via exim's sendmail)
-    local rcpts=$1 subj=$2
-    printf 'From: WordPress <www-data@vps1.example.org>\nTo: %s\nSubject: %s\nDate: %s\nMessage-ID: <%s@vps1.example.org>\n\nTest message for blockscope fixtures.\n' \
-        "$rcpts" "$subj" "$(date -R)" "$(date +%s%N)" |
-        runuser -u www-data -- /usr/sbin/sendmail -i -t
-}
-
-queue_count() { exim4 -bpc 2>/dev/null || echo 0; }
-
-inject_all() {
-    sendmail_submit "user1@hotmail.com" "Your order #1001"                 # 550 5.7.1 S3140 at MAIL FROM
-    smtp_submit "www-data@vps1.example.org" \
-        "banned@contoso.com,bannedsender@contoso.com,denied@contoso.com,busy@contoso.com,ok@contoso.com" \
-        "Invoice 2026-118"                                                # 5.7.606 / 5.7.511 / 5.4.1 / 4.7.500 / 250
-    sendmail_submit "someone@outlook.com" "Password reset"                 # 451 4.7.650 -> deferred -> retry timeout
-    sendmail_submit "blocked@gmail.com" "Newsletter November"              # multi-line 550-5.7.1 after DATA
-    smtp_submit "www-data@vps1.example.org" "ratelimited@gmail.com" "Newsletter November"  # multi-line 421-4.7.28
-    sendmail_submit "friend@gmail.com" "Hello"                             # 250
-    smtp_submit "www-data@vps1.example.org" \
-        "nobody@example.net,full@example.net,alice@example.net" "Contact form"   # 5.1.1 / 5.2.2 / 250
-    sendmail_submit "info@example.com" "Quote request"                     # 554 5.7.1 Spamhaus at RCPT
-    sendmail_submit "kunde@t-online.de" "Ihre Bestellung"                  # 554 greeting
-    sendmail_submit "sales@fabrikam.com" "Partnership"                     # 2 addresses, deferred, then exim -Mg
-}
+# Test messages: capture_inject_standard (sendmail -t as www-data and SMTP to
+# Exim's daemon on 127.0.0.1:25); someone@outlook.com hits the retry timeout,
+# the fabrikam.com message (2 addresses, deferred) is given up with exim -Mg.
 
 run_phase() {   # run_phase NAME FAKE_START_FOR_PHASE
-    local name=$1 start=$2 ft=""
-    faketime_off
-    [ -n "$FAKE_START" ] && ft=$(fake_offset "$start")
+    local name=$1 start=$2 ft
+    capture_faketime_off
+    ft=$(capture_fake_offset "$start")
     log "=== phase $name (fake clock offset: ${ft:-none}) ==="
     case $name in
     selectors)
@@ -351,47 +218,30 @@ log_selector = +incoming_interface +outgoing_interface' ;;
     esac
     fresh_spool "$name"
     rm -rf /var/log/exim4/* /var/log/*.log
-    if [ -n "$ft" ]; then
-        echo "$ft" > /etc/faketimerc
-        echo "$FAKELIB" > /etc/ld.so.preload
-    fi
-    [ "$name" = syslog ] && start_rsyslog 'mail.* action(type="omfile" file="/var/log/mail.log" template="RSYSLOG_TraditionalFileFormat")'
-    start_fake_mx
+    capture_faketime_preload "$ft"
+    if [ "$name" = syslog ]; then capture_start_rsyslog "$RSYSLOG_MAIL_TRADITIONAL"; fi
+    capture_start_fake_mx
     start_exim
     sleep 1
-    inject_all
+    capture_inject_standard
     # let the first delivery attempts (and one queue run) happen, then give up on fabrikam
     sleep 35
     for id in $(exim4 -bp | awk '/^ *[0-9]+[smhd] /{id=$3} /fabrikam\.com/{if (id) print id}' | sort -u); do
         exim4 -Mg "$id" >&2 || true
     done
-    local t=0
-    while [ $t -lt "$PHASE_WAIT" ] && [ "$(queue_count)" != 0 ]; do sleep 5; t=$((t + 5)); done
-    sleep 3
-    [ "$(queue_count)" = 0 ] || { log "queue not empty after ${PHASE_WAIT}s:"; exim4 -bp >&2 || true; }
-    stop_all
-    mountpoint -q /dev/log && umount /dev/log || true
+    capture_drain_queue
+    capture_stop_all
     if [ -s /var/log/exim4/paniclog ]; then
         log "paniclog not empty:"; cat /var/log/exim4/paniclog >&2
         cp /var/log/exim4/paniclog "$WORK/paniclog-$name"
     fi
     case $name in
-    selectors) cp /var/log/exim4/mainlog "$OUT/mainlog-selectors.log" ;;
-    default)   cp /var/log/exim4/mainlog "$OUT/mainlog-default.log" ;;
-    syslog)    cp /var/log/mail.log "$OUT/syslog.log" ;;
+    selectors) capture_collect /var/log/exim4/mainlog mainlog-selectors.log ;;
+    default)   capture_collect /var/log/exim4/mainlog mainlog-default.log ;;
+    syslog)    capture_collect /var/log/mail.log syslog.log ;;
     esac
-    chmod 644 "$OUT"/*.log
 }
 
-phases=("$@")
-[ ${#phases[@]} -gt 0 ] || phases=(selectors default syslog)
 # Each phase gets its own hour of the fake clock: selectors 10:00, default 11:00, syslog 12:00.
-fake_day=$(date -u -d "${FAKE_START:-now}" +%Y-%m-%d)
-for p in "${phases[@]}"; do
-    case $p in
-    selectors) hour=10 ;; default) hour=11 ;; syslog) hour=12 ;;
-    *) log "unknown phase $p (use: selectors default syslog)"; exit 2 ;;
-    esac
-    run_phase "$p" "$fake_day $hour:00:00"
-done
+capture_run_phases "selectors default syslog" "$@"
 exim4 --version | head -1 >&2
