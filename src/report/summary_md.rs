@@ -29,6 +29,25 @@ fn distinct<'a>(rows: impl Iterator<Item = &'a str>) -> usize {
         .len()
 }
 
+/// A Markdown table: `header` cells ending in `>` are right-aligned (the `>` is dropped).
+fn table(
+    w: &mut dyn Write,
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) -> std::io::Result<()> {
+    let names: Vec<&str> = header.iter().map(|h| h.trim_end_matches('>')).collect();
+    let rules: Vec<&str> = header
+        .iter()
+        .map(|h| if h.ends_with('>') { "---:" } else { "---" })
+        .collect();
+    writeln!(w, "| {} |", names.join(" | "))?;
+    writeln!(w, "|{}|", rules.join("|"))?;
+    for row in rows {
+        writeln!(w, "| {} |", row.join(" | "))?;
+    }
+    Ok(())
+}
+
 fn or_dash(s: &str) -> String {
     if s.is_empty() {
         "—".into()
@@ -182,25 +201,31 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     if throttled.is_empty() {
         writeln!(w, "None.\n")?;
     } else {
-        writeln!(
+        table(
             w,
-            "| IP | Customer | Platform | Rule | Code | Events | First seen | Last seen |"
+            &[
+                "IP",
+                "Customer",
+                "Platform",
+                "Rule",
+                "Code",
+                "Events>",
+                "First seen",
+                "Last seen",
+            ],
+            throttled.iter().map(|r| {
+                vec![
+                    or_dash(&r.ip),
+                    or_dash(&r.customer_id),
+                    or_dash(&r.platform),
+                    md(&r.rule_id),
+                    or_dash(&r.code),
+                    r.events.to_string(),
+                    iso(r.first_seen),
+                    iso(r.last_seen),
+                ]
+            }),
         )?;
-        writeln!(w, "|---|---|---|---|---|---:|---|---|")?;
-        for r in &throttled {
-            writeln!(
-                w,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
-                or_dash(&r.ip),
-                or_dash(&r.customer_id),
-                or_dash(&r.platform),
-                md(&r.rule_id),
-                or_dash(&r.code),
-                r.events,
-                iso(r.first_seen),
-                iso(r.last_seen)
-            )?;
-        }
         writeln!(w, "\nThrottling is not delistable: lower the rate towards that receiver; it lifts as reputation recovers.\n")?;
     }
 
@@ -221,21 +246,21 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         }
         writeln!(w, "## {title}\n")?;
         writeln!(w, "{advice}\n")?;
-        writeln!(w, "| IP | Customer | Platform | Rule | Code | Events | Last seen |")?;
-        writeln!(w, "|---|---|---|---|---|---:|---|")?;
-        for r in rows.iter() {
-            writeln!(
-                w,
-                "| {} | {} | {} | {} | {} | {} | {} |",
-                or_dash(&r.ip),
-                or_dash(&r.customer_id),
-                or_dash(&r.platform),
-                md(&r.rule_id),
-                or_dash(&r.code),
-                r.events,
-                iso(r.last_seen)
-            )?;
-        }
+        table(
+            w,
+            &["IP", "Customer", "Platform", "Rule", "Code", "Events>", "Last seen"],
+            rows.iter().map(|r| {
+                vec![
+                    or_dash(&r.ip),
+                    or_dash(&r.customer_id),
+                    or_dash(&r.platform),
+                    md(&r.rule_id),
+                    or_dash(&r.code),
+                    r.events.to_string(),
+                    iso(r.last_seen),
+                ]
+            }),
+        )?;
         writeln!(w)?;
     }
 
@@ -278,23 +303,27 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         writeln!(w, "None.\n")?;
     } else {
         writeln!(w, "No rule matched these replies; if one is an IP block, add a rule with `--rules FILE` (see docs/rules.md). `unclassified.csv` groups them fleet-wide with addresses and ids masked.\n")?;
-        writeln!(
+        table(
             w,
-            "| IP | Customer | Platform | Code | Events | Latest reply |"
+            &[
+                "IP",
+                "Customer",
+                "Platform",
+                "Code",
+                "Events>",
+                "Latest reply",
+            ],
+            unclassified.iter().map(|r| {
+                vec![
+                    or_dash(&r.ip),
+                    or_dash(&r.customer_id),
+                    or_dash(&r.platform),
+                    or_dash(&r.code),
+                    r.events.to_string(),
+                    md(&r.sample_reply),
+                ]
+            }),
         )?;
-        writeln!(w, "|---|---|---|---|---:|---|")?;
-        for r in &unclassified {
-            writeln!(
-                w,
-                "| {} | {} | {} | {} | {} | {} |",
-                or_dash(&r.ip),
-                or_dash(&r.customer_id),
-                or_dash(&r.platform),
-                or_dash(&r.code),
-                r.events,
-                md(&r.sample_reply)
-            )?;
-        }
         writeln!(w)?;
     }
 
