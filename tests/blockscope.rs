@@ -2689,3 +2689,71 @@ fn zone_less_timestamps_follow_tz() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("IANA name"));
 }
+
+#[test]
+fn kill_9_at_any_point_leaves_the_previous_reports_and_a_rerun_matches() {
+    use std::os::unix::process::ExitStatusExt;
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    // Enough input that the run takes a while: many VPS files of noise around the blocks.
+    let noise: Vec<String> = (0..60_000).map(|i| format!("{NOISE} {i}")).collect();
+    let mut lines: Vec<&str> = noise.iter().map(String::as_str).collect();
+    lines.push(S3140_RFC3164);
+    for vps in ["vps-a", "vps-b", "vps-c", "vps-d"] {
+        fleet.log(&format!("{vps}/mail.log"), &lines, NOV_23_2026);
+    }
+    ok(&fleet.run(2));
+    let before = tree_contents(&fleet.path("out"));
+    // The next night has one more block; kill the run at several moments.
+    fleet.log("vps-e/mail.log", &[O365_5_7_606], NOV_23_2026);
+    let mut killed = 0;
+    for delay_ms in [1u64, 5, 15, 30, 60, 120] {
+        let mut child = blockscope()
+            .args(["run", "--threads", "2", "-q", "--logs"])
+            .arg(fleet.path("logs"))
+            .arg("--inventory")
+            .arg(fleet.path("inventory.csv"))
+            .arg("--out")
+            .arg(fleet.path("out"))
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        let now = tree_contents(&fleet.path("out"));
+        if status.signal() == Some(9) {
+            killed += 1;
+            assert!(
+                now == before || !now.is_empty(),
+                "a complete report set is always in place"
+            );
+        }
+        // Either the old set (killed before the swap) or the new one (finished or swapped): never a mix.
+        let ips = String::from_utf8(now["summary/ips.csv"].clone()).unwrap();
+        let new_row = ips.contains("203.0.113.25");
+        assert_eq!(
+            now.len(),
+            before.len(),
+            "no half-written set after kill at {delay_ms} ms"
+        );
+        if !new_row {
+            assert!(
+                now == before,
+                "killed at {delay_ms} ms: the previous set must be untouched"
+            );
+        }
+    }
+    assert!(killed > 0, "at least one run was really killed");
+    // A clean rerun gives exactly what an uninterrupted run gives, and no debris is left.
+    ok(&fleet.run(2));
+    let after = tree_contents(&fleet.path("out"));
+    let reference = Fleet::new(&neighbourhood_inventory());
+    copy_tree(&fleet.path("logs"), &reference.path("logs"));
+    ok(&reference.run(2));
+    assert_eq!(after, tree_contents(&reference.path("out")));
+    let debris: Vec<_> = fs::read_dir(fleet.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".blockscope"))
+        .collect();
+    assert!(debris.is_empty(), "{debris:?}");
+}

@@ -48,6 +48,7 @@ pub fn write_report_set(out: &Path, agg: &Aggregates, options: &ReportOptions) -
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&parent).map_err(io)?;
+    remove_stale_staging(&parent);
     let staging = tempfile::Builder::new()
         .prefix(".blockscope-staging-")
         .tempdir_in(&parent)
@@ -70,6 +71,22 @@ pub fn write_report_set(out: &Path, agg: &Aggregates, options: &ReportOptions) -
         archive(&staged, out, options.keep).map_err(io)
     } else {
         fs::remove_dir_all(&staged).map_err(io)
+    }
+}
+
+/// A run killed mid-write (kill -9, power loss) leaves its staging directory behind; the caller
+/// holds the run lock, so any such directory is stale.
+fn remove_stale_staging(parent: &Path) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name()
+            .to_string_lossy()
+            .starts_with(".blockscope-staging-")
+        {
+            let _ = fs::remove_dir_all(e.path());
+        }
     }
 }
 
