@@ -2757,3 +2757,73 @@ fn kill_9_at_any_point_leaves_the_previous_reports_and_a_rerun_matches() {
         .collect();
     assert!(debris.is_empty(), "{debris:?}");
 }
+
+#[test]
+fn a_full_disk_fails_the_run_and_keeps_the_previous_reports() {
+    let is_root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    if !is_root {
+        eprintln!("skipped: mounting a small tmpfs needs root (CI runs as root)");
+        return;
+    }
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let small = fleet.path("small");
+    fs::create_dir_all(&small).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=512k", "tmpfs"])
+        .arg(&small)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mount a 512 KiB tmpfs");
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(small.clone());
+    let out_dir = small.join("out");
+    let run = || {
+        blockscope()
+            .args(["run", "--threads", "1", "--logs"])
+            .arg(fleet.path("logs"))
+            .arg("--inventory")
+            .arg(fleet.path("inventory.csv"))
+            .arg("--out")
+            .arg(&out_dir)
+            .output()
+            .unwrap()
+    };
+    ok(&run());
+    let before = tree_contents(&out_dir);
+    // Thousands of distinct quoted IPs: the new report set no longer fits.
+    let many: Vec<String> = (0..4000)
+        .map(|i| {
+            S3140_RFC3164.replace(
+                "198.51.100.7",
+                &format!("10.{}.{}.{}", i / 65536, (i / 256) % 256, i % 256),
+            )
+        })
+        .collect();
+    let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+    fleet.log("vps-b/mail.log", &refs, NOV_23_2026);
+    let out = run();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("No space left on device"));
+    assert_eq!(
+        tree_contents(&out_dir),
+        before,
+        "the previous reports are untouched"
+    );
+    let debris: Vec<_> = fs::read_dir(&small)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".blockscope"))
+        .collect();
+    assert!(debris.is_empty(), "{debris:?}");
+}
