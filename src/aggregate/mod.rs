@@ -44,6 +44,17 @@ pub struct IpRow {
     pub days_blocked: u64,
 }
 
+impl IpRow {
+    /// A block reply from Microsoft's consumer side (what SNDS covers).
+    pub fn is_outlook_block(&self) -> bool {
+        self.class.is_block()
+            && self
+                .platform
+                .split(';')
+                .any(|p| p == "outlook.com" || p == "microsoft")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verdict {
     /// One receiver (or DNSBL) blocks several customers here, or says it blocks part of the network.
@@ -295,6 +306,18 @@ fn i64s(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
 }
 
 /// Sort key putting IPv4 before IPv6, numerically; unknown IPs last.
+/// ips.csv order: IP (numerically, IPv4 first, unknown last), rule, customer, VPS.
+pub fn sort_ip_rows(ips: &mut [IpRow]) {
+    ips.sort_by_cached_key(|r| {
+        (
+            ip_sort_key(r.ip.parse().ok()),
+            r.rule_id.clone(),
+            r.customer_id.clone(),
+            r.vps_id.clone(),
+        )
+    });
+}
+
 pub(crate) fn ip_sort_key(ip: Option<IpAddr>) -> String {
     match ip {
         Some(IpAddr::V4(a)) => format!("4{:08x}", u32::from(a)),

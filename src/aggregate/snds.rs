@@ -99,12 +99,7 @@ pub fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v4: u8, 
     }
     let felt: BTreeSet<&str> = ips
         .iter()
-        .filter(|r| {
-            r.class.is_block()
-                && r.platform
-                    .split(';')
-                    .any(|p| p == "outlook.com" || p == "microsoft")
-        })
+        .filter(|r| r.is_outlook_block())
         .map(|r| r.ip.as_str())
         .collect();
     let mut quiet = Vec::new();
@@ -152,20 +147,7 @@ pub fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v4: u8, 
         }
     }
     ips.extend(quiet);
-    ips.sort_by(|a, b| {
-        (
-            super::ip_sort_key(a.ip.parse().ok()),
-            &a.rule_id,
-            &a.customer_id,
-            &a.vps_id,
-        )
-            .cmp(&(
-                super::ip_sort_key(b.ip.parse().ok()),
-                &b.rule_id,
-                &b.customer_id,
-                &b.vps_id,
-            ))
-    });
+    super::sort_ip_rows(ips);
 }
 
 /// `snds_blocked_ips`, `snds_red_ips` and `suspect_ips` per subnet.

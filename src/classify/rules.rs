@@ -44,6 +44,11 @@ impl Class {
         Class::Unclassified,
     ];
 
+    /// The class named `name` among `ALL` (what rule and state files may name).
+    pub fn parse(name: &str) -> Option<Class> {
+        Class::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Class::IpBlock => "ip_block",
@@ -199,7 +204,7 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
         }
         let class = match raw.class.get_ref().as_str() {
             "unclassified" => None,
-            c => Class::ALL.iter().copied().find(|k| k.as_str() == c),
+            c => Class::parse(c),
         }
         .ok_or_else(|| {
             err(

@@ -71,11 +71,7 @@ pub fn run(config: &Config) -> Result<i32> {
 
 /// Hold `<out>.lock` for the whole run: a second run for the same report directory stops at once.
 fn lock(out: &std::path::Path) -> Result<std::fs::File> {
-    let mut name = out
-        .file_name()
-        .map_or_else(|| std::ffi::OsString::from("out"), |n| n.to_os_string());
-    name.push(".lock");
-    let path = out.with_file_name(name);
+    let path = report::sibling(out, "lock");
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| Error::Output {
             path: parent.to_path_buf(),

@@ -288,6 +288,28 @@ struct FileClock {
 }
 
 impl FileClock {
+    fn new(tz: Option<chrono_tz::Tz>) -> FileClock {
+        FileClock {
+            mode: None,
+            years: YearTracker::default(),
+            newest: None,
+            tz,
+        }
+    }
+
+    /// For a year-less file, the map from file-local stamps to UTC once the whole file is read
+    /// (its newest line placed at or before the anchor); None when stamps are already UTC.
+    fn resolver(&self, anchor: Option<i64>) -> Option<impl Fn(i64) -> i64> {
+        if self.mode != Some(Mode::YearLess) {
+            return None;
+        }
+        let newest = self.newest?;
+        let anchor = anchor.unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
+        let base = timestamp::base_year(newest, anchor);
+        let tz = self.tz;
+        Some(move |s| timestamp::local_to_utc(timestamp::resolve(s, base), tz))
+    }
+
     fn stamp(&mut self, raw: RawTime) -> Option<i64> {
         let (mode, stamp) = match raw {
             RawTime::Absolute(t) => (Mode::Absolute, t),
@@ -475,12 +497,7 @@ pub fn ingest_file(
         rules,
         observed_vps,
         format,
-        clock: FileClock {
-            mode: None,
-            years: YearTracker::default(),
-            newest: None,
-            tz,
-        },
+        clock: FileClock::new(tz),
         partial,
         line_problems: 0,
     };
@@ -523,15 +540,8 @@ pub fn ingest_file(
         );
     }
     let mut partial = run.partial;
-    if run.clock.mode == Some(Mode::YearLess) {
-        let anchor = file
-            .anchor
-            .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
-        if let Some(newest) = run.clock.newest {
-            let base = timestamp::base_year(newest, anchor);
-            let tz = run.clock.tz;
-            partial.map_times(|s| timestamp::local_to_utc(timestamp::resolve(s, base), tz));
-        }
+    if let Some(resolve) = run.clock.resolver(file.anchor) {
+        partial.map_times(resolve);
     }
     partial
 }
@@ -706,12 +716,7 @@ pub fn evidence(
             continue;
         };
         let observed_vps = inv.vps_index(&file.vps_dir).map(|v| v as u32);
-        let mut clock = FileClock {
-            mode: None,
-            years: YearTracker::default(),
-            newest: None,
-            tz,
-        };
+        let mut clock = FileClock::new(tz);
         let mut found = Vec::new();
         for (i, text) in lines.iter().enumerate() {
             let Some(text) = text else { continue };
@@ -745,15 +750,9 @@ pub fn evidence(
                 reply: reply.to_string(),
             });
         }
-        if clock.mode == Some(Mode::YearLess) {
-            if let Some(newest) = clock.newest {
-                let anchor = file
-                    .anchor
-                    .unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
-                let base = timestamp::base_year(newest, anchor);
-                for e in &mut found {
-                    e.time = timestamp::local_to_utc(timestamp::resolve(e.time, base), tz);
-                }
+        if let Some(resolve) = clock.resolver(file.anchor) {
+            for e in &mut found {
+                e.time = resolve(e.time);
             }
         }
         out.extend(found);

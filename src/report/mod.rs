@@ -113,13 +113,19 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Move the previous set to `<out>.archive/<n>` (n counts up) and keep the newest `keep` there.
-fn archive(previous: &Path, out: &Path, keep: usize) -> std::io::Result<()> {
+/// `<out>.<suffix>` beside the report directory (`reports.lock`, `reports.archive`).
+pub fn sibling(out: &Path, suffix: &str) -> PathBuf {
     let mut name = out
         .file_name()
         .map_or_else(|| std::ffi::OsString::from("out"), |n| n.to_os_string());
-    name.push(".archive");
-    let dir = out.with_file_name(name);
+    name.push(".");
+    name.push(suffix);
+    out.with_file_name(name)
+}
+
+/// Move the previous set to `<out>.archive/<n>` (n counts up) and keep the newest `keep` there.
+fn archive(previous: &Path, out: &Path, keep: usize) -> std::io::Result<()> {
+    let dir = sibling(out, "archive");
     fs::create_dir_all(&dir)?;
     let mut sets: Vec<u64> = fs::read_dir(&dir)?
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())

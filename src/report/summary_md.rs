@@ -388,12 +388,7 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
 fn write_snds(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     use std::net::Ipv4Addr;
     writeln!(w, "## SNDS: Outlook.com's view\n")?;
-    let outlook_block = |r: &IpRow| {
-        r.class.is_block()
-            && r.platform
-                .split(';')
-                .any(|p| p == "outlook.com" || p == "microsoft")
-    };
+
     let blocked: Vec<_> = agg.snds_status.iter().filter(|s| s.blocked).collect();
     if blocked.is_empty() {
         writeln!(w, "SNDS lists none of our ranges as blocked.\n")?;
@@ -416,7 +411,7 @@ fn write_snds(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
                 .ips
                 .iter()
                 .filter(inside)
-                .filter(|r| outlook_block(r))
+                .filter(|r| r.is_outlook_block())
                 .map(|r| r.ip.as_str())
                 .collect();
             let cidrs: Vec<String> = s.networks.iter().map(|n| n.to_string()).collect();
@@ -448,7 +443,7 @@ fn write_snds(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let lag: BTreeSet<&str> = agg
         .ips
         .iter()
-        .filter(|r| outlook_block(r) && r.snds.blocked == "no")
+        .filter(|r| r.is_outlook_block() && r.snds.blocked == "no")
         .map(|r| r.ip.as_str())
         .collect();
     if !lag.is_empty() {

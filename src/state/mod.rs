@@ -3,7 +3,8 @@
 //!
 //! `STATE_DIR/state.json`, versioned, written atomically after the reports are in place.
 
-use crate::aggregate::{Aggregates, IpRow};
+use crate::aggregate::{sort_ip_rows, Aggregates, IpRow};
+use crate::classify::rules::Class;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -80,16 +81,10 @@ pub fn apply(agg: &mut Aggregates, previous: &State, v4: u8, v6: u8) -> State {
             continue; // SNDS-only rows keep blocked_not_seen; no evidence to remember
         }
         let k = key(&row.ip, &row.rule_id);
-        let first = match previous.entries.get(&k) {
-            Some(e) => {
-                row.status = "ongoing";
-                e.first_seen.min(row.first_seen)
-            }
-            None => {
-                row.status = "new";
-                row.first_seen
-            }
-        };
+        let prev = previous.entries.get(&k);
+        row.status = if prev.is_some() { "ongoing" } else { "new" };
+        let first = prev.map_or(row.first_seen, |e| e.first_seen.min(row.first_seen));
+        let last = prev.map_or(row.last_seen, |e| e.last_seen.max(row.last_seen));
         row.days_blocked = days(first, row.last_seen);
         next.entries.insert(
             k,
@@ -99,12 +94,7 @@ pub fn apply(agg: &mut Aggregates, previous: &State, v4: u8, v6: u8) -> State {
                 customer_id: row.customer_id.clone(),
                 vps_id: row.vps_id.clone(),
                 first_seen: first,
-                last_seen: row.last_seen.max(
-                    previous
-                        .entries
-                        .get(&key(&row.ip, &row.rule_id))
-                        .map_or(i64::MIN, |e| e.last_seen),
-                ),
+                last_seen: last,
                 class: row.class.as_str().to_string(),
                 platform: row.platform.clone(),
             },
@@ -126,20 +116,7 @@ pub fn apply(agg: &mut Aggregates, previous: &State, v4: u8, v6: u8) -> State {
         next.entries.remove(k);
     }
     agg.ips.extend(resolved);
-    agg.ips.sort_by(|a, b| {
-        (
-            crate::aggregate::ip_sort_key(a.ip.parse().ok()),
-            &a.rule_id,
-            &a.customer_id,
-            &a.vps_id,
-        )
-            .cmp(&(
-                crate::aggregate::ip_sort_key(b.ip.parse().ok()),
-                &b.rule_id,
-                &b.customer_id,
-                &b.vps_id,
-            ))
-    });
+    sort_ip_rows(&mut agg.ips);
     next.version = VERSION;
     next
 }
@@ -153,11 +130,7 @@ pub fn days(first: i64, last: i64) -> u64 {
 }
 
 fn resolved_row(e: &Entry, v4: u8, v6: u8) -> IpRow {
-    let class = crate::classify::rules::Class::ALL
-        .iter()
-        .copied()
-        .find(|c| c.as_str() == e.class)
-        .unwrap_or(crate::classify::rules::Class::Unclassified);
+    let class = Class::parse(&e.class).unwrap_or(Class::Unclassified);
     let subnet =
         e.ip.parse()
             .map(|ip| crate::attribute::subnet_of(ip, v4, v6))
