@@ -129,6 +129,22 @@ pub struct RunArgs {
     /// Ignore the existing state (e.g. after it was reported corrupt) and start it afresh.
     #[arg(long)]
     pub rebuild_state: bool,
+    /// Re-read every log from its start (with --state, earlier runs' cursors and stored days are
+    /// replaced by what the logs on disk hold).
+    #[arg(long)]
+    pub full: bool,
+    /// First day of the report window (YYYY-MM-DD in the --tz zone) [default: since the last run].
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Last day of the report window, included (YYYY-MM-DD) [default: the latest day in the data].
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Report the last N days (ending with --until, or the latest day in the data).
+    #[arg(long, value_name = "N", conflicts_with = "since")]
+    pub days: Option<u32>,
+    /// Days of per-day data the state keeps for later --days/--since windows [default: 100].
+    #[arg(long, value_name = "N")]
+    pub history_days: Option<u32>,
     /// Time zone of log timestamps that carry none (RFC 3164, Exim without log_timezone), e.g.
     /// Europe/Berlin [default: UTC].
     #[arg(long, value_name = "ZONE")]

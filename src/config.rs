@@ -26,6 +26,12 @@ pub struct Config {
     /// Zone of zone-less log timestamps (None: UTC).
     pub tz: Option<chrono_tz::Tz>,
     pub rebuild_state: bool,
+    /// Re-read every log from its start, ignoring what earlier runs read (needs `--state` to matter).
+    pub full: bool,
+    /// Which days the reports cover.
+    pub window: WindowSpec,
+    /// Days of per-day data the state keeps for later windows.
+    pub history_days: u32,
     pub threads: usize,
     pub ipv4_prefix: u8,
     pub ipv6_prefix: u8,
@@ -33,6 +39,24 @@ pub struct Config {
     /// The run summary as JSON lines instead of text.
     pub json_log: bool,
 }
+
+/// The report window asked for; calendar days (days since 1970-01-01) in the provider's zone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WindowSpec {
+    pub since: Option<i32>,
+    pub until: Option<i32>,
+    pub days: Option<u32>,
+}
+
+impl WindowSpec {
+    /// No dates given: the window is what is new since the last run (or everything, without a state).
+    pub fn is_default(&self) -> bool {
+        *self == WindowSpec::default()
+    }
+}
+
+/// Days of per-day data kept in the state by default (a quarter, plus a margin).
+pub const DEFAULT_HISTORY_DAYS: u32 = 100;
 
 /// The `--config` file: the same options as the command line (flags win).
 #[derive(Debug, Default, serde::Deserialize)]
@@ -52,6 +76,8 @@ struct ConfigFile {
     threads: Option<usize>,
     ipv4_prefix: Option<u8>,
     ipv6_prefix: Option<u8>,
+    days: Option<u32>,
+    history_days: Option<u32>,
 }
 
 impl ConfigFile {
@@ -73,6 +99,7 @@ impl ConfigFile {
             &mut file.rules,
             &mut file.snds,
             &mut file.metrics,
+            &mut file.state,
         ]
         .into_iter()
         .flatten()
@@ -83,6 +110,19 @@ impl ConfigFile {
         }
         Ok(file)
     }
+}
+
+fn parse_date(flag: &str, text: Option<&str>) -> Result<Option<i32>> {
+    text.map(|t| {
+        chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .map(crate::ingest::timestamp::day_of_date)
+            .map_err(|_| {
+                Error::Config(format!(
+                    "--{flag} {t:?}: not a date; use YYYY-MM-DD (a day in the --tz zone)"
+                ))
+            })
+    })
+    .transpose()
 }
 
 /// An IANA zone name (`Europe/Berlin`, `UTC`).
@@ -132,6 +172,16 @@ impl Config {
             keep: args.keep.or(file.keep).unwrap_or(0),
             tz: args.tz.clone().or(file.tz),
             rebuild_state: args.rebuild_state,
+            full: args.full,
+            window: WindowSpec {
+                since: parse_date("since", args.since.as_deref())?,
+                until: parse_date("until", args.until.as_deref())?,
+                days: args.days.or(file.days),
+            },
+            history_days: args
+                .history_days
+                .or(file.history_days)
+                .unwrap_or(DEFAULT_HISTORY_DAYS),
             threads: args.threads.or(file.threads),
             ipv4_prefix: args.ipv4_prefix.or(file.ipv4_prefix).unwrap_or(24),
             ipv6_prefix: args.ipv6_prefix.or(file.ipv6_prefix).unwrap_or(64),
@@ -193,6 +243,32 @@ impl Config {
                 args.ipv6_prefix
             )));
         }
+        let window = args.window;
+        if window.days == Some(0) {
+            return Err(Error::Config(
+                "--days 0: give at least 1 (1 is the latest day)".into(),
+            ));
+        }
+        if window.days.is_some() && window.since.is_some() {
+            return Err(Error::Config(
+                "--days and --since both set the window's first day; give one of them".into(),
+            ));
+        }
+        if let (Some(a), Some(b)) = (window.since, window.until) {
+            if a > b {
+                return Err(Error::Config(format!(
+                    "--since {} is after --until {}; swap them",
+                    crate::ingest::timestamp::date_of_day(a),
+                    crate::ingest::timestamp::date_of_day(b)
+                )));
+            }
+        }
+        if args.history_days == 0 {
+            return Err(Error::Config(
+                "--history-days 0: give at least 1 (the days of data kept for --days windows)"
+                    .into(),
+            ));
+        }
         Ok(Config {
             logs: args.logs.clone(),
             inventory: args.inventory.clone(),
@@ -204,6 +280,9 @@ impl Config {
             metrics: args.metrics.clone(),
             state: args.state.clone(),
             rebuild_state: args.rebuild_state,
+            full: args.full,
+            window,
+            history_days: args.history_days,
             keep: args.keep,
             tz: parse_tz(args.tz.as_deref())?,
             threads,
@@ -227,6 +306,9 @@ struct ResolvedArgs {
     metrics: Option<PathBuf>,
     state: Option<PathBuf>,
     rebuild_state: bool,
+    full: bool,
+    window: WindowSpec,
+    history_days: u32,
     keep: usize,
     tz: Option<String>,
     threads: Option<usize>,

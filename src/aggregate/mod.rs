@@ -262,6 +262,56 @@ pub struct Aggregates {
     pub last_time: Option<i64>,
     /// (customer_id, customer_name) for every inventory customer, sorted by id.
     pub customers: Vec<(String, String)>,
+    /// Which log lines the reports cover.
+    pub window: ReportWindow,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WindowKind {
+    /// Every line read (no state, or its first run).
+    #[default]
+    All,
+    /// The lines that are new since the last run.
+    SinceLastRun,
+    /// Calendar days (`--since`/`--until`/`--days`).
+    Dates,
+}
+
+/// The report window, as stamped on the reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReportWindow {
+    pub kind: WindowKind,
+    /// First and last day (days since 1970-01-01 in `tz`); None: open.
+    pub since: Option<i32>,
+    pub until: Option<i32>,
+    /// The zone the days are in.
+    pub tz: String,
+}
+
+impl ReportWindow {
+    /// One sentence for the top of a report.
+    pub fn describe(&self) -> String {
+        use crate::ingest::timestamp::date_of_day;
+        match self.kind {
+            WindowKind::All => "every log line read".into(),
+            WindowKind::SinceLastRun => "the log lines that are new since the last run".into(),
+            WindowKind::Dates => match (self.since, self.until) {
+                (Some(a), Some(b)) => format!(
+                    "{} to {} ({} day{}, {})",
+                    date_of_day(a),
+                    date_of_day(b),
+                    b - a + 1,
+                    if a == b { "" } else { "s" },
+                    self.tz
+                ),
+                (None, Some(b)) => {
+                    format!("every stored day up to {} ({})", date_of_day(b), self.tz)
+                }
+                (Some(a), None) => format!("{} onwards ({})", date_of_day(a), self.tz),
+                (None, None) => "every stored day".into(),
+            },
+        }
+    }
 }
 
 impl Aggregates {
@@ -395,10 +445,11 @@ pub fn aggregate(
         snds_given: sndsdata.is_some(),
         snds_unknown,
         snds_status,
+        first_time: partial.first_time(),
+        last_time: partial.last_time(),
         stats: partial.stats,
-        first_time: partial.first_time,
-        last_time: partial.last_time,
         customers,
+        window: ReportWindow::default(),
     })
 }
 

@@ -8,6 +8,9 @@ use std::net::IpAddr;
 /// One (observed VPS, sending IP, rule, receiver, code) cell.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EventKey {
+    /// Calendar day of the events (days since 1970-01-01 in the provider's zone); while a
+    /// year-less file is read, its file-local day number until `map_days` resolves it.
+    pub day: i32,
     /// Inventory index of the VPS directory the line was logged in (None: directory not in inventory).
     pub observed_vps: Option<u32>,
     pub ip: Option<IpAddr>,
@@ -69,6 +72,7 @@ impl EventAgg {
 /// Delivery attempts per sending IP, whatever their outcome (drives "active" IPs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ActivityKey {
+    pub day: i32,
     pub observed_vps: Option<u32>,
     pub ip: Option<IpAddr>,
 }
@@ -78,6 +82,14 @@ pub struct Activity {
     pub sent: u64,
     pub deferred: u64,
     pub bounced: u64,
+}
+
+impl Activity {
+    pub fn add(&mut self, other: Activity) {
+        self.sent += other.sent;
+        self.deferred += other.deferred;
+        self.bounced += other.bounced;
+    }
 }
 
 /// Input statistics for the run summary and summary.md. Every line lands in exactly one bucket.
@@ -96,6 +108,12 @@ pub struct Stats {
     pub suspended: u64,
     /// Local deliveries and hand-offs (content filter, LMTP socket, mailbox): not outbound.
     pub local_handoffs: u64,
+    /// Log files already fully read by an earlier run (`--state`): not opened past their head.
+    pub files_unchanged: u64,
+    /// Files read from where an earlier run stopped (appended since).
+    pub files_resumed: u64,
+    /// Unterminated last lines of plain files, left for the run after the file grows or rotates.
+    pub held_back_lines: u64,
     /// Skipped lines by reason.
     pub skipped: BTreeMap<&'static str, u64>,
     /// Lines read after a repair (invalid UTF-8 replaced, NUL bytes removed), by reason.
@@ -143,6 +161,9 @@ impl Stats {
         self.expired += other.expired;
         self.suspended += other.suspended;
         self.local_handoffs += other.local_handoffs;
+        self.files_unchanged += other.files_unchanged;
+        self.files_resumed += other.files_resumed;
+        self.held_back_lines += other.held_back_lines;
         for (k, v) in other.skipped {
             *self.skipped.entry(k).or_default() += v;
         }
@@ -159,6 +180,7 @@ impl Stats {
 /// Unclassified replies grouped by their normalised text, for rule-writing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UnclassifiedKey {
+    pub day: i32,
     pub reply: String,
     pub platform: &'static str,
     pub code: Box<str>,
@@ -170,14 +192,23 @@ pub struct UnclassifiedAgg {
     pub ips: HashSet<Option<IpAddr>>,
 }
 
+impl UnclassifiedAgg {
+    pub fn add(&mut self, other: UnclassifiedAgg) {
+        self.events += other.events;
+        self.ips.extend(other.ips);
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Partial {
     pub stats: Stats,
     pub events: HashMap<EventKey, EventAgg>,
     pub activity: HashMap<ActivityKey, Activity>,
     pub unclassified: HashMap<UnclassifiedKey, UnclassifiedAgg>,
-    pub first_time: Option<i64>,
-    pub last_time: Option<i64>,
+    /// Earliest and latest delivery line per day.
+    pub times: BTreeMap<i32, (i64, i64)>,
+    /// Where each file read this run stopped (for the next run's incremental ingest).
+    pub cursors: Vec<crate::ingest::fingerprint::FileCursor>,
 }
 
 impl Partial {
@@ -190,9 +221,75 @@ impl Partial {
         }
     }
 
-    pub fn record_time(&mut self, time: i64) {
-        self.first_time = Some(self.first_time.map_or(time, |t| t.min(time)));
-        self.last_time = Some(self.last_time.map_or(time, |t| t.max(time)));
+    pub fn record_time(&mut self, day: i32, time: i64) {
+        let t = self.times.entry(day).or_insert((time, time));
+        t.0 = t.0.min(time);
+        t.1 = t.1.max(time);
+    }
+
+    pub fn first_time(&self) -> Option<i64> {
+        self.times.values().map(|t| t.0).min()
+    }
+
+    pub fn last_time(&self) -> Option<i64> {
+        self.times.values().map(|t| t.1).max()
+    }
+
+    /// Days with any delivery line or event, ascending.
+    pub fn days(&self) -> std::collections::BTreeSet<i32> {
+        let mut days: std::collections::BTreeSet<i32> = self.times.keys().copied().collect();
+        days.extend(self.events.keys().map(|k| k.day));
+        days.extend(self.activity.keys().map(|k| k.day));
+        days
+    }
+
+    /// Rename every day (year-less files learn their calendar days once fully read); days that
+    /// land on the same calendar day are merged.
+    pub fn map_days(&mut self, f: impl Fn(i32) -> i32) {
+        self.rekey(|d| Some(f(d)));
+    }
+
+    /// Keep only the days `keep` accepts.
+    pub fn retain_days(&mut self, keep: impl Fn(i32) -> bool) {
+        self.rekey(|d| keep(d).then_some(d));
+    }
+
+    /// Fold all days into one (day 0): the reports aggregate over the whole window.
+    pub fn collapse_days(&mut self) {
+        self.rekey(|_| Some(0));
+    }
+
+    fn rekey(&mut self, f: impl Fn(i32) -> Option<i32>) {
+        let events = std::mem::take(&mut self.events);
+        for (mut k, v) in events {
+            let Some(day) = f(k.day) else { continue };
+            k.day = day;
+            match self.events.get_mut(&k) {
+                Some(agg) => agg.merge(v),
+                None => {
+                    self.events.insert(k, v);
+                }
+            }
+        }
+        let activity = std::mem::take(&mut self.activity);
+        for (mut k, v) in activity {
+            let Some(day) = f(k.day) else { continue };
+            k.day = day;
+            self.activity.entry(k).or_default().add(v);
+        }
+        let unclassified = std::mem::take(&mut self.unclassified);
+        for (mut k, v) in unclassified {
+            let Some(day) = f(k.day) else { continue };
+            k.day = day;
+            self.unclassified.entry(k).or_default().add(v);
+        }
+        let times = std::mem::take(&mut self.times);
+        for (day, (a, b)) in times {
+            let Some(day) = f(day) else { continue };
+            let t = self.times.entry(day).or_insert((a, b));
+            t.0 = t.0.min(a);
+            t.1 = t.1.max(b);
+        }
     }
 
     /// Rewrite every time (file-local year-less stamps become real times once the year is known).
@@ -200,8 +297,9 @@ impl Partial {
         for agg in self.events.values_mut() {
             agg.map_times(&f);
         }
-        self.first_time = self.first_time.map(&f);
-        self.last_time = self.last_time.map(&f);
+        for t in self.times.values_mut() {
+            *t = (f(t.0), f(t.1));
+        }
     }
 
     pub fn merge(mut self, other: Partial) -> Partial {
@@ -221,32 +319,17 @@ impl Partial {
             }
         }
         for (k, v) in small.activity {
-            let a = big.activity.entry(k).or_default();
-            a.sent += v.sent;
-            a.deferred += v.deferred;
-            a.bounced += v.bounced;
+            big.activity.entry(k).or_default().add(v);
         }
         for (k, v) in small.unclassified {
-            let u = big.unclassified.entry(k).or_default();
-            u.events += v.events;
-            u.ips.extend(v.ips);
+            big.unclassified.entry(k).or_default().add(v);
         }
-        big.first_time = min_opt(big.first_time, small.first_time);
-        big.last_time = max_opt(big.last_time, small.last_time);
+        for (day, (a, b)) in small.times {
+            let t = big.times.entry(day).or_insert((a, b));
+            t.0 = t.0.min(a);
+            t.1 = t.1.max(b);
+        }
+        big.cursors.extend(small.cursors);
         big
-    }
-}
-
-fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.max(b)),
-        (a, b) => a.or(b),
     }
 }

@@ -38,6 +38,20 @@ impl IpSource {
         }
     }
 
+    /// The inverse of `as_str` (unknown text: `Unknown`).
+    pub fn parse(text: &str) -> IpSource {
+        [
+            IpSource::MtaInterface,
+            IpSource::Reply,
+            IpSource::SyslogName,
+            IpSource::InventorySingle,
+            IpSource::Snds,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .unwrap_or(IpSource::Unknown)
+    }
+
     pub fn rank(self) -> u8 {
         self as u8
     }

@@ -54,6 +54,16 @@ pub fn platform_of_mx(host: &str) -> &'static str {
     "other"
 }
 
+/// The static name of a platform read back from a stored file (`other` for names no longer known).
+pub fn intern(name: &str) -> &'static str {
+    MX_PLATFORMS
+        .iter()
+        .map(|(_, p)| *p)
+        .chain(["other", "unknown"])
+        .find(|p| *p == name)
+        .unwrap_or("other")
+}
+
 fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
     s.len() >= suffix.len()
         && s.is_char_boundary(s.len() - suffix.len())

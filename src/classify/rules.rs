@@ -409,6 +409,14 @@ impl RuleSet {
         self.rules.len() as u16
     }
 
+    /// The index of the rule with this id (`unclassified` included).
+    pub fn index_of(&self, id: &str) -> Option<u16> {
+        match self.rules.iter().position(|r| r.id == id) {
+            Some(i) => Some(i as u16),
+            None => (id == UNCLASSIFIED.id).then(|| self.unclassified_idx()),
+        }
+    }
+
     /// Every rule that applies to this reply, in table order.
     pub fn matching(&self, reply: &str, code: &str) -> Vec<u16> {
         let mut hits: Vec<usize> = self

@@ -1,12 +1,16 @@
 //! `blockscope run`: logs + inventory (+ SNDS) -> report set.
 
-use crate::aggregate::{self, partial::Stats, Aggregates};
+use crate::aggregate::partial::{Partial, Stats};
+use crate::aggregate::{self, Aggregates, ReportWindow, WindowKind};
 use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
-use crate::config::Config;
+use crate::config::{Config, WindowSpec};
 use crate::error::{Error, Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
-use crate::ingest::snds;
+use crate::ingest::fingerprint::KnownFiles;
+use crate::ingest::{snds, timestamp};
 use crate::{ingest, report};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::time::Instant;
 
 /// Run the nightly job; returns the exit code (0, or 3 when some input could not be read).
@@ -20,20 +24,60 @@ pub fn run(config: &Config) -> Result<i32> {
         Some(dir) => Some(crate::state::load(dir, config.rebuild_state)?),
         None => None,
     };
+    // --full and --rebuild-state start the history afresh from the logs on disk.
+    let fresh = config.full || config.rebuild_state;
+    let known = previous
+        .as_ref()
+        .map(|p| KnownFiles::new(if fresh { Vec::new() } else { p.files.clone() }));
     // A progress bar only for a person watching a terminal; cron gets the summary lines.
     let show = !config.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let mut aggregates = analyse_with_progress(config, &inventory, &rules, show)?;
-    let next = previous
+    let mut batch = ingest_logs(config, &inventory, &rules, show, known.as_ref())?;
+    let cursors = std::mem::take(&mut batch.cursors);
+    let history = match (&config.state, &previous) {
+        (Some(dir), Some(prev)) => Some(History::build(
+            dir, prev, fresh, &batch, config, &inventory, &rules,
+        )),
+        _ => None,
+    };
+    if let Some(h) = &history {
+        for p in &h.problems {
+            batch
+                .stats
+                .problem(&format!("{}", p.path.display()), None, p.reason.clone());
+        }
+        batch.stats.problems.sort();
+    }
+    let had_run = previous
         .as_ref()
-        .map(|p| crate::state::apply(&mut aggregates, p, config.ipv4_prefix, config.ipv6_prefix));
+        .is_some_and(|p| p.generation > 0 || !p.entries.is_empty());
+    let (mut window_partial, window) = select_window(config, batch, history.as_ref(), had_run);
+    let row_days = row_days(&window_partial, &rules);
+    let quiet_night = window.kind == WindowKind::SinceLastRun && window_partial.times.is_empty();
+    window_partial.collapse_days();
+    let mut aggregates = aggregate_partial(config, window_partial, &inventory, &rules, window)?;
+    let next = previous.as_ref().map(|p| {
+        if quiet_night {
+            // No new log line at all (collection failed?): nothing is resolved by silence.
+            p.clone()
+        } else {
+            crate::state::apply(
+                &mut aggregates,
+                p,
+                &row_days,
+                config.ipv4_prefix,
+                config.ipv6_prefix,
+            )
+        }
+    });
     let options = report::ReportOptions {
         delist_contact: config.delist_contact.clone(),
         keep: config.keep,
     };
     report::write_report_set(&config.out, &aggregates, &options)?;
     // Only now: a run that failed to write reports must not advance the state.
-    if let (Some(dir), Some(next)) = (&config.state, &next) {
-        crate::state::save(dir, next)?;
+    if let (Some(dir), Some(mut next), Some(history)) = (&config.state, next, history) {
+        next.files = history.cursors(&cursors);
+        history.commit(dir, &mut next, &inventory, &rules)?;
     }
     if let Some(path) = &config.metrics {
         let now = std::time::SystemTime::now()
@@ -69,6 +113,333 @@ pub fn run(config: &Config) -> Result<i32> {
     })
 }
 
+/// Calendar days with events per (ip, rule), for the state's `days_seen`.
+fn row_days(partial: &Partial, rules: &RuleSet) -> crate::state::RowDays {
+    let mut out = crate::state::RowDays::new();
+    for k in partial.events.keys() {
+        let ip = k.ip.map_or_else(String::new, |i| i.to_string());
+        out.entry((ip, rules.rule(k.rule).id.clone()))
+            .or_default()
+            .insert(k.day);
+    }
+    out
+}
+
+/// The stored history plus this run's new lines, for windows and for the next run.
+struct History {
+    /// Stored days needed (touched by this run, or in the window) merged with the new lines.
+    store: Partial,
+    /// Days this run added lines to: rewritten in the next generation.
+    touched: BTreeSet<i32>,
+    /// Stored days carried over unchanged (date -> file).
+    kept: BTreeMap<String, String>,
+    /// Oldest day kept.
+    horizon: i32,
+    /// Newest day in the data (stored or new).
+    newest: Option<i32>,
+    fresh: bool,
+    previous_files: Vec<crate::ingest::fingerprint::FileCursor>,
+    problems: Vec<crate::state::store::LoadProblem>,
+}
+
+impl History {
+    fn build(
+        dir: &Path,
+        prev: &crate::state::State,
+        fresh: bool,
+        batch: &Partial,
+        config: &Config,
+        inv: &Inventory,
+        rules: &RuleSet,
+    ) -> History {
+        let stored: BTreeMap<i32, String> = if fresh {
+            BTreeMap::new()
+        } else {
+            prev.days
+                .iter()
+                .filter_map(|(date, file)| {
+                    let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
+                    Some((timestamp::day_of_date(d), file.clone()))
+                })
+                .collect()
+        };
+        let touched = batch.days();
+        let newest = stored
+            .keys()
+            .next_back()
+            .copied()
+            .max(touched.last().copied());
+        let horizon = newest.map_or(i32::MIN, |n| n - config.history_days as i32 + 1);
+        let range = window_range(config.window, newest);
+        let mut store = Partial::default();
+        let mut problems = Vec::new();
+        let mut kept = BTreeMap::new();
+        for (&day, file) in &stored {
+            if day < horizon {
+                continue;
+            }
+            let needed =
+                touched.contains(&day) || range.is_some_and(|(a, b)| (a..=b).contains(&day));
+            if needed {
+                crate::state::store::read_day(
+                    dir,
+                    file,
+                    day,
+                    inv,
+                    rules,
+                    &mut store,
+                    &mut problems,
+                );
+            }
+            if !touched.contains(&day) {
+                kept.insert(timestamp::date_of_day(day).to_string(), file.clone());
+            }
+        }
+        let mut new_lines = batch.clone();
+        new_lines.stats = Default::default();
+        let store = store.merge(new_lines);
+        History {
+            store,
+            touched,
+            kept,
+            horizon,
+            newest,
+            fresh,
+            previous_files: prev.files.clone(),
+            problems,
+        }
+    }
+
+    /// The cursors to save: this run's, plus earlier ones for files not seen this run (a VPS
+    /// whose logs were not collected tonight must not be read twice tomorrow), until their data
+    /// has left the history.
+    fn cursors(
+        &self,
+        this_run: &[crate::ingest::fingerprint::FileCursor],
+    ) -> Vec<crate::ingest::fingerprint::FileCursor> {
+        let key = |c: &crate::ingest::fingerprint::FileCursor| (c.head_len, c.head_hash.clone());
+        let mut out: BTreeMap<(u32, String), crate::ingest::fingerprint::FileCursor> =
+            BTreeMap::new();
+        if !self.fresh {
+            for c in &self.previous_files {
+                if c.last_day.is_some_and(|d| d >= self.horizon) {
+                    out.insert(key(c), c.clone());
+                }
+            }
+        }
+        for c in this_run {
+            if let Some(old) = &c.replaces {
+                out.remove(old);
+            }
+            out.insert(key(c), c.clone());
+        }
+        out.into_values().collect()
+    }
+
+    /// Write the touched days under the next generation's names, then state.json (the switch),
+    /// then remove day files no longer named.
+    fn commit(
+        self,
+        dir: &Path,
+        next: &mut crate::state::State,
+        inv: &Inventory,
+        rules: &RuleSet,
+    ) -> Result<()> {
+        let generation = next.generation + 1;
+        let mut days = self.kept;
+        for &day in self.touched.iter().filter(|&&d| d >= self.horizon) {
+            let name = crate::state::store::file_name(day, generation);
+            crate::state::store::write_day(dir, &name, day, &self.store, inv, rules).map_err(
+                |source| Error::Output {
+                    path: dir.join(&name),
+                    source,
+                },
+            )?;
+            days.insert(timestamp::date_of_day(day).to_string(), name);
+        }
+        next.generation = generation;
+        next.days = days;
+        crate::state::save(dir, next)?;
+        crate::state::remove_unnamed_day_files(dir, next);
+        Ok(())
+    }
+}
+
+/// The inclusive day range of an explicit window (None: the default window).
+fn window_range(spec: WindowSpec, newest: Option<i32>) -> Option<(i32, i32)> {
+    if spec.is_default() {
+        return None;
+    }
+    let until = spec.until.or(newest).unwrap_or(i32::MAX);
+    let since = match (spec.since, spec.days) {
+        (Some(s), _) => s,
+        (None, Some(n)) => until.saturating_sub(n as i32 - 1),
+        (None, None) => i32::MIN,
+    };
+    Some((since, until))
+}
+
+/// The lines the reports cover: the window's days (from the history when there is a state),
+/// else this run's new lines.
+fn select_window(
+    config: &Config,
+    batch: Partial,
+    history: Option<&History>,
+    had_run: bool,
+) -> (Partial, ReportWindow) {
+    let newest = match history {
+        Some(h) => h.newest,
+        None => batch.days().last().copied(),
+    };
+    let tz = config
+        .tz
+        .map_or_else(|| "UTC".to_string(), |t| t.name().to_string());
+    match window_range(config.window, newest) {
+        Some((since, until)) => {
+            let mut partial = match history {
+                Some(h) => {
+                    let mut p = h.store.clone();
+                    p.stats = batch.stats;
+                    p
+                }
+                None => batch,
+            };
+            partial.retain_days(|d| (since..=until).contains(&d));
+            let window = ReportWindow {
+                kind: WindowKind::Dates,
+                since: (since != i32::MIN).then_some(since),
+                until: (until != i32::MAX).then_some(until),
+                tz,
+            };
+            (partial, window)
+        }
+        None => {
+            let kind = if history.is_some() && had_run {
+                WindowKind::SinceLastRun
+            } else {
+                WindowKind::All
+            };
+            let window = ReportWindow {
+                kind,
+                since: None,
+                until: None,
+                tz,
+            };
+            (batch, window)
+        }
+    }
+}
+
+/// The built-in catalogue, or it with the provider's `--rules` file applied.
+pub fn load_rules(config: &Config) -> Result<RuleSet> {
+    Ok(match &config.rules {
+        Some(path) => RuleSet::with_file(path)?,
+        None => RuleSet::builtin().clone(),
+    })
+}
+
+/// Ingest, classify, attribute and aggregate: everything but writing reports (every log line
+/// read, no window, no state: for commands that look at the logs as they are).
+pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Result<Aggregates> {
+    let mut partial = ingest_logs(config, inventory, rules, false, None)?;
+    partial.collapse_days();
+    let window = ReportWindow {
+        kind: WindowKind::All,
+        since: None,
+        until: None,
+        tz: config
+            .tz
+            .map_or_else(|| "UTC".to_string(), |t| t.name().to_string()),
+    };
+    aggregate_partial(config, partial, inventory, rules, window)
+}
+
+/// Find, read and parse the logs (only what is new, given earlier runs' cursors).
+fn ingest_logs(
+    config: &Config,
+    inventory: &Inventory,
+    rules: &RuleSet,
+    show: bool,
+    known: Option<&KnownFiles>,
+) -> Result<Partial> {
+    let mut discovery = Stats::default();
+    let files = ingest::discover(&config.logs, &mut discovery);
+    let total: u64 = files.iter().map(|f| f.size).sum();
+    let bar = show.then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let tick = |bytes: u64| {
+        if let Some(b) = &bar {
+            b.inc(bytes);
+        }
+    };
+    let mut partial = ingest::ingest(
+        &files,
+        inventory,
+        rules,
+        config.threads,
+        Some(&tick),
+        config.tz,
+        known,
+    )?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    partial.stats.merge(discovery);
+    let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
+    for dir in unknown {
+        partial.stats.problem(
+            &format!("{dir}/"),
+            None,
+            "directory is not a vps_id in the inventory; its events are attributed by IP only",
+        );
+    }
+    partial.stats.problems.sort();
+    Ok(partial)
+}
+
+/// SNDS joined in, polars group-bys: the report rows.
+fn aggregate_partial(
+    config: &Config,
+    mut partial: Partial,
+    inventory: &Inventory,
+    rules: &RuleSet,
+    window: ReportWindow,
+) -> Result<Aggregates> {
+    let snds = match &config.snds {
+        Some(dir) => {
+            let (data, problems) = snds::load_dir(dir, config.lenient)?;
+            for p in problems {
+                partial
+                    .stats
+                    .skip("SNDS row malformed (skipped with --lenient)");
+                partial
+                    .stats
+                    .problem(&format!("snds/{}", p.file), Some(p.line), p.problem);
+            }
+            partial.stats.problems.sort();
+            Some(data)
+        }
+        None => None,
+    };
+    let mut agg = aggregate::aggregate(
+        partial,
+        inventory,
+        rules,
+        snds.as_ref(),
+        config.ipv4_prefix,
+        config.ipv6_prefix,
+    )?;
+    agg.window = window;
+    Ok(agg)
+}
 /// Hold `<out>.lock` for the whole run: a second run for the same report directory stops at once.
 fn lock(out: &std::path::Path) -> Result<std::fs::File> {
     let path = report::sibling(out, "lock");
@@ -95,84 +466,4 @@ fn lock(out: &std::path::Path) -> Result<std::fs::File> {
         }),
         Err(std::fs::TryLockError::Error(source)) => Err(Error::Output { path, source }),
     }
-}
-
-/// The built-in catalogue, or it with the provider's `--rules` file applied.
-pub fn load_rules(config: &Config) -> Result<RuleSet> {
-    Ok(match &config.rules {
-        Some(path) => RuleSet::with_file(path)?,
-        None => RuleSet::builtin().clone(),
-    })
-}
-
-/// Ingest, classify, attribute and aggregate: everything but writing reports.
-pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Result<Aggregates> {
-    analyse_with_progress(config, inventory, rules, false)
-}
-
-/// `analyse`, with a progress bar on stderr when asked (only ever for a terminal).
-pub fn analyse_with_progress(
-    config: &Config,
-    inventory: &Inventory,
-    rules: &RuleSet,
-    show: bool,
-) -> Result<Aggregates> {
-    let mut discovery = Stats::default();
-    let snds = match &config.snds {
-        Some(dir) => {
-            let (data, problems) = snds::load_dir(dir, config.lenient)?;
-            for p in problems {
-                discovery.skip("SNDS row malformed (skipped with --lenient)");
-                discovery.problem(&format!("snds/{}", p.file), Some(p.line), p.problem);
-            }
-            Some(data)
-        }
-        None => None,
-    };
-    let files = ingest::discover(&config.logs, &mut discovery);
-    let total: u64 = files.iter().map(|f| f.size).sum();
-    let bar = show.then(|| {
-        let bar = indicatif::ProgressBar::new(total);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    });
-    let tick = |bytes: u64| {
-        if let Some(b) = &bar {
-            b.inc(bytes);
-        }
-    };
-    let mut partial = ingest::ingest(
-        &files,
-        inventory,
-        rules,
-        config.threads,
-        Some(&tick),
-        config.tz,
-    )?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    partial.stats.merge(discovery);
-    let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
-    for dir in unknown {
-        partial.stats.problem(
-            &format!("{dir}/"),
-            None,
-            "directory is not a vps_id in the inventory; its events are attributed by IP only",
-        );
-    }
-    partial.stats.problems.sort();
-    aggregate::aggregate(
-        partial,
-        inventory,
-        rules,
-        snds.as_ref(),
-        config.ipv4_prefix,
-        config.ipv6_prefix,
-    )
 }

@@ -2,6 +2,7 @@
 //! partial aggregates. This is the only place rayon is used.
 
 pub mod exim;
+pub mod fingerprint;
 pub mod line;
 pub mod opensmtpd;
 pub mod postfix;
@@ -16,6 +17,7 @@ use crate::attribute::inventory::Inventory;
 use crate::attribute::sending_ip::{ip_from_reply, ip_from_syslog_name, IpSource};
 use crate::classify::{self, platform::platform_of_mx, RuleSet};
 use crate::error::{Error, Result};
+use fingerprint::{FileCursor, KnownFiles};
 use line::{Delivery, Event, Outcome, SkipReason};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -181,7 +183,8 @@ fn cap_anchors_by_rotation(files: &mut [LogFile]) {
 /// Called with each finished file's size (for a progress display).
 pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
-/// Parse every file on `threads` workers and merge the partial aggregates.
+/// Parse every file on `threads` workers and merge the partial aggregates. With `known` (the
+/// cursors of earlier runs), files are read only past where they were read before.
 pub fn ingest(
     files: &[LogFile],
     inventory: &Inventory,
@@ -189,6 +192,7 @@ pub fn ingest(
     threads: usize,
     progress: Option<Progress>,
     tz: Option<chrono_tz::Tz>,
+    known: Option<&KnownFiles>,
 ) -> Result<Partial> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -201,7 +205,7 @@ pub fn ingest(
         order
             .par_iter()
             .map(|f| {
-                let partial = ingest_file(f, inventory, rules, tz);
+                let partial = ingest_file(f, inventory, rules, tz, known);
                 if let Some(report) = progress {
                     report(f.size);
                 }
@@ -310,6 +314,29 @@ impl FileClock {
         Some(move |s| timestamp::local_to_utc(timestamp::resolve(s, base), tz))
     }
 
+    /// Resolve a year-less file's times and days (see `resolver`).
+    fn resolve_partial(&self, anchor: Option<i64>, partial: &mut Partial) {
+        if let Some(resolve) = self.resolver(anchor) {
+            partial.map_times(&resolve);
+            let tz = self.tz;
+            // Local noon of a file-local day lands on that calendar day whatever the zone.
+            partial.map_days(|d| {
+                let noon = i64::from(d) * timestamp::DAY_MICROS + timestamp::DAY_MICROS / 2;
+                timestamp::day_of(resolve(noon), tz)
+            });
+        }
+    }
+
+    /// The calendar day of a stamp: final for absolute times, file-local for year-less ones
+    /// (`calendar_day` maps those once the year is known).
+    fn day(&self, stamp: i64) -> i32 {
+        if self.mode == Some(Mode::YearLess) {
+            stamp.div_euclid(timestamp::DAY_MICROS) as i32
+        } else {
+            timestamp::day_of(stamp, self.tz)
+        }
+    }
+
     fn stamp(&mut self, raw: RawTime) -> Option<i64> {
         let (mode, stamp) = match raw {
             RawTime::Absolute(t) => (Mode::Absolute, t),
@@ -408,10 +435,12 @@ impl FileRun<'_> {
             self.skip(SkipReason::TimestampStyleChanged, line_no);
             return;
         };
+        let day = self.clock.day(time);
         let p = &mut self.partial;
         match event {
             Event::Delivery(d) => {
-                record_delivery(&d, time, self.observed_vps, self.inventory, self.rules, p)
+                let at = At { time, day };
+                record_delivery(&d, at, self.observed_vps, self.inventory, self.rules, p)
             }
             Event::Expired => p.stats.expired += 1,
             Event::Suspended => p.stats.suspended += 1,
@@ -436,6 +465,7 @@ pub fn ingest_file(
     inventory: &Inventory,
     rules: &RuleSet,
     tz: Option<chrono_tz::Tz>,
+    known: Option<&KnownFiles>,
 ) -> Partial {
     let mut partial = Partial::default();
     partial.stats.files = 1;
@@ -446,8 +476,8 @@ pub fn ingest_file(
             .unknown_vps_dirs
             .insert(file.vps_dir.clone(), 1);
     }
-    let mut input = match reader::open_log(&file.path) {
-        Ok(r) => r,
+    let head = match reader::open_head(&file.path, fingerprint::HEAD_BYTES) {
+        Ok(h) => h,
         Err(e) => {
             partial
                 .stats
@@ -455,15 +485,61 @@ pub fn ingest_file(
             return partial;
         }
     };
+    let (compressed, disk_len) = (head.compressed, head.disk_len);
+    let head_bytes = head.bytes.clone();
+    let previous = known.and_then(|k| k.lookup(&head_bytes)).cloned();
+    if let Some(c) = &previous {
+        let unchanged = if compressed {
+            c.compressed_len == Some(disk_len)
+        } else {
+            c.consumed >= disk_len
+        };
+        if unchanged {
+            partial.stats.files_unchanged += 1;
+            partial.cursors.push(FileCursor {
+                name: file.name.clone(),
+                compressed_len: compressed.then_some(disk_len),
+                ..c.clone()
+            });
+            return partial;
+        }
+    }
+    let wanted_start = previous.as_ref().map_or(0, |c| c.consumed);
+    let (mut input, start) = match head.resume(wanted_start) {
+        Ok(r) => r,
+        Err(e) => {
+            partial.stats.problem(
+                &file.name,
+                None,
+                format!("compressed data corrupt or truncated before where the last run stopped: {e}; skipped"),
+            );
+            return partial;
+        }
+    };
+    // With a state, an unterminated last line of a plain file may still be being written:
+    // leave it for the run after it is complete (a compressed file is final).
+    let hold_back_tail = known.is_some() && !compressed;
+    let mut line_no = previous.as_ref().map_or(0, |c| c.lines);
+    let mut consumed = start;
     // Sniff the first lines to decide the format, then parse them and the rest.
     let mut sniffed: Vec<(Vec<u8>, reader::Read)> = Vec::new();
     let mut read_error = None;
+    let mut at_end = false;
     while sniffed.len() < SNIFF_LINES {
         let mut buf = Vec::new();
         match reader::read_line(&mut *input, &mut buf, reader::MAX_LINE) {
-            Ok((reader::Read::Eof, _)) => break,
+            Ok((reader::Read::Eof, _)) => {
+                at_end = true;
+                break;
+            }
             Ok((kind, n)) => {
+                if hold_back_tail && n == buf.len() {
+                    partial.stats.held_back_lines += 1;
+                    at_end = true;
+                    break;
+                }
                 partial.stats.bytes += n as u64;
+                consumed += n as u64;
                 sniffed.push((buf, kind));
             }
             Err(e) => {
@@ -473,8 +549,23 @@ pub fn ingest_file(
         }
     }
     if sniffed.is_empty() && read_error.is_none() {
-        partial.stats.problem(&file.name, None, "empty file");
+        if previous.is_some() {
+            // A rotated copy of what was read before, perhaps newly compressed: nothing new.
+            partial.stats.files_unchanged += 1;
+            if let Some(c) = previous {
+                partial.cursors.push(FileCursor {
+                    name: file.name.clone(),
+                    compressed_len: compressed.then_some(disk_len),
+                    ..c
+                });
+            }
+        } else if partial.stats.held_back_lines == 0 {
+            partial.stats.problem(&file.name, None, "empty file");
+        }
         return partial;
+    }
+    if previous.is_some() {
+        partial.stats.files_resumed += 1;
     }
     let cleaned: Vec<Cow<str>> = sniffed
         .iter()
@@ -501,26 +592,31 @@ pub fn ingest_file(
         partial,
         line_problems: 0,
     };
-    let mut line_no = 0u64;
     for (buf, kind) in &sniffed {
         line_no += 1;
         run.handle(buf, kind, line_no);
     }
     drop(sniffed);
     let mut buf = Vec::with_capacity(4096);
-    while read_error.is_none() {
+    while read_error.is_none() && !at_end {
         match reader::read_line(&mut *input, &mut buf, reader::MAX_LINE) {
-            Ok((reader::Read::Eof, _)) => break,
+            Ok((reader::Read::Eof, _)) => at_end = true,
             Ok((kind, n)) => {
+                if hold_back_tail && n == buf.len() {
+                    run.partial.stats.held_back_lines += 1;
+                    at_end = true;
+                    break;
+                }
                 run.partial.stats.bytes += n as u64;
+                consumed += n as u64;
                 line_no += 1;
                 run.handle(&buf, &kind, line_no);
             }
             Err(e) => read_error = Some(e),
         }
     }
-    if let Some(e) = read_error {
-        let what = if file.name.ends_with(".gz") || e.kind() == std::io::ErrorKind::InvalidInput {
+    if let Some(e) = &read_error {
+        let what = if compressed || e.kind() == std::io::ErrorKind::InvalidInput {
             "compressed data corrupt or truncated"
         } else {
             "read error"
@@ -540,8 +636,25 @@ pub fn ingest_file(
         );
     }
     let mut partial = run.partial;
-    if let Some(resolve) = run.clock.resolver(file.anchor) {
-        partial.map_times(resolve);
+    run.clock.resolve_partial(file.anchor, &mut partial);
+    if known.is_some() && consumed > 0 {
+        let head_len = (head_bytes.len() as u64).min(consumed) as usize;
+        let last_day = partial
+            .times
+            .keys()
+            .next_back()
+            .copied()
+            .max(previous.as_ref().and_then(|c| c.last_day));
+        partial.cursors.push(FileCursor {
+            head_hash: fingerprint::head_hash(&head_bytes[..head_len]),
+            head_len: head_len as u32,
+            consumed,
+            lines: line_no,
+            compressed_len: (compressed && at_end && read_error.is_none()).then_some(disk_len),
+            name: file.name.clone(),
+            last_day,
+            replaces: previous.as_ref().map(|c| (c.head_len, c.head_hash.clone())),
+        });
     }
     partial
 }
@@ -605,19 +718,30 @@ pub fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
+/// When a line was logged: its time and calendar day.
+#[derive(Clone, Copy)]
+struct At {
+    time: i64,
+    day: i32,
+}
+
 fn record_delivery(
     d: &Delivery,
-    time: i64,
+    at: At,
     observed_vps: Option<u32>,
     inv: &Inventory,
     rules: &RuleSet,
     p: &mut Partial,
 ) {
-    p.record_time(time);
+    p.record_time(at.day, at.time);
     let (ip, ip_source) = sending_ip(d, observed_vps, inv);
     let activity: &mut Activity = p
         .activity
-        .entry(ActivityKey { observed_vps, ip })
+        .entry(ActivityKey {
+            day: at.day,
+            observed_vps,
+            ip,
+        })
         .or_default();
     match d.outcome {
         Outcome::Sent => {
@@ -643,6 +767,7 @@ fn record_delivery(
     let rule = rules.classify(reply, code);
     if rule == rules.unclassified_idx() {
         let key = UnclassifiedKey {
+            day: at.day,
             reply: classify::normalise_reply(reply),
             platform,
             code: code.into(),
@@ -657,6 +782,7 @@ fn record_delivery(
         None
     };
     let key = EventKey {
+        day: at.day,
         observed_vps,
         ip,
         ip_source,
@@ -665,7 +791,7 @@ fn record_delivery(
         code: code.into(),
         receiver_rule_id,
     };
-    p.record_event(key, time, reply);
+    p.record_event(key, at.time, reply);
 }
 
 /// One log line about an IP, for `blockscope explain`.

@@ -1,7 +1,7 @@
 //! Opening logs (plain or gzip, by content) and reading lines with a length limit, as bytes.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read as _, Seek as _};
 use std::path::Path;
 
 /// Lines longer than this are skipped (counted), never held in memory whole.
@@ -10,13 +10,77 @@ pub const MAX_LINE: usize = 1 << 20;
 /// Open a log; gzip is recognised by its magic bytes, not its name. MultiGzDecoder reads every
 /// member, as logrotate and `cat a.gz b.gz` produce.
 pub fn open_log(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
-    let mut file = BufReader::with_capacity(1 << 18, File::open(path)?);
-    let head = file.fill_buf()?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        let decoder = flate2::bufread::MultiGzDecoder::new(file);
-        Ok(Box::new(BufReader::with_capacity(1 << 18, decoder)))
+    Ok(open_head(path, 0)?.resume(0)?.0)
+}
+
+/// A log opened far enough to know its first bytes (to recognise it), not yet positioned.
+pub struct Head {
+    /// Up to the requested number of leading bytes, decompressed.
+    pub bytes: Vec<u8>,
+    pub compressed: bool,
+    /// Size on disk.
+    pub disk_len: u64,
+    source: Source,
+}
+
+enum Source {
+    Plain(File),
+    Gzip(Box<BufReader<flate2::bufread::MultiGzDecoder<BufReader<File>>>>),
+}
+
+/// Open a log and read its first `head_len` (decompressed) bytes.
+pub fn open_head(path: &Path, head_len: usize) -> io::Result<Head> {
+    let file = File::open(path)?;
+    let disk_len = file.metadata()?.len();
+    let mut buffered = BufReader::with_capacity(1 << 18, file);
+    let compressed = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let mut bytes = Vec::with_capacity(head_len);
+    let source = if compressed {
+        let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
+        let mut decoder = BufReader::with_capacity(1 << 18, decoder);
+        (&mut decoder)
+            .take(head_len as u64)
+            .read_to_end(&mut bytes)?;
+        Source::Gzip(Box::new(decoder))
     } else {
-        Ok(Box::new(file))
+        (&mut buffered)
+            .take(head_len as u64)
+            .read_to_end(&mut bytes)?;
+        Source::Plain(buffered.into_inner())
+    };
+    Ok(Head {
+        bytes,
+        compressed,
+        disk_len,
+        source,
+    })
+}
+
+impl Head {
+    /// Position at `start` (decompressed bytes from the beginning); returns the reader and
+    /// where it really starts (earlier when the file is shorter than `start`).
+    pub fn resume(self, start: u64) -> io::Result<(Box<dyn BufRead + Send>, u64)> {
+        let head_len = self.bytes.len() as u64;
+        match self.source {
+            Source::Plain(mut file) => {
+                let start = start.min(self.disk_len);
+                file.seek(io::SeekFrom::Start(start))?;
+                Ok((Box::new(BufReader::with_capacity(1 << 18, file)), start))
+            }
+            Source::Gzip(decoder) if start <= head_len => {
+                let mut head = io::Cursor::new(self.bytes);
+                head.set_position(start);
+                Ok((
+                    Box::new(BufReader::with_capacity(1 << 18, head.chain(decoder))),
+                    start,
+                ))
+            }
+            Source::Gzip(mut decoder) => {
+                let skipped =
+                    io::copy(&mut (&mut decoder).take(start - head_len), &mut io::sink())?;
+                Ok((Box::new(decoder), head_len + skipped))
+            }
+        }
     }
 }
 

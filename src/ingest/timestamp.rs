@@ -213,6 +213,31 @@ pub fn local_to_utc(micros: i64, tz: Option<chrono_tz::Tz>) -> i64 {
     }
 }
 
+pub const DAY_MICROS: i64 = 86_400_000_000;
+
+/// The calendar day (days since 1970-01-01) of an instant in `tz` (UTC without one).
+pub fn day_of(micros: i64, tz: Option<chrono_tz::Tz>) -> i32 {
+    let local = match (tz, Utc.timestamp_micros(micros).single()) {
+        (Some(tz), Some(t)) => t
+            .with_timezone(&tz)
+            .naive_local()
+            .and_utc()
+            .timestamp_micros(),
+        _ => micros,
+    };
+    local.div_euclid(DAY_MICROS) as i32
+}
+
+/// The date of a calendar day number.
+pub fn date_of_day(day: i32) -> NaiveDate {
+    NaiveDate::from_epoch_days(day).unwrap_or(NaiveDate::MIN)
+}
+
+/// The calendar day number of a date.
+pub fn day_of_date(date: NaiveDate) -> i32 {
+    date.to_epoch_days()
+}
+
 /// ISO 8601 UTC with seconds, as written in every report.
 pub fn format_utc(micros: i64) -> String {
     Utc.timestamp_micros(micros)

@@ -312,6 +312,7 @@ fn head(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
         "<title>blockscope report</title>\n<style>{CSS}</style>\n</head>\n<body>"
     )?;
     write!(w, "<header class=\"top\"><h1>blockscope report</h1><p>")?;
+    write!(w, "Report window: {}. ", escape(&ctx.agg.window.describe()))?;
     match (ctx.agg.first_time, ctx.agg.last_time) {
         (Some(a), Some(b)) => write!(
             w,

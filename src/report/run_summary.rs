@@ -23,6 +23,20 @@ pub fn print(
         threads,
         if threads == 1 { "" } else { "s" }
     )?;
+    writeln!(w, "  report window: {}", agg.window.describe())?;
+    if agg.window.kind == crate::aggregate::WindowKind::SinceLastRun && agg.first_time.is_none() {
+        writeln!(
+            w,
+            "  no new delivery lines since the last run: nothing is marked resolved (is log collection working?)"
+        )?;
+    }
+    if s.files_unchanged + s.files_resumed + s.held_back_lines > 0 {
+        writeln!(
+            w,
+            "  incremental: {} file(s) unchanged since the last run, {} read from where it stopped, {} unterminated last line(s) left for the next run",
+            s.files_unchanged, s.files_resumed, s.held_back_lines
+        )?;
+    }
     writeln!(
         w,
         "  deliveries: {} sent, {} deferred, {} bounced ({} non-final replies); {} expired; {} suspended retries; {} local hand-offs; {} noise lines",
@@ -84,6 +98,10 @@ pub fn print_json(
     let line = serde_json::json!({
         "event": "run_finished",
         "files": s.files,
+        "files_unchanged": s.files_unchanged,
+        "files_resumed": s.files_resumed,
+        "held_back_lines": s.held_back_lines,
+        "window": agg.window.describe(),
         "bytes": s.bytes,
         "lines": s.lines,
         "seconds": elapsed.as_secs_f64(),

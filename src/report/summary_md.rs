@@ -87,6 +87,7 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         .collect();
 
     writeln!(w, "# blockscope report\n")?;
+    writeln!(w, "Report window: {}.\n", agg.window.describe())?;
     match (agg.first_time, agg.last_time) {
         (Some(a), Some(b)) => writeln!(
             w,

@@ -1,7 +1,12 @@
 //! State between nightly runs: when each (IP, rule) was first and last seen, so reports can say
 //! what is new, what is ongoing and what has been resolved since the last run.
 //!
-//! `STATE_DIR/state.json`, versioned, written atomically after the reports are in place.
+//! `STATE_DIR/state.json`, versioned, written atomically after the reports are in place. It also
+//! holds where each log file was read to (`files`) and which per-day files (`days/`, see `store`)
+//! make up the stored history; day files are written under a new generation's names first, so
+//! the switch to a new history is the single rename of state.json.
+
+pub mod store;
 
 use crate::aggregate::{sort_ip_rows, Aggregates, IpRow};
 use crate::classify::rules::Class;
@@ -10,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 const FILE: &str = "state.json";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +30,12 @@ pub struct Entry {
     pub last_seen: i64,
     pub class: String,
     pub platform: String,
+    /// Calendar days with at least one event.
+    #[serde(default)]
+    pub days_seen: u64,
+    /// The latest of those days (YYYY-MM-DD), so a day split over two runs counts once.
+    #[serde(default)]
+    pub last_day: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +43,15 @@ pub struct State {
     pub version: u32,
     /// Keyed by `ip|rule_id` so the file diffs well and merges are deterministic.
     pub entries: BTreeMap<String, Entry>,
+    /// Bumped by every run that saves; names that run's day files.
+    #[serde(default)]
+    pub generation: u64,
+    /// Where each log file (known by its head) was read to.
+    #[serde(default)]
+    pub files: Vec<crate::ingest::fingerprint::FileCursor>,
+    /// Stored history: date (YYYY-MM-DD) -> day file, relative to the state directory.
+    #[serde(default)]
+    pub days: BTreeMap<String, String>,
 }
 
 fn key(ip: &str, rule_id: &str) -> String {
@@ -48,7 +68,7 @@ pub fn load(dir: &Path, rebuild: bool) -> Result<State> {
     if rebuild || !file.exists() {
         return Ok(State {
             version: VERSION,
-            entries: BTreeMap::new(),
+            ..State::default()
         });
     }
     let text = std::fs::read_to_string(&file).map_err(|source| Error::Output {
@@ -62,9 +82,10 @@ pub fn load(dir: &Path, rebuild: bool) -> Result<State> {
             e.line()
         ))
     })?;
-    if state.version != VERSION {
+    // Version 1 had no file cursors or stored days: read as a state whose history starts now.
+    if !(1..=VERSION).contains(&state.version) {
         return Err(Error::Config(format!(
-            "{}: state version {} is not {VERSION}; run once with --rebuild-state",
+            "{}: state version {} is not one this blockscope reads (1 to {VERSION}); run once with --rebuild-state",
             file.display(),
             state.version
         )));
@@ -72,9 +93,12 @@ pub fn load(dir: &Path, rebuild: bool) -> Result<State> {
     Ok(state)
 }
 
+/// Calendar days with events, per (ip, rule_id), in the report window.
+pub type RowDays = std::collections::HashMap<(String, String), std::collections::BTreeSet<i32>>;
+
 /// Give every row its status against the previous state, add `resolved` rows for what is gone,
 /// and return the state to save.
-pub fn apply(agg: &mut Aggregates, previous: &State, v4: u8, v6: u8) -> State {
+pub fn apply(agg: &mut Aggregates, previous: &State, row_days: &RowDays, v4: u8, v6: u8) -> State {
     let mut next = previous.clone();
     for row in agg.ips.iter_mut() {
         if row.ip.is_empty() || row.events == 0 {
@@ -86,6 +110,20 @@ pub fn apply(agg: &mut Aggregates, previous: &State, v4: u8, v6: u8) -> State {
         let first = prev.map_or(row.first_seen, |e| e.first_seen.min(row.first_seen));
         let last = prev.map_or(row.last_seen, |e| e.last_seen.max(row.last_seen));
         row.days_blocked = days(first, row.last_seen);
+        let last_counted = prev.and_then(|e| e.last_day.clone());
+        let mut days_seen = prev.map_or(0, |e| e.days_seen);
+        let mut last_day = last_counted.clone();
+        if let Some(set) = row_days.get(&(row.ip.clone(), row.rule_id.clone())) {
+            for d in set {
+                let date = crate::ingest::timestamp::date_of_day(*d).to_string();
+                if last_counted.as_ref().is_none_or(|l| date > *l) {
+                    days_seen += 1;
+                }
+                if last_day.as_ref().is_none_or(|l| date > *l) {
+                    last_day = Some(date);
+                }
+            }
+        }
         next.entries.insert(
             k,
             Entry {
@@ -97,6 +135,8 @@ pub fn apply(agg: &mut Aggregates, previous: &State, v4: u8, v6: u8) -> State {
                 last_seen: last,
                 class: row.class.as_str().to_string(),
                 platform: row.platform.clone(),
+                days_seen,
+                last_day,
             },
         );
     }
@@ -171,4 +211,19 @@ pub fn save(dir: &Path, state: &State) -> Result<()> {
         writeln!(w)
     })
     .map_err(|source| Error::Output { path: file, source })
+}
+
+/// Remove day files no state names any more (an older generation, or a run killed after writing
+/// them); best effort, a leftover file is harmless.
+pub fn remove_unnamed_day_files(dir: &Path, state: &State) {
+    let named: std::collections::BTreeSet<&str> = state.days.values().map(String::as_str).collect();
+    let Ok(entries) = std::fs::read_dir(dir.join(store::DIR)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = format!("{}/{}", store::DIR, entry.file_name().to_string_lossy());
+        if !named.contains(name.as_str()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
