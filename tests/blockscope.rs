@@ -3001,6 +3001,82 @@ fn kill_9_at_any_point_leaves_the_previous_reports_and_a_rerun_matches() {
     assert!(debris.is_empty(), "{debris:?}");
 }
 
+/// With `--state` a run commits reports, day files and state.json; killed anywhere, the state is
+/// the old or the new one, and the next run gives what an uninterrupted night gives.
+#[test]
+fn kill_9_with_a_state_never_double_counts() {
+    let noise: Vec<String> = (0..60_000).map(|i| format!("{NOISE} {i}")).collect();
+    let mut lines: Vec<&str> = noise.iter().map(String::as_str).collect();
+    lines.push(S3140_RFC3164);
+    let night = |fleet: &Fleet, out: &Path, state: &Path| {
+        let mut cmd = blockscope();
+        cmd.args(["run", "--threads", "2", "-q", "--logs"])
+            .arg(fleet.path("logs"))
+            .arg("--inventory")
+            .arg(fleet.path("inventory.csv"))
+            .arg("--out")
+            .arg(out)
+            .arg("--state")
+            .arg(state);
+        cmd
+    };
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    for vps in ["vps-a", "vps-b", "vps-c", "vps-d"] {
+        fleet.log(&format!("{vps}/mail.log"), &lines, NOV_23_2026);
+    }
+    ok(&night(&fleet, &fleet.path("out"), &fleet.path("state"))
+        .output()
+        .unwrap());
+    // Night 2: one more block and more lines in an appended file.
+    fleet.log("vps-e/mail.log", &[O365_5_7_606], NOV_23_2026);
+    let mut grown = lines.clone();
+    let later = S3140_RFC3164.replace("Nov  2", "Nov  3");
+    grown.push(&later);
+    fleet.log("vps-a/mail.log", &grown, NOV_23_2026);
+    let reference = fleet.path("reference");
+    copy_tree(&fleet.path("out"), &reference.join("out"));
+    copy_tree(&fleet.path("state"), &reference.join("state"));
+    ok(
+        &night(&fleet, &reference.join("out"), &reference.join("state"))
+            .output()
+            .unwrap(),
+    );
+    let expected = tree_contents(&reference.join("out"));
+    let mut killed = 0;
+    for (attempt, delay_ms) in [1u64, 5, 15, 30, 60, 90, 120].into_iter().enumerate() {
+        let dir = fleet.path(&format!("attempt-{attempt}"));
+        copy_tree(&fleet.path("out"), &dir.join("out"));
+        copy_tree(&fleet.path("state"), &dir.join("state"));
+        let old_state = fs::read(dir.join("state/state.json")).unwrap();
+        let mut child = night(&fleet, &dir.join("out"), &dir.join("state"))
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let finished = child.wait().unwrap().success();
+        let state = fs::read(dir.join("state/state.json")).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&state).expect("state.json is always whole");
+        if state == old_state {
+            killed += 1;
+            // Not committed: the rerun is the uninterrupted night.
+            ok(&night(&fleet, &dir.join("out"), &dir.join("state"))
+                .output()
+                .unwrap());
+        } else {
+            assert!(finished || !state.is_empty());
+        }
+        assert_eq!(
+            tree_contents(&dir.join("out")),
+            expected,
+            "killed after {delay_ms} ms"
+        );
+    }
+    assert!(
+        killed > 0,
+        "at least one run was killed before it committed"
+    );
+}
+
 #[test]
 fn a_full_disk_fails_the_run_and_keeps_the_previous_reports() {
     let is_root = Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
