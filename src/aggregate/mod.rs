@@ -315,6 +315,38 @@ impl ReportWindow {
 }
 
 impl Aggregates {
+    /// The rows whose IPv4 address lies in `first..=last` (rows are sorted numerically, IPv4 first).
+    pub fn ips_in_v4_range(&self, first: std::net::Ipv4Addr, last: std::net::Ipv4Addr) -> &[IpRow] {
+        let below = |limit: std::net::Ipv4Addr| {
+            move |r: &IpRow| {
+                r.ip.parse::<std::net::Ipv4Addr>()
+                    .is_ok_and(|a| a < limit)
+            }
+        };
+        let start = self.ips.partition_point(below(first));
+        let end = match last.to_bits().checked_add(1) {
+            Some(after) => self.ips.partition_point(below(std::net::Ipv4Addr::from_bits(after))),
+            None => self.ips.partition_point(|r| r.ip.parse::<std::net::Ipv4Addr>().is_ok()),
+        };
+        &self.ips[start..end.max(start)]
+    }
+
+    /// Row indexes per customer, in ips.csv order (one pass instead of one per customer).
+    pub fn rows_by_customer(&self) -> std::collections::HashMap<&str, Vec<&IpRow>> {
+        let mut map: std::collections::HashMap<&str, Vec<&IpRow>> = std::collections::HashMap::new();
+        for r in &self.ips {
+            map.entry(r.customer_id.as_str()).or_default().push(r);
+        }
+        map
+    }
+
+    pub fn subnet(&self, subnet: &str) -> Option<&SubnetRow> {
+        self.subnets
+            .binary_search_by(|s| s.subnet.as_str().cmp(subnet))
+            .ok()
+            .map(|i| &self.subnets[i])
+    }
+
     pub fn verdict_of(&self, subnet: &str) -> Option<Verdict> {
         self.subnets
             .binary_search_by(|s| s.subnet.as_str().cmp(subnet))

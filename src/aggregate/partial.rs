@@ -2,7 +2,10 @@
 
 use crate::attribute::sending_ip::IpSource;
 use crate::classify::RuleIdx;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+// A fast hasher for the per-line maps (SipHash showed in profiles); order never matters here,
+// every report sorts explicitly.
+use foldhash::{HashMap, HashSet};
 use std::net::IpAddr;
 
 /// One (observed VPS, sending IP, rule, receiver, code) cell.

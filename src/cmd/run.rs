@@ -31,7 +31,14 @@ pub fn run(config: &Config) -> Result<i32> {
         .map(|p| KnownFiles::new(if fresh { Vec::new() } else { p.files.clone() }));
     // A progress bar only for a person watching a terminal; cron gets the summary lines.
     let show = !config.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut stages: Vec<(&'static str, std::time::Duration)> = Vec::new();
+    let mut stage_start = Instant::now();
+    let mut stage = |name: &'static str| {
+        stages.push((name, stage_start.elapsed()));
+        stage_start = Instant::now();
+    };
     let mut batch = ingest_logs(config, &inventory, &rules, show, known.as_ref())?;
+    stage("ingest");
     let cursors = std::mem::take(&mut batch.cursors);
     let history = match (&config.state, &previous) {
         (Some(dir), Some(prev)) => Some(History::build(
@@ -55,6 +62,7 @@ pub fn run(config: &Config) -> Result<i32> {
     let quiet_night = window.kind == WindowKind::SinceLastRun && window_partial.times.is_empty();
     window_partial.collapse_days();
     let mut aggregates = aggregate_partial(config, window_partial, &inventory, &rules, window)?;
+    stage("aggregate");
     let next = previous.as_ref().map(|p| {
         if quiet_night {
             // No new log line at all (collection failed?): nothing is resolved by silence.
@@ -74,10 +82,12 @@ pub fn run(config: &Config) -> Result<i32> {
         keep: config.keep,
     };
     report::write_report_set(&config.out, &aggregates, &options)?;
+    stage("reports");
     // Only now: a run that failed to write reports must not advance the state.
     if let (Some(dir), Some(mut next), Some(history)) = (&config.state, next, history) {
         next.files = history.cursors(&cursors);
         history.commit(dir, &mut next, &inventory, &rules)?;
+        stage("state");
     }
     if let Some(path) = &config.metrics {
         let now = std::time::SystemTime::now()
@@ -104,6 +114,7 @@ pub fn run(config: &Config) -> Result<i32> {
             &aggregates,
             started.elapsed(),
             config.threads,
+            &stages,
         );
     }
     Ok(if aggregates.stats.problems.is_empty() {

@@ -6,7 +6,6 @@
 
 use super::line::{join_reply_lines, Delivery, Event, Outcome};
 use super::timestamp::RawTime;
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use memchr::memmem;
 use std::net::IpAddr;
 
@@ -22,9 +21,7 @@ pub fn parse_timestamp(line: &str) -> Option<(RawTime, &str)> {
     {
         return None;
     }
-    let date = NaiveDate::parse_from_str(&line[..10], "%Y-%m-%d").ok()?;
-    let time = NaiveTime::parse_from_str(&line[11..19], "%H:%M:%S").ok()?;
-    let mut micros = NaiveDateTime::new(date, time).and_utc().timestamp_micros();
+    let mut micros = super::timestamp::naive_date_time(b)?;
     let mut zoned = false;
     let mut rest = &line[19..];
     if let Some(ms) = rest.strip_prefix('.') {
@@ -125,13 +122,13 @@ fn is_remote(rest: &str) -> bool {
 }
 
 fn transport(rest: &str) -> Option<&str> {
-    let start = memmem::find(rest.as_bytes(), b" T=")? + 3;
+    let start = find!(rest.as_bytes(), b" T=")? + 3;
     rest[start..].split(' ').next()
 }
 
 /// ` H=name [ip]` / ` H=(helo) [ip]:port`.
 fn host_field(rest: &str) -> Option<(&str, Option<IpAddr>)> {
-    let start = memmem::find(rest.as_bytes(), b" H=")? + 3;
+    let start = find!(rest.as_bytes(), b" H=")? + 3;
     let field = &rest[start..];
     let (name, after) = field.split_once(" [")?;
     let ip_text = after.split([']', ' ']).next().unwrap_or("");
@@ -144,7 +141,7 @@ fn host_field(rest: &str) -> Option<(&str, Option<IpAddr>)> {
 
 /// ` I=[ip]` or ` I=[ip]:port`: the local interface the message left from.
 fn interface_field(rest: &str) -> Option<IpAddr> {
-    let start = memmem::find(rest.as_bytes(), b" I=[")? + 4;
+    let start = find!(rest.as_bytes(), b" I=[")? + 4;
     rest[start..].split(']').next()?.parse().ok()
 }
 
@@ -161,7 +158,7 @@ fn delivered(rest: &str) -> Event<'_> {
 }
 
 fn deferred(rest: &str) -> Event<'_> {
-    if memmem::find(rest.as_bytes(), b"retry time not reached").is_some() {
+    if find!(rest.as_bytes(), b"retry time not reached").is_some() {
         return Event::Suspended;
     }
     if !is_remote(rest) {
@@ -171,7 +168,7 @@ fn deferred(rest: &str) -> Event<'_> {
 }
 
 fn failed(rest: &str) -> Event<'_> {
-    if memmem::find(rest.as_bytes(), b"retry timeout exceeded").is_some() {
+    if find!(rest.as_bytes(), b"retry timeout exceeded").is_some() {
         return Event::Expired;
     }
     if !is_remote(rest) {
@@ -203,7 +200,7 @@ fn failure(outcome: Outcome, rest: &str) -> Event<'_> {
         }
         None => {
             // "defer (110): Connection timed out", "SMTP timeout after ...": Exim's own words.
-            let text = match memmem::find(rest.as_bytes(), b"defer (") {
+            let text = match find!(rest.as_bytes(), b"defer (") {
                 Some(at) => rest[at..].split_once(')').map_or(&rest[at..], |(_, t)| t),
                 None => rest.rsplit_once(" : ").map_or(rest, |(_, t)| t),
             };

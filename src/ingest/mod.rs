@@ -1,6 +1,25 @@
 //! Ingest: find the fleet's log files, parse them in parallel, and fold every line into mergeable
 //! partial aggregates. This is the only place rayon is used.
 
+/// `memmem` search for a literal, the searcher built once per call site (building one per line
+/// costs more than the search itself).
+macro_rules! find {
+    ($haystack:expr, $needle:literal) => {{
+        static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($needle));
+        FINDER.find($haystack)
+    }};
+}
+
+/// `find!` from the end.
+macro_rules! rfind {
+    ($haystack:expr, $needle:literal) => {{
+        static FINDER: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new($needle));
+        FINDER.rfind($haystack)
+    }};
+}
+
 pub mod exim;
 pub mod fingerprint;
 pub mod line;
@@ -400,6 +419,8 @@ struct FileRun<'a> {
     clock: FileClock,
     partial: Partial,
     line_problems: usize,
+    /// Replies repeat (every retry of a blocked queue): classify each distinct one once.
+    classified: foldhash::HashMap<(String, String), classify::RuleIdx>,
 }
 
 impl FileRun<'_> {
@@ -440,7 +461,11 @@ impl FileRun<'_> {
         match event {
             Event::Delivery(d) => {
                 let at = At { time, day };
-                record_delivery(&d, at, self.observed_vps, self.inventory, self.rules, p)
+                let rules = Rules {
+                    set: self.rules,
+                    cache: &mut self.classified,
+                };
+                record_delivery(&d, at, self.observed_vps, self.inventory, rules, p)
             }
             Event::Expired => p.stats.expired += 1,
             Event::Suspended => p.stats.suspended += 1,
@@ -591,6 +616,7 @@ pub fn ingest_file(
         clock: FileClock::new(tz),
         partial,
         line_problems: 0,
+        classified: Default::default(),
     };
     for (buf, kind) in &sniffed {
         line_no += 1;
@@ -725,12 +751,34 @@ struct At {
     day: i32,
 }
 
+/// The rule set with a per-file cache of classified replies.
+struct Rules<'a> {
+    set: &'a RuleSet,
+    cache: &'a mut foldhash::HashMap<(String, String), classify::RuleIdx>,
+}
+
+impl Rules<'_> {
+    fn classify(&mut self, reply: &str, code: &str) -> classify::RuleIdx {
+        // Bounded: a file of all-distinct replies must not grow the cache without limit.
+        const MAX: usize = 4096;
+        let key = (reply.to_string(), code.to_string());
+        if let Some(&rule) = self.cache.get(&key) {
+            return rule;
+        }
+        let rule = self.set.classify(reply, code);
+        if self.cache.len() < MAX {
+            self.cache.insert(key, rule);
+        }
+        rule
+    }
+}
+
 fn record_delivery(
     d: &Delivery,
     at: At,
     observed_vps: Option<u32>,
     inv: &Inventory,
-    rules: &RuleSet,
+    mut rules: Rules,
     p: &mut Partial,
 ) {
     p.record_time(at.day, at.time);
@@ -765,7 +813,7 @@ fn record_delivery(
     let platform = d.receiver_host.map_or("unknown", platform_of_mx);
     let code = status_code(d);
     let rule = rules.classify(reply, code);
-    if rule == rules.unclassified_idx() {
+    if rule == rules.set.unclassified_idx() {
         let key = UnclassifiedKey {
             day: at.day,
             reply: classify::normalise_reply(reply),

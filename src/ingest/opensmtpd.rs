@@ -31,8 +31,8 @@ pub fn parse(message: &str) -> Event<'_> {
     if message.starts_with("relay: Expire for ") {
         return Event::Expired;
     }
-    let Some(pos) = memmem::find(message.as_bytes(), b" mta delivery ") else {
-        return if memmem::find(message.as_bytes(), b" delivery evpid=").is_some() {
+    let Some(pos) = find!(message.as_bytes(), b" mta delivery ") else {
+        return if find!(message.as_bytes(), b" delivery evpid=").is_some() {
             Event::Local
         } else {
             Event::Noise

@@ -4,7 +4,6 @@
 //! with a reason.
 
 use super::line::{Delivery, Event, Outcome, SkipReason};
-use memchr::memmem;
 use std::borrow::Cow;
 use std::net::IpAddr;
 
@@ -20,12 +19,12 @@ pub fn parse<'a>(program: &'a str, message: &'a str) -> Event<'a> {
     match process {
         "smtp" | "lmtp" => parse_delivery(syslog_name, message),
         "qmgr"
-            if memmem::find(message.as_bytes(), b"status=expired").is_some()
-                || memmem::find(message.as_bytes(), b"status=force-expired").is_some() =>
+            if find!(message.as_bytes(), b"status=expired").is_some()
+                || find!(message.as_bytes(), b"status=force-expired").is_some() =>
         {
             Event::Expired
         }
-        "error" | "retry" if memmem::find(message.as_bytes(), b" to=<").is_some() => {
+        "error" | "retry" if find!(message.as_bytes(), b" to=<").is_some() => {
             Event::Suspended
         }
         _ => Event::Noise,
@@ -63,15 +62,15 @@ fn parse_delivery<'a>(syslog_name: &'a str, message: &'a str) -> Event<'a> {
     Event::Noise
 }
 
-fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
-    let start = memmem::find(text.as_bytes(), name.as_bytes())? + name.len();
-    let value = &text[start..];
+/// The value after `name` (whose position `find!` gave), up to the next `, `.
+fn field<'a>(text: &'a str, at: Option<usize>, name: &str) -> Option<&'a str> {
+    let value = &text[at? + name.len()..];
     Some(value.split_once(", ").map_or(value, |(v, _)| v))
 }
 
 fn parse_final<'a>(syslog_name: &'a str, after_to: &'a str) -> Event<'a> {
     let recipient = after_to.split_once('>').map(|(r, _)| r);
-    let Some(status_at) = memmem::find(after_to.as_bytes(), b", status=") else {
+    let Some(status_at) = find!(after_to.as_bytes(), b", status=") else {
         return Event::Skipped(SkipReason::DeliveryWithoutStatus);
     };
     let fields = &after_to[..status_at];
@@ -87,12 +86,12 @@ fn parse_final<'a>(syslog_name: &'a str, after_to: &'a str) -> Event<'a> {
     let reason = reason.strip_prefix('(').unwrap_or(reason);
     let reason = reason.strip_suffix(')').unwrap_or(reason);
 
-    let relay = field(fields, "relay=");
+    let relay = field(fields, find!(fields.as_bytes(), b"relay="), "relay=");
     if relay.is_some_and(is_local_relay) {
         return Event::Local;
     }
     let (mut receiver_host, mut receiver_ip) = relay.map_or((None, None), split_relay);
-    let dsn = field(fields, "dsn=");
+    let dsn = field(fields, find!(fields.as_bytes(), b"dsn="), "dsn=");
 
     let (reply, has_receiver_reply) = match split_host_reply(reason) {
         Some((host, ip, reply)) => {
@@ -161,7 +160,7 @@ fn split_host_reply(reason: &str) -> Option<(&str, Option<IpAddr>, &str)> {
     let reply = after
         .strip_prefix(" said: ")
         .or_else(|| after.strip_prefix(" refused to talk to me: "))?;
-    let reply = match memmem::rfind(reply.as_bytes(), b" (in reply to ") {
+    let reply = match rfind!(reply.as_bytes(), b" (in reply to ") {
         Some(i) => &reply[..i],
         None => reply,
     };

@@ -18,13 +18,13 @@ fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
 
 pub fn parse(message: &str) -> Event<'_> {
     // `QID: DSNQID: DSN: Cannot send message for 5 days`: Sendmail gave up on the message.
-    if memmem::find(message.as_bytes(), b": DSN: Cannot send message").is_some() {
+    if find!(message.as_bytes(), b": DSN: Cannot send message").is_some() {
         return Event::Expired;
     }
     let Some((_qid, rest)) = message.split_once(": to=") else {
         return Event::Noise;
     };
-    let Some(stat_at) = memmem::find(rest.as_bytes(), b", stat=") else {
+    let Some(stat_at) = find!(rest.as_bytes(), b", stat=") else {
         return Event::Noise;
     };
     let mut fields = &rest[..stat_at];
@@ -32,7 +32,7 @@ pub fn parse(message: &str) -> Event<'_> {
     // Sendmail 8.16.1+ logs the receiver's own reply in `reply=` (before `stat=`, which then holds
     // Sendmail's summary such as "Service unavailable"). The reply may contain ", ".
     let mut reply_field = None;
-    if let Some(at) = memmem::find(fields.as_bytes(), b", reply=") {
+    if let Some(at) = find!(fields.as_bytes(), b", reply=") {
         reply_field = Some(&fields[at + ", reply=".len()..]);
         fields = &fields[..at];
     } else if let Some((s, r)) = stat.split_once(", reply=") {

@@ -137,20 +137,30 @@ pub fn load_file(name: &str, text: &str, snds: &mut Snds, problems: &mut Vec<Snd
     // SNDS rows are single lines; parsing each line alone keeps line numbers exact.
     for (i, text_line) in text.lines().enumerate() {
         let line = i as u64 + 1;
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(text_line.as_bytes());
-        let mut record = csv::StringRecord::new();
-        match rdr.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                problems.push(err(line, format!("not valid CSV: {e}")));
-                continue;
+        // Most rows have no quotes: split them directly (building a CSV reader per line costs
+        // more than the row); quoted rows go through the csv crate.
+        let record;
+        let cells: Vec<&str> = if text_line.contains('"') {
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text_line.as_bytes());
+            let mut r = csv::StringRecord::new();
+            match rdr.read_record(&mut r) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    problems.push(err(line, format!("not valid CSV: {e}")));
+                    continue;
+                }
             }
-        }
-        let cells: Vec<&str> = record.iter().map(str::trim).collect();
+            record = r;
+            record.iter().map(str::trim).collect()
+        } else if text_line.is_empty() {
+            continue;
+        } else {
+            text_line.split(',').map(str::trim).collect()
+        };
         if cells.iter().all(|c| c.is_empty()) {
             continue;
         }

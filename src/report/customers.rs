@@ -3,10 +3,11 @@
 
 use super::ips::{extra_fields, fields, EXTRA, HEADER};
 use super::{csv_io, csv_writer};
-use crate::aggregate::Aggregates;
+use crate::aggregate::{Aggregates, IpRow};
 use std::io::Write;
 
-pub fn write(w: &mut dyn Write, agg: &Aggregates, customer_id: &str) -> std::io::Result<()> {
+/// `rows`: the customer's rows of ips.csv, in order.
+pub fn write(w: &mut dyn Write, agg: &Aggregates, rows: &[&IpRow]) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     let header = HEADER
         .iter()
@@ -14,7 +15,7 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates, customer_id: &str) -> std::io:
         .chain(["subnet_verdict"])
         .chain(EXTRA.iter().copied());
     csv.write_record(header).map_err(csv_io)?;
-    for r in agg.ips.iter().filter(|r| r.customer_id == customer_id) {
+    for r in rows {
         let verdict = agg
             .verdict_of(&r.subnet)
             .map_or("", |v| v.as_str())

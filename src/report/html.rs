@@ -923,21 +923,16 @@ fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
         let mut texts = Vec::new();
         let mut counts = Vec::new();
         for s in &ranges {
-            let inside = |r: &&IpRow| {
-                r.ip.parse::<Ipv4Addr>()
-                    .is_ok_and(|ip| s.first <= ip && ip <= s.last)
-            };
+            let inside_rows = agg.ips_in_v4_range(s.first, s.last);
             let ours = distinct(
-                agg.ips
+                inside_rows
                     .iter()
-                    .filter(inside)
                     .filter(|r| r.in_inventory)
                     .map(|r| r.ip.as_str()),
             );
             let felt = distinct(
-                agg.ips
+                inside_rows
                     .iter()
-                    .filter(inside)
                     .filter(|r| outlook_block(r))
                     .map(|r| r.ip.as_str()),
             );

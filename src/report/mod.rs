@@ -194,16 +194,36 @@ fn write_into(dir: &Path, agg: &Aggregates, options: &ReportOptions) -> std::io:
     write_file(&dir.join("summary/input-problems.csv"), |w| {
         input_problems::write(w, agg)
     })?;
+    let by_customer = agg.rows_by_customer();
+    let shared = notice::SharedRules::new(agg);
     for (customer_id, name) in &agg.customers {
+        let rows = by_customer
+            .get(customer_id.as_str())
+            .map_or(&[][..], Vec::as_slice);
         let path = dir.join("customers").join(format!("{customer_id}.csv"));
-        write_file(&path, |w| customers::write(w, agg, customer_id))?;
+        write_file(&path, |w| customers::write(w, agg, rows))?;
         let path = dir.join("customers").join(format!("{customer_id}.md"));
-        write_file(&path, |w| notice::write(w, agg, customer_id, name))?;
+        write_file(&path, |w| {
+            notice::write(w, agg, customer_id, name, rows, &shared)
+        })?;
     }
     write_file(&dir.join(MARKER), |w| {
         writeln!(w, "This directory is a blockscope report set; blockscope replaces it as a whole on every run.")
     })?;
-    Ok(())
+    // One flush of the file system instead of an fsync per file (thousands of customers).
+    sync_filesystem(dir)
+}
+
+/// Make everything written below `dir` durable before the set is swapped in.
+fn sync_filesystem(dir: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let handle = fs::File::open(dir)?;
+    // SAFETY: the descriptor is open for the duration of the call.
+    if unsafe { libc::syncfs(handle.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 fn write_file(
@@ -213,8 +233,8 @@ fn write_file(
     let file = fs::File::create(path)?;
     let mut w = std::io::BufWriter::new(file);
     body(&mut w)?;
-    let file = w.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()
+    w.into_inner().map_err(|e| e.into_error())?;
+    Ok(())
 }
 
 /// Report times: ISO 8601 UTC.

@@ -41,17 +41,33 @@ fn advice(class: Class) -> &'static str {
     }
 }
 
+/// Per (subnet, rule): how many customers it blocks (computed once for all notices).
+pub struct SharedRules<'a>(BTreeMap<(&'a str, &'a str), std::collections::BTreeSet<&'a str>>);
+
+impl<'a> SharedRules<'a> {
+    pub fn new(agg: &'a Aggregates) -> SharedRules<'a> {
+        let mut map: BTreeMap<(&str, &str), std::collections::BTreeSet<&str>> = BTreeMap::new();
+        for o in agg.ips.iter().filter(|o| o.class.is_block()) {
+            map.entry((o.subnet.as_str(), o.rule_id.as_str()))
+                .or_default()
+                .insert(o.customer_id.as_str());
+        }
+        SharedRules(map)
+    }
+
+    fn customers(&self, subnet: &str, rule_id: &str) -> usize {
+        self.0.get(&(subnet, rule_id)).map_or(0, |s| s.len())
+    }
+}
+
 pub fn write(
     w: &mut dyn Write,
     agg: &Aggregates,
     customer_id: &str,
     customer_name: &str,
+    rows: &[&IpRow],
+    shared: &SharedRules,
 ) -> std::io::Result<()> {
-    let rows: Vec<&IpRow> = agg
-        .ips
-        .iter()
-        .filter(|r| r.customer_id == customer_id)
-        .collect();
     writeln!(
         w,
         "# Mail delivery report for {} ({})\n",
@@ -120,20 +136,11 @@ pub fn write(
         }
         writeln!(w)?;
         let suspect = agg
-            .subnets
-            .iter()
-            .any(|s| s.subnet == subnet && s.suspect_ips.split(';').any(|x| x == ip));
+            .subnet(subnet)
+            .is_some_and(|s| s.suspect_ips.split(';').any(|x| x == ip));
         // A neighbourhood block for this customer: the receiver says so, SNDS blocks a range, or the
         // same rule blocks other customers in the subnet (counted, never named).
-        let shared_rule = |r: &IpRow| {
-            agg.ips
-                .iter()
-                .filter(|o| o.subnet == r.subnet && o.rule_id == r.rule_id && o.class.is_block())
-                .map(|o| o.customer_id.as_str())
-                .collect::<std::collections::BTreeSet<_>>()
-                .len()
-                >= 2
-        };
+        let shared_rule = |r: &IpRow| shared.customers(&r.subnet, &r.rule_id) >= 2;
         let snds_range = ip.parse::<std::net::Ipv4Addr>().is_ok_and(|a| {
             agg.snds_status
                 .iter()

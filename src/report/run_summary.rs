@@ -4,11 +4,15 @@ use crate::aggregate::{Aggregates, Verdict};
 use std::io::Write;
 use std::time::Duration;
 
+/// Wall-clock time per stage of a run (stderr and metrics only).
+pub type Stages = [(&'static str, Duration)];
+
 pub fn print(
     w: &mut dyn Write,
     agg: &Aggregates,
     elapsed: Duration,
     threads: usize,
+    stages: &Stages,
 ) -> std::io::Result<()> {
     let s = &agg.stats;
     let secs = elapsed.as_secs_f64().max(1e-9);
@@ -23,6 +27,13 @@ pub fn print(
         threads,
         if threads == 1 { "" } else { "s" }
     )?;
+    let times: Vec<String> = stages
+        .iter()
+        .map(|(name, d)| format!("{name} {:.2}s", d.as_secs_f64()))
+        .collect();
+    if !times.is_empty() {
+        writeln!(w, "  stages: {}", times.join(", "))?;
+    }
     writeln!(w, "  report window: {}", agg.window.describe())?;
     if agg.window.kind == crate::aggregate::WindowKind::SinceLastRun && agg.first_time.is_none() {
         writeln!(
@@ -87,6 +98,7 @@ pub fn print_json(
     agg: &Aggregates,
     elapsed: Duration,
     threads: usize,
+    stages: &Stages,
 ) -> std::io::Result<()> {
     let s = &agg.stats;
     let blocked: std::collections::BTreeSet<&str> = agg
@@ -105,6 +117,10 @@ pub fn print_json(
         "bytes": s.bytes,
         "lines": s.lines,
         "seconds": elapsed.as_secs_f64(),
+        "stage_seconds": stages
+            .iter()
+            .map(|(n, d)| (n.to_string(), serde_json::json!(d.as_secs_f64())))
+            .collect::<serde_json::Map<_, _>>(),
         "threads": threads,
         "sent": s.sent,
         "deferred": s.deferred,

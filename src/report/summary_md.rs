@@ -387,7 +387,6 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
 
 /// The SNDS section: Outlook.com's own view, and where it agrees with the logs.
 fn write_snds(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
-    use std::net::Ipv4Addr;
     writeln!(w, "## SNDS: Outlook.com's view\n")?;
 
     let blocked: Vec<_> = agg.snds_status.iter().filter(|s| s.blocked).collect();
@@ -397,21 +396,14 @@ fn write_snds(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         writeln!(w, "| Blocked range | CIDRs | Our IPs in it | Bouncing at Outlook.com in the logs | Reason |")?;
         writeln!(w, "|---|---|---:|---:|---|")?;
         for s in &blocked {
-            let inside = |r: &&IpRow| {
-                r.ip.parse::<Ipv4Addr>()
-                    .is_ok_and(|ip| s.first <= ip && ip <= s.last)
-            };
-            let ours: BTreeSet<&str> = agg
-                .ips
+            let inside_rows = agg.ips_in_v4_range(s.first, s.last);
+            let ours: BTreeSet<&str> = inside_rows
                 .iter()
-                .filter(inside)
                 .filter(|r| r.in_inventory)
                 .map(|r| r.ip.as_str())
                 .collect();
-            let felt: BTreeSet<&str> = agg
-                .ips
+            let felt: BTreeSet<&str> = inside_rows
                 .iter()
-                .filter(inside)
                 .filter(|r| r.is_outlook_block())
                 .map(|r| r.ip.as_str())
                 .collect();

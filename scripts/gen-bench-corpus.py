@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Generate a benchmark corpus by scaling sample-data to a fleet of thousands of VPSes.
+
+    python3 scripts/gen-bench-corpus.py --size-mb 1000 --out /tmp/blockscope-bench/1000mb [--gzip]
+
+Every copy k of the 31-VPS sample fleet (Postfix, Exim, OpenSMTPD, Sendmail; ~95 % normal
+traffic and noise, a few % rejections of every rule class) gets its own VPS ids, customer ids
+and sending addresses (the sample's three /24s and its IPv6 /48 moved to distinct ranges per
+copy), so the number of distinct (IP, rule) keys grows with the fleet as it would in life.
+Receivers' addresses are left alone.
+
+Writes <out>/logs/<vps>-k<k>/..., <out>/inventory.csv and <out>/snds/*.csv. With --gzip every
+log file is written gzip-compressed (level 6, mtime 0). Deterministic: no randomness at all;
+file mtimes are fixed at 2026-11-22 00:00 UTC so year-less timestamps resolve the same way.
+"""
+
+import argparse
+import csv
+import gzip
+import os
+import sys
+from pathlib import Path
+
+MTIME = 1795305600  # 2026-11-22T00:00:00Z
+
+
+def remap(k):
+    """Byte replacements moving the sample's sending ranges to copy k's own ranges."""
+    hi, lo = 44 + (k >> 8), (k & 255)
+    # Three /24s per copy: 44+.lo.{0,1,2}. hi wraps into 45.., 46.. for big fleets.
+    return [
+        (b"192.0.2.", b"%d.%d.%d." % (hi, lo, 0)),
+        (b"198.51.100.", b"%d.%d.%d." % (hi, lo, 1)),
+        (b"203.0.113.", b"%d.%d.%d." % (hi, lo, 2)),
+        (b"2001:db8:", b"2001:%x:" % (0xDB8 + k)),
+    ]
+
+
+def apply(data, pairs):
+    for a, b in pairs:
+        data = data.replace(a, b)
+    return data
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sample", default=str(Path(__file__).resolve().parent.parent / "sample-data"))
+    ap.add_argument("--size-mb", type=int, required=True, help="approximate uncompressed log size")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--gzip", action="store_true", help="write every log gzip-compressed")
+    args = ap.parse_args()
+
+    sample = Path(args.sample)
+    logs = []  # (vps, relative path inside the vps dir without .gz, bytes)
+    for path in sorted((sample / "logs").rglob("*")):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(sample / "logs")
+        vps, inner = rel.parts[0], Path(*rel.parts[1:])
+        data = path.read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            data = gzip.decompress(data)
+            inner = inner.with_suffix("") if inner.suffix == ".gz" else inner
+        logs.append((vps, inner, data))
+    fleet_bytes = sum(len(d) for _, _, d in logs)
+    copies = max(1, round(args.size_mb * 1_000_000 / fleet_bytes))
+
+    out = Path(args.out)
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    (out / "snds").mkdir(parents=True, exist_ok=True)
+    with open(sample / "inventory.csv", newline="") as f:
+        inventory = list(csv.reader(f))
+    snds = {p.name: p.read_bytes() for p in sorted((sample / "snds").glob("*.csv"))}
+    total = 0
+    with open(out / "inventory.csv", "w", newline="") as f:
+        inv = csv.writer(f, lineterminator="\n")
+        inv.writerow(inventory[0])
+        for k in range(copies):
+            pairs = remap(k)
+            for cust, name, vps, ip in inventory[1:]:
+                ip = apply(ip.encode(), pairs).decode()
+                inv.writerow(["%s-k%d" % (cust, k), name, "%s-k%d" % (vps, k), ip])
+    for k in range(copies):
+        pairs = remap(k)
+        for vps, inner, data in logs:
+            target = out / "logs" / ("%s-k%d" % (vps, k)) / inner
+            target.parent.mkdir(parents=True, exist_ok=True)
+            body = apply(data, pairs)
+            total += len(body)
+            if args.gzip:
+                target = target.with_name(target.name + ".gz")
+                with open(target, "wb") as f:
+                    with gzip.GzipFile(fileobj=f, mode="wb", compresslevel=6, mtime=0) as gz:
+                        gz.write(body)
+            else:
+                target.write_bytes(body)
+            os.utime(target, (MTIME, MTIME))
+    for name, data in snds.items():
+        lines = data.splitlines(keepends=True)
+        with open(out / "snds" / name, "wb") as f:
+            for k in range(copies):
+                pairs = remap(k)
+                for i, line in enumerate(lines):
+                    if k > 0 and i == 0 and line.startswith(b"IP Address"):
+                        continue  # one header per file
+                    f.write(apply(line, pairs))
+    print("%s: %d copies of the %d-VPS sample fleet, %d VPS dirs, %.1f MB of log text%s"
+          % (out, copies, len({v for v, _, _ in logs}), copies * len({v for v, _, _ in logs}),
+             total / 1e6, " (gzip)" if args.gzip else ""), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
