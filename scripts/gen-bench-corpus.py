@@ -48,6 +48,10 @@ def main():
     ap.add_argument("--size-mb", type=int, required=True, help="approximate uncompressed log size")
     ap.add_argument("--out", required=True)
     ap.add_argument("--gzip", action="store_true", help="write every log gzip-compressed")
+    ap.add_argument("--max-copies", type=int, default=192,
+                    help="fleet size cap in sample-fleet copies (192 = 5,952 VPSes); beyond it each "
+                         "VPS gets more log volume instead (extra generations), so a bigger corpus "
+                         "has more lines but the same (IP, rule) keys")
     args = ap.parse_args()
 
     sample = Path(args.sample)
@@ -63,7 +67,9 @@ def main():
             inner = inner.with_suffix("") if inner.suffix == ".gz" else inner
         logs.append((vps, inner, data))
     fleet_bytes = sum(len(d) for _, _, d in logs)
-    copies = max(1, round(args.size_mb * 1_000_000 / fleet_bytes))
+    wanted = max(1, round(args.size_mb * 1_000_000 / fleet_bytes))
+    copies = min(wanted, args.max_copies)
+    repeats = -(-wanted // copies)
 
     out = Path(args.out)
     (out / "logs").mkdir(parents=True, exist_ok=True)
@@ -82,8 +88,11 @@ def main():
                 inv.writerow(["%s-k%d" % (cust, k), name, "%s-k%d" % (vps, k), ip])
     for k in range(copies):
         pairs = remap(k)
-        for vps, inner, data in logs:
-            target = out / "logs" / ("%s-k%d" % (vps, k)) / inner
+        for (vps, inner, data), r in ((l, r) for l in logs for r in range(repeats)):
+            if k * repeats + r >= wanted and r > 0:
+                continue
+            name = inner if r == 0 else inner.with_name("%s.extra%d" % (inner.name, r))
+            target = out / "logs" / ("%s-k%d" % (vps, k)) / name
             target.parent.mkdir(parents=True, exist_ok=True)
             body = apply(data, pairs)
             total += len(body)
@@ -104,8 +113,8 @@ def main():
                     if k > 0 and i == 0 and line.startswith(b"IP Address"):
                         continue  # one header per file
                     f.write(apply(line, pairs))
-    print("%s: %d copies of the %d-VPS sample fleet, %d VPS dirs, %.1f MB of log text%s"
-          % (out, copies, len({v for v, _, _ in logs}), copies * len({v for v, _, _ in logs}),
+    print("%s: %d copies of the %d-VPS sample fleet (x%d volume), %d VPS dirs, %.1f MB of log text%s"
+          % (out, copies, len({v for v, _, _ in logs}), repeats, copies * len({v for v, _, _ in logs}),
              total / 1e6, " (gzip)" if args.gzip else ""), file=sys.stderr)
 
 
