@@ -129,6 +129,10 @@ pub struct RunArgs {
     /// Ignore the existing state (e.g. after it was reported corrupt) and start it afresh.
     #[arg(long)]
     pub rebuild_state: bool,
+    /// How much of recipient addresses quoted in replies the reports show [default: domain]
+    /// (`*@example.com`); `full` keeps whole addresses.
+    #[arg(long, value_enum, value_name = "DETAIL")]
+    pub recipient_detail: Option<RecipientDetailArg>,
     /// Re-read every log from its start (with --state, earlier runs' cursors and stored days are
     /// replaced by what the logs on disk hold).
     #[arg(long)]
@@ -170,6 +174,12 @@ pub struct RunArgs {
     /// Format of the run summary on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RecipientDetailArg {
+    Domain,
+    Full,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

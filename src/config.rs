@@ -30,6 +30,8 @@ pub struct Config {
     pub full: bool,
     /// Which days the reports cover.
     pub window: WindowSpec,
+    /// Recipient addresses in reports: domain only unless asked.
+    pub recipients: crate::aggregate::RecipientDetail,
     /// Days of per-day data the state keeps for later windows.
     pub history_days: u32,
     pub threads: usize,
@@ -78,6 +80,7 @@ struct ConfigFile {
     ipv6_prefix: Option<u8>,
     days: Option<u32>,
     history_days: Option<u32>,
+    recipient_detail: Option<String>,
 }
 
 impl ConfigFile {
@@ -123,6 +126,13 @@ fn parse_date(flag: &str, text: Option<&str>) -> Result<Option<i32>> {
             })
     })
     .transpose()
+}
+
+/// Check a `--config` file's text (syntax and option names) without touching the file system.
+pub fn check_config_text(name: &str, text: &str) -> Result<()> {
+    toml::from_str::<ConfigFile>(text)
+        .map(|_| ())
+        .map_err(|e| Error::Config(format!("{name}: {}", e.message())))
 }
 
 /// An IANA zone name (`Europe/Berlin`, `UTC`).
@@ -173,6 +183,19 @@ impl Config {
             tz: args.tz.clone().or(file.tz),
             rebuild_state: args.rebuild_state,
             full: args.full,
+            recipients: match (args.recipient_detail, file.recipient_detail.as_deref()) {
+                (Some(crate::cli::RecipientDetailArg::Full), _) | (None, Some("full")) => {
+                    crate::aggregate::RecipientDetail::Full
+                }
+                (Some(_), _) | (None, None | Some("domain")) => {
+                    crate::aggregate::RecipientDetail::Domain
+                }
+                (None, Some(other)) => {
+                    return Err(Error::Config(format!(
+                        "recipient_detail = {other:?} in --config: use \"domain\" or \"full\""
+                    )))
+                }
+            },
             window: WindowSpec {
                 since: parse_date("since", args.since.as_deref())?,
                 until: parse_date("until", args.until.as_deref())?,
@@ -281,6 +304,7 @@ impl Config {
             state: args.state.clone(),
             rebuild_state: args.rebuild_state,
             full: args.full,
+            recipients: args.recipients,
             window,
             history_days: args.history_days,
             keep: args.keep,
@@ -307,6 +331,7 @@ struct ResolvedArgs {
     state: Option<PathBuf>,
     rebuild_state: bool,
     full: bool,
+    recipients: crate::aggregate::RecipientDetail,
     window: WindowSpec,
     history_days: u32,
     keep: usize,

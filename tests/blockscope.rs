@@ -1186,6 +1186,21 @@ mod properties {
         (fleet, owners)
     }
 
+    /// `ip` as a whole address in `text` (not as the start of a longer one).
+    fn mentions(text: &str, ip: &str) -> bool {
+        let is_part = |c: char| c.is_ascii_hexdigit() || c == '.' || c == ':';
+        text.match_indices(ip).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let mut after = text[at + ip.len()..].chars();
+            let longer = match after.next() {
+                Some(c) if c.is_ascii_hexdigit() => true,
+                Some('.' | ':') => after.next().is_some_and(|c| c.is_ascii_hexdigit()),
+                _ => false,
+            };
+            !before.is_some_and(is_part) && !longer
+        })
+    }
+
     fn run_lib(fleet: &Fleet, threads: usize, out: &str) -> BTreeMap<String, Vec<u8>> {
         let config = Config {
             logs: fleet.path("logs"),
@@ -1199,6 +1214,7 @@ mod properties {
             state: None,
             rebuild_state: false,
             full: false,
+            recipients: Default::default(),
             window: Default::default(),
             history_days: 100,
             keep: 0,
@@ -1241,9 +1257,13 @@ mod properties {
                 if ips.is_empty() {
                     continue; // every address it drew was taken: not in the inventory at all
                 }
-                let text = String::from_utf8(tree[&format!("customers/{id}.csv")].clone()).unwrap();
+                let csv_text = String::from_utf8(tree[&format!("customers/{id}.csv")].clone()).unwrap();
+                let notice = String::from_utf8(tree[&format!("customers/{id}.md")].clone()).unwrap();
+                let text = format!("{csv_text}\n{notice}");
                 let rows = read_csv(&fleet.path("out").join(format!("customers/{id}.csv")));
                 prop_assert!(rows.iter().all(|r| &r["customer_id"] == id));
+                // Recipients appear as domains only.
+                prop_assert!(!text.contains("nobody@"), "{} shows a recipient address", id);
                 for (other, other_name, other_ips) in &owners {
                     if other == id {
                         continue;
@@ -1253,6 +1273,7 @@ mod properties {
                     for ip in other_ips {
                         prop_assert!(!text.lines().any(|l| l.starts_with(&format!("{ip},"))), "{} lists {}'s IP {}", id, other, ip);
                         prop_assert!(!text.contains(&format!("[{ip}]")), "{} quotes {}'s IP {}", id, other, ip);
+                        prop_assert!(!mentions(&notice, ip), "{}'s notice names {}'s IP {}", id, other, ip);
                     }
                 }
             }
@@ -3145,4 +3166,281 @@ fn a_full_disk_fails_the_run_and_keeps_the_previous_reports() {
         .filter(|n| n.starts_with(".blockscope"))
         .collect();
     assert!(debris.is_empty(), "{debris:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fuzzing: every parser takes real lines with random edits, and random text, without panicking.
+
+mod fuzz {
+    use blockscope::ingest::{detect_format, parse_line, Format};
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+
+    fn seeds(texts: &[&'static str]) -> Vec<&'static str> {
+        texts
+            .iter()
+            .flat_map(|t| t.lines())
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+
+    /// A real line (or file) with up to 8 random edits, or arbitrary text.
+    fn mutated(seeds: Vec<&'static str>) -> impl Strategy<Value = String> {
+        let n = seeds.len();
+        let edit = (any::<Index>(), 0u8..4, any::<char>());
+        prop_oneof![
+            1 => ".{0,300}",
+            4 => (0..n, prop::collection::vec(edit, 0..8)).prop_map(move |(i, edits)| {
+                let mut chars: Vec<char> = seeds[i].chars().collect();
+                for (at, op, c) in edits {
+                    let len = chars.len();
+                    let i = if len == 0 { 0 } else { at.index(len) };
+                    match op {
+                        0 => chars.insert(i, c),
+                        1 if len > 0 => {
+                            chars.remove(i);
+                        }
+                        2 if len > 0 => chars[i] = c,
+                        _ => chars.truncate(i),
+                    }
+                }
+                chars.into_iter().collect()
+            }),
+        ]
+    }
+
+    fn lines_of(seeds: Vec<&'static str>) -> impl Strategy<Value = String> {
+        prop::collection::vec(mutated(seeds), 1..6).prop_map(|l| l.join("\n"))
+    }
+
+    const POSTFIX: &[&str] = &[
+        include_str!("fixtures/postfix/rsyslog-traditional.log"),
+        include_str!("fixtures/postfix/rsyslog-rfc3339.log"),
+        include_str!("fixtures/postfix/maillog-file.log"),
+        include_str!("fixtures/postfix/multi-instance.log"),
+    ];
+    const JOURNALD: &str = "2026-11-02T10:00:01+0100 web1 postfix/smtp[1]: 6BAB0300C9CD: to=<a@b.example>, relay=mx.b.example[192.0.2.9]:25, delay=1, delays=0/0/0/1, dsn=4.7.0, status=deferred (host mx.b.example[192.0.2.9] said: 421 4.7.0 [198.51.100.7] try later (in reply to MAIL FROM command))\n2026-11-02T10:00:01.123456+0100 web1 postfix/qmgr[2]: 6BAB0300C9CD: removed\n-- Boot 3f2a9b --\n<22>1 2026-11-02T10:00:01Z web1 postfix/smtp 19793 - - 6BAB0300C9CD: to=<a@b.example>, relay=none, delay=1, delays=0/0/0/1, dsn=4.4.1, status=deferred (connect to b.example[192.0.2.9]:25: Connection refused)";
+    const SNDS: &str = "192.0.2.47,11/21/2026 9:00 AM,11/21/2026 5:00 PM,1931,1894,1908,YELLOW,< 0.1%,11/21/2026 9:00 AM,11/21/2026 10:00 AM,3,mail.example,,\nIP Address,Activity Start,Activity End,RCPT Commands,DATA Commands,Message Recipients,Filter Result,Complaint Rate,Trap Message Start,Trap Message End\n192.0.2.88,11/18/2026 6:00 AM,11/18/2026 9:00 PM,317,312,305,GREEN,< 0.1%,,,,,,\n198.51.100.0,198.51.100.255,Yes,Blocked due to user complaints or other evidence of spamming\n192.0.2.40,192.0.2.47,No,\"Not blocked, \"\"ok\"\"\"";
+    const INVENTORY: &str = "customer_id,customer_name,vps_id,ip\nc1,Alpha Shop,vps-a,198.51.100.7\nc2,\"Beta, Ltd\",vps-b,2001:db8::/64\nc3,Gamma,vps-c,203.0.113.0/28\n";
+    const RULES: &str = "[[rule]]\nid = \"my-rule\"\nreceiver = \"example\"\nplatform = \"other\"\nclass = \"ip_block\"\npermanence = \"permanent\"\npattern = '(?i)blocked by example'\ndelist_route = \"mail postmaster@example.net\"\nexample = \"550 5.7.1 blocked by example\"\n";
+    const CONFIG: &str = "logs = \"/srv/logs\"\ninventory = \"inv.csv\"\nout = \"out\"\nkeep = 7\ntz = \"Europe/Berlin\"\nthreads = 2\nipv4_prefix = 24\ndays = 3\nrecipient_detail = \"full\"\n";
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 10_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn postfix_and_syslog_lines(line in mutated(seeds(POSTFIX))) {
+            let _ = parse_line(Format::Syslog, &line);
+            let _ = detect_format(std::iter::once(line.as_str()));
+        }
+
+        #[test]
+        fn exim_mainlog_and_syslog_lines(line in mutated(seeds(&[
+            include_str!("fixtures/exim/mainlog-default.log"),
+            include_str!("fixtures/exim/mainlog-selectors.log"),
+            include_str!("fixtures/exim/syslog.log"),
+        ]))) {
+            let _ = parse_line(Format::EximMainlog, &line);
+            let _ = parse_line(Format::Syslog, &line);
+        }
+
+        #[test]
+        fn opensmtpd_lines(line in mutated(seeds(&[include_str!("fixtures/opensmtpd/maillog.log")]))) {
+            let _ = parse_line(Format::Syslog, &line);
+        }
+
+        #[test]
+        fn sendmail_lines(line in mutated(seeds(&[include_str!("fixtures/sendmail/maillog.log")]))) {
+            let _ = parse_line(Format::Syslog, &line);
+        }
+
+        #[test]
+        fn journald_and_rfc5424_lines(line in mutated(seeds(&[JOURNALD]))) {
+            let _ = parse_line(Format::Syslog, &line);
+        }
+
+        #[test]
+        fn snds_exports(text in lines_of(seeds(&[SNDS]))) {
+            let mut snds = blockscope::ingest::snds::Snds::default();
+            let mut problems = Vec::new();
+            blockscope::ingest::snds::load_file("snds.csv", &text, &mut snds, &mut problems);
+        }
+
+        #[test]
+        fn inventories(text in lines_of(seeds(&[INVENTORY]))) {
+            let text = format!("customer_id,customer_name,vps_id,ip\n{text}");
+            let _ = blockscope::attribute::inventory::Inventory::from_reader(
+                std::path::Path::new("inventory.csv"),
+                text.as_bytes(),
+            );
+        }
+
+        #[test]
+        fn rule_files(text in mutated(vec![RULES])) {
+            let _ = blockscope::classify::rules::parse_rules("rules.toml", &text);
+        }
+
+        #[test]
+        fn config_files(text in mutated(vec![CONFIG])) {
+            let _ = blockscope::config::check_config_text("blockscope.toml", &text);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Untrusted text and hostile files: safe outputs, limits.
+
+mod security {
+    use super::*;
+
+    fn bounce_with_reply(reply: &str) -> String {
+        S3140_RFC3164.replacen(
+            &S3140_RFC3164[S3140_RFC3164.find("said: ").unwrap() + 6
+                ..S3140_RFC3164.rfind(" (in reply").unwrap()],
+            reply,
+            1,
+        )
+    }
+
+    #[test]
+    fn csv_cells_cannot_become_formulas_or_carry_control_characters() {
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        let reply = "=HYPERLINK(\"http://evil.example\",\"click\") 550 5.7.1 [198.51.100.7] \u{1b}[31mblocked";
+        fleet.log("vps-a/mail.log", &[&bounce_with_reply(reply)], NOV_23_2026);
+        fleet.log("=1+2/mail.log", &[S3140_MAILLOG_FILE], NOV_23_2026);
+        let out = fleet.run(1);
+        assert_eq!(out.status.code(), Some(3));
+        let ips = fs::read_to_string(fleet.path("out/summary/ips.csv")).unwrap();
+        assert!(ips.contains(",\"'=HYPERLINK("), "{ips}");
+        assert!(
+            !ips.contains(",=HYPERLINK(") && !ips.contains(",\"=HYPERLINK("),
+            "{ips}"
+        );
+        assert!(
+            ips.contains("\\x1b[31mblocked") && !ips.contains('\u{1b}'),
+            "{ips}"
+        );
+        let customer = fs::read_to_string(fleet.path("out/customers/c1.csv")).unwrap();
+        assert!(customer.contains(",\"'=HYPERLINK("), "{customer}");
+        let problems = fs::read_to_string(fleet.path("out/summary/input-problems.csv")).unwrap();
+        assert!(problems.contains("'=1+2/"), "{problems}");
+        for file in [
+            "summary/summary.md",
+            "summary/summary.html",
+            "customers/c1.md",
+        ] {
+            let text = fs::read_to_string(fleet.path("out").join(file)).unwrap();
+            assert!(
+                !text.contains('\u{1b}'),
+                "{file} carries a raw escape character"
+            );
+        }
+    }
+
+    #[test]
+    fn reports_show_recipient_domains_not_addresses_unless_asked() {
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        fleet.log("vps-a/mail.log", &[USER_UNKNOWN], NOV_23_2026);
+        ok(&fleet.run(1));
+        let ips = fs::read_to_string(fleet.path("out/summary/ips.csv")).unwrap();
+        assert!(
+            ips.contains("<*@example.net>") && !ips.contains("nobody@"),
+            "{ips}"
+        );
+        for file in [
+            "summary/summary.md",
+            "summary/summary.html",
+            "customers/c1.csv",
+            "customers/c1.md",
+            "summary/unclassified.csv",
+        ] {
+            let text = fs::read_to_string(fleet.path("out").join(file)).unwrap();
+            assert!(!text.contains("nobody@"), "{file}");
+        }
+        ok(&fleet.run_args(&["--recipient-detail", "full"]));
+        let ips = fs::read_to_string(fleet.path("out/summary/ips.csv")).unwrap();
+        assert!(ips.contains("<nobody@example.net>"), "{ips}");
+    }
+
+    #[test]
+    fn a_symlink_planted_in_out_is_never_written_through() {
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        ok(&fleet.run(1));
+        let victim = fleet.path("victim.txt");
+        fs::write(&victim, "precious").unwrap();
+        for planted in ["out/summary/ips.csv", "out/customers/c9.csv"] {
+            let _ = fs::remove_file(fleet.path(planted));
+            std::os::unix::fs::symlink(&victim, fleet.path(planted)).unwrap();
+        }
+        ok(&fleet.run(1));
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(!fs::symlink_metadata(fleet.path("out/summary/ips.csv"))
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_with_a_counted_problem() {
+        use flate2::{write::GzEncoder, Compression};
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        fleet.log("vps-b/mail.log", &[S3140_MAILLOG_FILE], NOV_23_2026);
+        let mut e = GzEncoder::new(Vec::new(), Compression::best());
+        e.write_all(format!("{S3140_RFC3164}\n").as_bytes())
+            .unwrap();
+        let block = vec![b'\n'; 1 << 20];
+        for _ in 0..80 {
+            e.write_all(&block).unwrap();
+        }
+        let bomb = e.finish().unwrap();
+        assert!(bomb.len() < 200_000, "80 MiB in {} bytes", bomb.len());
+        fs::create_dir_all(fleet.path("logs/vps-a")).unwrap();
+        fs::write(fleet.path("logs/vps-a/mail.log.2.gz"), &bomb).unwrap();
+        let out = fleet.run(1);
+        assert_eq!(out.status.code(), Some(3));
+        let problems = fleet.csv("summary/input-problems.csv");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p["file"] == "vps-a/mail.log.2.gz" && p["reason"].contains("gzip bomb")),
+            "{problems:?}"
+        );
+        // The lines before the limit were read.
+        assert!(fleet
+            .csv("summary/ips.csv")
+            .iter()
+            .any(|r| r["ip"] == "198.51.100.7"));
+    }
+
+    #[test]
+    fn a_file_naming_too_many_sending_ips_is_capped_and_counted() {
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        let path = fleet.path("logs/vps-a/mail.log");
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut text = String::new();
+        for i in 0..100_010u32 {
+            text.push_str(&format!(
+                "Nov  2 10:00:00 web1 postfix-2001:db8:{:x}::{:x}/smtp[1]: A{i}: to=<a@b.example>, relay=mx.b.example[192.0.2.9]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 ok)\n",
+                i >> 16,
+                i & 0xffff
+            ));
+        }
+        fs::write(&path, text).unwrap();
+        set_mtime(&path, NOV_23_2026);
+        let out = fleet.run(1);
+        assert_eq!(out.status.code(), Some(3));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("too many distinct sending IPs in one file"),
+            "{err}"
+        );
+        let problems = fleet.csv("summary/input-problems.csv");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p["reason"].contains("10 delivery line(s) skipped")),
+            "{problems:?}"
+        );
+    }
 }

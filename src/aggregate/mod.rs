@@ -318,22 +318,24 @@ impl Aggregates {
     /// The rows whose IPv4 address lies in `first..=last` (rows are sorted numerically, IPv4 first).
     pub fn ips_in_v4_range(&self, first: std::net::Ipv4Addr, last: std::net::Ipv4Addr) -> &[IpRow] {
         let below = |limit: std::net::Ipv4Addr| {
-            move |r: &IpRow| {
-                r.ip.parse::<std::net::Ipv4Addr>()
-                    .is_ok_and(|a| a < limit)
-            }
+            move |r: &IpRow| r.ip.parse::<std::net::Ipv4Addr>().is_ok_and(|a| a < limit)
         };
         let start = self.ips.partition_point(below(first));
         let end = match last.to_bits().checked_add(1) {
-            Some(after) => self.ips.partition_point(below(std::net::Ipv4Addr::from_bits(after))),
-            None => self.ips.partition_point(|r| r.ip.parse::<std::net::Ipv4Addr>().is_ok()),
+            Some(after) => self
+                .ips
+                .partition_point(below(std::net::Ipv4Addr::from_bits(after))),
+            None => self
+                .ips
+                .partition_point(|r| r.ip.parse::<std::net::Ipv4Addr>().is_ok()),
         };
         &self.ips[start..end.max(start)]
     }
 
     /// Row indexes per customer, in ips.csv order (one pass instead of one per customer).
     pub fn rows_by_customer(&self) -> std::collections::HashMap<&str, Vec<&IpRow>> {
-        let mut map: std::collections::HashMap<&str, Vec<&IpRow>> = std::collections::HashMap::new();
+        let mut map: std::collections::HashMap<&str, Vec<&IpRow>> =
+            std::collections::HashMap::new();
         for r in &self.ips {
             map.entry(r.customer_id.as_str()).or_default().push(r);
         }
@@ -413,6 +415,15 @@ fn subnet_sort_key(subnet: &str) -> String {
     ip_sort_key(ip)
 }
 
+/// How much of a recipient address reports show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RecipientDetail {
+    /// `*@example.com`.
+    #[default]
+    Domain,
+    Full,
+}
+
 pub fn aggregate(
     partial: Partial,
     inv: &Inventory,
@@ -420,8 +431,16 @@ pub fn aggregate(
     sndsdata: Option<&Snds>,
     v4_prefix: u8,
     v6_prefix: u8,
+    recipients: RecipientDetail,
 ) -> Result<Aggregates> {
     let mut ips = ip_rows(&partial, inv, rules, v4_prefix, v6_prefix)?;
+    if recipients == RecipientDetail::Domain {
+        for r in &mut ips {
+            if let std::borrow::Cow::Owned(redacted) = classify::redact_addresses(&r.sample_reply) {
+                r.sample_reply = redacted;
+            }
+        }
+    }
     if let Some(data) = sndsdata {
         snds::annotate_ips(&mut ips, data, inv, v4_prefix, v6_prefix);
     }
@@ -460,7 +479,10 @@ pub fn aggregate(
             ips: v.ips.iter().filter(|ip| ip.is_some()).count() as u64,
             platform: k.platform.to_string(),
             code: k.code.to_string(),
-            reply: k.reply.clone(),
+            reply: match recipients {
+                RecipientDetail::Full => k.reply.clone(),
+                RecipientDetail::Domain => classify::redact_addresses(&k.reply).into_owned(),
+            },
         })
         .collect();
     unclassified.sort_by(|a, b| {

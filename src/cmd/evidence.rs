@@ -34,6 +34,7 @@ pub fn evidence_config(args: &EvidenceArgs) -> Result<Config> {
         state: None,
         rebuild_state: false,
         full: true,
+        recipients: Default::default(),
         window: Default::default(),
         history_days: crate::config::DEFAULT_HISTORY_DAYS,
         keep: 0,

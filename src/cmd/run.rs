@@ -447,6 +447,7 @@ fn aggregate_partial(
         snds.as_ref(),
         config.ipv4_prefix,
         config.ipv6_prefix,
+        config.recipients,
     )?;
     agg.window = window;
     Ok(agg)

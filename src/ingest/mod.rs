@@ -642,7 +642,9 @@ pub fn ingest_file(
         }
     }
     if let Some(e) = &read_error {
-        let what = if compressed || e.kind() == std::io::ErrorKind::InvalidInput {
+        let what = if e.to_string().contains("gzip bomb") {
+            "too much decompressed data"
+        } else if compressed || e.kind() == std::io::ErrorKind::InvalidInput {
             "compressed data corrupt or truncated"
         } else {
             "read error"
@@ -651,6 +653,13 @@ pub fn ingest_file(
             &file.name,
             Some(line_no + 1),
             format!("{what} after {line_no} lines: {e}; the lines before it were read"),
+        );
+    }
+    if let Some(n) = run.partial.stats.skipped.get(TOO_MANY_KEYS).copied() {
+        run.partial.stats.problem(
+            &file.name,
+            None,
+            format!("{n} delivery line(s) skipped: the file names more than {MAX_KEYS_PER_FILE} distinct sending IP/rule combinations"),
         );
     }
     if run.line_problems > PROBLEMS_PER_FILE {
@@ -783,14 +792,17 @@ fn record_delivery(
 ) {
     p.record_time(at.day, at.time);
     let (ip, ip_source) = sending_ip(d, observed_vps, inv);
-    let activity: &mut Activity = p
-        .activity
-        .entry(ActivityKey {
-            day: at.day,
-            observed_vps,
-            ip,
-        })
-        .or_default();
+    let activity_key = ActivityKey {
+        day: at.day,
+        observed_vps,
+        ip,
+    };
+    // A file naming millions of sending IPs is hostile: count, do not grow without bound.
+    if p.activity.len() >= MAX_KEYS_PER_FILE && !p.activity.contains_key(&activity_key) {
+        p.stats.skip(TOO_MANY_KEYS);
+        return;
+    }
+    let activity: &mut Activity = p.activity.entry(activity_key).or_default();
     match d.outcome {
         Outcome::Sent => {
             activity.sent += 1;
@@ -839,8 +851,16 @@ fn record_delivery(
         code: code.into(),
         receiver_rule_id,
     };
+    if p.events.len() >= MAX_KEYS_PER_FILE && !p.events.contains_key(&key) {
+        p.stats.skip(TOO_MANY_KEYS);
+        return;
+    }
     p.record_event(key, at.time, reply);
 }
+
+/// Distinct (sending IP, rule, receiver, day) cells one file may add; a VPS has a handful of IPs.
+pub const MAX_KEYS_PER_FILE: usize = 100_000;
+const TOO_MANY_KEYS: &str = "too many distinct sending IPs in one file";
 
 /// One log line about an IP, for `blockscope explain`.
 #[derive(Debug, Clone)]

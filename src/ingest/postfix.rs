@@ -24,9 +24,7 @@ pub fn parse<'a>(program: &'a str, message: &'a str) -> Event<'a> {
         {
             Event::Expired
         }
-        "error" | "retry" if find!(message.as_bytes(), b" to=<").is_some() => {
-            Event::Suspended
-        }
+        "error" | "retry" if find!(message.as_bytes(), b" to=<").is_some() => Event::Suspended,
         _ => Event::Noise,
     }
 }

@@ -25,7 +25,31 @@ pub struct Head {
 
 enum Source {
     Plain(File),
-    Gzip(Box<BufReader<flate2::bufread::MultiGzDecoder<BufReader<File>>>>),
+    Gzip(Box<BufReader<RatioLimit<flate2::bufread::MultiGzDecoder<BufReader<File>>>>>),
+}
+
+/// Log text compresses 5-20 times; beyond this a `.gz` is a decompression bomb.
+pub const MAX_GZIP_RATIO: u64 = 250;
+/// Small files may compress better (one line repeated): never stop before this much.
+const MIN_GZIP_ALLOWANCE: u64 = 64 << 20;
+
+/// Stops reading with an error once more than `left` bytes came out.
+pub struct RatioLimit<R> {
+    inner: R,
+    left: u64,
+}
+
+impl<R: io::Read> io::Read for RatioLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.left = self.left.checked_sub(n as u64).ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("decompresses to more than {MAX_GZIP_RATIO} times its size (a gzip bomb?); reading stopped"),
+            )
+        })?;
+        Ok(n)
+    }
 }
 
 /// Open a log and read its first `head_len` (decompressed) bytes.
@@ -36,7 +60,12 @@ pub fn open_head(path: &Path, head_len: usize) -> io::Result<Head> {
     let compressed = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let mut bytes = Vec::with_capacity(head_len);
     let source = if compressed {
-        let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
+        let decoder = RatioLimit {
+            inner: flate2::bufread::MultiGzDecoder::new(buffered),
+            left: disk_len
+                .saturating_mul(MAX_GZIP_RATIO)
+                .max(MIN_GZIP_ALLOWANCE),
+        };
         let mut decoder = BufReader::with_capacity(1 << 18, decoder);
         (&mut decoder)
             .take(head_len as u64)

@@ -57,7 +57,11 @@ pub fn naive_date_time(b: &[u8]) -> Option<i64> {
     }
     let year = i32::try_from(two_digits(&b[0..2])? * 100 + two_digits(&b[2..4])?).ok()?;
     let (month, day) = (two_digits(&b[5..7])?, two_digits(&b[8..10])?);
-    let (h, m, sec) = (two_digits(&b[11..13])?, two_digits(&b[14..16])?, two_digits(&b[17..19])?);
+    let (h, m, sec) = (
+        two_digits(&b[11..13])?,
+        two_digits(&b[14..16])?,
+        two_digits(&b[17..19])?,
+    );
     if h > 23 || m > 59 || sec > 59 {
         return None;
     }
@@ -323,7 +327,12 @@ mod tests {
                 .timestamp_micros();
             assert_eq!(fast_rfc3339(t.as_bytes()), Some(chrono), "{t}");
         }
-        for bad in ["2026-13-02T11:00:03Z", "2026-11-02T11:00:03", "2026-11-02 11:00:03Z", "2026-11-02T11:00:03.Z"] {
+        for bad in [
+            "2026-13-02T11:00:03Z",
+            "2026-11-02T11:00:03",
+            "2026-11-02 11:00:03Z",
+            "2026-11-02T11:00:03.Z",
+        ] {
             assert_eq!(fast_rfc3339(bad.as_bytes()), None, "{bad}");
         }
     }

@@ -242,8 +242,53 @@ pub fn iso(micros: i64) -> String {
     crate::ingest::timestamp::format_utc(micros)
 }
 
-pub(crate) fn csv_writer(w: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
-    csv::WriterBuilder::new().from_writer(w)
+/// Every CSV report is written through this: cells are neutralised for spreadsheets.
+pub(crate) fn csv_writer(w: &mut dyn Write) -> SafeCsv<'_> {
+    SafeCsv(csv::WriterBuilder::new().from_writer(w))
+}
+
+/// A CSV writer whose cells cannot act as spreadsheet formulas (OWASP CSV injection) or carry
+/// control characters: replies and SNDS comments are written by outsiders.
+pub(crate) struct SafeCsv<'a>(csv::Writer<&'a mut dyn Write>);
+
+impl SafeCsv<'_> {
+    pub fn write_record<I, T>(&mut self, record: I) -> csv::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        self.0.write_record(
+            record
+                .into_iter()
+                .map(|cell| neutralise(cell.as_ref()).into_owned()),
+        )
+    }
+
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// A cell safe to open in a spreadsheet: a leading `= + - @ TAB CR` gets a `'` in front (the
+/// OWASP advice), and control characters become visible `\xNN` escapes.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let control = cell.chars().any(|c| c.is_control());
+    if !formula && !control {
+        return std::borrow::Cow::Borrowed(cell);
+    }
+    let mut out = String::with_capacity(cell.len() + 4);
+    if formula {
+        out.push('\'');
+    }
+    for c in cell.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 pub(crate) fn csv_io(e: csv::Error) -> std::io::Error {
