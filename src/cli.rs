@@ -23,6 +23,10 @@ pub enum Command {
     Run(RunArgs),
     /// Validate the configuration, inventory, rules and SNDS exports without running (same options as run).
     CheckConfig(RunArgs),
+    /// Parse this host's logs into a Parquet partial (for `report` or Spark to merge elsewhere).
+    Ingest(IngestArgs),
+    /// Merge Parquet partials from `ingest` and write the report set `run` writes.
+    Report(ReportArgs),
     /// Print the rule catalogue that drives classification.
     Rules(RulesArgs),
     /// Write an IP-ownership attestation for Microsoft: our ranges, who uses them, the evidence.
@@ -36,6 +40,80 @@ pub enum Command {
     },
     /// Print the man page (roff).
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Directory with one sub-directory per VPS (named by its vps_id).
+    #[arg(long, value_name = "DIR")]
+    pub logs: PathBuf,
+    /// Inventory CSV (customer_id,customer_name,vps_id,ip): attributes lines to VPSes.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// The Parquet partial to write (replaced atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// This log host's name, recorded in every row [default: the host name].
+    #[arg(long, value_name = "ID")]
+    pub host_id: Option<String>,
+    /// Extra or replacement classification rules (use the same file for every host).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Time zone of log timestamps that carry none [default: UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Worker threads for parsing (default: number of CPUs).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Do not print the summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A directory of `*.parquet` partials, one partial, or a glob (`/srv/partials/*/2026-11-23.parquet`).
+    #[arg(long, value_name = "DIR_OR_GLOB")]
+    pub partials: String,
+    /// Inventory CSV with header customer_id,customer_name,vps_id,ip.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Report directory; replaced atomically when the run succeeds.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The rule file the partials were ingested with.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Directory of Microsoft SNDS exports to join.
+    #[arg(long, value_name = "DIR")]
+    pub snds: Option<PathBuf>,
+    /// Skip malformed SNDS rows instead of stopping.
+    #[arg(long)]
+    pub lenient: bool,
+    /// The provider's own mailbox for delisting portals' confirmation mails.
+    #[arg(long, value_name = "EMAIL")]
+    pub delist_contact: Option<String>,
+    /// Recipient addresses in reports [default: domain].
+    #[arg(long, value_enum, value_name = "DETAIL")]
+    pub recipient_detail: Option<RecipientDetailArg>,
+    /// Keep this many previous report sets in `<out>.archive/` [default: 0].
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    /// Write Prometheus metrics to this file.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+    /// IPv4 neighbourhood prefix length [default: 24].
+    #[arg(long, value_name = "BITS")]
+    pub ipv4_prefix: Option<u8>,
+    /// IPv6 neighbourhood prefix length [default: 64].
+    #[arg(long, value_name = "BITS")]
+    pub ipv6_prefix: Option<u8>,
+    /// Do not print the run summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Format of the run summary on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 /// Inputs shared by commands that analyse the logs.

@@ -161,6 +161,34 @@ fn required(
 }
 
 impl Config {
+    /// Defaults for commands that analyse logs or partials without the nightly machinery
+    /// (no state, no window, all reports).
+    pub fn for_analysis() -> Config {
+        Config {
+            logs: PathBuf::new(),
+            inventory: PathBuf::new(),
+            out: PathBuf::new(),
+            rules: None,
+            snds: None,
+            lenient: true,
+            delist_contact: None,
+            metrics: None,
+            state: None,
+            keep: 0,
+            tz: None,
+            rebuild_state: false,
+            full: true,
+            window: WindowSpec::default(),
+            recipients: Default::default(),
+            history_days: DEFAULT_HISTORY_DAYS,
+            threads: 1,
+            ipv4_prefix: 24,
+            ipv6_prefix: 64,
+            quiet: true,
+            json_log: false,
+        }
+    }
+
     pub fn from_run_args(args: &RunArgs) -> Result<Config> {
         let file = match &args.config {
             Some(path) => ConfigFile::load(path)?,

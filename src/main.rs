@@ -4,6 +4,13 @@ use blockscope::error::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
 use clap::{CommandFactory, Parser};
 use std::io::Write;
 
+fn exit_code(result: blockscope::error::Result<i32>) -> i32 {
+    result.unwrap_or_else(|e| {
+        print_error(&e);
+        e.exit_code()
+    })
+}
+
 fn main() {
     let cli = Cli::parse();
     let code = match cli.command {
@@ -23,6 +30,8 @@ fn main() {
                 e.exit_code()
             }
         },
+        Command::Ingest(args) => exit_code(blockscope::cmd::ingest::run(&args)),
+        Command::Report(args) => exit_code(blockscope::cmd::report::run(&args)),
         Command::Completions { shell } => to_stdout(|w| {
             clap_complete::generate(shell, &mut Cli::command(), "blockscope", w);
             Ok(())

@@ -2,6 +2,7 @@
 //! this module; what leaves it is plain Rust data.
 
 pub mod partial;
+pub mod partials;
 pub mod snds;
 
 use crate::attribute::inventory::Inventory;

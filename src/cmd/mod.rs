@@ -4,5 +4,7 @@ pub mod attest;
 pub mod check_config;
 pub mod evidence;
 pub mod explain;
+pub mod ingest;
+pub mod report;
 pub mod rules;
 pub mod run;

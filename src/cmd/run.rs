@@ -77,11 +77,7 @@ pub fn run(config: &Config) -> Result<i32> {
             )
         }
     });
-    let options = report::ReportOptions {
-        delist_contact: config.delist_contact.clone(),
-        keep: config.keep,
-    };
-    report::write_report_set(&config.out, &aggregates, &options)?;
+    write_reports(config, &aggregates)?;
     stage("reports");
     // Only now: a run that failed to write reports must not advance the state.
     if let (Some(dir), Some(mut next), Some(history)) = (&config.state, next, history) {
@@ -89,12 +85,31 @@ pub fn run(config: &Config) -> Result<i32> {
         history.commit(dir, &mut next, &inventory, &rules)?;
         stage("state");
     }
+    finish(config, &aggregates, started, &stages)
+}
+
+/// The report set, swapped in atomically.
+pub(crate) fn write_reports(config: &Config, aggregates: &Aggregates) -> Result<()> {
+    let options = report::ReportOptions {
+        delist_contact: config.delist_contact.clone(),
+        keep: config.keep,
+    };
+    report::write_report_set(&config.out, aggregates, &options)
+}
+
+/// Metrics and the run summary; the exit code (3 when some input could not be read).
+pub(crate) fn finish(
+    config: &Config,
+    aggregates: &Aggregates,
+    started: Instant,
+    stages: &report::run_summary::Stages,
+) -> Result<i32> {
     if let Some(path) = &config.metrics {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         report::write_atomically(path, |w| {
-            report::metrics::write(w, &aggregates, started.elapsed(), now)
+            report::metrics::write(w, aggregates, started.elapsed(), now)
         })
         .map_err(|source| Error::Output {
             path: path.clone(),
@@ -111,10 +126,10 @@ pub fn run(config: &Config) -> Result<i32> {
         };
         let _ = print(
             &mut stderr.lock(),
-            &aggregates,
+            aggregates,
             started.elapsed(),
             config.threads,
-            &stages,
+            stages,
         );
     }
     Ok(if aggregates.stats.problems.is_empty() {
@@ -366,7 +381,7 @@ pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Resul
 }
 
 /// Find, read and parse the logs (only what is new, given earlier runs' cursors).
-fn ingest_logs(
+pub(crate) fn ingest_logs(
     config: &Config,
     inventory: &Inventory,
     rules: &RuleSet,
@@ -417,7 +432,7 @@ fn ingest_logs(
 }
 
 /// SNDS joined in, polars group-bys: the report rows.
-fn aggregate_partial(
+pub(crate) fn aggregate_partial(
     config: &Config,
     mut partial: Partial,
     inventory: &Inventory,
@@ -453,7 +468,7 @@ fn aggregate_partial(
     Ok(agg)
 }
 /// Hold `<out>.lock` for the whole run: a second run for the same report directory stops at once.
-fn lock(out: &std::path::Path) -> Result<std::fs::File> {
+pub(crate) fn lock(out: &std::path::Path) -> Result<std::fs::File> {
     let path = report::sibling(out, "lock");
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| Error::Output {

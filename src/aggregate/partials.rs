@@ -1,0 +1,410 @@
+//! Parquet partials: one host's parsed, classified, per-day aggregates, to be merged anywhere
+//! (`blockscope report`, or the Spark job in scripts/spark). Schema: docs/partials.md.
+//!
+//! One long table: every row has a `kind` and uses the columns that kind needs (the rest null),
+//! so one file carries cells, input counters and problems, and a reader needs no side files.
+
+use super::partial::{Partial, Problem, Stats};
+use crate::attribute::inventory::Inventory;
+use crate::classify::RuleSet;
+use crate::error::{Error, Result};
+use crate::ingest::timestamp::{date_of_day, day_of_date};
+use crate::state::store::{self, StoredActivity, StoredCells, StoredEvent, StoredUnclassified};
+use polars::prelude::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Bumped when a column changes meaning or disappears (new columns may be added).
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// The columns, in file order: (name, type).
+pub const COLUMNS: &[(&str, &str)] = &[
+    ("kind", "string"),
+    ("host_id", "string"),
+    ("day", "string"),
+    ("vps_id", "string"),
+    ("ip", "string"),
+    ("ip_source", "string"),
+    ("rule_id", "string"),
+    ("platform", "string"),
+    ("code", "string"),
+    ("receiver_rule_id", "string"),
+    ("events", "u64"),
+    ("first", "i64"),
+    ("last", "i64"),
+    ("sample_time", "i64"),
+    ("sample", "string"),
+    ("sent", "u64"),
+    ("deferred", "u64"),
+    ("bounced", "u64"),
+    ("reply", "string"),
+    ("ips", "string"),
+    ("name", "string"),
+    ("value", "u64"),
+    ("line", "u64"),
+    ("reason", "string"),
+];
+
+#[derive(Default)]
+struct Rows {
+    s: BTreeMap<&'static str, Vec<Option<String>>>,
+    u: BTreeMap<&'static str, Vec<Option<u64>>>,
+    i: BTreeMap<&'static str, Vec<Option<i64>>>,
+    n: usize,
+}
+
+impl Rows {
+    fn push(
+        &mut self,
+        strings: &[(&'static str, Option<String>)],
+        unsigned: &[(&'static str, u64)],
+        signed: &[(&'static str, i64)],
+    ) {
+        for (name, ty) in COLUMNS {
+            match *ty {
+                "string" => {
+                    let v = strings
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .and_then(|(_, v)| v.clone());
+                    self.s.entry(name).or_default().push(v);
+                }
+                "u64" => {
+                    let v = unsigned.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+                    self.u.entry(name).or_default().push(v);
+                }
+                _ => {
+                    let v = signed.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+                    self.i.entry(name).or_default().push(v);
+                }
+            }
+        }
+        self.n += 1;
+    }
+
+    fn frame(mut self) -> PolarsResult<DataFrame> {
+        let columns: Vec<Column> = COLUMNS
+            .iter()
+            .map(|(name, ty)| match *ty {
+                "string" => Column::new((*name).into(), self.s.remove(name).unwrap_or_default()),
+                "u64" => Column::new((*name).into(), self.u.remove(name).unwrap_or_default()),
+                _ => Column::new((*name).into(), self.i.remove(name).unwrap_or_default()),
+            })
+            .collect();
+        DataFrame::new_infer_height(columns)
+    }
+}
+
+fn counters(s: &mut Stats) -> [(&'static str, &mut u64); 14] {
+    [
+        ("files", &mut s.files),
+        ("bytes", &mut s.bytes),
+        ("lines", &mut s.lines),
+        ("noise_lines", &mut s.noise_lines),
+        ("sent", &mut s.sent),
+        ("deferred", &mut s.deferred),
+        ("bounced", &mut s.bounced),
+        ("non_final_replies", &mut s.non_final_replies),
+        ("expired", &mut s.expired),
+        ("suspended", &mut s.suspended),
+        ("local_handoffs", &mut s.local_handoffs),
+        ("files_unchanged", &mut s.files_unchanged),
+        ("files_resumed", &mut s.files_resumed),
+        ("held_back_lines", &mut s.held_back_lines),
+    ]
+}
+
+fn some(s: &str) -> Option<String> {
+    Some(s.to_string())
+}
+
+/// Write `partial` as a Parquet partial (atomically).
+pub fn write(
+    path: &Path,
+    partial: &Partial,
+    inv: &Inventory,
+    rules: &RuleSet,
+    host_id: &str,
+) -> Result<u64> {
+    let cells = store::to_stored(partial, inv, rules, None);
+    let host = some(host_id);
+    let mut rows = Rows::default();
+    let base = |kind: &str| vec![("kind", some(kind)), ("host_id", host.clone())];
+    rows.push(
+        &[base("meta"), vec![("name", some("schema_version"))]].concat(),
+        &[("value", SCHEMA_VERSION)],
+        &[],
+    );
+    for (day, e) in cells.events {
+        let mut s = base("event");
+        s.extend([
+            ("day", some(&date_of_day(day).to_string())),
+            ("vps_id", e.vps),
+            ("ip", e.ip),
+            ("ip_source", some(&e.ip_source)),
+            ("rule_id", some(&e.rule)),
+            ("platform", some(&e.platform)),
+            ("code", some(&e.code)),
+            ("receiver_rule_id", e.receiver_rule_id),
+            ("sample", some(&e.sample)),
+        ]);
+        rows.push(
+            &s,
+            &[("events", e.events)],
+            &[
+                ("first", e.first),
+                ("last", e.last),
+                ("sample_time", e.sample_time),
+            ],
+        );
+    }
+    for (day, a) in cells.activity {
+        let mut s = base("activity");
+        s.extend([
+            ("day", some(&date_of_day(day).to_string())),
+            ("vps_id", a.vps),
+            ("ip", a.ip),
+        ]);
+        rows.push(
+            &s,
+            &[
+                ("sent", a.sent),
+                ("deferred", a.deferred),
+                ("bounced", a.bounced),
+            ],
+            &[],
+        );
+    }
+    for (day, u) in cells.unclassified {
+        let ips: Vec<String> = u
+            .ips
+            .iter()
+            .map(|ip| ip.clone().unwrap_or_default())
+            .collect();
+        let mut s = base("unclassified");
+        s.extend([
+            ("day", some(&date_of_day(day).to_string())),
+            ("platform", some(&u.platform)),
+            ("code", some(&u.code)),
+            ("reply", some(&u.reply)),
+            ("ips", Some(ips.join(";"))),
+        ]);
+        rows.push(&s, &[("events", u.events)], &[]);
+    }
+    for (day, (first, last)) in cells.times {
+        let mut s = base("time");
+        s.push(("day", some(&date_of_day(day).to_string())));
+        rows.push(&s, &[], &[("first", first), ("last", last)]);
+    }
+    let mut stats = partial.stats.clone();
+    for (name, value) in counters(&mut stats) {
+        let mut s = base("stat");
+        s.push(("name", some(name)));
+        rows.push(&s, &[("value", *value)], &[]);
+    }
+    for (kind, map) in [("skip", &stats.skipped), ("repair", &stats.repaired)] {
+        for (reason, n) in map {
+            let mut s = base(kind);
+            s.push(("name", some(reason)));
+            rows.push(&s, &[("value", *n)], &[]);
+        }
+    }
+    for (dir, n) in &stats.unknown_vps_dirs {
+        let mut s = base("unknown_dir");
+        s.push(("name", some(dir)));
+        rows.push(&s, &[("value", *n)], &[]);
+    }
+    for p in &stats.problems {
+        let mut s = base("problem");
+        s.extend([("name", some(&p.file)), ("reason", some(&p.reason))]);
+        let line: Vec<(&str, u64)> = p.line.map(|l| ("line", l)).into_iter().collect();
+        rows.push(&s, &line, &[]);
+    }
+    let mut df = rows.frame().map_err(|e| Error::Aggregate(e.to_string()))?;
+    let mut written = 0;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Output {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    crate::report::write_atomically(path, |w| {
+        written = ParquetWriter::new(w)
+            .finish(&mut df)
+            .map_err(std::io::Error::other)?;
+        Ok(())
+    })
+    .map_err(|source| Error::Output {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(written)
+}
+
+/// A reason skip and repair counters keep as `&'static str` (a handful per run).
+fn intern(text: &str) -> &'static str {
+    static SEEN: std::sync::Mutex<std::collections::BTreeSet<&'static str>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = seen.get(text) {
+        return s;
+    }
+    let s: &'static str = Box::leak(text.to_string().into_boxed_str());
+    seen.insert(s);
+    s
+}
+
+fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
+    Error::Config(format!(
+        "{}: not a blockscope partial ({what}); write partials with `blockscope ingest`",
+        path.display()
+    ))
+}
+
+/// Read a partial back for this run's inventory and rules.
+pub fn read(path: &Path, inv: &Inventory, rules: &RuleSet) -> Result<Partial> {
+    let file = std::fs::File::open(path).map_err(|e| bad(path, e))?;
+    let df = ParquetReader::new(file)
+        .finish()
+        .map_err(|e| bad(path, e))?;
+    let s = |name: &str| -> Result<Vec<Option<String>>> {
+        let col = df.column(name).map_err(|e| bad(path, e))?;
+        let ca = col.str().map_err(|e| bad(path, e))?;
+        Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+    };
+    let u = |name: &str| -> Result<Vec<Option<u64>>> {
+        let col = df.column(name).map_err(|e| bad(path, e))?;
+        Ok(col.u64().map_err(|e| bad(path, e))?.iter().collect())
+    };
+    let i = |name: &str| -> Result<Vec<Option<i64>>> {
+        let col = df.column(name).map_err(|e| bad(path, e))?;
+        Ok(col.i64().map_err(|e| bad(path, e))?.iter().collect())
+    };
+    let (kind, day, vps, ip, ip_source, rule, platform, code, rrid) = (
+        s("kind")?,
+        s("day")?,
+        s("vps_id")?,
+        s("ip")?,
+        s("ip_source")?,
+        s("rule_id")?,
+        s("platform")?,
+        s("code")?,
+        s("receiver_rule_id")?,
+    );
+    let (sample, reply, ips, name, reason) = (
+        s("sample")?,
+        s("reply")?,
+        s("ips")?,
+        s("name")?,
+        s("reason")?,
+    );
+    let (events, sent, deferred, bounced, value, line) = (
+        u("events")?,
+        u("sent")?,
+        u("deferred")?,
+        u("bounced")?,
+        u("value")?,
+        u("line")?,
+    );
+    let (first, last, sample_time) = (i("first")?, i("last")?, i("sample_time")?);
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let day_of = |r: usize| -> Result<i32> {
+        let d = day[r].as_deref().unwrap_or_default();
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map(day_of_date)
+            .map_err(|_| bad(path, format!("row {}: day {d:?} is not YYYY-MM-DD", r + 1)))
+    };
+    let mut cells = StoredCells::default();
+    let mut stats = Stats::default();
+    let mut version = None;
+    for r in 0..df.height() {
+        match kind[r].as_deref().unwrap_or_default() {
+            "meta" if name[r].as_deref() == Some("schema_version") => version = value[r],
+            "event" => cells.events.push((
+                day_of(r)?,
+                StoredEvent {
+                    ip: ip[r].clone(),
+                    rule: text(&rule[r]),
+                    vps: vps[r].clone(),
+                    ip_source: text(&ip_source[r]),
+                    platform: text(&platform[r]),
+                    code: text(&code[r]),
+                    receiver_rule_id: rrid[r].clone(),
+                    events: events[r].unwrap_or(0),
+                    first: first[r].unwrap_or(0),
+                    last: last[r].unwrap_or(0),
+                    sample_time: sample_time[r].unwrap_or(0),
+                    sample: text(&sample[r]),
+                },
+            )),
+            "activity" => cells.activity.push((
+                day_of(r)?,
+                StoredActivity {
+                    ip: ip[r].clone(),
+                    vps: vps[r].clone(),
+                    sent: sent[r].unwrap_or(0),
+                    deferred: deferred[r].unwrap_or(0),
+                    bounced: bounced[r].unwrap_or(0),
+                },
+            )),
+            "unclassified" => cells.unclassified.push((
+                day_of(r)?,
+                StoredUnclassified {
+                    reply: text(&reply[r]),
+                    platform: text(&platform[r]),
+                    code: text(&code[r]),
+                    events: events[r].unwrap_or(0),
+                    // Never empty (every cell has at least one event); "" is "no IP".
+                    ips: text(&ips[r])
+                        .split(';')
+                        .map(|s| (!s.is_empty()).then(|| s.to_string()))
+                        .collect(),
+                },
+            )),
+            "time" => cells
+                .times
+                .push((day_of(r)?, (first[r].unwrap_or(0), last[r].unwrap_or(0)))),
+            "stat" => {
+                let n = text(&name[r]);
+                if let Some((_, slot)) = counters(&mut stats).into_iter().find(|(k, _)| *k == n) {
+                    *slot += value[r].unwrap_or(0);
+                }
+            }
+            "skip" => {
+                *stats.skipped.entry(intern(&text(&name[r]))).or_default() += value[r].unwrap_or(0)
+            }
+            "repair" => {
+                *stats.repaired.entry(intern(&text(&name[r]))).or_default() += value[r].unwrap_or(0)
+            }
+            "unknown_dir" => {
+                *stats.unknown_vps_dirs.entry(text(&name[r])).or_default() += value[r].unwrap_or(0)
+            }
+            "problem" => stats.problems.push(Problem {
+                file: text(&name[r]),
+                line: line[r],
+                reason: text(&reason[r]),
+            }),
+            _ => {}
+        }
+    }
+    match version {
+        Some(SCHEMA_VERSION) => {}
+        Some(v) => {
+            return Err(bad(
+                path,
+                format!("schema version {v}; this blockscope reads version {SCHEMA_VERSION}"),
+            ))
+        }
+        None => return Err(bad(path, "no schema_version row")),
+    }
+    let (mut partial, unknown_rules) = store::from_stored(cells, inv, rules);
+    for (rule, n) in unknown_rules {
+        stats.problem(
+            &path.display().to_string(),
+            None,
+            format!("{n} event(s) of rule {rule}, which this catalogue lacks, count as unclassified; ingest again with the same --rules"),
+        );
+    }
+    partial.stats = stats;
+    Ok(partial)
+}

@@ -1,0 +1,90 @@
+//! `blockscope report`: Parquet partials (from `ingest` on each log host) -> the report set `run`
+//! writes. Everything after parsing is `run`'s own code.
+
+use crate::aggregate::partial::Partial;
+use crate::aggregate::{partials, ReportWindow};
+use crate::attribute::inventory::Inventory;
+use crate::cli::{RecipientDetailArg, ReportArgs};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub fn run(args: &ReportArgs) -> Result<i32> {
+    let started = Instant::now();
+    let config = Config {
+        logs: PathBuf::from(&args.partials),
+        inventory: args.inventory.clone(),
+        out: args.out.clone(),
+        rules: args.rules.clone(),
+        snds: args.snds.clone(),
+        lenient: args.lenient,
+        delist_contact: args.delist_contact.clone(),
+        metrics: args.metrics.clone(),
+        keep: args.keep.unwrap_or(0),
+        recipients: match args.recipient_detail {
+            Some(RecipientDetailArg::Full) => crate::aggregate::RecipientDetail::Full,
+            _ => crate::aggregate::RecipientDetail::Domain,
+        },
+        ipv4_prefix: args.ipv4_prefix.unwrap_or(24),
+        ipv6_prefix: args.ipv6_prefix.unwrap_or(64),
+        quiet: args.quiet,
+        json_log: args.log_format == crate::cli::LogFormat::Json,
+        ..Config::for_analysis()
+    };
+    let _lock = crate::cmd::run::lock(&config.out)?;
+    let files = partial_files(&args.partials)?;
+    let inventory = Inventory::load(&config.inventory)?;
+    let rules = crate::cmd::run::load_rules(&config)?;
+    let mut merged = Partial::default();
+    for file in &files {
+        merged = merged.merge(partials::read(file, &inventory, &rules)?);
+    }
+    merged.stats.problems.sort();
+    let read = started.elapsed();
+    merged.collapse_days();
+    let window = ReportWindow {
+        tz: "UTC".into(),
+        ..ReportWindow::default()
+    };
+    let aggregates =
+        crate::cmd::run::aggregate_partial(&config, merged, &inventory, &rules, window)?;
+    let aggregated = started.elapsed();
+    crate::cmd::run::write_reports(&config, &aggregates)?;
+    let stages = [
+        ("read partials", read),
+        ("aggregate", aggregated - read),
+        ("reports", started.elapsed() - aggregated),
+    ];
+    crate::cmd::run::finish(&config, &aggregates, started, &stages)
+}
+
+/// The partials named by a directory (its `*.parquet`), a file, or a glob; sorted.
+fn partial_files(spec: &str) -> Result<Vec<PathBuf>> {
+    let path = PathBuf::from(spec);
+    let mut files: Vec<PathBuf> = if path.is_dir() {
+        std::fs::read_dir(&path)
+            .map_err(|source| Error::Output {
+                path: path.clone(),
+                source,
+            })?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet") && p.is_file())
+            .collect()
+    } else if path.is_file() {
+        vec![path]
+    } else {
+        glob::glob(spec)
+            .map_err(|e| Error::Config(format!("--partials {spec:?}: not a valid glob: {e}")))?
+            .filter_map(|p| p.ok())
+            .filter(|p| p.is_file())
+            .collect()
+    };
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::Config(format!(
+            "--partials {spec:?}: no partials found; give a directory of .parquet files written by `blockscope ingest`, one file, or a glob"
+        )));
+    }
+    Ok(files)
+}
