@@ -135,6 +135,17 @@ pub fn check_config_text(name: &str, text: &str) -> Result<()> {
         .map_err(|e| Error::Config(format!("{name}: {}", e.message())))
 }
 
+/// `--threads N` (at least 1), or every CPU when not given.
+pub fn threads(asked: Option<usize>) -> Result<usize> {
+    match asked {
+        Some(0) => Err(Error::Config(
+            "--threads 0: give at least 1 (or leave it out to use every CPU)".into(),
+        )),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
 /// An IANA zone name (`Europe/Berlin`, `UTC`).
 pub fn parse_tz(name: Option<&str>) -> Result<Option<chrono_tz::Tz>> {
     name.map(|n| {
@@ -273,15 +284,7 @@ impl Config {
                 )));
             }
         }
-        let threads = match args.threads {
-            Some(0) => {
-                return Err(Error::Config(
-                    "--threads 0: give at least 1 (or leave it out to use every CPU)".into(),
-                ))
-            }
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
+        let threads = threads(args.threads)?;
         if !(8..=32).contains(&args.ipv4_prefix) {
             return Err(Error::Config(format!(
                 "--ipv4-prefix {}: must be between 8 and 32 (24 is the usual neighbourhood)",

@@ -17,33 +17,15 @@ pub fn evidence_config(args: &EvidenceArgs) -> Result<Config> {
             logs.display()
         )));
     }
-    let threads = match args.threads {
-        Some(0) => return Err(Error::Config("--threads 0: give at least 1".into())),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = crate::config::threads(args.threads)?;
     Ok(Config {
         logs,
         inventory: args.inventory.clone(),
-        out: std::path::PathBuf::new(),
         rules: args.rules.clone(),
         snds: args.snds.clone(),
-        lenient: true,
-        delist_contact: None,
-        metrics: None,
-        state: None,
-        rebuild_state: false,
-        full: true,
-        recipients: Default::default(),
-        window: Default::default(),
-        history_days: crate::config::DEFAULT_HISTORY_DAYS,
-        keep: 0,
         tz: crate::config::parse_tz(args.tz.as_deref())?,
         threads,
-        ipv4_prefix: 24,
-        ipv6_prefix: 64,
-        quiet: true,
-        json_log: false,
+        ..Config::for_analysis()
     })
 }
 

@@ -15,11 +15,7 @@ pub fn run(args: &IngestArgs) -> Result<i32> {
             args.logs.display()
         )));
     }
-    let threads = match args.threads {
-        Some(0) => return Err(Error::Config("--threads 0: give at least 1".into())),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let threads = crate::config::threads(args.threads)?;
     let config = Config {
         logs: args.logs.clone(),
         inventory: args.inventory.clone(),
