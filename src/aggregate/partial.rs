@@ -117,6 +117,9 @@ pub struct Stats {
     pub files_resumed: u64,
     /// Unterminated last lines of plain files, left for the run after the file grows or rotates.
     pub held_back_lines: u64,
+    /// Huge files read by several workers, and the byte ranges they were cut into.
+    pub split_files: u64,
+    pub split_ranges: u64,
     /// Skipped lines by reason.
     pub skipped: BTreeMap<&'static str, u64>,
     /// Lines read after a repair (invalid UTF-8 replaced, NUL bytes removed), by reason.
@@ -167,6 +170,8 @@ impl Stats {
         self.files_unchanged += other.files_unchanged;
         self.files_resumed += other.files_resumed;
         self.held_back_lines += other.held_back_lines;
+        self.split_files += other.split_files;
+        self.split_ranges += other.split_ranges;
         for (k, v) in other.skipped {
             *self.skipped.entry(k).or_default() += v;
         }

@@ -95,7 +95,7 @@ impl Rows {
     }
 }
 
-fn counters(s: &mut Stats) -> [(&'static str, &mut u64); 14] {
+fn counters(s: &mut Stats) -> [(&'static str, &mut u64); 16] {
     [
         ("files", &mut s.files),
         ("bytes", &mut s.bytes),
@@ -111,6 +111,8 @@ fn counters(s: &mut Stats) -> [(&'static str, &mut u64); 14] {
         ("files_unchanged", &mut s.files_unchanged),
         ("files_resumed", &mut s.files_resumed),
         ("held_back_lines", &mut s.held_back_lines),
+        ("split_files", &mut s.split_files),
+        ("split_ranges", &mut s.split_ranges),
     ]
 }
 

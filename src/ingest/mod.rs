@@ -20,6 +20,7 @@ macro_rules! rfind {
     }};
 }
 
+mod chunks;
 pub mod exim;
 pub mod fingerprint;
 pub mod line;
@@ -217,11 +218,52 @@ pub fn ingest(
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Threads(e.to_string()))?;
+    // Huge files are split into ranges read by several workers (see `chunks`).
+    let chunk = chunks::chunk_bytes();
+    let plans: Vec<(usize, chunks::Plan)> = if known.is_none() {
+        files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| chunks::plan(f, chunk).map(|p| (i, p)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let split: std::collections::BTreeSet<usize> = plans.iter().map(|(i, _)| *i).collect();
+    let ranges: Vec<(usize, usize, Format, (u64, u64))> = plans
+        .iter()
+        .flat_map(|(i, p)| {
+            p.ranges
+                .iter()
+                .enumerate()
+                .map(move |(k, r)| (*i, k, p.format, *r))
+        })
+        .collect();
     // Biggest files first keeps the workers evenly loaded; the result does not depend on order.
-    let mut order: Vec<&LogFile> = files.iter().collect();
+    let mut order: Vec<&LogFile> = files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !split.contains(i))
+        .map(|(_, f)| f)
+        .collect();
     order.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
     Ok(pool.install(|| {
-        order
+        let mut pieces: Vec<(usize, usize, chunks::Piece)> = ranges
+            .par_iter()
+            .map(|&(i, k, format, range)| {
+                let piece = chunks::read_range(&files[i], format, range, inventory, rules, tz);
+                if let Some(report) = progress {
+                    report(range.1 - range.0);
+                }
+                (i, k, piece)
+            })
+            .collect();
+        pieces.sort_by_key(|(i, k, _)| (*i, *k));
+        let mut by_file: BTreeMap<usize, Vec<chunks::Piece>> = BTreeMap::new();
+        for (i, _, piece) in pieces {
+            by_file.entry(i).or_default().push(piece);
+        }
+        let whole_files = order
             .par_iter()
             .map(|f| {
                 let partial = ingest_file(f, inventory, rules, tz, known);
@@ -230,7 +272,11 @@ pub fn ingest(
                 }
                 partial
             })
-            .reduce(Partial::default, Partial::merge)
+            .reduce(Partial::default, Partial::merge);
+        by_file
+            .into_iter()
+            .map(|(i, pieces)| chunks::assemble(&files[i], inventory, pieces))
+            .fold(whole_files, Partial::merge)
     }))
 }
 

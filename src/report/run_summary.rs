@@ -48,6 +48,13 @@ pub fn print(
             s.files_unchanged, s.files_resumed, s.held_back_lines
         )?;
     }
+    if s.split_files > 0 {
+        writeln!(
+            w,
+            "  split: {} huge file(s) read in {} ranges by all workers",
+            s.split_files, s.split_ranges
+        )?;
+    }
     writeln!(
         w,
         "  deliveries: {} sent, {} deferred, {} bounced ({} non-final replies); {} expired; {} suspended retries; {} local hand-offs; {} noise lines",

@@ -1,0 +1,185 @@
+//! One huge log file read by several workers: byte ranges cut at line starts, parsed alone, put
+//! back together in order (line numbers, problem caps) so the result is the one a single reader
+//! gets.
+//!
+//! Only plain files whose timestamps carry their year are split: the year of a year-less line
+//! (RFC 3164) depends on every line before it. Only without `--state`: a cursor describes a
+//! whole file. Both are how huge files arrive in practice (`blockscope ingest` on a log host,
+//! RFC 3339 rsyslog), and the rest is read whole, as before.
+
+use super::{
+    detect_format, parse_line, reader, FileClock, FileRun, Format, LogFile, Mode, PROBLEMS_PER_FILE,
+};
+use crate::aggregate::partial::Partial;
+use crate::attribute::inventory::Inventory;
+use crate::classify::RuleSet;
+use std::io::Seek as _;
+
+/// Files larger than this are split (`BLOCKSCOPE_CHUNK_BYTES` overrides it, for tests and tuning).
+pub const DEFAULT_CHUNK_BYTES: u64 = 64 << 20;
+
+pub fn chunk_bytes() -> u64 {
+    std::env::var("BLOCKSCOPE_CHUNK_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &u64| n > 0)
+        .unwrap_or(DEFAULT_CHUNK_BYTES)
+}
+
+/// How a splittable file is read: its format, and byte ranges `[start, end)`.
+pub struct Plan {
+    pub format: Format,
+    pub ranges: Vec<(u64, u64)>,
+}
+
+/// A plan when `file` is big, plain, recognised and stamped with absolute times.
+pub fn plan(file: &LogFile, chunk: u64) -> Option<Plan> {
+    if file.size <= chunk {
+        return None;
+    }
+    let head = reader::open_head(&file.path, 64 << 10).ok()?;
+    if head.compressed {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&head.bytes);
+    let lines: Vec<&str> = text.lines().take(super::SNIFF_LINES).collect();
+    let format = detect_format(lines.iter().copied())?;
+    // The first timestamped line decides the file's clock: it must be absolute.
+    let first = lines
+        .iter()
+        .find_map(|l| parse_line(format, super::clean_line(l.as_bytes()).0.as_ref()).0)?;
+    if matches!(first, super::timestamp::RawTime::YearLess { .. }) {
+        return None;
+    }
+    let ranges = (0..file.size.div_ceil(chunk))
+        .map(|i| (i * chunk, ((i + 1) * chunk).min(file.size)))
+        .collect();
+    Some(Plan { format, ranges })
+}
+
+/// What one range gave: its partial (line numbers local to the range), lines read, and how
+/// many line problems it had (listed or not).
+pub struct Piece {
+    pub partial: Partial,
+    pub lines: u64,
+    pub line_problems: usize,
+}
+
+/// Parse the lines that start inside `[start, end)`.
+pub fn read_range(
+    file: &LogFile,
+    format: Format,
+    (start, end): (u64, u64),
+    inventory: &Inventory,
+    rules: &RuleSet,
+    tz: Option<chrono_tz::Tz>,
+) -> Piece {
+    let mut run = FileRun {
+        file,
+        inventory,
+        rules,
+        observed_vps: inventory.vps_index(&file.vps_dir).map(|v| v as u32),
+        format,
+        clock: FileClock::new(tz),
+        partial: Partial::default(),
+        line_problems: 0,
+        classified: Default::default(),
+    };
+    run.clock.mode = Some(Mode::Absolute);
+    let mut line_no = 0u64;
+    let opened = std::fs::File::open(&file.path).and_then(|mut f| {
+        // Start at the first line that begins at or after `start`: the line running across the
+        // boundary belongs to the range before.
+        f.seek(std::io::SeekFrom::Start(start.saturating_sub(1)))?;
+        Ok(std::io::BufReader::with_capacity(1 << 18, f))
+    });
+    let mut input = match opened {
+        Ok(i) => i,
+        Err(e) => {
+            run.partial.stats.problem(
+                &file.name,
+                None,
+                format!("cannot read part of the file: {e}"),
+            );
+            return Piece {
+                partial: run.partial,
+                lines: 0,
+                line_problems: 0,
+            };
+        }
+    };
+    let mut buf = Vec::with_capacity(4096);
+    let mut pos = start;
+    if start > 0 {
+        match reader::read_line(&mut input, &mut buf, reader::MAX_LINE) {
+            Ok((_, n)) => pos = start - 1 + n as u64,
+            Err(e) => {
+                run.partial
+                    .stats
+                    .problem(&file.name, None, format!("read error: {e}"));
+            }
+        }
+    }
+    while pos < end {
+        match reader::read_line(&mut input, &mut buf, reader::MAX_LINE) {
+            Ok((reader::Read::Eof, _)) => break,
+            Ok((kind, n)) => {
+                run.partial.stats.bytes += n as u64;
+                pos += n as u64;
+                line_no += 1;
+                run.handle(&buf, &kind, line_no);
+            }
+            Err(e) => {
+                run.partial.stats.problem(
+                    &file.name,
+                    Some(line_no + 1),
+                    format!("read error after {line_no} lines: {e}; the lines before it were read"),
+                );
+                break;
+            }
+        }
+    }
+    Piece {
+        partial: run.partial,
+        lines: line_no,
+        line_problems: run.line_problems,
+    }
+}
+
+/// Put a file's pieces (in range order) back together as one file's partial.
+pub fn assemble(file: &LogFile, inventory: &Inventory, pieces: Vec<Piece>) -> Partial {
+    let mut whole = Partial::default();
+    whole.stats.files = 1;
+    whole.stats.split_files = 1;
+    whole.stats.split_ranges = pieces.len() as u64;
+    if inventory.vps_index(&file.vps_dir).is_none() {
+        whole.stats.unknown_vps_dirs.insert(file.vps_dir.clone(), 1);
+    }
+    let mut offset = 0u64;
+    let mut line_problems = 0usize;
+    for mut piece in pieces {
+        for p in &mut piece.partial.stats.problems {
+            p.line = p.line.map(|l| l + offset);
+        }
+        offset += piece.lines;
+        line_problems += piece.line_problems;
+        whole = whole.merge(piece.partial);
+    }
+    // The first PROBLEMS_PER_FILE line problems of the file, as a single reader lists them.
+    let (mut lines, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut whole.stats.problems)
+        .into_iter()
+        .partition(|p| p.line.is_some() && p.file == file.name);
+    lines.sort();
+    lines.truncate(PROBLEMS_PER_FILE);
+    whole.stats.problems = rest;
+    whole.stats.problems.extend(lines);
+    if line_problems > PROBLEMS_PER_FILE {
+        let more = line_problems - PROBLEMS_PER_FILE;
+        whole.stats.problem(
+            &file.name,
+            None,
+            format!("{more} more problem lines not listed"),
+        );
+    }
+    whole
+}
