@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 if [ -z "${CARGO_TARGET_DIR:-}" ] && [ -d "$HOME/.cache/blockscope-target" ]; then
     export CARGO_TARGET_DIR="$HOME/.cache/blockscope-target"
 fi
-exec cargo test --release --locked "$@"
+cargo test --release --locked "$@"
+# The Spark merge against blockscope's own reports (skips with a message without pyspark).
+BLOCKSCOPE="${CARGO_TARGET_DIR:-target}/release/blockscope" bash scripts/spark/test-spark.sh
