@@ -3451,6 +3451,22 @@ mod security {
 mod partials {
     use super::*;
 
+    /// `blockscope report` over `partials` (a directory or glob) into `out`, with the fleet's
+    /// inventory and, when it has them, its SNDS exports.
+    fn report(fleet: &Fleet, partials: &Path, out: &str) -> Output {
+        let mut cmd = blockscope();
+        cmd.args(["report", "--partials"])
+            .arg(partials)
+            .arg("--inventory")
+            .arg(fleet.path("inventory.csv"))
+            .arg("--out")
+            .arg(fleet.path(out));
+        if fleet.path("snds").is_dir() {
+            cmd.arg("--snds").arg(fleet.path("snds"));
+        }
+        cmd.output().unwrap()
+    }
+
     /// `ingest` on two halves of the fleet + `report` = one `run` over the whole fleet, byte for byte.
     #[test]
     fn ingest_on_two_halves_then_report_equals_one_run() {
@@ -3478,18 +3494,7 @@ mod partials {
                 .unwrap();
             ok(&out);
         }
-        let out = blockscope()
-            .args(["report", "--partials"])
-            .arg(fleet.path("partials"))
-            .arg("--inventory")
-            .arg(fleet.path("inventory.csv"))
-            .arg("--snds")
-            .arg(fleet.path("snds"))
-            .arg("--out")
-            .arg(fleet.path("merged"))
-            .output()
-            .unwrap();
-        ok(&out);
+        ok(&report(&fleet, &fleet.path("partials"), "merged"));
         let merged = tree_contents(&fleet.path("merged"));
         assert_eq!(
             merged.keys().collect::<Vec<_>>(),
@@ -3528,15 +3533,7 @@ mod partials {
         let fleet = Fleet::new(&neighbourhood_inventory());
         fs::create_dir_all(fleet.path("partials")).unwrap();
         fs::write(fleet.path("partials/bad.parquet"), "not parquet").unwrap();
-        let out = blockscope()
-            .args(["report", "--partials"])
-            .arg(fleet.path("partials"))
-            .arg("--inventory")
-            .arg(fleet.path("inventory.csv"))
-            .arg("--out")
-            .arg(fleet.path("out"))
-            .output()
-            .unwrap();
+        let out = report(&fleet, &fleet.path("partials"), "out");
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
@@ -3544,15 +3541,7 @@ mod partials {
             "{err}"
         );
         assert!(!fleet.path("out").exists());
-        let empty = blockscope()
-            .args(["report", "--partials"])
-            .arg(fleet.path("nowhere/*.parquet"))
-            .arg("--inventory")
-            .arg(fleet.path("inventory.csv"))
-            .arg("--out")
-            .arg(fleet.path("out"))
-            .output()
-            .unwrap();
+        let empty = report(&fleet, &fleet.path("nowhere/*.parquet"), "out");
         assert_eq!(empty.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&empty.stderr).contains("no partials found"));
     }
