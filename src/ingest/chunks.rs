@@ -7,9 +7,7 @@
 //! whole file. Both are how huge files arrive in practice (`blockscope ingest` on a log host,
 //! RFC 3339 rsyslog), and the rest is read whole, as before.
 
-use super::{
-    detect_format, parse_line, reader, FileClock, FileRun, Format, LogFile, Mode, PROBLEMS_PER_FILE,
-};
+use super::{detect_format, parse_line, reader, FileRun, Format, LogFile, Mode, PROBLEMS_PER_FILE};
 use crate::aggregate::partial::Partial;
 use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
@@ -74,17 +72,7 @@ pub fn read_range(
     rules: &RuleSet,
     tz: Option<chrono_tz::Tz>,
 ) -> Piece {
-    let mut run = FileRun {
-        file,
-        inventory,
-        rules,
-        observed_vps: inventory.vps_index(&file.vps_dir).map(|v| v as u32),
-        format,
-        clock: FileClock::new(tz),
-        partial: Partial::default(),
-        line_problems: 0,
-        classified: Default::default(),
-    };
+    let mut run = FileRun::new(file, inventory, rules, format, tz, Partial::default());
     run.clock.mode = Some(Mode::Absolute);
     let mut line_no = 0u64;
     let opened = std::fs::File::open(&file.path).and_then(|mut f| {

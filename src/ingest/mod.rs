@@ -469,7 +469,28 @@ struct FileRun<'a> {
     classified: foldhash::HashMap<(String, String), classify::RuleIdx>,
 }
 
-impl FileRun<'_> {
+impl<'a> FileRun<'a> {
+    fn new(
+        file: &'a LogFile,
+        inventory: &'a Inventory,
+        rules: &'a RuleSet,
+        format: Format,
+        tz: Option<chrono_tz::Tz>,
+        partial: Partial,
+    ) -> FileRun<'a> {
+        FileRun {
+            file,
+            inventory,
+            rules,
+            observed_vps: inventory.vps_index(&file.vps_dir).map(|v| v as u32),
+            format,
+            clock: FileClock::new(tz),
+            partial,
+            line_problems: 0,
+            classified: Default::default(),
+        }
+    }
+
     fn line_problem(&mut self, line: u64, reason: &str) {
         self.line_problems += 1;
         if self.line_problems <= PROBLEMS_PER_FILE {
@@ -502,11 +523,14 @@ impl FileRun<'_> {
             self.skip(SkipReason::TimestampStyleChanged, line_no);
             return;
         };
-        let day = self.clock.day(time);
         let p = &mut self.partial;
         match event {
             Event::Delivery(d) => {
-                let at = At { time, day };
+                // Only deliveries are kept per day; noise lines skip the zone conversion.
+                let at = At {
+                    time,
+                    day: self.clock.day(time),
+                };
                 let rules = Rules {
                     set: self.rules,
                     cache: &mut self.classified,
@@ -559,20 +583,24 @@ pub fn ingest_file(
     let (compressed, disk_len) = (head.compressed, head.disk_len);
     let head_bytes = head.bytes.clone();
     let previous = known.and_then(|k| k.lookup(&head_bytes)).cloned();
+    // Nothing new in this file: keep its cursor under its current name and size.
+    let unchanged = |mut partial: Partial, c: FileCursor| {
+        partial.stats.files_unchanged += 1;
+        partial.cursors.push(FileCursor {
+            name: file.name.clone(),
+            compressed_len: compressed.then_some(disk_len),
+            ..c
+        });
+        partial
+    };
     if let Some(c) = &previous {
-        let unchanged = if compressed {
+        let read_before = if compressed {
             c.compressed_len == Some(disk_len)
         } else {
             c.consumed >= disk_len
         };
-        if unchanged {
-            partial.stats.files_unchanged += 1;
-            partial.cursors.push(FileCursor {
-                name: file.name.clone(),
-                compressed_len: compressed.then_some(disk_len),
-                ..c.clone()
-            });
-            return partial;
+        if read_before {
+            return unchanged(partial, c.clone());
         }
     }
     let wanted_start = previous.as_ref().map_or(0, |c| c.consumed);
@@ -620,20 +648,16 @@ pub fn ingest_file(
         }
     }
     if sniffed.is_empty() && read_error.is_none() {
-        if previous.is_some() {
+        return match previous {
             // A rotated copy of what was read before, perhaps newly compressed: nothing new.
-            partial.stats.files_unchanged += 1;
-            if let Some(c) = previous {
-                partial.cursors.push(FileCursor {
-                    name: file.name.clone(),
-                    compressed_len: compressed.then_some(disk_len),
-                    ..c
-                });
+            Some(c) => unchanged(partial, c),
+            None => {
+                if partial.stats.held_back_lines == 0 {
+                    partial.stats.problem(&file.name, None, "empty file");
+                }
+                partial
             }
-        } else if partial.stats.held_back_lines == 0 {
-            partial.stats.problem(&file.name, None, "empty file");
-        }
-        return partial;
+        };
     }
     if previous.is_some() {
         partial.stats.files_resumed += 1;
@@ -653,17 +677,7 @@ pub fn ingest_file(
         partial.stats.problem(&file.name, None, why);
         return partial;
     };
-    let mut run = FileRun {
-        file,
-        inventory,
-        rules,
-        observed_vps,
-        format,
-        clock: FileClock::new(tz),
-        partial,
-        line_problems: 0,
-        classified: Default::default(),
-    };
+    let mut run = FileRun::new(file, inventory, rules, format, tz, partial);
     for (buf, kind) in &sniffed {
         line_no += 1;
         run.handle(buf, kind, line_no);
