@@ -146,6 +146,32 @@ pub fn threads(asked: Option<usize>) -> Result<usize> {
     }
 }
 
+/// `--recipient-detail` (wins) or `recipient_detail` in the config file; domain by default.
+pub fn recipient_detail(
+    flag: Option<crate::cli::RecipientDetailArg>,
+    file: Option<&str>,
+) -> Result<crate::aggregate::RecipientDetail> {
+    use crate::aggregate::RecipientDetail;
+    use crate::cli::RecipientDetailArg;
+    match (flag, file) {
+        (Some(RecipientDetailArg::Full), _) | (None, Some("full")) => Ok(RecipientDetail::Full),
+        (Some(RecipientDetailArg::Domain), _) | (None, None | Some("domain")) => {
+            Ok(RecipientDetail::Domain)
+        }
+        (None, Some(other)) => Err(Error::Config(format!(
+            "recipient_detail = {other:?} in --config: use \"domain\" or \"full\""
+        ))),
+    }
+}
+
+impl Config {
+    /// The zone days and windows are counted in, by name (`UTC` without `--tz`).
+    pub fn tz_name(&self) -> String {
+        self.tz
+            .map_or_else(|| "UTC".to_string(), |t| t.name().to_string())
+    }
+}
+
 /// An IANA zone name (`Europe/Berlin`, `UTC`).
 pub fn parse_tz(name: Option<&str>) -> Result<Option<chrono_tz::Tz>> {
     name.map(|n| {
@@ -222,19 +248,7 @@ impl Config {
             tz: args.tz.clone().or(file.tz),
             rebuild_state: args.rebuild_state,
             full: args.full,
-            recipients: match (args.recipient_detail, file.recipient_detail.as_deref()) {
-                (Some(crate::cli::RecipientDetailArg::Full), _) | (None, Some("full")) => {
-                    crate::aggregate::RecipientDetail::Full
-                }
-                (Some(_), _) | (None, None | Some("domain")) => {
-                    crate::aggregate::RecipientDetail::Domain
-                }
-                (None, Some(other)) => {
-                    return Err(Error::Config(format!(
-                        "recipient_detail = {other:?} in --config: use \"domain\" or \"full\""
-                    )))
-                }
-            },
+            recipients: recipient_detail(args.recipient_detail, file.recipient_detail.as_deref())?,
             window: WindowSpec {
                 since: parse_date("since", args.since.as_deref())?,
                 until: parse_date("until", args.until.as_deref())?,

@@ -4,7 +4,7 @@
 use crate::aggregate::partial::Partial;
 use crate::aggregate::{partials, ReportWindow};
 use crate::attribute::inventory::Inventory;
-use crate::cli::{RecipientDetailArg, ReportArgs};
+use crate::cli::ReportArgs;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use std::path::PathBuf;
@@ -22,10 +22,7 @@ pub fn run(args: &ReportArgs) -> Result<i32> {
         delist_contact: args.delist_contact.clone(),
         metrics: args.metrics.clone(),
         keep: args.keep.unwrap_or(0),
-        recipients: match args.recipient_detail {
-            Some(RecipientDetailArg::Full) => crate::aggregate::RecipientDetail::Full,
-            _ => crate::aggregate::RecipientDetail::Domain,
-        },
+        recipients: crate::config::recipient_detail(args.recipient_detail, None)?,
         ipv4_prefix: args.ipv4_prefix.unwrap_or(24),
         ipv6_prefix: args.ipv6_prefix.unwrap_or(64),
         quiet: args.quiet,
@@ -44,7 +41,7 @@ pub fn run(args: &ReportArgs) -> Result<i32> {
     let read = started.elapsed();
     merged.collapse_days();
     let window = ReportWindow {
-        tz: "UTC".into(),
+        tz: config.tz_name(),
         ..ReportWindow::default()
     };
     let aggregates =

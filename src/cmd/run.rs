@@ -317,9 +317,7 @@ fn select_window(
         Some(h) => h.newest,
         None => batch.days().last().copied(),
     };
-    let tz = config
-        .tz
-        .map_or_else(|| "UTC".to_string(), |t| t.name().to_string());
+    let tz = config.tz_name();
     match window_range(config.window, newest) {
         Some((since, until)) => {
             let mut partial = match history {
@@ -373,9 +371,7 @@ pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Resul
         kind: WindowKind::All,
         since: None,
         until: None,
-        tz: config
-            .tz
-            .map_or_else(|| "UTC".to_string(), |t| t.name().to_string()),
+        tz: config.tz_name(),
     };
     aggregate_partial(config, partial, inventory, rules, window)
 }
