@@ -6,7 +6,7 @@ use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
 use crate::config::{Config, WindowSpec};
 use crate::error::{Error, Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
-use crate::ingest::fingerprint::KnownFiles;
+use crate::ingest::fingerprint::{FileCursor, KnownFiles};
 use crate::ingest::{snds, timestamp};
 use crate::{ingest, report};
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,7 +81,7 @@ pub fn run(config: &Config) -> Result<i32> {
     stage("reports");
     // Only now: a run that failed to write reports must not advance the state.
     if let (Some(dir), Some(mut next), Some(history)) = (&config.state, next, history) {
-        next.files = history.cursors(&cursors);
+        next.files = history.cursors(std::mem::take(&mut next.files), &cursors);
         history.commit(dir, &mut next, &inventory, &rules)?;
         stage("state");
     }
@@ -164,7 +164,6 @@ struct History {
     /// Newest day in the data (stored or new).
     newest: Option<i32>,
     fresh: bool,
-    previous_files: Vec<crate::ingest::fingerprint::FileCursor>,
     problems: Vec<crate::state::store::LoadProblem>,
 }
 
@@ -231,7 +230,6 @@ impl History {
             horizon,
             newest,
             fresh,
-            previous_files: prev.files.clone(),
             problems,
         }
     }
@@ -239,17 +237,13 @@ impl History {
     /// The cursors to save: this run's, plus earlier ones for files not seen this run (a VPS
     /// whose logs were not collected tonight must not be read twice tomorrow), until their data
     /// has left the history.
-    fn cursors(
-        &self,
-        this_run: &[crate::ingest::fingerprint::FileCursor],
-    ) -> Vec<crate::ingest::fingerprint::FileCursor> {
-        let key = |c: &crate::ingest::fingerprint::FileCursor| (c.head_len, c.head_hash.clone());
-        let mut out: BTreeMap<(u32, String), crate::ingest::fingerprint::FileCursor> =
-            BTreeMap::new();
+    fn cursors(&self, previous: Vec<FileCursor>, this_run: &[FileCursor]) -> Vec<FileCursor> {
+        let key = |c: &FileCursor| (c.head_len, c.head_hash.clone());
+        let mut out: BTreeMap<(u32, String), FileCursor> = BTreeMap::new();
         if !self.fresh {
-            for c in &self.previous_files {
+            for c in previous {
                 if c.last_day.is_some_and(|d| d >= self.horizon) {
-                    out.insert(key(c), c.clone());
+                    out.insert(key(&c), c);
                 }
             }
         }
