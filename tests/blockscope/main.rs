@@ -379,7 +379,7 @@ fn check_capture(
 #[test]
 fn real_postfix_rsyslog_traditional() {
     check_fixture(
-        include_str!("fixtures/postfix/rsyslog-traditional.log"),
+        include_str!("../fixtures/postfix/rsyslog-traditional.log"),
         "10",
         &[("", "recipient-rejected-5.4.1", "1", "unknown")],
     );
@@ -388,7 +388,7 @@ fn real_postfix_rsyslog_traditional() {
 #[test]
 fn real_postfix_rsyslog_rfc3339() {
     check_fixture(
-        include_str!("fixtures/postfix/rsyslog-rfc3339.log"),
+        include_str!("../fixtures/postfix/rsyslog-rfc3339.log"),
         "10",
         &[("", "recipient-rejected-5.4.1", "1", "unknown")],
     );
@@ -397,7 +397,7 @@ fn real_postfix_rsyslog_rfc3339() {
 #[test]
 fn real_postfix_maillog_file() {
     check_fixture(
-        include_str!("fixtures/postfix/maillog-file.log"),
+        include_str!("../fixtures/postfix/maillog-file.log"),
         "11",
         &[("", "recipient-rejected-5.4.1", "1", "unknown")],
     );
@@ -407,7 +407,7 @@ fn real_postfix_maillog_file() {
 fn real_postfix_multi_instance_names_the_sending_ip() {
     // postfix-198.51.100.7/smtp: a reply without an address is still attributed to .7.
     check_fixture(
-        include_str!("fixtures/postfix/multi-instance.log"),
+        include_str!("../fixtures/postfix/multi-instance.log"),
         "12",
         &[(
             "198.51.100.7",
@@ -456,7 +456,7 @@ const EXIM_COUNTS: &str = "3 sent, 17 deferred, 9 bounced (0 non-final replies);
 fn real_exim_mainlog_default_selectors() {
     check_capture(
         "vps1/exim4/mainlog",
-        include_str!("fixtures/exim/mainlog-default.log"),
+        include_str!("../fixtures/exim/mainlog-default.log"),
         "11",
         EXIM_ROWS,
         &[],
@@ -468,7 +468,7 @@ fn real_exim_mainlog_default_selectors() {
 fn real_exim_mainlog_with_interface_millisec_pid_and_zone() {
     check_capture(
         "vps1/exim4/mainlog",
-        include_str!("fixtures/exim/mainlog-selectors.log"),
+        include_str!("../fixtures/exim/mainlog-selectors.log"),
         "10",
         EXIM_ROWS,
         &[],
@@ -480,7 +480,7 @@ fn real_exim_mainlog_with_interface_millisec_pid_and_zone() {
 fn real_exim_via_syslog() {
     check_capture(
         "vps1/mail.log",
-        include_str!("fixtures/exim/syslog.log"),
+        include_str!("../fixtures/exim/syslog.log"),
         "12",
         EXIM_ROWS,
         &[],
@@ -492,7 +492,7 @@ fn real_exim_via_syslog() {
 fn real_opensmtpd() {
     check_capture(
         "vps1/mail.log",
-        include_str!("fixtures/opensmtpd/maillog.log"),
+        include_str!("../fixtures/opensmtpd/maillog.log"),
         "10",
         &[
             ("192.0.2.14", "ms-server-busy", "3", "reply"),
@@ -519,7 +519,7 @@ fn real_sendmail() {
     // S3140 and Office 365 verdicts survive that, Gmail's first-line-only replies stay unclassified.
     check_capture(
         "vps1/maillog",
-        include_str!("fixtures/sendmail/maillog.log"),
+        include_str!("../fixtures/sendmail/maillog.log"),
         "10",
         &[
             ("192.0.2.14", "ms-server-busy", "16", "reply"),
@@ -3214,10 +3214,10 @@ mod fuzz {
     }
 
     const POSTFIX: &[&str] = &[
-        include_str!("fixtures/postfix/rsyslog-traditional.log"),
-        include_str!("fixtures/postfix/rsyslog-rfc3339.log"),
-        include_str!("fixtures/postfix/maillog-file.log"),
-        include_str!("fixtures/postfix/multi-instance.log"),
+        include_str!("../fixtures/postfix/rsyslog-traditional.log"),
+        include_str!("../fixtures/postfix/rsyslog-rfc3339.log"),
+        include_str!("../fixtures/postfix/maillog-file.log"),
+        include_str!("../fixtures/postfix/multi-instance.log"),
     ];
     const JOURNALD: &str = "2026-11-02T10:00:01+0100 web1 postfix/smtp[1]: 6BAB0300C9CD: to=<a@b.example>, relay=mx.b.example[192.0.2.9]:25, delay=1, delays=0/0/0/1, dsn=4.7.0, status=deferred (host mx.b.example[192.0.2.9] said: 421 4.7.0 [198.51.100.7] try later (in reply to MAIL FROM command))\n2026-11-02T10:00:01.123456+0100 web1 postfix/qmgr[2]: 6BAB0300C9CD: removed\n-- Boot 3f2a9b --\n<22>1 2026-11-02T10:00:01Z web1 postfix/smtp 19793 - - 6BAB0300C9CD: to=<a@b.example>, relay=none, delay=1, delays=0/0/0/1, dsn=4.4.1, status=deferred (connect to b.example[192.0.2.9]:25: Connection refused)";
     const SNDS: &str = "192.0.2.47,11/21/2026 9:00 AM,11/21/2026 5:00 PM,1931,1894,1908,YELLOW,< 0.1%,11/21/2026 9:00 AM,11/21/2026 10:00 AM,3,mail.example,,\nIP Address,Activity Start,Activity End,RCPT Commands,DATA Commands,Message Recipients,Filter Result,Complaint Rate,Trap Message Start,Trap Message End\n192.0.2.88,11/18/2026 6:00 AM,11/18/2026 9:00 PM,317,312,305,GREEN,< 0.1%,,,,,,\n198.51.100.0,198.51.100.255,Yes,Blocked due to user complaints or other evidence of spamming\n192.0.2.40,192.0.2.47,No,\"Not blocked, \"\"ok\"\"\"";
@@ -3236,21 +3236,21 @@ mod fuzz {
 
         #[test]
         fn exim_mainlog_and_syslog_lines(line in mutated(seeds(&[
-            include_str!("fixtures/exim/mainlog-default.log"),
-            include_str!("fixtures/exim/mainlog-selectors.log"),
-            include_str!("fixtures/exim/syslog.log"),
+            include_str!("../fixtures/exim/mainlog-default.log"),
+            include_str!("../fixtures/exim/mainlog-selectors.log"),
+            include_str!("../fixtures/exim/syslog.log"),
         ]))) {
             let _ = parse_line(Format::EximMainlog, &line);
             let _ = parse_line(Format::Syslog, &line);
         }
 
         #[test]
-        fn opensmtpd_lines(line in mutated(seeds(&[include_str!("fixtures/opensmtpd/maillog.log")]))) {
+        fn opensmtpd_lines(line in mutated(seeds(&[include_str!("../fixtures/opensmtpd/maillog.log")]))) {
             let _ = parse_line(Format::Syslog, &line);
         }
 
         #[test]
-        fn sendmail_lines(line in mutated(seeds(&[include_str!("fixtures/sendmail/maillog.log")]))) {
+        fn sendmail_lines(line in mutated(seeds(&[include_str!("../fixtures/sendmail/maillog.log")]))) {
             let _ = parse_line(Format::Syslog, &line);
         }
 
