@@ -1,5 +1,6 @@
 //! The provider's inventory: which customer and VPS hold which addresses and prefixes.
 
+use super::hostname::{self, HostIndex, HostMatch};
 use crate::error::InventoryError;
 use ipnetwork::IpNetwork;
 use std::collections::{BTreeMap, HashMap};
@@ -19,6 +20,8 @@ pub struct Vps {
     pub customer: usize,
     /// Every address or prefix of this VPS, in file order.
     pub networks: Vec<IpNetwork>,
+    /// Its syslog HOSTNAME (optional `hostname` column; lowercase, no trailing dot).
+    pub hostname: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -38,9 +41,12 @@ pub struct Inventory {
     /// (prefix length, masked address) -> entry; one map per prefix length, longest first.
     by_prefix_v4: Vec<(u8, HashMap<u32, usize>)>,
     by_prefix_v6: Vec<(u8, HashMap<u128, usize>)>,
+    hosts: HostIndex,
 }
 
 const REQUIRED: [&str; 4] = ["customer_id", "customer_name", "vps_id", "ip"];
+/// Optional: the VPS's syslog HOSTNAME, for central syslog (`attribute::hostname`).
+const HOSTNAME: &str = "hostname";
 
 /// Ids become file names (`customers/<id>.csv`), so they are restricted to a safe alphabet.
 pub fn validate_id(id: &str) -> Result<(), String> {
@@ -107,12 +113,14 @@ impl Inventory {
             });
         }
         let [c_id, c_name, c_vps, c_ip] = REQUIRED.map(|n| col(n).expect("checked above"));
+        let c_host = col(HOSTNAME);
 
         let mut inv = Inventory::default();
         // network -> (line, vps index) of its first row, to name both lines on a conflict.
         let mut seen_network: HashMap<IpNetwork, (u64, usize)> = HashMap::new();
         let mut vps_line: HashMap<usize, u64> = HashMap::new();
         let mut customer_line: HashMap<usize, u64> = HashMap::new();
+        let mut hostnames = HostnameRows::default();
 
         for record in rdr.records() {
             let record = record.map_err(|e| match e.position() {
@@ -196,12 +204,18 @@ impl Inventory {
                         id: vps_id.to_string(),
                         customer,
                         networks: Vec::new(),
+                        hostname: None,
                     });
                     inv.vps_by_id.insert(vps_id.to_string(), v);
                     vps_line.insert(v, line);
                     v
                 }
             };
+            if let Some(cell) = c_host.map(|c| &record[c]).filter(|c| !c.is_empty()) {
+                hostnames
+                    .add(&mut inv, vps, cell, line)
+                    .map_err(|(problem, fix)| row_err(problem, fix))?;
+            }
             if let Some(&(first_line, first_vps)) = seen_network.get(&network) {
                 if first_vps == vps {
                     continue; // the same row twice: harmless
@@ -222,6 +236,14 @@ impl Inventory {
         if inv.entries.is_empty() {
             return Err(InventoryError::Empty { path: p() });
         }
+        hostnames
+            .check_against_vps_ids(&inv)
+            .map_err(|(line, problem, fix)| InventoryError::Row {
+                path: p(),
+                line,
+                problem,
+                fix: fix.into(),
+            })?;
         inv.build_index();
         Ok(inv)
     }
@@ -245,6 +267,23 @@ impl Inventory {
         }
         self.by_prefix_v4 = v4.into_iter().rev().collect();
         self.by_prefix_v6 = v6.into_iter().rev().collect();
+        self.hosts = HostIndex::build(
+            self.vpses
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| Some((i, v.hostname.as_deref()?))),
+        );
+    }
+
+    /// Whether the inventory has a `hostname` column with at least one name: then log
+    /// directories that are not a vps_id are read as central syslog (`ingest::central`).
+    pub(crate) fn has_hostnames(&self) -> bool {
+        !self.hosts.is_empty()
+    }
+
+    /// The VPS a syslog HOSTNAME (or a per-host directory name) belongs to.
+    pub(crate) fn vps_by_hostname(&self, host: &str) -> HostMatch {
+        self.hosts.lookup(host)
     }
 
     /// Longest-prefix match: the inventory entry holding `ip`.
@@ -291,6 +330,80 @@ impl Inventory {
             [n] if n.prefix() == if n.is_ipv6() { 128 } else { 32 } => Some(n.ip()),
             _ => None,
         }
+    }
+}
+
+/// The `hostname` cells seen so far, to name the first line of a conflict.
+#[derive(Default)]
+struct HostnameRows {
+    /// hostname -> (line, vps) of its first row.
+    first: HashMap<String, (u64, usize)>,
+}
+
+type RowProblem = (String, &'static str);
+
+impl HostnameRows {
+    /// One non-empty cell of VPS `vps` on `line`: the same name on every row of a VPS, no name
+    /// on two VPSes.
+    fn add(&mut self, inv: &mut Inventory, vps: usize, cell: &str, line: u64) -> Result<(), RowProblem> {
+        let name = hostname::normalise(cell);
+        hostname::validate(&name).map_err(|why| {
+            (
+                format!("hostname {cell:?} {why}"),
+                "give the HOSTNAME the VPS's syslog lines carry (vps1 or vps1.example.net), or leave the cell empty",
+            )
+        })?;
+        let v = &inv.vpses[vps];
+        if let Some(own) = &v.hostname {
+            if *own != name {
+                let first_line = self.first[own].0;
+                return Err((
+                    format!("VPS {} has hostname {name:?} here but {own:?} on line {first_line}", v.id),
+                    "a VPS has one syslog hostname: write the same on all its rows (or leave the cell empty on the others)",
+                ));
+            }
+            return Ok(());
+        }
+        if let Some(&(first_line, other)) = self.first.get(&name) {
+            return Err((
+                format!(
+                    "hostname {name:?} is given to VPS {} here but to VPS {} on line {first_line}",
+                    v.id, inv.vpses[other].id
+                ),
+                "two VPSes cannot share a syslog hostname (their lines could not be told apart); correct one of the rows",
+            ));
+        }
+        self.first.insert(name.clone(), (line, vps));
+        inv.vpses[vps].hostname = Some(name);
+        Ok(())
+    }
+
+    /// A hostname that is another VPS's vps_id would make a log directory of that name mean two
+    /// VPSes.
+    fn check_against_vps_ids(&self, inv: &Inventory) -> Result<(), (u64, String, &'static str)> {
+        let mut clashes: Vec<(u64, String, &'static str)> = inv
+            .vpses
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| {
+                let (line, owner) = *self.first.get(&v.id.to_ascii_lowercase())?;
+                (owner != i).then(|| {
+                    (
+                        line,
+                        format!(
+                            "hostname {:?} of VPS {} is the vps_id of VPS {}; a log directory named {} would mean both",
+                            v.id.to_ascii_lowercase(),
+                            inv.vpses[owner].id,
+                            v.id,
+                            v.id
+                        ),
+                        "rename the hostname or the vps_id so that no VPS's hostname is another VPS's vps_id",
+                    )
+                })
+            })
+            .collect();
+        clashes.sort();
+        clashes.into_iter().next().map_or(Ok(()), Err)
     }
 }
 
@@ -361,5 +474,31 @@ mod tests {
             Some("198.51.100.7".parse().unwrap())
         );
         assert_eq!(inv.only_address(1, true), None);
+    }
+
+    #[test]
+    fn hostname_column() {
+        let header = "customer_id,customer_name,vps_id,ip,hostname\n";
+        let inv = load(&format!(
+            "{header}c1,One,v1,198.51.100.7,VPS1.example.net.\nc1,One,v1,2001:db8::7,\nc2,Two,v2,198.51.100.8,v2\nc2,Two,v3,198.51.100.9,\n"
+        ))
+        .unwrap();
+        assert!(inv.has_hostnames());
+        assert_eq!(inv.vpses[0].hostname.as_deref(), Some("vps1.example.net"));
+        assert_eq!(inv.vps_by_hostname("vps1"), HostMatch::Vps(0));
+        assert_eq!(inv.vps_by_hostname("V2"), HostMatch::Vps(1));
+        assert_eq!(inv.vpses[2].hostname, None);
+        assert!(!load("customer_id,customer_name,vps_id,ip\nc1,One,v1,198.51.100.7\n")
+            .unwrap()
+            .has_hostnames());
+        let err = |text: &str| load(&format!("{header}{text}")).unwrap_err().to_string();
+        let e = err("c1,One,v1,198.51.100.7,a\nc1,One,v1,198.51.100.8,b\n");
+        assert!(e.starts_with("inv.csv:3:") && e.contains("\"a\" on line 2") && e.contains("one syslog hostname"), "{e}");
+        let e = err("c1,One,v1,198.51.100.7,a\nc2,Two,v2,198.51.100.8,A\n");
+        assert!(e.starts_with("inv.csv:3:") && e.contains("VPS v1 on line 2") && e.contains("cannot share"), "{e}");
+        let e = err("c1,One,v1,198.51.100.7,v2\nc2,Two,v2,198.51.100.8,\n");
+        assert!(e.starts_with("inv.csv:2:") && e.contains("vps_id of VPS v2"), "{e}");
+        let e = err("c1,One,v1,198.51.100.7,web 1\n");
+        assert!(e.starts_with("inv.csv:2:") && e.contains("hostname \"web 1\""), "{e}");
     }
 }

@@ -6,6 +6,10 @@
 //! (RFC 3164) depends on every line before it. Only without `--state`: a cursor describes a
 //! whole file. Both are how huge files arrive in practice (`blockscope ingest` on a log host,
 //! RFC 3339 rsyslog), and the rest is read whole, as before.
+//!
+//! A central-syslog file (`central`) keeps a clock per host: it is split only when its first
+//! lines are all absolute, and when a range still meets a year-less host the file is read whole
+//! after all (the result is the one reader's either way).
 
 use super::{detect_format, parse_line, reader, FileRun, Format, LogFile, Mode, PROBLEMS_PER_FILE};
 use crate::aggregate::partial::Partial;
@@ -42,11 +46,14 @@ pub fn plan(file: &LogFile, chunk: u64) -> Option<Plan> {
     let text = String::from_utf8_lossy(&head.bytes);
     let lines: Vec<&str> = text.lines().take(super::SNIFF_LINES).collect();
     let format = detect_format(lines.iter().copied())?;
-    // The first timestamped line decides the file's clock: it must be absolute.
-    let first = lines
+    // The first timestamped line decides the file's clock: it must be absolute (and, for a
+    // central file of many hosts, every host's in the first lines).
+    let mut times = lines
         .iter()
-        .find_map(|l| parse_line(format, super::clean_line(l.as_bytes()).0.as_ref()).0)?;
-    if matches!(first, super::timestamp::RawTime::YearLess { .. }) {
+        .filter_map(|l| parse_line(format, super::clean_line(l.as_bytes()).0.as_ref()).0)
+        .peekable();
+    times.peek()?;
+    if times.any(|t| matches!(t, super::timestamp::RawTime::YearLess { .. })) {
         return None;
     }
     let ranges = (0..file.size.div_ceil(chunk))
@@ -61,6 +68,10 @@ pub struct Piece {
     pub partial: Partial,
     pub lines: u64,
     pub line_problems: usize,
+    /// A central file's mail lines from hosts the inventory does not name (line numbers local).
+    unknown_hosts: super::central::UnknownHosts,
+    /// A central file's range met a year-less host: the file is read whole instead.
+    needs_whole_file: bool,
 }
 
 /// Parse the lines that start inside `[start, end)`.
@@ -74,6 +85,9 @@ pub fn read_range(
 ) -> Piece {
     let mut run = FileRun::new(file, inventory, rules, format, tz, Partial::default());
     run.clock.mode = Some(Mode::Absolute);
+    if let Some(hosts) = run.central.as_mut() {
+        hosts.ranged = true;
+    }
     let mut line_no = 0u64;
     let opened = std::fs::File::open(&file.path).and_then(|mut f| {
         // Start at the first line that begins at or after `start`: the line running across the
@@ -93,6 +107,8 @@ pub fn read_range(
                 partial: run.partial,
                 lines: 0,
                 line_problems: 0,
+                unknown_hosts: Default::default(),
+                needs_whole_file: false,
             };
         }
     };
@@ -127,28 +143,43 @@ pub fn read_range(
             }
         }
     }
+    let line_problems = run.line_problems;
+    let (partial, unknown_hosts, needs_whole_file) = run.finish();
     Piece {
-        partial: run.partial,
+        partial,
         lines: line_no,
-        line_problems: run.line_problems,
+        line_problems,
+        unknown_hosts,
+        needs_whole_file,
     }
 }
 
 /// Put a file's pieces (in range order) back together as one file's partial.
-pub fn assemble(file: &LogFile, inventory: &Inventory, pieces: Vec<Piece>) -> Partial {
+pub fn assemble(
+    file: &LogFile,
+    inventory: &Inventory,
+    rules: &RuleSet,
+    tz: Option<chrono_tz::Tz>,
+    pieces: Vec<Piece>,
+) -> Partial {
+    if pieces.iter().any(|p| p.needs_whole_file) {
+        return super::ingest_file(file, inventory, rules, tz, None);
+    }
     let mut whole = Partial::default();
     whole.stats.files = 1;
     whole.stats.split_files = 1;
     whole.stats.split_ranges = pieces.len() as u64;
-    if inventory.vps_index(&file.vps_dir).is_none() {
+    if super::central::route_of(inventory, file) == super::central::Route::UnknownDir {
         whole.stats.unknown_vps_dirs.insert(file.vps_dir.clone(), 1);
     }
     let mut offset = 0u64;
     let mut line_problems = 0usize;
+    let mut unknown_hosts = super::central::UnknownHosts::default();
     for mut piece in pieces {
         for p in &mut piece.partial.stats.problems {
             p.line = p.line.map(|l| l + offset);
         }
+        unknown_hosts.merge_shifted(piece.unknown_hosts, offset);
         offset += piece.lines;
         line_problems += piece.line_problems;
         whole = whole.merge(piece.partial);
@@ -161,6 +192,7 @@ pub fn assemble(file: &LogFile, inventory: &Inventory, pieces: Vec<Piece>) -> Pa
     lines.truncate(PROBLEMS_PER_FILE);
     whole.stats.problems = rest;
     whole.stats.problems.extend(lines);
+    unknown_hosts.report(&file.name, &mut whole.stats);
     if line_problems > PROBLEMS_PER_FILE {
         let more = line_problems - PROBLEMS_PER_FILE;
         whole.stats.problem(

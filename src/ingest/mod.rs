@@ -20,6 +20,7 @@ macro_rules! rfind {
     }};
 }
 
+mod central;
 mod chunks;
 pub mod exim;
 pub mod fingerprint;
@@ -275,7 +276,7 @@ pub fn ingest(
             .reduce(Partial::default, Partial::merge);
         by_file
             .into_iter()
-            .map(|(i, pieces)| chunks::assemble(&files[i], inventory, pieces))
+            .map(|(i, pieces)| chunks::assemble(&files[i], inventory, rules, tz, pieces))
             .fold(whole_files, Partial::merge)
     }))
 }
@@ -313,21 +314,31 @@ pub fn detect_format<'a>(lines: impl Iterator<Item = &'a str>) -> Option<Format>
 
 /// Parse one line of a file of the given format.
 pub fn parse_line(format: Format, line: &str) -> (Option<RawTime>, Event<'_>) {
+    let (time, _host, event) = parse_line_with_host(format, line);
+    (time, event)
+}
+
+/// `parse_line`, with the syslog HOSTNAME of the line when it has one (central syslog routes
+/// by it).
+pub(crate) fn parse_line_with_host(
+    format: Format,
+    line: &str,
+) -> (Option<RawTime>, Option<&str>, Event<'_>) {
     if line.is_empty() {
-        return (None, Event::Noise);
+        return (None, None, Event::Noise);
     }
     match format {
         Format::EximMainlog => match exim::parse_mainlog_line(line) {
-            Some((time, event)) => (Some(time), event),
+            Some((time, event)) => (Some(time), None, event),
             // Exim's rejectlog and paniclog continue an entry with header lines: not deliveries.
-            None => (None, Event::Noise),
+            None => (None, None, Event::Noise),
         },
         Format::Syslog => {
             if syslog::is_journal_marker(line) {
-                return (None, Event::Noise);
+                return (None, None, Event::Noise);
             }
             let Some(env) = syslog::parse(line) else {
-                return (None, Event::Skipped(SkipReason::NoTimestamp));
+                return (None, None, Event::Skipped(SkipReason::NoTimestamp));
             };
             let event = match env.program {
                 p if postfix::is_postfix_program(p) => postfix::parse(p, env.message),
@@ -336,7 +347,7 @@ pub fn parse_line(format: Format, line: &str) -> (Option<RawTime>, Event<'_>) {
                 p if sendmail::is_sendmail_program(p) => sendmail::parse(env.message),
                 _ => Event::Noise,
             };
-            (Some(env.time), event)
+            (Some(env.time), Some(env.host), event)
         }
     }
 }
@@ -464,6 +475,8 @@ struct FileRun<'a> {
     format: Format,
     clock: FileClock,
     partial: Partial,
+    /// A central-syslog file: lines routed by HOSTNAME, a clock and partial per host.
+    central: Option<central::Hosts>,
     line_problems: usize,
     /// Replies repeat (every retry of a blocked queue): classify each distinct one once.
     classified: foldhash::HashMap<(String, String), classify::RuleIdx>,
@@ -478,14 +491,19 @@ impl<'a> FileRun<'a> {
         tz: Option<chrono_tz::Tz>,
         partial: Partial,
     ) -> FileRun<'a> {
+        let route = central::route_of(inventory, file);
         FileRun {
             file,
             inventory,
             rules,
-            observed_vps: inventory.vps_index(&file.vps_dir).map(|v| v as u32),
+            observed_vps: match route {
+                central::Route::Vps(v) => Some(v),
+                _ => None,
+            },
             format,
             clock: FileClock::new(tz),
             partial,
+            central: (route == central::Route::Central).then(central::Hosts::new),
             line_problems: 0,
             classified: Default::default(),
         }
@@ -510,7 +528,7 @@ impl<'a> FileRun<'a> {
         for repair in repairs.into_iter().flatten() {
             self.repaired(repair, line_no);
         }
-        let (raw_time, event) = parse_line(self.format, &text);
+        let (raw_time, host, event) = parse_line_with_host(self.format, &text);
         if let Event::Skipped(reason) = event {
             self.skip(reason, line_no);
             return;
@@ -519,28 +537,60 @@ impl<'a> FileRun<'a> {
             self.partial.stats.noise_lines += 1;
             return;
         };
-        let Some(time) = self.clock.stamp(raw_time) else {
+        // A central file's line goes to its host's clock and partial; others to the file's.
+        let (clock, p, observed_vps) = match self.central.as_mut() {
+            None => (&mut self.clock, &mut self.partial, self.observed_vps),
+            Some(hosts) => {
+                let stats = &mut self.partial.stats;
+                match hosts.target(self.inventory, host, &event, line_no, &self.clock, stats) {
+                    central::Target::Host(slot) => {
+                        (&mut slot.clock, &mut slot.partial, Some(slot.vps))
+                    }
+                    central::Target::Skipped => return,
+                }
+            }
+        };
+        let Some(time) = clock.stamp(raw_time) else {
+            if let Some(hosts) = self.central.as_mut().filter(|h| h.ranged) {
+                // A year-less host in a range of a split file: read the file whole instead.
+                hosts.needs_whole_file |= matches!(raw_time, RawTime::YearLess { .. });
+            }
             self.skip(SkipReason::TimestampStyleChanged, line_no);
             return;
         };
-        let p = &mut self.partial;
         match event {
             Event::Delivery(d) => {
                 // Only deliveries are kept per day; noise lines skip the zone conversion.
                 let at = At {
                     time,
-                    day: self.clock.day(time),
+                    day: clock.day(time),
                 };
                 let rules = Rules {
                     set: self.rules,
                     cache: &mut self.classified,
                 };
-                record_delivery(&d, at, self.observed_vps, self.inventory, rules, p)
+                record_delivery(&d, at, observed_vps, self.inventory, rules, p)
             }
             Event::Expired => p.stats.expired += 1,
             Event::Suspended => p.stats.suspended += 1,
             Event::Local => p.stats.local_handoffs += 1,
             Event::Noise | Event::Skipped(_) => p.stats.noise_lines += 1,
+        }
+    }
+
+    /// The file's partial, every clock's year-less times resolved (a central file's hosts each
+    /// with its own, then merged in); a central file's unknown hosts; whether a range of a split
+    /// file met a year-less host and the file must be read whole.
+    fn finish(self) -> (Partial, central::UnknownHosts, bool) {
+        let mut partial = self.partial;
+        self.clock.resolve_partial(self.file.anchor, &mut partial);
+        match self.central {
+            None => (partial, Default::default(), false),
+            Some(mut hosts) => {
+                let unknown = std::mem::take(&mut hosts.unknown);
+                let whole = hosts.needs_whole_file;
+                (hosts.merge_into(self.file.anchor, partial), unknown, whole)
+            }
         }
     }
 
@@ -564,8 +614,7 @@ pub fn ingest_file(
 ) -> Partial {
     let mut partial = Partial::default();
     partial.stats.files = 1;
-    let observed_vps = inventory.vps_index(&file.vps_dir).map(|v| v as u32);
-    if observed_vps.is_none() {
+    if central::route_of(inventory, file) == central::Route::UnknownDir {
         partial
             .stats
             .unknown_vps_dirs
@@ -715,23 +764,24 @@ pub fn ingest_file(
             format!("{what} after {line_no} lines: {e}; the lines before it were read"),
         );
     }
-    if let Some(n) = run.partial.stats.skipped.get(TOO_MANY_KEYS).copied() {
-        run.partial.stats.problem(
+    let line_problems = run.line_problems;
+    let (mut partial, unknown_hosts, _) = run.finish();
+    unknown_hosts.report(&file.name, &mut partial.stats);
+    if let Some(n) = partial.stats.skipped.get(TOO_MANY_KEYS).copied() {
+        partial.stats.problem(
             &file.name,
             None,
             format!("{n} delivery line(s) skipped: the file names more than {MAX_KEYS_PER_FILE} distinct sending IP/rule combinations"),
         );
     }
-    if run.line_problems > PROBLEMS_PER_FILE {
-        let more = run.line_problems - PROBLEMS_PER_FILE;
-        run.partial.stats.problem(
+    if line_problems > PROBLEMS_PER_FILE {
+        let more = line_problems - PROBLEMS_PER_FILE;
+        partial.stats.problem(
             &file.name,
             None,
             format!("{more} more problem lines not listed"),
         );
     }
-    let mut partial = run.partial;
-    run.clock.resolve_partial(file.anchor, &mut partial);
     if known.is_some() && consumed > 0 {
         let head_len = (head_bytes.len() as u64).min(consumed) as usize;
         let last_day = partial

@@ -8,6 +8,7 @@ use super::timestamp::{parse_prefix, RawTime};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Envelope<'a> {
     pub time: RawTime,
+    /// The syslog HOSTNAME as logged (empty for RFC 5424's nil `-`); central syslog routes by it.
     pub host: &'a str,
     /// Program name without the pid (`postfix/smtp`, `exim`, `smtpd`, `sm-mta`).
     pub program: &'a str,
@@ -33,10 +34,9 @@ pub fn parse(line: &str) -> Option<Envelope<'_>> {
     let (host, rest) = rest.split_once(' ')?;
     let (program, message) = rest
         .split_once(": ")
-        .or_else(|| rest.strip_suffix(':').map(|p| (p, "")))?;
-    if program.contains(' ') {
-        return None;
-    }
+        .or_else(|| rest.strip_suffix(':').map(|p| (p, "")))
+        .filter(|(p, _)| !p.contains(' '))
+        .or_else(|| tag_without_colon(rest))?;
     let program = program.split_once('[').map_or(program, |(p, _)| p);
     Some(Envelope {
         time,
@@ -44,6 +44,15 @@ pub fn parse(line: &str) -> Option<Envelope<'_>> {
         program,
         message,
     })
+}
+
+/// `prog[pid] msg`: rsyslog writes an RFC 5424 message's tag without the colon
+/// (`RSYSLOG_TraditionalFileFormat` on a central log host).
+fn tag_without_colon(rest: &str) -> Option<(&str, &str)> {
+    let (tag, message) = rest.split_once(' ').unwrap_or((rest, ""));
+    let (name, pid) = tag.strip_suffix(']')?.split_once('[')?;
+    let is_pid = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    (is_pid && !name.is_empty()).then_some((tag, message))
 }
 
 fn strip_pri(line: &str) -> &str {
@@ -70,7 +79,7 @@ fn parse_rfc5424(rest: &str) -> Option<Envelope<'_>> {
     let message = message.strip_prefix('\u{feff}').unwrap_or(message);
     Some(Envelope {
         time,
-        host,
+        host: if host == "-" { "" } else { host },
         program: if app == "-" { "" } else { app },
         message,
     })
@@ -141,6 +150,24 @@ mod tests {
             parse("Jun 17 14:37:39 <mail.notice> robin sm-mta[2794]: 55HIbcGI002794: x").unwrap();
         assert_eq!((e.host, e.program), ("robin", "sm-mta"));
         assert!(parse("Jan 1 00:00:00 hostname postfix/postscreen[12345").is_none());
+        // rsyslog writes an RFC 5424 message's tag without the colon.
+        let e = parse("Dec 31 23:59:51 vps2.example.net postfix-out/smtp[21380] 1A2B: to=<a@b>, x: y")
+            .unwrap();
+        assert_eq!(
+            (e.host, e.program, e.message),
+            ("vps2.example.net", "postfix-out/smtp", "1A2B: to=<a@b>, x: y")
+        );
+        assert!(parse("Dec 31 23:59:51 vps2 some words without a tag").is_none());
+        // The HOSTNAME is borrowed from the line, in every style a central log host writes.
+        for (line, host) in [
+            ("Nov  2 10:00:01 vps1 postfix/smtp[1]: x", "vps1"),
+            ("2026-11-02T10:00:01.123456+00:00 VPS2.example.net postfix/smtp[1]: x", "VPS2.example.net"),
+            ("1 2026-11-02T10:00:01.123456+00:00 vps3 postfix/smtp 1 - [timeQuality tzKnown=\"1\"] x", "vps3"),
+            ("<22>1 2026-11-02T10:00:01Z - postfix/smtp 1 - - x", ""),
+            ("2026-11-02T10:00:01+0000 vps4 postfix/smtp[1]: x", "vps4"),
+        ] {
+            assert_eq!(parse(line).unwrap().host, host, "{line}");
+        }
         assert!(is_journal_marker("-- Journal begins at Mon 2026-11-02 10:00:00 UTC, ends at Mon 2026-11-02 11:00:00 UTC. --"));
         assert!(is_journal_marker("-- Boot 3f2a9c0d1e --"));
     }

@@ -1,0 +1,371 @@
+//! Central syslog: one log host receiving every VPS's syslog (rsyslog, syslog-ng, journald
+//! remote).
+//!
+//! Where a file's lines belong is decided by its directory (`route_of`):
+//!
+//! - `logs/<vps_id>/…` — that VPS's own logs, exactly as without central syslog;
+//! - `logs/<hostname>/…` or `logs/<dir>/<hostname>/…` (rsyslog's `/var/log/remote/%HOSTNAME%/`
+//!   tree, copied as it is) — the VPS with that inventory `hostname`;
+//! - any other directory, when the inventory has a `hostname` column — a central file: each
+//!   line goes to the VPS its syslog HOSTNAME names (`attribute::hostname` for the matching
+//!   rules). Mail lines of hosts the inventory does not name are skipped and counted per host;
+//! - any other directory without a `hostname` column — attributed by IP only, as before.
+//!
+//! In a central file every host keeps its own clock (`FileClock`: timestamp style, year wraps,
+//! newest line), so hosts logging RFC 3164 and RFC 3339 can share a file, and each host's
+//! partial aggregate is resolved with its own clock before the file's partials are merged.
+
+use super::line::Event;
+use super::{FileClock, LogFile, Mode};
+use crate::aggregate::partial::{Partial, Stats};
+use crate::attribute::hostname::HostMatch;
+use crate::attribute::inventory::Inventory;
+use std::collections::{BTreeMap, HashMap};
+
+/// How the lines of one log file find their VPS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// A VPS's own directory, by vps_id or by hostname.
+    Vps(u32),
+    /// A directory the inventory does not name, and no `hostname` column: by IP only.
+    UnknownDir,
+    /// A central file: line by line, by syslog HOSTNAME.
+    Central,
+}
+
+/// Directory levels below `--logs` at which a directory named after a hostname is that VPS:
+/// `logs/<hostname>/` and `logs/<dir>/<hostname>/`.
+pub(crate) const HOST_DIR_DEPTH: usize = 2;
+
+pub(crate) fn route_of(inventory: &Inventory, file: &LogFile) -> Route {
+    if let Some(v) = inventory.vps_index(&file.vps_dir) {
+        return Route::Vps(v as u32);
+    }
+    if !inventory.has_hostnames() {
+        return Route::UnknownDir;
+    }
+    let mut dirs: Vec<&str> = file.name.split('/').collect();
+    dirs.pop(); // the file name
+    dirs.into_iter()
+        .take(HOST_DIR_DEPTH)
+        .find_map(|dir| match inventory.vps_by_hostname(dir) {
+            HostMatch::Vps(v) => Some(Route::Vps(v as u32)),
+            _ => None,
+        })
+        .unwrap_or(Route::Central)
+}
+
+/// Distinct logged host names remembered per file (lookup cache, unknown-host counts); past it
+/// lookups are repeated and further unknown names only counted.
+const MAX_NAMES: usize = 10_000;
+/// Unknown hosts named per file in input-problems.csv; the rest are summed in one row.
+const HOSTS_LISTED: usize = 20;
+/// Longest host name kept for a report (a hostile line may carry a huge one).
+const MAX_NAME_CHARS: usize = 255;
+
+pub(crate) const SKIP_UNKNOWN: &str = "mail line from a syslog host not in the inventory";
+pub(crate) const SKIP_AMBIGUOUS: &str =
+    "mail line from a syslog host matching several inventory hostnames";
+pub(crate) const SKIP_NO_HOST: &str = "mail line without a syslog host in a central log";
+
+/// One known host of a central file: its VPS, clock and events.
+pub(crate) struct HostSlot {
+    pub(crate) vps: u32,
+    pub(crate) clock: FileClock,
+    pub(crate) partial: Partial,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Lookup {
+    Slot(usize),
+    Unknown(Why),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Why {
+    NotInInventory,
+    Ambiguous,
+    NoHost,
+}
+
+impl Why {
+    fn skip_reason(self) -> &'static str {
+        match self {
+            Why::NotInInventory => SKIP_UNKNOWN,
+            Why::Ambiguous => SKIP_AMBIGUOUS,
+            Why::NoHost => SKIP_NO_HOST,
+        }
+    }
+
+    fn explain(self) -> &'static str {
+        match self {
+            Why::NotInInventory => "not in the inventory's hostname column; add the VPS's hostname there (a host that is not a customer VPS can be ignored)",
+            Why::Ambiguous => "its first label matches several inventory hostnames; write this exact name in the inventory's hostname column",
+            Why::NoHost => "the line has no syslog HOSTNAME to route it by; move the VPS's own logs to logs/<vps_id>/",
+        }
+    }
+}
+
+/// The per-host state of one central file.
+pub(crate) struct Hosts {
+    /// Host name as logged -> where its lines go.
+    cache: HashMap<Box<str>, Lookup>,
+    pub(crate) slots: Vec<HostSlot>,
+    pub(crate) unknown: UnknownHosts,
+    /// Set for a byte range of a split file: clocks are absolute only.
+    pub(crate) ranged: bool,
+    /// A range met a year-less line: the file must be read whole (see `chunks`).
+    pub(crate) needs_whole_file: bool,
+}
+
+/// Where one line of a central file goes.
+pub(crate) enum Target<'a> {
+    Host(&'a mut HostSlot),
+    /// Not routed; already counted when it was a mail line.
+    Skipped,
+}
+
+impl Hosts {
+    pub(crate) fn new() -> Hosts {
+        Hosts {
+            cache: HashMap::default(),
+            slots: Vec::new(),
+            unknown: UnknownHosts::default(),
+            ranged: false,
+            needs_whole_file: false,
+        }
+    }
+
+    /// The slot of `host`, or None after counting a mail line (`event`) of a host the inventory
+    /// does not name.
+    pub(crate) fn target<'a>(
+        &'a mut self,
+        inventory: &Inventory,
+        host: Option<&str>,
+        event: &Event,
+        line_no: u64,
+        template: &FileClock,
+        stats: &mut Stats,
+    ) -> Target<'a> {
+        let name = host.unwrap_or("");
+        let lookup = match self.cache.get(name) {
+            Some(&l) => l,
+            None => self.resolve(inventory, name, template),
+        };
+        match lookup {
+            Lookup::Slot(i) => Target::Host(&mut self.slots[i]),
+            Lookup::Unknown(why) => {
+                if matches!(
+                    event,
+                    Event::Delivery(_) | Event::Expired | Event::Suspended
+                ) {
+                    stats.skip(why.skip_reason());
+                    self.unknown.add(name, why, line_no);
+                } else {
+                    stats.noise_lines += 1;
+                }
+                Target::Skipped
+            }
+        }
+    }
+
+    fn resolve(&mut self, inventory: &Inventory, name: &str, template: &FileClock) -> Lookup {
+        let lookup = match (name, inventory.vps_by_hostname(name)) {
+            ("", _) => Lookup::Unknown(Why::NoHost),
+            (_, HostMatch::Vps(vps)) => {
+                let mut clock = FileClock::new(template.tz);
+                if self.ranged {
+                    clock.mode = Some(Mode::Absolute);
+                }
+                self.slots.push(HostSlot {
+                    vps: vps as u32,
+                    clock,
+                    partial: Partial::default(),
+                });
+                Lookup::Slot(self.slots.len() - 1)
+            }
+            (_, HostMatch::Unknown) => Lookup::Unknown(Why::NotInInventory),
+            (_, HostMatch::Ambiguous) => Lookup::Unknown(Why::Ambiguous),
+        };
+        // A known host always gets its cache entry (its slot must be found again); unknown
+        // names only while the cache is small.
+        if matches!(lookup, Lookup::Slot(_)) || self.cache.len() < MAX_NAMES {
+            self.cache.insert(name.into(), lookup);
+        }
+        lookup
+    }
+
+    /// Every host's events resolved with its own clock (year-less styles dated from `anchor`)
+    /// and merged into `partial`.
+    pub(crate) fn merge_into(self, anchor: Option<i64>, mut partial: Partial) -> Partial {
+        for mut slot in self.slots {
+            slot.clock.resolve_partial(anchor, &mut slot.partial);
+            partial = partial.merge(slot.partial);
+        }
+        partial
+    }
+}
+
+/// Mail lines of hosts the inventory does not name, per host (lowercase), bounded.
+#[derive(Debug, Default)]
+pub(crate) struct UnknownHosts {
+    hosts: BTreeMap<(Why, String), Seen>,
+    /// Lines of names past `MAX_NAMES`.
+    untracked_lines: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    lines: u64,
+    first_line: u64,
+}
+
+impl UnknownHosts {
+    fn add(&mut self, name: &str, why: Why, line_no: u64) {
+        self.add_seen(
+            (why, name.to_ascii_lowercase()),
+            Seen {
+                lines: 1,
+                first_line: line_no,
+            },
+        );
+    }
+
+    fn add_seen(&mut self, (why, mut name): (Why, String), seen: Seen) {
+        if name.len() > MAX_NAME_CHARS {
+            let mut cut = MAX_NAME_CHARS;
+            while !name.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            name.truncate(cut);
+        }
+        let key = (why, name);
+        let full = self.hosts.len() >= MAX_NAMES;
+        match self.hosts.get_mut(&key) {
+            Some(s) => {
+                s.lines += seen.lines;
+                s.first_line = s.first_line.min(seen.first_line);
+            }
+            None if !full => {
+                self.hosts.insert(key, seen);
+            }
+            None => self.untracked_lines += seen.lines,
+        }
+    }
+
+    /// Add a later byte range's counts, its line numbers shifted by the lines before it.
+    pub(crate) fn merge_shifted(&mut self, other: UnknownHosts, line_offset: u64) {
+        for (key, mut seen) in other.hosts {
+            seen.first_line += line_offset;
+            self.add_seen(key, seen);
+        }
+        self.untracked_lines += other.untracked_lines;
+    }
+
+    /// One input problem per host (the most lines first, at most `HOSTS_LISTED`), then one for
+    /// the rest.
+    pub(crate) fn report(self, file: &str, stats: &mut Stats) {
+        let mut hosts: Vec<((Why, String), Seen)> = self.hosts.into_iter().collect();
+        hosts.sort_by(|(ka, a), (kb, b)| b.lines.cmp(&a.lines).then_with(|| ka.cmp(kb)));
+        let rest = hosts.split_off(hosts.len().min(HOSTS_LISTED));
+        for ((why, name), seen) in hosts {
+            let who = if why == Why::NoHost {
+                "with no syslog host".to_string()
+            } else {
+                format!("from syslog host {name:?}")
+            };
+            stats.problem(
+                file,
+                None,
+                format!(
+                    "{} mail line(s) {who} skipped (first on line {}): {}",
+                    seen.lines,
+                    seen.first_line,
+                    why.explain()
+                ),
+            );
+        }
+        let more_lines = rest.iter().map(|(_, s)| s.lines).sum::<u64>() + self.untracked_lines;
+        if more_lines > 0 {
+            stats.problem(
+                file,
+                None,
+                format!(
+                    "{more_lines} more mail line(s) skipped from {}{} further syslog host(s) not in the inventory",
+                    if self.untracked_lines > 0 { "at least " } else { "" },
+                    rest.len().max(1)
+                ),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn inventory() -> Inventory {
+        Inventory::from_reader(
+            Path::new("inv.csv"),
+            "customer_id,customer_name,vps_id,ip,hostname\nc1,One,v1,198.51.100.7,vps1\nc2,Two,v2,198.51.100.8,vps2.example.net\nc3,Three,v3,198.51.100.9,\n"
+                .as_bytes(),
+        )
+        .unwrap()
+    }
+
+    fn file(name: &str) -> LogFile {
+        LogFile {
+            path: PathBuf::from(name),
+            name: name.into(),
+            vps_dir: name.split('/').next().unwrap().into(),
+            size: 0,
+            anchor: None,
+        }
+    }
+
+    #[test]
+    fn directories_route_by_vps_id_then_hostname_two_levels_deep() {
+        let inv = inventory();
+        assert_eq!(route_of(&inv, &file("v3/mail.log")), Route::Vps(2));
+        assert_eq!(route_of(&inv, &file("VPS1/mail.log")), Route::Vps(0));
+        assert_eq!(route_of(&inv, &file("remote/vps2/mail.log")), Route::Vps(1));
+        assert_eq!(
+            route_of(&inv, &file("remote/vps2.example.net/postfix.log")),
+            Route::Vps(1)
+        );
+        assert_eq!(route_of(&inv, &file("a/b/vps1/mail.log")), Route::Central);
+        assert_eq!(route_of(&inv, &file("central/mail.log")), Route::Central);
+        let bare = Inventory::from_reader(
+            Path::new("inv.csv"),
+            "customer_id,customer_name,vps_id,ip\nc1,One,v1,198.51.100.7\n".as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(route_of(&bare, &file("central/mail.log")), Route::UnknownDir);
+    }
+
+    #[test]
+    fn unknown_hosts_are_listed_most_lines_first_then_summed() {
+        let mut u = UnknownHosts::default();
+        for i in 0..25u64 {
+            for _ in 0..=i {
+                u.add(&format!("Host{i:02}"), Why::NotInInventory, 100 + i);
+            }
+        }
+        let mut later = UnknownHosts::default();
+        later.add("host24", Why::NotInInventory, 3);
+        u.merge_shifted(later, 1000);
+        let mut stats = Stats::default();
+        u.report("central/mail.log", &mut stats);
+        assert_eq!(stats.problems.len(), HOSTS_LISTED + 1);
+        assert_eq!(
+            stats.problems[0].reason,
+            "26 mail line(s) from syslog host \"host24\" skipped (first on line 124): not in the inventory's hostname column; add the VPS's hostname there (a host that is not a customer VPS can be ignored)"
+        );
+        // hosts 00..04 (1+2+3+4+5 lines) are past the listed ones.
+        assert_eq!(
+            stats.problems[HOSTS_LISTED].reason,
+            "15 more mail line(s) skipped from 5 further syslog host(s) not in the inventory"
+        );
+    }
+}
