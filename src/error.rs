@@ -51,7 +51,8 @@ pub enum Error {
     Config(String),
     #[error(transparent)]
     Rules(#[from] crate::classify::rules::RuleError),
-    #[error("SNDS export {0}; fix the row or pass --lenient to skip malformed rows")]
+    /// The message names the file (and line) and its own fix.
+    #[error("SNDS export {0}")]
     Snds(#[from] crate::ingest::snds::SndsError),
     #[error("cannot write reports to {path}: {source}")]
     Output {

@@ -258,6 +258,8 @@ pub struct Aggregates {
     pub snds_given: bool,
     pub snds_unknown: Vec<snds::UnknownRow>,
     pub snds_status: Vec<crate::ingest::snds::SndsStatus>,
+    /// The SNDS files read (empty exports included) and rows left out by the window.
+    pub snds_notes: snds::Notes,
     pub stats: Stats,
     pub first_time: Option<i64>,
     pub last_time: Option<i64>,
@@ -458,7 +460,7 @@ pub fn aggregate(
         for h in hosts.iter_mut() {
             if let Ok(ip) = h.ip.parse::<IpAddr>() {
                 if let Some(s) = summaries.get(&ip) {
-                    h.snds_filter.clone_from(&s.filter);
+                    h.snds_filter = s.filter_text();
                 }
                 h.snds_blocked |= data.status_of(ip).is_some_and(|st| st.blocked);
             }
@@ -500,6 +502,7 @@ pub fn aggregate(
         snds_given: sndsdata.is_some(),
         snds_unknown,
         snds_status,
+        snds_notes: sndsdata.map(snds::Notes::new).unwrap_or_default(),
         first_time: partial.first_time(),
         last_time: partial.last_time(),
         stats: partial.stats,

@@ -5,7 +5,10 @@ use crate::attribute::inventory::Inventory;
 use crate::attribute::sending_ip::IpSource;
 use crate::attribute::subnet_of;
 use crate::classify::rules::Class;
-use crate::ingest::snds::{complaint_percent, Snds, SUSPECT_COMPLAINT_RATE};
+use crate::ingest::snds::{
+    ComplaintRate, ExportFile, ExportKind, Filter, ReasonKind, Snds, SUSPECT_COMPLAINT_RATE,
+};
+use chrono::NaiveDate;
 use ipnetwork::IpNetwork;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -21,24 +24,35 @@ pub struct SndsCols {
     pub blocked: String,
     pub reason: String,
     pub days: String,
+    /// The family of `reason` (which list blocks, and so where to delist); None when not blocked.
+    pub reason_kind: Option<ReasonKind>,
 }
 
 /// What SNDS says about one IP over the whole window.
 #[derive(Debug, Clone, Default)]
 pub struct IpSummary {
-    pub latest_day: Option<chrono::NaiveDate>,
-    pub filter: String,
-    pub complaint_rate: String,
+    pub latest_day: Option<NaiveDate>,
+    /// The latest day's filter and complaint rate.
+    pub filter: Option<Filter>,
+    pub complaint_rate: Option<ComplaintRate>,
     pub trap_hits: u64,
-    pub days: BTreeSet<chrono::NaiveDate>,
+    pub days: BTreeSet<NaiveDate>,
     pub ever_red: bool,
-    pub max_complaint: f64,
+    /// The highest lower bound of any day's complaint rate (thousandths of a percent): a band
+    /// such as `> 4%` counts as 4 %, never as 0.
+    pub max_complaint_low: u32,
 }
 
 impl IpSummary {
     /// RED, a high complaint rate or trap hits: the likely cause of a neighbourhood block.
     pub fn is_suspect(&self) -> bool {
-        self.ever_red || self.trap_hits > 0 || self.max_complaint >= SUSPECT_COMPLAINT_RATE
+        self.ever_red || self.trap_hits > 0 || self.max_complaint_low >= SUSPECT_COMPLAINT_RATE
+    }
+
+    /// The latest filter as SNDS writes it (empty without data).
+    pub fn filter_text(&self) -> String {
+        self.filter
+            .map_or_else(String::new, |f| f.as_str().to_string())
     }
 }
 
@@ -48,21 +62,95 @@ pub fn summarise(snds: &Snds) -> BTreeMap<IpAddr, IpSummary> {
         let s = out.entry(d.ip).or_default();
         if s.latest_day.is_none_or(|l| d.day >= l) {
             s.latest_day = Some(d.day);
-            s.filter.clone_from(&d.filter);
+            s.filter = Some(d.filter);
             s.complaint_rate.clone_from(&d.complaint_rate);
         }
         s.trap_hits += d.trap_hits;
         s.days.insert(d.day);
-        s.ever_red |= d.filter == "RED";
-        s.max_complaint = s
-            .max_complaint
-            .max(complaint_percent(&d.complaint_rate).unwrap_or(0.0));
+        s.ever_red |= d.filter == Filter::Red;
+        if let Some(rate) = &d.complaint_rate {
+            s.max_complaint_low = s.max_complaint_low.max(rate.low);
+        }
     }
     out
 }
 
-/// The delisting route for an IP SNDS lists as blocked.
-pub const SNDS_ROUTE: &str = "Outlook.com sender support form https://support.microsoft.com/supportrequestform/8ad563e3-288e-2a61-8122-3ba03d6b8d75: SNDS lists this IP as blocked; request mitigation for the outbound IPs/ranges (separated by '; ') before the customer's mail starts bouncing";
+/// What the run summary and summary.md say about the SNDS files themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Notes {
+    /// Every file read (empty ones included), in name order.
+    pub exports: Vec<ExportFile>,
+    /// Rows outside the report window, not counted.
+    pub outside_window: u64,
+    /// IP-status rows replaced by a newer dated snapshot.
+    pub superseded: u64,
+}
+
+impl Notes {
+    pub fn new(snds: &Snds) -> Notes {
+        Notes {
+            exports: snds.exports.clone(),
+            outside_window: snds.outside_window,
+            superseded: snds.superseded,
+        }
+    }
+
+    /// One sentence per empty export: "SNDS: no blocked ranges on <date>" and the like.
+    pub fn empty(&self) -> Vec<String> {
+        self.exports
+            .iter()
+            .filter(|e| e.rows == 0)
+            .map(ExportFile::empty_note)
+            .collect()
+    }
+
+    /// `N files (D IP data, S IP status, E empty)`.
+    pub fn files(&self) -> String {
+        let count = |k: ExportKind| {
+            self.exports
+                .iter()
+                .filter(|e| e.kind == k && e.rows > 0)
+                .count()
+        };
+        format!(
+            "{} file(s): {} IP data, {} IP status, {} empty",
+            self.exports.len(),
+            count(ExportKind::IpData),
+            count(ExportKind::IpStatus),
+            self.exports.iter().filter(|e| e.rows == 0).count()
+        )
+    }
+}
+
+/// Keep the SNDS rows of the report window, as log events are kept: IP-data days from `since`
+/// to `until` (inclusive; None: open). IP status is a snapshot, not a sum: a dated snapshot
+/// (the day from its file name) counts when it lies in the window, and only the newest one does
+/// (an empty newest snapshot means nothing is blocked any more); undated files always count.
+pub(crate) fn select_window(snds: &mut Snds, since: Option<NaiveDate>, until: Option<NaiveDate>) {
+    let inside = |d: NaiveDate| since.is_none_or(|s| d >= s) && until.is_none_or(|u| d <= u);
+    let before = snds.days.len() + snds.status.len();
+    snds.days.retain(|d| inside(d.day));
+    snds.status.retain(|s| s.day.is_none_or(inside));
+    snds.outside_window += (before - snds.days.len() - snds.status.len()) as u64;
+    snds.exports
+        .retain(|e| e.rows > 0 || e.day.is_none_or(inside));
+    let newest = snds
+        .status
+        .iter()
+        .filter_map(|s| s.day)
+        .chain(
+            snds.exports
+                .iter()
+                .filter(|e| e.rows == 0 && e.kind == ExportKind::IpStatus)
+                .filter_map(|e| e.day),
+        )
+        .max();
+    if let Some(newest) = newest {
+        let before = snds.status.len();
+        snds.status.retain(|s| s.day.is_none_or(|d| d == newest));
+        snds.superseded += (before - snds.status.len()) as u64;
+    }
+}
 
 pub fn cols_for(ip: &str, summaries: &BTreeMap<IpAddr, IpSummary>, snds: &Snds) -> SndsCols {
     let Ok(addr) = ip.parse::<IpAddr>() else {
@@ -73,8 +161,11 @@ pub fn cols_for(ip: &str, summaries: &BTreeMap<IpAddr, IpSummary>, snds: &Snds) 
     };
     let mut cols = SndsCols::default();
     if let Some(s) = summaries.get(&addr) {
-        cols.filter.clone_from(&s.filter);
-        cols.complaint_rate.clone_from(&s.complaint_rate);
+        cols.filter = s.filter_text();
+        cols.complaint_rate = s
+            .complaint_rate
+            .as_ref()
+            .map_or_else(String::new, |r| r.text.clone());
         cols.trap_hits = s.trap_hits.to_string();
         cols.days = s.days.len().to_string();
     } else {
@@ -83,7 +174,8 @@ pub fn cols_for(ip: &str, summaries: &BTreeMap<IpAddr, IpSummary>, snds: &Snds) 
     match snds.status_of(addr) {
         Some(st) if st.blocked => {
             cols.blocked = "yes".into();
-            cols.reason.clone_from(&st.reason);
+            cols.reason.clone_from(&st.reason.text);
+            cols.reason_kind = Some(st.reason.kind);
         }
         _ => cols.blocked = "no".into(),
     }
@@ -133,9 +225,9 @@ pub fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v4: u8, 
                 events: 0,
                 first_seen: i64::MIN,
                 last_seen: i64::MIN,
-                delist_route: SNDS_ROUTE.into(),
+                delist_route: status.reason.kind.delist_route(),
                 ip_source: IpSource::Snds,
-                sample_reply: status.reason.clone(),
+                sample_reply: status.reason.text.clone(),
                 permanence: "permanent".into(),
                 receiver_rule_id: String::new(),
                 snds: SndsCols::default(),
@@ -208,14 +300,14 @@ pub fn unknown_ips(snds: &Snds, inv: &Inventory) -> Vec<UnknownRow> {
             continue;
         }
         let (blocked, reason) = match snds.status_of(ip) {
-            Some(st) if st.blocked => ("yes".to_string(), st.reason.clone()),
+            Some(st) if st.blocked => ("yes".to_string(), st.reason.text.clone()),
             _ => ("no".to_string(), String::new()),
         };
         rows.push(UnknownRow {
             ip: ip.to_string(),
             source: "ip data",
             days: s.days.len() as u64,
-            filter: s.filter,
+            filter: s.filter_text(),
             blocked,
             reason,
         });
@@ -233,7 +325,7 @@ pub fn unknown_ips(snds: &Snds, inv: &Inventory) -> Vec<UnknownRow> {
                     days: 0,
                     filter: String::new(),
                     blocked: "yes".into(),
-                    reason: st.reason.clone(),
+                    reason: st.reason.text.clone(),
                 });
             }
         }

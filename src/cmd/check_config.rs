@@ -9,8 +9,9 @@ use std::io::Write;
 pub fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
     let inventory = Inventory::load(&config.inventory)?;
     let rules = crate::cmd::run::load_rules(config)?;
-    let snds_files = match &config.snds {
-        Some(dir) => Some(snds::load_dir(dir, false)?.0.files),
+    // --lenient is honoured as run honours it: malformed rows are listed, not fatal.
+    let snds = match &config.snds {
+        Some(dir) => Some(snds::load_dir(dir, config.lenient)?),
         None => None,
     };
     let vps_dirs = std::fs::read_dir(&config.logs)
@@ -50,8 +51,23 @@ pub fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
             .map_or(String::new(), |p| format!(" (with {})", p.display()))
     )
     .map_err(out)?;
-    if let (Some(dir), Some(n)) = (&config.snds, snds_files) {
-        writeln!(w, "  snds       {} ({n} files)", dir.display()).map_err(out)?;
+    if let (Some(dir), Some((data, problems))) = (&config.snds, &snds) {
+        let notes = crate::aggregate::snds::Notes::new(data);
+        writeln!(w, "  snds       {} ({})", dir.display(), notes.files()).map_err(out)?;
+        for note in notes.empty() {
+            writeln!(w, "    {note}").map_err(out)?;
+        }
+        if !problems.is_empty() {
+            writeln!(
+                w,
+                "    {} malformed SNDS row(s) or file(s) would be skipped (--lenient):",
+                problems.len()
+            )
+            .map_err(out)?;
+            for p in problems {
+                writeln!(w, "      {p}").map_err(out)?;
+            }
+        }
     }
     writeln!(w, "  out        {}", config.out.display()).map_err(out)?;
     Ok(())

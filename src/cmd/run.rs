@@ -431,16 +431,17 @@ pub(crate) fn aggregate_partial(
 ) -> Result<Aggregates> {
     let snds = match &config.snds {
         Some(dir) => {
-            let (data, problems) = snds::load_dir(dir, config.lenient)?;
+            let (mut data, problems) = snds::load_dir(dir, config.lenient)?;
             for p in problems {
+                partial.stats.skip(p.skip_reason());
                 partial
                     .stats
-                    .skip("SNDS row malformed (skipped with --lenient)");
-                partial
-                    .stats
-                    .problem(&format!("snds/{}", p.file), Some(p.line), p.problem);
+                    .problem(&format!("snds/{}", p.file()), p.line(), p.problem());
             }
             partial.stats.problems.sort();
+            // SNDS rows count like log events: only the report window's days.
+            let date = |d: Option<i32>| d.map(timestamp::date_of_day);
+            aggregate::snds::select_window(&mut data, date(window.since), date(window.until));
             Some(data)
         }
         None => None,

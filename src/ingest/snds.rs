@@ -1,21 +1,65 @@
 //! Microsoft SNDS exports: daily IP data (`data.aspx`, 14 positional columns) and IP status
 //! (`ipStatus.aspx`: first IP, last IP, Yes/No, reason). The kind is detected from the content;
-//! header rows, CRLF and LF are all accepted.
+//! header rows, CRLF and LF, quoted fields (commas and line breaks inside JMRP comments or a
+//! sample HELO) are all read by the csv crate.
+//!
+//! An export as it really arrives may be empty (0 bytes, or a header only): SNDS had no row that
+//! day, or lists no blocked range. That is recorded, never an error. A page saved in place of the
+//! CSV (an HTML page, an HTTP error body: a bad or expired automated-access key) is an error that
+//! names the file and the fix.
+
+mod name;
+mod rate;
+mod reason;
+
+pub use name::ExportKind;
+pub use rate::ComplaintRate;
+pub use reason::{Reason, ReasonKind};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use ipnetwork::{IpNetwork, Ipv4Network};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
+/// SNDS's filter result: the share of the IP's mail judged spam that day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Filter {
+    /// Under 10 %.
+    Green,
+    /// 10–90 %.
+    Yellow,
+    /// Over 90 %.
+    Red,
+}
+
+impl Filter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Filter::Green => "GREEN",
+            Filter::Yellow => "YELLOW",
+            Filter::Red => "RED",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Filter> {
+        match text.to_ascii_uppercase().as_str() {
+            "GREEN" => Some(Filter::Green),
+            "YELLOW" => Some(Filter::Yellow),
+            "RED" => Some(Filter::Red),
+            _ => None,
+        }
+    }
+}
+
 /// One IP on one day.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SndsDay {
     pub ip: IpAddr,
+    /// From the file name, else the activity end.
     pub day: NaiveDate,
-    /// GREEN, YELLOW or RED.
-    pub filter: String,
-    /// As SNDS writes it (`< 0.1%`, `2.3%`).
-    pub complaint_rate: String,
+    pub filter: Filter,
+    /// None when the cell is empty.
+    pub complaint_rate: Option<ComplaintRate>,
     pub trap_hits: u64,
     pub file: String,
     pub line: u64,
@@ -28,9 +72,40 @@ pub struct SndsStatus {
     pub last: Ipv4Addr,
     pub networks: Vec<Ipv4Network>,
     pub blocked: bool,
-    pub reason: String,
+    pub reason: Reason,
+    /// The day of the snapshot, when the file name gives one.
+    pub day: Option<NaiveDate>,
     pub file: String,
     pub line: u64,
+}
+
+/// One file read: which export, which day, how many rows (0: an empty export).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportFile {
+    pub file: String,
+    pub kind: ExportKind,
+    pub day: Option<NaiveDate>,
+    pub rows: u64,
+}
+
+impl ExportFile {
+    /// The sentence for the run summary and summary.md about an empty export.
+    pub fn empty_note(&self) -> String {
+        let on = self
+            .day
+            .map_or_else(String::new, |d| format!(" on {}", d.format("%Y-%m-%d")));
+        match self.kind {
+            ExportKind::IpStatus => format!("SNDS: no blocked ranges{on} ({} is empty)", self.file),
+            ExportKind::IpData => format!(
+                "SNDS: no SNDS data{on} ({} is empty: no IP sent 100 or more messages to Outlook.com, or SNDS had no data yet)",
+                self.file
+            ),
+            ExportKind::Unknown => format!(
+                "SNDS: {} is empty: no SNDS data and no blocked ranges{on}",
+                self.file
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -39,30 +114,79 @@ pub struct Snds {
     pub status: Vec<SndsStatus>,
     /// Files read, for the run summary.
     pub files: u64,
+    /// Every file read, in name order.
+    pub exports: Vec<ExportFile>,
+    /// Rows left out because they lie outside the report window (set by aggregation).
+    pub outside_window: u64,
+    /// IP-status rows left out because a newer dated snapshot replaces them.
+    pub superseded: u64,
 }
 
-/// A malformed row or file: `file:line: problem`.
+/// What the fix for a file that is not an export says.
+const KEY_FIX: &str = "check the SNDS automated-access key (SNDS > Automated Data Access: the key in the data.aspx/ipStatus.aspx links; it changes when access is reset) and that the fetch saves the response body only when it is HTTP 200, then fetch the file again or remove it";
+
+/// An SNDS export that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}:{line}: {problem}")]
-pub struct SndsError {
-    pub file: String,
-    pub line: u64,
-    pub problem: String,
+pub enum SndsError {
+    /// A malformed row.
+    #[error("{file}:{line}: {problem}; fix the row or pass --lenient to skip malformed rows")]
+    Row {
+        file: String,
+        line: u64,
+        problem: String,
+    },
+    /// The whole file is not an SNDS export (an HTML page or HTTP error body saved in its place).
+    #[error("{file}: {what} saved in place of the SNDS CSV export (it starts with {start:?}); {KEY_FIX}")]
+    NotAnExport {
+        file: String,
+        what: &'static str,
+        start: String,
+    },
+    /// The directory or a file cannot be read.
+    #[error("{file}: cannot read: {reason}")]
+    Unreadable { file: String, reason: String },
 }
 
-/// Complaint rates at or above this (percent) mark an IP as a suspect.
-pub const SUSPECT_COMPLAINT_RATE: f64 = 0.3;
+impl SndsError {
+    pub fn file(&self) -> &str {
+        match self {
+            SndsError::Row { file, .. }
+            | SndsError::NotAnExport { file, .. }
+            | SndsError::Unreadable { file, .. } => file,
+        }
+    }
 
-/// `2.3%` -> 2.3; `< 0.1%` -> 0.1 (an upper bound: below the threshold anyway).
-pub fn complaint_percent(rate: &str) -> Option<f64> {
-    rate.trim()
-        .trim_start_matches('<')
-        .trim()
-        .trim_end_matches('%')
-        .trim()
-        .parse()
-        .ok()
+    /// The line of a malformed row; None for a problem with the whole file.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            SndsError::Row { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+
+    /// The problem without the file name, for input-problems.csv.
+    pub fn problem(&self) -> String {
+        match self {
+            SndsError::Row { problem, .. } => problem.clone(),
+            SndsError::NotAnExport { what, start, .. } => {
+                format!("{what} saved in place of the SNDS CSV export (it starts with {start:?}); {KEY_FIX}")
+            }
+            SndsError::Unreadable { reason, .. } => format!("cannot read: {reason}"),
+        }
+    }
+
+    /// The reason counted on stderr when `--lenient` skips it.
+    pub fn skip_reason(&self) -> &'static str {
+        match self {
+            SndsError::Row { .. } => "SNDS row malformed (skipped with --lenient)",
+            _ => "SNDS file not an export (skipped with --lenient)",
+        }
+    }
 }
+
+/// Complaint rates whose lower bound is at or above this (thousandths of a percent: 0.3 %) mark
+/// an IP as a suspect.
+pub const SUSPECT_COMPLAINT_RATE: u32 = 300;
 
 pub use crate::attribute::cidr::range_to_cidrs;
 
@@ -70,29 +194,12 @@ fn parse_time(text: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(text.trim(), "%m/%d/%Y %I:%M %p").ok()
 }
 
-fn date_in_name(name: &str) -> Option<NaiveDate> {
-    let b = name.as_bytes();
-    (0..b.len().saturating_sub(9)).find_map(|i| {
-        let s = name.get(i..i + 10)?;
-        let ok = s.as_bytes().iter().enumerate().all(|(j, c)| {
-            if j == 4 || j == 7 {
-                *c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        });
-        ok.then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
-            .flatten()
-    })
-}
-
-/// Read every file in `dir`. With `lenient`, malformed rows are returned as problems instead of
-/// failing the run.
+/// Read every file in `dir`. With `lenient`, malformed rows and files that are not exports are
+/// returned as problems instead of failing the run.
 pub fn load_dir(dir: &Path, lenient: bool) -> Result<(Snds, Vec<SndsError>), SndsError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| SndsError {
+    let entries = std::fs::read_dir(dir).map_err(|e| SndsError::Unreadable {
         file: dir.display().to_string(),
-        line: 0,
-        problem: format!("cannot read the SNDS directory: {e}"),
+        reason: format!("{e} (the SNDS directory)"),
     })?;
     let mut paths: Vec<_> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -105,10 +212,9 @@ pub fn load_dir(dir: &Path, lenient: bool) -> Result<(Snds, Vec<SndsError>), Snd
         let name = path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let bytes = std::fs::read(&path).map_err(|e| SndsError {
+        let bytes = std::fs::read(&path).map_err(|e| SndsError::Unreadable {
             file: name.clone(),
-            line: 0,
-            problem: format!("cannot read: {e}"),
+            reason: e.to_string(),
         })?;
         let text = String::from_utf8_lossy(&bytes);
         let mut file_problems = Vec::new();
@@ -124,83 +230,167 @@ pub fn load_dir(dir: &Path, lenient: bool) -> Result<(Snds, Vec<SndsError>), Snd
     Ok((snds, problems))
 }
 
-/// Parse one export into `snds`, reporting malformed rows.
+/// Parse one export into `snds`, reporting malformed rows (and a file that is not an export).
 pub fn load_file(name: &str, text: &str, snds: &mut Snds, problems: &mut Vec<SndsError>) {
-    let err = |line: u64, problem: String| SndsError {
+    let row_err = |line: u64, problem: String| SndsError::Row {
         file: name.to_string(),
         line,
         problem,
     };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut kind: Option<bool> = None; // Some(true) = IP data, Some(false) = IP status
-    let name_day = date_in_name(name);
-    // SNDS rows are single lines; parsing each line alone keeps line numbers exact.
-    for (i, text_line) in text.lines().enumerate() {
-        let line = i as u64 + 1;
-        // Most rows have no quotes: split them directly (building a CSV reader per line costs
-        // more than the row); quoted rows go through the csv crate.
-        let record;
-        let cells: Vec<&str> = if text_line.contains('"') {
-            let mut rdr = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .from_reader(text_line.as_bytes());
-            let mut r = csv::StringRecord::new();
-            match rdr.read_record(&mut r) {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    problems.push(err(line, format!("not valid CSV: {e}")));
-                    continue;
-                }
+    let name_day = name::date_in_name(name);
+    let mut export = ExportFile {
+        file: name.to_string(),
+        kind: ExportKind::from_name(name),
+        day: name_day,
+        rows: 0,
+    };
+    if let Some(problem) = not_an_export(name, text) {
+        problems.push(problem);
+        return;
+    }
+    // One reader for the whole file: a quoted field may span lines; the record's position
+    // gives the line it starts on.
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut kind: Option<ExportKind> = None;
+    let mut record = csv::StringRecord::new();
+    let mut first = true;
+    // The csv crate counts records, not the line breaks inside quoted fields: the line number
+    // is counted from the record's byte offset instead.
+    let (mut counted_to, mut line) = (0usize, 1u64);
+    let mut line_at = |byte: u64| {
+        let bytes = text.as_bytes();
+        let mut byte = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        // A record's position may sit on the line break that ended the one before it.
+        while bytes.get(byte).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+            byte += 1;
+        }
+        if byte > counted_to {
+            line += memchr::memchr_iter(b'\n', &bytes[counted_to..byte]).count() as u64;
+            counted_to = byte;
+        }
+        line
+    };
+    loop {
+        let at = rdr.position().byte();
+        match rdr.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                problems.push(row_err(line_at(at), format!("not valid CSV: {e}")));
+                break;
             }
-            record = r;
-            record.iter().map(str::trim).collect()
-        } else if text_line.is_empty() {
-            continue;
-        } else {
-            text_line.split(',').map(str::trim).collect()
-        };
+        }
+        let line = line_at(record.position().map_or(at, csv::Position::byte));
+        let cells: Vec<&str> = record.iter().collect();
         if cells.iter().all(|c| c.is_empty()) {
             continue;
         }
+        let is_first = std::mem::take(&mut first);
         if cells[0].parse::<IpAddr>().is_err() {
-            if kind.is_none() && line <= 1 {
-                continue; // a header row (web-UI export)
+            if is_first && kind.is_none() && is_header(&cells) {
+                // A web-UI export's header: it also tells the kind of a file with no rows.
+                kind = Some(if cells.len() >= 11 {
+                    ExportKind::IpData
+                } else {
+                    ExportKind::IpStatus
+                });
+                continue;
             }
-            problems.push(err(
+            problems.push(row_err(
                 line,
-                format!("first column {:?} is not an IP address", cells[0]),
+                format!(
+                    "first column {:?} is not an IP address (an SNDS row starts with the IP, or the first IP of a range)",
+                    cells[0]
+                ),
             ));
             continue;
         }
-        let is_data = *kind.get_or_insert(cells.len() >= 11);
-        if is_data {
-            match data_row(&cells, name_day) {
-                Ok(mut day) => {
-                    day.file = name.to_string();
-                    day.line = line;
-                    snds.days.push(day);
-                }
-                Err(problem) => problems.push(err(line, problem)),
-            }
+        let row_kind = *kind.get_or_insert(if cells.len() >= 11 {
+            ExportKind::IpData
         } else {
-            match status_row(&cells) {
-                Ok(mut status) => {
-                    status.file = name.to_string();
-                    status.line = line;
-                    snds.status.push(status);
-                }
-                Err(problem) => problems.push(err(line, problem)),
-            }
+            ExportKind::IpStatus
+        });
+        let parsed = if row_kind == ExportKind::IpData {
+            data_row(&cells, name_day).map(|mut day| {
+                day.file = name.to_string();
+                day.line = line;
+                snds.days.push(day);
+            })
+        } else {
+            status_row(&cells, name_day).map(|mut status| {
+                status.file = name.to_string();
+                status.line = line;
+                snds.status.push(status);
+            })
+        };
+        match parsed {
+            Ok(()) => export.rows += 1,
+            Err(problem) => problems.push(row_err(line, problem)),
         }
     }
-    if kind.is_none() && problems.is_empty() {
-        problems.push(err(
-            1,
-            "no SNDS rows found (expected IP data or IP status export)".into(),
-        ));
+    if let Some(k) = kind {
+        export.kind = k;
     }
+    snds.exports.push(export);
+}
+
+/// A header row: several cells, the first naming the IP column (`IP Address`, `First IP`).
+fn is_header(cells: &[&str]) -> bool {
+    cells.len() >= 3 && cells[0].to_ascii_lowercase().contains("ip")
+}
+
+/// An HTML page or an HTTP error body saved where the CSV should be. Only the first lines are
+/// looked at, and only when they are neither an SNDS row nor a header: free text in real rows
+/// (a HELO `login.example`, a JMRP comment) never makes a file an error page.
+fn not_an_export(name: &str, text: &str) -> Option<SndsError> {
+    let head = text.trim_start();
+    let first_line = head.lines().next().unwrap_or("").trim();
+    let first_cells: Vec<&str> = first_line
+        .split(',')
+        .map(|c| c.trim().trim_matches('"'))
+        .collect();
+    if head.is_empty() || first_cells[0].parse::<IpAddr>().is_ok() || is_header(&first_cells) {
+        return None;
+    }
+    let start: String = first_line.chars().take(60).collect();
+    let opening: String = head
+        .lines()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    let what = if head.starts_with('<') {
+        "an HTML page"
+    } else if [
+        "unauthori",
+        "forbidden",
+        "invalid",
+        "denied",
+        "error",
+        "not found",
+        "bad request",
+        "http/1",
+        "key",
+        "sign in",
+        "login",
+    ]
+    .iter()
+    .any(|m| opening.contains(m))
+    {
+        "an HTTP error body"
+    } else {
+        return None; // a malformed first row: the row parser names its line
+    };
+    Some(SndsError::NotAnExport {
+        file: name.to_string(),
+        what,
+        start,
+    })
 }
 
 fn data_row(cells: &[&str], name_day: Option<NaiveDate>) -> Result<SndsDay, String> {
@@ -212,13 +402,12 @@ fn data_row(cells: &[&str], name_day: Option<NaiveDate>) -> Result<SndsDay, Stri
         .map_err(|_| format!("{:?} is not an IP address", cells[0]))?;
     let end = parse_time(cells[2])
         .ok_or_else(|| format!("activity end {:?} is not M/D/YYYY h:mm AM/PM", cells[2]))?;
-    let filter = cells[6].to_ascii_uppercase();
-    if !matches!(filter.as_str(), "GREEN" | "YELLOW" | "RED") {
-        return Err(format!(
-            "filter result {:?} is not GREEN, YELLOW or RED",
-            cells[6]
-        ));
-    }
+    let filter = Filter::parse(cells[6])
+        .ok_or_else(|| format!("filter result {:?} is not GREEN, YELLOW or RED", cells[6]))?;
+    let complaint_rate = match cells[7] {
+        "" => None,
+        t => Some(ComplaintRate::parse(t)?),
+    };
     let trap_hits = match cells[10] {
         "" => 0,
         t => t
@@ -229,14 +418,14 @@ fn data_row(cells: &[&str], name_day: Option<NaiveDate>) -> Result<SndsDay, Stri
         ip,
         day: name_day.unwrap_or_else(|| end.date()),
         filter,
-        complaint_rate: cells[7].to_string(),
+        complaint_rate,
         trap_hits,
         file: String::new(),
         line: 0,
     })
 }
 
-fn status_row(cells: &[&str]) -> Result<SndsStatus, String> {
+fn status_row(cells: &[&str], name_day: Option<NaiveDate>) -> Result<SndsStatus, String> {
     if cells.len() < 3 {
         return Err(format!(
             "IP status row has {} columns, expected 4 (first IP, last IP, blocked, reason)",
@@ -256,12 +445,15 @@ fn status_row(cells: &[&str]) -> Result<SndsStatus, String> {
         "no" => false,
         other => return Err(format!("blocked column {other:?} is not Yes or No")),
     };
+    // An unquoted reason with commas arrives as several cells: it is one text.
+    let reason = cells.get(3..).map(|r| r.join(",")).unwrap_or_default();
     Ok(SndsStatus {
         first,
         last,
         networks: range_to_cidrs(first, last),
         blocked,
-        reason: cells.get(3..).map(|r| r.join(",")).unwrap_or_default(),
+        reason: Reason::new(&reason),
+        day: name_day,
         file: String::new(),
         line: 0,
     })
@@ -287,19 +479,33 @@ impl Snds {
             .filter(|s| s.blocked)
             .flat_map(|s| s.networks.iter().map(|n| IpNetwork::V4(*n)))
     }
+
+    /// The files that had no row: SNDS's "nothing listed" / "no data that day".
+    pub fn empty_exports(&self) -> impl Iterator<Item = &ExportFile> + '_ {
+        self.exports.iter().filter(|e| e.rows == 0)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn both_kinds_with_and_without_headers() {
+    fn load(files: &[(&str, &str)]) -> (Snds, Vec<SndsError>) {
         let mut snds = Snds::default();
         let mut problems = Vec::new();
-        load_file("snds-data-2026-11-20.csv", "198.51.100.7,11/20/2026 8:00 AM,11/21/2026 7:00 AM,14129,14129,13025,GREEN,< 0.1%,11/20/2026 8:07 AM,11/20/2026 12:03 PM,41,,,\r\n198.51.100.9,11/20/2026 9:00 PM,11/21/2026 7:00 AM,47386,47386,47384,RED,2.5%,,,,mail.vps9.example,bounce@vps9.example,\r\n", &mut snds, &mut problems);
-        load_file("export (3).csv", "IP Address,Activity Start,Activity End,RCPT Commands,DATA Commands,Message Recipients,Filter Result,Complaint Rate,Trap Message Start,Trap Message End,Trap Hits,Sample HELO,JMR P1 Sender,Comments\n198.51.100.7,11/18/2026 8:00 AM,11/19/2026 7:00 AM,100,100,100,YELLOW,1.0%,,,,,,\n", &mut snds, &mut problems);
-        load_file("ipStatus.csv", "198.51.100.0,198.51.100.255,Yes,Blocked due to user complaints or other evidence of spamming\r\n", &mut snds, &mut problems);
+        for (name, text) in files {
+            load_file(name, text, &mut snds, &mut problems);
+        }
+        (snds, problems)
+    }
+
+    #[test]
+    fn both_kinds_with_and_without_headers() {
+        let (snds, problems) = load(&[
+            ("snds-data-2026-11-20.csv", "198.51.100.7,11/20/2026 8:00 AM,11/21/2026 7:00 AM,14129,14129,13025,GREEN,< 0.1%,11/20/2026 8:07 AM,11/20/2026 12:03 PM,41,,,\r\n198.51.100.9,11/20/2026 9:00 PM,11/21/2026 7:00 AM,47386,47386,47384,RED,2.5%,,,,mail.vps9.example,bounce@vps9.example,\r\n"),
+            ("export (3).csv", "IP Address,Activity Start,Activity End,RCPT Commands,DATA Commands,Message Recipients,Filter Result,Complaint Rate,Trap Message Start,Trap Message End,Trap Hits,Sample HELO,JMR P1 Sender,Comments\n198.51.100.7,11/18/2026 8:00 AM,11/19/2026 7:00 AM,100,100,100,YELLOW,1.0%,,,,,,\n"),
+            ("ipStatus.csv", "198.51.100.0,198.51.100.255,Yes,Blocked due to user complaints or other evidence of spamming\r\n"),
+        ]);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(snds.days.len(), 3);
         assert_eq!(
@@ -314,20 +520,86 @@ mod tests {
         );
         assert_eq!(snds.days[1].trap_hits, 0);
         assert_eq!(snds.days[0].trap_hits, 41);
-        assert!(snds
-            .status_of("198.51.100.9".parse().unwrap())
-            .is_some_and(|s| s.blocked));
-        assert_eq!(complaint_percent("< 0.1%"), Some(0.1));
-        assert_eq!(complaint_percent("2.5%"), Some(2.5));
+        assert_eq!(snds.days[1].filter, Filter::Red);
+        let blocked = snds.status_of("198.51.100.9".parse().unwrap()).unwrap();
+        assert!(blocked.blocked);
+        assert_eq!(blocked.reason.kind, ReasonKind::UserComplaints);
+        let rate = snds.days[1].complaint_rate.as_ref().unwrap();
+        assert_eq!(
+            (rate.low, rate.high, rate.text.as_str()),
+            (2500, 2500, "2.5%")
+        );
+        assert_eq!(snds.exports.len(), 3);
+        assert_eq!(snds.exports[0].kind, ExportKind::IpData);
+        assert_eq!(snds.exports[2].kind, ExportKind::IpStatus);
     }
 
     #[test]
     fn bad_rows_name_the_line() {
-        let mut snds = Snds::default();
-        let mut problems = Vec::new();
-        load_file("d.csv", "198.51.100.7,11/20/2026 8:00 AM,11/21/2026 7:00 AM,1,1,1,GREEN,< 0.1%,,,,,,\r\n198.51.100.8,yesterday,today,1,1,1,PURPLE,1%,,,,,,\r\nnot-an-ip,1,2\r\n", &mut snds, &mut problems);
-        assert_eq!(problems.iter().map(|p| p.line).collect::<Vec<_>>(), [2, 3]);
-        assert!(problems[0].problem.contains("activity end"));
+        let (snds, problems) = load(&[("d.csv", "198.51.100.7,11/20/2026 8:00 AM,11/21/2026 7:00 AM,1,1,1,GREEN,< 0.1%,,,,,,\r\n198.51.100.8,yesterday,today,1,1,1,PURPLE,1%,,,,,,\r\nnot-an-ip,1,2\r\n198.51.100.9,11/20/2026 8:00 AM,11/21/2026 7:00 AM,1,1,1,GREEN,lots,,,,,,\r\n")]);
+        assert_eq!(
+            problems.iter().map(SndsError::line).collect::<Vec<_>>(),
+            [Some(2), Some(3), Some(4)]
+        );
+        assert!(problems[0].problem().contains("activity end"));
+        assert!(problems[2].problem().contains("complaint rate \"lots\""));
         assert_eq!(snds.days.len(), 1);
+    }
+
+    #[test]
+    fn quoted_fields_span_commas_and_lines() {
+        let (snds, problems) = load(&[
+            ("data_112226.csv", "198.51.100.7,11/22/2026 8:00 AM,11/23/2026 7:00 AM,5,5,5,GREEN,< 0.1%,,,,\"mail.example, inc\",bounce@example.net,\"a JMRP comment,\r\nover two lines\"\r\n198.51.100.8,11/22/2026 8:00 AM,11/23/2026 7:00 AM,5,5,5,RED,> 4%,,,3\r\n"),
+            ("ipStatus.aspx?key=k", "203.0.113.1,203.0.113.1,Yes,\"Blocked, for a reason\"\r\n"),
+        ]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(snds.days.len(), 2);
+        assert_eq!(snds.days[1].line, 3, "the second record starts on line 3");
+        assert_eq!(snds.days[1].trap_hits, 3, "a short (11-column) row is read");
+        assert_eq!(
+            snds.days[0].day,
+            NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+        );
+        assert_eq!(snds.status[0].reason.text, "Blocked, for a reason");
+    }
+
+    #[test]
+    fn empty_exports_are_recorded_not_errors() {
+        let (snds, problems) = load(&[
+            ("ipStatus-2026-11-22.csv", ""),
+            ("data_112226.csv", "\r\n"),
+            ("export.csv", "First IP,Last IP,Blocked,Reason\r\n"),
+        ]);
+        assert!(problems.is_empty(), "{problems:?}");
+        let empty: Vec<_> = snds.empty_exports().map(ExportFile::empty_note).collect();
+        assert_eq!(empty.len(), 3);
+        assert!(empty[0].starts_with("SNDS: no blocked ranges on 2026-11-22"));
+        assert!(empty[1].starts_with("SNDS: no SNDS data on 2026-11-22"));
+        assert!(empty[2].starts_with("SNDS: no blocked ranges (export.csv"));
+    }
+
+    #[test]
+    fn pages_saved_in_place_of_the_csv_are_named() {
+        for (text, what) in [
+            (
+                "<!DOCTYPE html>\r\n<html><head><title>Error</title></head></html>",
+                "an HTML page",
+            ),
+            ("  <html><body>Sign in</body></html>", "an HTML page"),
+            ("401 Unauthorized\r\n", "an HTTP error body"),
+            ("The key is invalid.", "an HTTP error body"),
+        ] {
+            let (snds, problems) = load(&[("data.aspx?key=abc&date=112226", text)]);
+            assert_eq!(problems.len(), 1, "{text}");
+            let msg = problems[0].to_string();
+            assert!(
+                msg.starts_with("data.aspx?key=abc&date=112226: ")
+                    && msg.contains(what)
+                    && msg.contains("automated-access key"),
+                "{msg}"
+            );
+            assert_eq!(problems[0].line(), None);
+            assert!(snds.exports.is_empty() && snds.days.is_empty());
+        }
     }
 }

@@ -10,10 +10,30 @@ use std::net::IpAddr;
 
 fn is_outlook_com(r: &IpRow) -> bool {
     r.platform.split(';').any(|p| p == "outlook.com")
-        && matches!(
-            r.class,
-            Class::IpBlock | Class::NetworkBlock | Class::SndsBlock
-        )
+        && match r.class {
+            Class::IpBlock | Class::NetworkBlock => true,
+            // SNDS blocks relaying Spamhaus or Symantec are lifted there, not by this form.
+            Class::SndsBlock => !third_party_snds(r),
+            _ => false,
+        }
+}
+
+/// SNDS blocks this IP for a list Microsoft relays (Spamhaus, Symantec Brightmail).
+fn third_party_snds(r: &IpRow) -> bool {
+    r.snds.blocked == "yes" && r.snds.reason_kind.is_some_and(|k| !k.is_microsoft())
+}
+
+/// `ip (reason label)` for the IPs SNDS blocks for a relayed list, one per IP.
+fn third_party_ips<'a>(rows: impl Iterator<Item = &'a IpRow>) -> Vec<String> {
+    let mut out: BTreeMap<&str, &'static str> = BTreeMap::new();
+    for r in rows.filter(|r| third_party_snds(r)) {
+        if let Some(k) = r.snds.reason_kind {
+            out.insert(r.ip.as_str(), k.label());
+        }
+    }
+    out.into_iter()
+        .map(|(ip, label)| format!("{ip} ({label})"))
+        .collect()
 }
 
 /// `outlook-com.txt`: one request for the Outlook.com sender support form.
@@ -26,11 +46,15 @@ pub fn write_outlook(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()>
     writeln!(w, "Outlook.com sender support request")?;
     writeln!(w, "Form: https://support.microsoft.com/supportrequestform/8ad563e3-288e-2a61-8122-3ba03d6b8d75")?;
     writeln!(w)?;
+    let elsewhere = third_party_ips(agg.ips.iter());
     if rows.is_empty() {
         writeln!(
             w,
             "Nothing to request: no Outlook.com block in the logs or in SNDS for this period."
         )?;
+        if !elsewhere.is_empty() {
+            writeln!(w, "SNDS blocks {} because another list has them (Spamhaus, Symantec): delist there (dnsbl-lookups.csv); Outlook.com follows.", elsewhere.join(", "))?;
+        }
         return Ok(());
     }
     let addrs: Vec<_> = rows
@@ -95,6 +119,14 @@ pub fn write_outlook(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()>
             writeln!(
                 w,
                 "SNDS lists {snds_only} of these as blocked although they have not bounced yet."
+            )?;
+        }
+        let relayed = third_party_ips(rows.iter().copied());
+        if !relayed.is_empty() {
+            writeln!(
+                w,
+                "SNDS gives another list as the reason for {}: delist there first (dnsbl-lookups.csv); Outlook.com lifts its block when that list does.",
+                relayed.join(", ")
             )?;
         }
         writeln!(w, "Customers affected: {}", customers.len())?;
@@ -221,6 +253,27 @@ pub fn write_dnsbl(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
             &r.rule_id,
             &lookup_url(&r.rule_id, &r.ip),
             &r.delist_route,
+        ])
+        .map_err(csv_io)?;
+    }
+    // IPs SNDS blocks because Spamhaus or Symantec lists them: one row per IP, that list's page.
+    let mut done = BTreeSet::new();
+    for r in agg
+        .ips
+        .iter()
+        .filter(|r| third_party_snds(r) && !r.ip.is_empty())
+    {
+        let Some(kind) = r.snds.reason_kind else {
+            continue;
+        };
+        if !done.insert(r.ip.as_str()) {
+            continue;
+        }
+        csv.write_record([
+            r.ip.as_str(),
+            "snds-blocked",
+            &kind.lookup_url(&r.ip).unwrap_or_default(),
+            &kind.delist_route(),
         ])
         .map_err(csv_io)?;
     }

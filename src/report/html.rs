@@ -61,8 +61,8 @@ fn linkify(text: &str) -> String {
         let tail = &rest[at..];
         let stop = |c: char| c.is_whitespace() || "()[]<>\"',;".contains(c);
         let mut end = tail.find(stop).unwrap_or(tail.len());
-        // A full stop after a URL ends the sentence, not the URL.
-        while tail[..end].ends_with('.') {
+        // A full stop or colon after a URL ends the sentence, not the URL.
+        while tail[..end].ends_with(['.', ':']) {
             end -= 1;
         }
         let url = escape(&tail[..end]);
@@ -772,7 +772,7 @@ fn tooltip(ctx: &Ctx, s: &SubnetRow, ip: Ipv4Addr, host: Option<&Host>, state: S
         lines.push(format!("not part of {}", escape(&s.subnet)));
     }
     if let Some(r) = ctx.snds_range(ip) {
-        lines.push(format!("SNDS: blocked ({})", or_dash(&r.reason)));
+        lines.push(format!("SNDS: blocked ({})", or_dash(&r.reason.text)));
     }
     lines.join("&#10;")
 }
@@ -912,6 +912,16 @@ fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
                 .split(';')
                 .any(|p| p == "outlook.com" || p == "microsoft")
     };
+    for note in agg.snds_notes.empty() {
+        writeln!(w, "<p class=\"none\">{}</p>", escape(&note))?;
+    }
+    if agg.snds_notes.outside_window > 0 {
+        writeln!(
+            w,
+            "<p class=\"muted\">{} SNDS row(s) outside the report window were not counted.</p>",
+            agg.snds_notes.outside_window
+        )?;
+    }
     writeln!(w, "<h3>Blocked ranges</h3>")?;
     let ranges: Vec<&SndsStatus> = agg.snds_status.iter().filter(|s| s.blocked).collect();
     if ranges.is_empty() {
@@ -954,7 +964,7 @@ fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
                     Cell::List(cidrs),
                     Cell::Num(*ours),
                     Cell::Num(*felt),
-                    Cell::Text(&s.reason),
+                    Cell::Text(&s.reason.text),
                 ]
             })
             .collect();
@@ -970,6 +980,17 @@ fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
             ],
             &rows,
         )?;
+        // Each SNDS reason has its own way out (Spamhaus and Symantec listings are lifted there).
+        let kinds: BTreeSet<crate::ingest::snds::ReasonKind> =
+            ranges.iter().map(|s| s.reason.kind).collect();
+        for kind in kinds {
+            writeln!(
+                w,
+                "<p class=\"advice\">{}: {}</p>",
+                escape(kind.label()),
+                linkify(&kind.delist_route())
+            )?;
+        }
     }
     let not_seen = ctx.rows(|r| r.status == "blocked_not_seen");
     if !not_seen.is_empty() {

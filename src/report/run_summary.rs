@@ -77,6 +77,9 @@ pub fn print(
         blocked.len(),
         neighbourhoods
     )?;
+    if agg.snds_given {
+        write_snds(w, &agg.snds_notes)?;
+    }
     if !s.skipped.is_empty() {
         writeln!(w, "  skipped lines: {}", s.skipped_total())?;
         for (reason, n) in &s.skipped {
@@ -95,6 +98,29 @@ pub fn print(
         for p in s.problems.iter().filter(|p| p.line.is_none()).take(20) {
             writeln!(w, "    {}: {}", p.file, p.reason)?;
         }
+    }
+    Ok(())
+}
+
+/// The SNDS files read: empty exports ("no blocked ranges on <date>") and rows the window left out.
+fn write_snds(w: &mut dyn Write, notes: &crate::aggregate::snds::Notes) -> std::io::Result<()> {
+    writeln!(w, "  snds: {}", notes.files())?;
+    for note in notes.empty() {
+        writeln!(w, "    {note}")?;
+    }
+    if notes.outside_window > 0 {
+        writeln!(
+            w,
+            "    {} SNDS row(s) outside the report window, not counted",
+            notes.outside_window
+        )?;
+    }
+    if notes.superseded > 0 {
+        writeln!(
+            w,
+            "    {} IP-status row(s) replaced by a newer dated snapshot",
+            notes.superseded
+        )?;
     }
     Ok(())
 }
@@ -139,5 +165,11 @@ pub fn print_json(
         "blocked_ips": blocked.len(),
         "neighbourhood_subnets": agg.subnets.iter().filter(|s| s.verdict == Verdict::Neighbourhood).count(),
     });
+    let mut line = line;
+    if agg.snds_given {
+        line["snds_files"] = serde_json::json!(agg.snds_notes.exports.len());
+        line["snds_empty"] = serde_json::json!(agg.snds_notes.empty());
+        line["snds_outside_window"] = serde_json::json!(agg.snds_notes.outside_window);
+    }
     writeln!(w, "{line}")
 }

@@ -3,6 +3,7 @@
 use super::iso;
 use crate::aggregate::{display_order, Aggregates, IpRow, Verdict};
 use crate::classify::rules::Class;
+use crate::ingest::snds::ReasonKind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
@@ -389,6 +390,20 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
 fn write_snds(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     writeln!(w, "## SNDS: Outlook.com's view\n")?;
 
+    let empty = agg.snds_notes.empty();
+    for note in &empty {
+        writeln!(w, "- {}", md(note))?;
+    }
+    if agg.snds_notes.outside_window > 0 {
+        writeln!(
+            w,
+            "- {} SNDS row(s) outside the report window were not counted.",
+            agg.snds_notes.outside_window
+        )?;
+    }
+    if !empty.is_empty() || agg.snds_notes.outside_window > 0 {
+        writeln!(w)?;
+    }
     let blocked: Vec<_> = agg.snds_status.iter().filter(|s| s.blocked).collect();
     if blocked.is_empty() {
         writeln!(w, "SNDS lists none of our ranges as blocked.\n")?;
@@ -416,7 +431,26 @@ fn write_snds(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
                 cidrs.join("; "),
                 ours.len(),
                 felt.len(),
-                md(&s.reason)
+                md(&s.reason.text)
+            )?;
+        }
+        // Each reason has its own way out: Spamhaus and Symantec listings are lifted there.
+        let mut reasons: BTreeMap<ReasonKind, BTreeSet<&str>> = BTreeMap::new();
+        for s in &blocked {
+            reasons
+                .entry(s.reason.kind)
+                .or_default()
+                .insert(s.reason.text.as_str());
+        }
+        writeln!(w, "\nDelisting these ranges, by SNDS reason:\n")?;
+        for (kind, texts) in reasons {
+            let quoted: Vec<String> = texts.iter().map(|t| format!("\"{}\"", md(t))).collect();
+            writeln!(
+                w,
+                "- {} ({}): {}",
+                kind.label(),
+                quoted.join(", "),
+                md(&kind.delist_route())
             )?;
         }
         writeln!(w)?;
