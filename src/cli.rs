@@ -29,6 +29,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Print the rule catalogue that drives classification.
     Rules(RulesArgs),
+    /// Classify bounces or log lines as the nightly run would (CSV: class, rule, platform, sending IP).
+    Classify(ClassifyArgs),
     /// Write an IP-ownership attestation for Microsoft: our ranges, who uses them, the evidence.
     Attest(AttestArgs),
     /// Everything about one IP or range: owner, every evidence line, verdicts, SNDS.
@@ -274,6 +276,20 @@ pub struct RulesArgs {
     #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
     pub format: RulesFormat,
     /// Show the catalogue with this rule file applied (as `run --rules FILE` would use it).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Whole MTA log lines or bare receiver replies (quote each); none: one item per stdin line.
+    #[arg(value_name = "TEXT")]
+    pub texts: Vec<String>,
+    /// The receiving MX a bare reply came from (e.g. `contoso-com.mail.protection.outlook.com`):
+    /// decides the platform. Log lines name their MX themselves.
+    #[arg(long, value_name = "HOST")]
+    pub mx: Option<String>,
+    /// Classify with this rule file applied (as `run --rules FILE` would).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
 }

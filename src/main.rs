@@ -46,6 +46,17 @@ fn main() {
         }),
         Command::Attest(args) => to_stdout(|w| blockscope::cmd::attest::run(&args, w)),
         Command::Explain(args) => to_stdout(|w| blockscope::cmd::explain::run(&args, w)),
+        Command::Classify(args) => to_stdout(|w| {
+            let rules = match &args.rules {
+                Some(path) => blockscope::classify::RuleSet::with_file(path)?,
+                None => blockscope::classify::RuleSet::builtin().clone(),
+            };
+            let input = blockscope::cmd::classify::ClassifyInput {
+                texts: &args.texts,
+                mx: args.mx.as_deref(),
+            };
+            blockscope::cmd::classify::run(&input, &rules, w)
+        }),
         Command::Rules(args) => {
             let loaded;
             let rules = match &args.rules {

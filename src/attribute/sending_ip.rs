@@ -68,32 +68,101 @@ impl IpSource {
     }
 }
 
-/// Phrases receivers use to quote the connecting (our) address.
-static QUOTED_IP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?i)(?:",
-        r"messages from \[?|",
-        r"banned sending IP \[|",
-        r"banned sender ?\[|",
-        r"client host \[|",
-        r"the mail server \[|",
-        r"try again later from \[|",
-        r"mail from IP |",
-        r"sending IPv6 address \[|",
-        r"\bIP=|",
-        r"^[45][0-9][0-9][ -][245]\.[0-9]{1,3}\.[0-9]{1,3} \[",
-        r")",
-        r"([0-9A-Fa-f:.]{2,45})"
+/// Something shaped like an address (IPv4, IPv6, IPv4-mapped IPv6); parsed and checked after.
+const ADDR: &str = r"([0-9A-Fa-f:.]{2,45})";
+
+/// Phrases receivers put before the connecting (our) address.
+static BEFORE_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        concat!(
+            r"(?i)(?:",
+            r"messages from \[?|",
+            r"banned sending IP \[?|",
+            r"banned sender ?\[|",
+            r"\bclient host \[?|",
+            r"\bclient \[|",
+            r"the mail server \[|",
+            r"try again later from \[|",
+            r"\bmail from (?:IP )?[\[<]?|",
+            r"\bconnections? from \[?|",
+            r"\baccepted from \[?|",
+            r"\bsending IPv6 address \[|",
+            r"\bIP(?:v[46])?(?: address)?(?:\s*[:=]\s*|\s+)\[?|",
+            r"\bSPF:\s*\[?|",
+            r"\bfrom \[|",
+            r"cannot find your (?:reverse )?hostname, \[|",
+            r"\blocation \[|possibly forged \[|\bRCPT from [^\s\[]*\[|",
+            r"\bcomcast |\bfor host |reverse DNS for |",
+            r"<[^\s<>\[\]]*\[|",
+            r"\bDNSBL:\S+ [0-9]{{3}}<\s*|",
+            r"^[45][0-9][0-9][ -](?:[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} )?\[",
+            r")(?:IPv6:)?{ADDR}"
+        ),
+        ADDR = ADDR
     ))
     .expect("valid regex")
 });
 
-/// The first address the receiver quotes as the connecting client.
-pub fn ip_from_reply(reply: &str) -> Option<IpAddr> {
-    QUOTED_IP.captures_iter(reply).find_map(|caps| {
-        let candidate = caps.get(1)?.as_str().trim_end_matches(['.', ':']);
-        candidate.parse::<IpAddr>().ok()
-    })
+/// Phrases receivers put after it: `1.2.3.4 is listed`, `[1.2.3.4] blocked`, `< 1.2.3.4 >_is_blocked`.
+static AFTER_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        concat!(
+            r"(?i)(?:^|[\s\[(<])(?:IPv6:)?{ADDR}\]?(?::[0-9]{{1,5}})?\)?\s*>?_?(?:",
+            r"is in (?:a|an|the) (?:black ?list|block ?list|RBL)|has a poor reputation|is not (?:yet )?authorized|",
+            r"(?:is|was|has been|appears to be|is currently|currently)[\s_]+(?:listed|blocked|black ?listed|block ?listed|not allowed|banned|rejected|on )|",
+            r"(?:listed|blocked|blacklisted|blocklisted|found on|rejected)\b",
+            r")"
+        ),
+        ADDR = ADDR
+    ))
+    .expect("valid regex")
+});
+
+/// A reply that ends with the client in brackets: `... IP name possibly forged [192.0.2.1]`.
+static TRAILING_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"\[(?:IPv6:)?{ADDR}\]\.?\s*$", ADDR = ADDR)).expect("valid regex")
+});
+
+/// A receiver's lookup link names the client: `query/ip/1.2.3.4`, `?ip=1.2.3.4`, `bl.shtml?1.2.3.4`.
+static URL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)https?://[^\s<>()\]]+").expect("valid regex"));
+static ADDRESS_IN_URL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"[/?&=]{ADDR}(?:[/&#;,]|$)", ADDR = ADDR)).expect("valid regex")
+});
+
+fn parse_candidate(text: &str) -> Option<IpAddr> {
+    let ip: IpAddr = text.trim_end_matches(['.', ':']).parse().ok()?;
+    let ip = ip.to_canonical();
+    (!ip.is_unspecified()).then_some(ip)
+}
+
+/// The address the receiver quotes as the connecting client: the earliest one a phrase or
+/// lookup link marks as such. Never `receiver` (the MX's own address: a forwarder quoting its own
+/// listing), nor the resolver Spamhaus names in an error return (`/returnc/`).
+pub fn ip_from_reply(reply: &str, receiver: Option<IpAddr>) -> Option<IpAddr> {
+    let text = crate::classify::matching_text(reply);
+    let text: &str = &text;
+    let mut candidates: Vec<(usize, IpAddr)> = Vec::new();
+    for re in [&*BEFORE_ADDRESS, &*AFTER_ADDRESS, &*TRAILING_ADDRESS] {
+        candidates.extend(re.captures_iter(text).filter_map(|c| {
+            let m = c.get(1)?;
+            Some((m.start(), parse_candidate(m.as_str())?))
+        }));
+    }
+    for url in URL.find_iter(text) {
+        if url.as_str().contains("/returnc/") {
+            continue;
+        }
+        candidates.extend(ADDRESS_IN_URL.captures_iter(url.as_str()).filter_map(|c| {
+            let m = c.get(1)?;
+            Some((url.start() + m.start(), parse_candidate(m.as_str())?))
+        }));
+    }
+    candidates
+        .into_iter()
+        .filter(|(_, ip)| Some(*ip) != receiver)
+        .min_by_key(|(at, _)| *at)
+        .map(|(_, ip)| ip)
 }
 
 /// An address embedded in a syslog name: `postfix-198.51.100.7`, `postfix-2001:db8::7/out`.
@@ -109,6 +178,10 @@ pub fn ip_from_syslog_name(name: &str) -> Option<IpAddr> {
 mod tests {
     use super::*;
 
+    fn quoted(reply: &str) -> Option<IpAddr> {
+        ip_from_reply(reply, None)
+    }
+
     fn ip(s: &str) -> Option<IpAddr> {
         Some(s.parse().unwrap())
     }
@@ -116,59 +189,59 @@ mod tests {
     #[test]
     fn quoted_ips() {
         assert_eq!(
-            ip_from_reply("550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent."),
+            quoted("550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent."),
             ip("198.51.100.7")
         );
         assert_eq!(
-            ip_from_reply(
+            quoted(
                 "550 SC-001 (BAY004-MC4F25) Unfortunately, messages from 46.4.35.141 weren't sent."
             ),
             ip("46.4.35.141")
         );
         assert_eq!(
-            ip_from_reply("550 5.7.606 Access denied, banned sending IP [203.0.113.25]. To"),
+            quoted("550 5.7.606 Access denied, banned sending IP [203.0.113.25]. To"),
             ip("203.0.113.25")
         );
         assert_eq!(
-            ip_from_reply("550 5.7.511 Access denied, banned sender[203.0.113.40]. To"),
+            quoted("550 5.7.511 Access denied, banned sender[203.0.113.40]. To"),
             ip("203.0.113.40")
         );
         assert_eq!(
-            ip_from_reply(
+            quoted(
                 "554 5.7.1 Service unavailable; Client host [192.0.2.33] blocked using zen"
             ),
             ip("192.0.2.33")
         );
         assert_eq!(
-            ip_from_reply("451 4.7.650 The mail server [198.51.100.9] has been temporarily"),
+            quoted("451 4.7.650 The mail server [198.51.100.9] has been temporarily"),
             ip("198.51.100.9")
         );
         assert_eq!(
-            ip_from_reply("421 4.7.0 [TSS04] Messages from 10.20.30.40 temporarily deferred"),
+            quoted("421 4.7.0 [TSS04] Messages from 10.20.30.40 temporarily deferred"),
             ip("10.20.30.40")
         );
         assert_eq!(
-            ip_from_reply(
+            quoted(
                 "451 4.7.500 Server busy. Please try again later from [2.56.250.16]. (S77714)"
             ),
             ip("2.56.250.16")
         );
         assert_eq!(
-            ip_from_reply("550-5.7.1 [2001:db8:10::25      12] Our system has detected"),
+            quoted("550-5.7.1 [2001:db8:10::25      12] Our system has detected"),
             ip("2001:db8:10::25")
         );
         assert_eq!(
-            ip_from_reply("550-5.7.1 [31.14.138.158 1] Our system"),
+            quoted("550-5.7.1 [31.14.138.158 1] Our system"),
             ip("31.14.138.158")
         );
         assert_eq!(
-            ip_from_reply(
+            quoted(
                 "554-Service unavailable; Client host [bl11-253-215.dsl.telepac.pt] blocked"
             ),
             None
         );
         assert_eq!(
-            ip_from_reply("550 5.1.1 <x@example.com>: Recipient address rejected: User unknown"),
+            quoted("550 5.1.1 <x@example.com>: Recipient address rejected: User unknown"),
             None
         );
     }

@@ -3,8 +3,14 @@
 //! The platform is decided by the MX the MTA talked to (`relay=` / `host X[ip]`), never by the
 //! bracketed front-end trailer in the reply: consumer Outlook.com replies carry EOP-style trailers too.
 
-/// (host-name suffix, platform). First match wins, so more specific suffixes come first.
+/// (host-name suffix, platform): a host matches its suffix or is the suffix without its dot.
+/// First match wins, so more specific suffixes come first.
 pub const MX_PLATFORMS: &[(&str, &str)] = &[
+    // Submission smarthosts: the VPS relays through the customer's mailbox provider.
+    (".smtp.office365.com", "office365-submission"),
+    (".smtp-mail.outlook.com", "outlook.com-submission"),
+    (".smtp.gmail.com", "gmail-submission"),
+    (".smtp.mail.yahoo.com", "yahoo-submission"),
     (".olc.protection.outlook.com", "outlook.com"),
     (".hotmail.com", "outlook.com"),
     (".mail.protection.outlook.com", "office365"),
@@ -15,19 +21,42 @@ pub const MX_PLATFORMS: &[(&str, &str)] = &[
     (".googlemail.com", "gmail"),
     (".yahoodns.net", "yahoo"),
     (".yahoo.com", "yahoo"),
+    (".aol.com", "yahoo"),
     (".icloud.com", "icloud"),
+    (".me.com", "icloud"),
     (".apple.com", "icloud"),
     (".gmx.net", "gmx-webde-ionos"),
+    (".gmx.com", "gmx-webde-ionos"),
     (".web.de", "gmx-webde-ionos"),
     (".kundenserver.de", "gmx-webde-ionos"),
     (".ionos.com", "gmx-webde-ionos"),
+    (".ionos.de", "gmx-webde-ionos"),
+    (".1and1.com", "gmx-webde-ionos"),
+    (".1and1.co.uk", "gmx-webde-ionos"),
+    (".mail.com", "gmx-webde-ionos"),
+    (".perfora.net", "gmx-webde-ionos"),
     (".comcast.net", "comcast"),
+    (".cox.net", "cox"),
+    (".charter.net", "spectrum"),
+    // Cox's residential MX is run by Cloudmark's cloudfilter.net.
+    (".cxr.mx.a.cloudfilter.net", "cox"),
     (".orange.fr", "orange"),
+    (".wanadoo.fr", "orange"),
+    (".free.fr", "free"),
+    (".laposte.net", "laposte"),
+    (".sfr.fr", "sfr"),
+    (".yandex.net", "yandex"),
+    (".yandex.ru", "yandex"),
+    (".mail.ru", "mail.ru"),
+    (".seznam.cz", "seznam"),
+    (".bluewin.ch", "bluewin"),
     (".mimecast.com", "mimecast"),
+    (".mimecast.co.za", "mimecast"),
     (".pphosted.com", "proofpoint"),
     (".ppe-hosted.com", "proofpoint"),
     (".iphmx.com", "cisco-ironport"),
     (".barracudanetworks.com", "barracuda"),
+    (".hornetsecurity.com", "hornetsecurity"),
     (".t-online.de", "t-online"),
 ];
 
@@ -96,6 +125,11 @@ mod tests {
         assert_eq!(platform_of_mx("GMAIL-SMTP-IN.L.GOOGLE.COM"), "gmail");
         assert_eq!(platform_of_mx("mta5.am0.yahoodns.net"), "yahoo");
         assert_eq!(platform_of_mx("mx.example.net"), "other");
+        assert_eq!(platform_of_mx("smtp.office365.com"), "office365-submission");
+        assert_eq!(platform_of_mx("mx00.1and1.co.uk"), "gmx-webde-ionos");
+        assert_eq!(platform_of_mx("mx.yandex.net"), "yandex");
+        assert_eq!(platform_of_mx("mxbw.bluewin.ch"), "bluewin");
+        assert_eq!(platform_of_mx("gmail.com"), "other");
         assert_eq!(
             platform_of_mx("contoso-com.mail.p...ction.outlook.com."),
             "office365"

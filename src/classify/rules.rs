@@ -417,8 +417,10 @@ impl RuleSet {
         }
     }
 
-    /// Every rule that applies to this reply, in table order.
+    /// Every rule that applies to this reply (multi-line markers and whitespace normalised by
+    /// `matching_text`), in table order.
     pub fn matching(&self, reply: &str, code: &str) -> Vec<u16> {
+        let reply = &*super::matching_text(reply);
         let mut hits: Vec<usize> = self
             .reply_set
             .matches(reply)

@@ -2,6 +2,7 @@
 
 pub mod attest;
 pub mod check_config;
+pub mod classify;
 pub mod evidence;
 pub mod explain;
 pub mod ingest;

@@ -4,9 +4,10 @@
 //! Both failure layouts are read: from 4.85 the host is an `H=` field; before, the message says
 //! `...after RCPT TO:<x>: host NAME [IP]: 452 ...`. Multi-line replies arrive joined with `\n`.
 
-use super::line::{join_reply_lines, Delivery, Event, Outcome};
+use super::line::{Delivery, Event, Outcome};
 use super::timestamp::RawTime;
 use memchr::memmem;
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// `YYYY-MM-DD HH:MM:SS[.mmm][ +hhmm][ [pid]] ` at the start of a line.
@@ -195,7 +196,8 @@ fn failure(outcome: Outcome, rest: &str) -> Event<'_> {
                 d.receiver_host = d.receiver_host.or(Some(host));
                 d.receiver_ip = d.receiver_ip.or(ip);
             }
-            d.reply = join_reply_lines(reply);
+            // Kept as Exim wrote it (`\n` between lines): classify normalises before matching.
+            d.reply = Cow::Borrowed(reply);
             d.has_receiver_reply = true;
         }
         None => {
@@ -204,7 +206,7 @@ fn failure(outcome: Outcome, rest: &str) -> Event<'_> {
                 Some(at) => rest[at..].split_once(')').map_or(&rest[at..], |(_, t)| t),
                 None => rest.rsplit_once(" : ").map_or(rest, |(_, t)| t),
             };
-            d.reply = join_reply_lines(text.trim_start_matches([':', ' ']));
+            d.reply = Cow::Borrowed(text.trim_start_matches([':', ' ']));
         }
     }
     Event::Delivery(d)

@@ -81,12 +81,3 @@ pub enum Event<'a> {
     Noise,
     Skipped(SkipReason),
 }
-
-/// Exim writes multi-line replies with a literal `\n`; Postfix with a space. Normalise to spaces.
-pub fn join_reply_lines(text: &str) -> Cow<'_, str> {
-    if text.contains("\\n") {
-        Cow::Owned(text.replace("\\n", " "))
-    } else {
-        Cow::Borrowed(text)
-    }
-}

@@ -814,7 +814,7 @@ fn sending_ip(
         return (Some(ip), IpSource::MtaInterface);
     }
     if d.has_receiver_reply && d.outcome != Outcome::Sent {
-        if let Some(ip) = ip_from_reply(&d.reply) {
+        if let Some(ip) = ip_from_reply(&d.reply, d.receiver_ip) {
             return (Some(ip), IpSource::Reply);
         }
     }
@@ -840,6 +840,50 @@ fn status_code<'a>(d: &'a Delivery) -> &'a str {
         .flatten()
         .or(d.dsn)
         .unwrap_or("")
+}
+
+/// What the pipeline makes of one delivery: everything a report row is built from.
+#[derive(Debug, Clone)]
+pub struct DeliveryFacts {
+    pub ip: Option<IpAddr>,
+    pub ip_source: IpSource,
+    pub platform: &'static str,
+    pub code: String,
+    pub rule: classify::RuleIdx,
+    pub receiver_rule_id: Option<Box<str>>,
+}
+
+/// The facts of one delivery, as `run` records them (`blockscope classify` prints them).
+pub fn delivery_facts(
+    d: &Delivery,
+    observed_vps: Option<u32>,
+    inv: &Inventory,
+    rules: &RuleSet,
+) -> DeliveryFacts {
+    let (ip, ip_source) = sending_ip(d, observed_vps, inv);
+    let code = status_code(d);
+    let rule = if d.outcome == Outcome::Sent {
+        rules.unclassified_idx()
+    } else {
+        rules.classify(&d.reply, code)
+    };
+    DeliveryFacts {
+        ip,
+        ip_source,
+        platform: d.receiver_host.map_or("unknown", platform_of_mx),
+        code: code.to_string(),
+        rule,
+        receiver_rule_id: receiver_rule_id(d),
+    }
+}
+
+/// The receiver's own rule id, from its reply only (never from the MTA's own words).
+fn receiver_rule_id(d: &Delivery) -> Option<Box<str>> {
+    if d.has_receiver_reply {
+        classify::receiver_rule_id(&d.reply).map(String::into_boxed_str)
+    } else {
+        None
+    }
 }
 
 /// Addresses no receiver ever sees as the client: loopback, private, link-local, CGNAT, ULA.
@@ -946,11 +990,7 @@ fn record_delivery(
         u.events += 1;
         u.ips.insert(ip);
     }
-    let receiver_rule_id = if d.has_receiver_reply {
-        classify::receiver_rule_id(reply).map(String::into_boxed_str)
-    } else {
-        None
-    };
+    let receiver_rule_id = receiver_rule_id(d);
     let key = EventKey {
         day: at.day,
         observed_vps,

@@ -131,7 +131,9 @@ fn is_local_relay(relay: &str) -> bool {
             ip.is_loopback()
                 && (name.parse::<IpAddr>().is_ok() || name.eq_ignore_ascii_case("localhost"))
         }
-        Err(_) => true, // a unix socket path
+        // A unix socket path (`private/dovecot-lmtp`); an address anonymised as `xxx.xxx.xxx.xxx`
+        // in a pasted line is still a remote MX.
+        Err(_) => inside.contains('/'),
     }
 }
 
@@ -148,7 +150,7 @@ fn split_relay(relay: &str) -> (Option<&str>, Option<IpAddr>) {
 }
 
 /// `host NAME[IP] said: REPLY (in reply to X command)` or `host NAME[IP] refused to talk to me: REPLY`.
-fn split_host_reply(reason: &str) -> Option<(&str, Option<IpAddr>, &str)> {
+pub(crate) fn split_host_reply(reason: &str) -> Option<(&str, Option<IpAddr>, &str)> {
     let rest = reason.strip_prefix("host ")?;
     let bracket = rest.find('[')?;
     let host = &rest[..bracket];
