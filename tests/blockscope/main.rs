@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
+mod central_syslog;
 mod real_replies;
 
 // ---------------------------------------------------------------------------------------------
