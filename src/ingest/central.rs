@@ -206,6 +206,69 @@ impl Hosts {
     }
 }
 
+/// The clocks of one file for `evidence` (`blockscope explain`): the file's own, or one per host
+/// of a central file, so its lines are dated and attributed as the nightly run does.
+pub(crate) struct Clocks {
+    route: Route,
+    /// Index 0 is the file's clock; then one per host of a central file.
+    pub(crate) clocks: Vec<FileClock>,
+    hosts: HashMap<Box<str>, Option<(u32, usize)>>,
+}
+
+impl Clocks {
+    pub(crate) fn new(inventory: &Inventory, file: &LogFile, tz: Option<chrono_tz::Tz>) -> Clocks {
+        Clocks {
+            route: route_of(inventory, file),
+            clocks: vec![FileClock::new(tz)],
+            hosts: HashMap::default(),
+        }
+    }
+
+    /// The VPS a line was logged by and the index of its clock; None for a central file's line
+    /// from a host the inventory does not name (the nightly run skips those too).
+    pub(crate) fn locate(
+        &mut self,
+        inventory: &Inventory,
+        host: Option<&str>,
+    ) -> Option<(Option<u32>, usize)> {
+        match self.route {
+            Route::Vps(v) => Some((Some(v), 0)),
+            Route::UnknownDir => Some((None, 0)),
+            Route::Central => {
+                let name = host.unwrap_or("");
+                if let Some(&known) = self.hosts.get(name) {
+                    return known.map(|(v, k)| (Some(v), k));
+                }
+                let known = match inventory.vps_by_hostname(name) {
+                    HostMatch::Vps(v) if !name.is_empty() => {
+                        self.clocks.push(FileClock::new(self.clocks[0].tz));
+                        Some((v as u32, self.clocks.len() - 1))
+                    }
+                    _ => None,
+                };
+                if known.is_some() || self.hosts.len() < MAX_NAMES {
+                    self.hosts.insert(name.into(), known);
+                }
+                known.map(|(v, k)| (Some(v), k))
+            }
+        }
+    }
+
+    /// Date year-less times once the file is read, each with the clock it was stamped by.
+    pub(crate) fn resolve<'a>(
+        &self,
+        anchor: Option<i64>,
+        times: impl Iterator<Item = (&'a mut i64, usize)>,
+    ) {
+        let resolvers: Vec<_> = self.clocks.iter().map(|c| c.resolver(anchor)).collect();
+        for (time, k) in times {
+            if let Some(resolve) = &resolvers[k] {
+                *time = resolve(*time);
+            }
+        }
+    }
+}
+
 /// Mail lines of hosts the inventory does not name, per host (lowercase), bounded.
 #[derive(Debug, Default)]
 pub(crate) struct UnknownHosts {
@@ -341,7 +404,10 @@ mod tests {
             "customer_id,customer_name,vps_id,ip\nc1,One,v1,198.51.100.7\n".as_bytes(),
         )
         .unwrap();
-        assert_eq!(route_of(&bare, &file("central/mail.log")), Route::UnknownDir);
+        assert_eq!(
+            route_of(&bare, &file("central/mail.log")),
+            Route::UnknownDir
+        );
     }
 
     #[test]

@@ -1059,15 +1059,19 @@ pub fn evidence(
         else {
             continue;
         };
-        let observed_vps = inv.vps_index(&file.vps_dir).map(|v| v as u32);
-        let mut clock = FileClock::new(tz);
+        // A central file's lines go by their HOSTNAME, each host with its own clock.
+        let mut clocks = central::Clocks::new(inv, file, tz);
         let mut found = Vec::new();
+        let mut clock_of = Vec::new();
         for (i, text) in lines.iter().enumerate() {
             let Some(text) = text else { continue };
-            let (Some(raw), Event::Delivery(d)) = parse_line(format, text) else {
+            let (Some(raw), host, Event::Delivery(d)) = parse_line_with_host(format, text) else {
                 continue;
             };
-            let Some(time) = clock.stamp(raw) else {
+            let Some((observed_vps, k)) = clocks.locate(inv, host) else {
+                continue;
+            };
+            let Some(time) = clocks.clocks[k].stamp(raw) else {
                 continue;
             };
             let (ip, ip_source) = sending_ip(&d, observed_vps, inv);
@@ -1093,12 +1097,10 @@ pub fn evidence(
                 code: code.to_string(),
                 reply: reply.to_string(),
             });
+            clock_of.push(k);
         }
-        if let Some(resolve) = clock.resolver(file.anchor) {
-            for e in &mut found {
-                e.time = resolve(e.time);
-            }
-        }
+        let times = found.iter_mut().map(|e| &mut e.time).zip(clock_of);
+        clocks.resolve(file.anchor, times);
         out.extend(found);
     }
     out

@@ -492,7 +492,11 @@ fn a_year_less_host_after_the_head_makes_a_split_file_read_whole() {
         .unwrap();
     ok(&parts);
     // Planned as ranges, then read whole: no split is reported.
-    assert!(!stderr_of(&parts).contains("split:"), "{}", stderr_of(&parts));
+    assert!(
+        !stderr_of(&parts).contains("split:"),
+        "{}",
+        stderr_of(&parts)
+    );
     assert_eq!(tree_contents(&fleet.path("split")), whole);
     let ips = fleet.csv("summary/ips.csv");
     let web1 = row(&ips, "198.51.100.7", "ms-outlook-network-blocklist");
@@ -508,4 +512,42 @@ fn a_year_less_host_after_the_head_makes_a_split_file_read_whole() {
         row(&ips, "198.51.100.9", "ms-outlook-network-blocklist")["events"],
         "80"
     );
+}
+
+#[test]
+fn explain_routes_central_lines_like_the_run() {
+    let fleet = central_fleet("central/mail.log", "central/mail.log");
+    let out = blockscope()
+        .args(["explain", "198.51.100.7", "--inventory"])
+        .arg(fleet.path("inventory.csv"))
+        .arg("--logs")
+        .arg(fleet.path("logs"))
+        .output()
+        .unwrap();
+    ok(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let log = fs::read_to_string(fixture("central/mail.log")).unwrap();
+    let log: Vec<&str> = log.lines().collect();
+    let evidence: Vec<(usize, &str)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("central/mail.log:"))
+        .map(|l| {
+            let (n, rest) = l.split_once("  ").unwrap();
+            (n.parse().unwrap(), rest)
+        })
+        .collect();
+    assert!(evidence.len() > 10, "{text}");
+    // Only vps1's lines (vps9 quotes the same address but is not in the inventory), dated by
+    // vps1's own clock across New Year although the file's first style is not the only one.
+    for (n, rest) in evidence {
+        assert!(
+            log[n - 1].contains(" vps1 postfix/"),
+            "line {n}: {}",
+            log[n - 1]
+        );
+        assert!(
+            rest.starts_with("2026-12-31T23:59:5") || rest.starts_with("2027-01-01T00:00:0"),
+            "{rest}"
+        );
+    }
 }
