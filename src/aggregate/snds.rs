@@ -50,7 +50,7 @@ impl IpSummary {
     }
 
     /// The latest filter as SNDS writes it (empty without data).
-    pub fn filter_text(&self) -> String {
+    pub(crate) fn filter_text(&self) -> String {
         self.filter
             .map_or_else(String::new, |f| f.as_str().to_string())
     }
@@ -87,7 +87,7 @@ pub struct Notes {
 }
 
 impl Notes {
-    pub fn new(snds: &Snds) -> Notes {
+    pub(crate) fn new(snds: &Snds) -> Notes {
         Notes {
             exports: snds.exports.clone(),
             outside_window: snds.outside_window,
@@ -96,7 +96,7 @@ impl Notes {
     }
 
     /// One sentence per empty export: "SNDS: no blocked ranges on <date>" and the like.
-    pub fn empty(&self) -> Vec<String> {
+    pub(crate) fn empty(&self) -> Vec<String> {
         self.exports
             .iter()
             .filter(|e| e.rows == 0)
@@ -105,7 +105,7 @@ impl Notes {
     }
 
     /// `N files (D IP data, S IP status, E empty)`.
-    pub fn files(&self) -> String {
+    pub(crate) fn files(&self) -> String {
         let count = |k: ExportKind| {
             self.exports
                 .iter()

@@ -33,7 +33,7 @@ pub enum Filter {
 }
 
 impl Filter {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Filter::Green => "GREEN",
             Filter::Yellow => "YELLOW",
@@ -90,7 +90,7 @@ pub struct ExportFile {
 
 impl ExportFile {
     /// The sentence for the run summary and summary.md about an empty export.
-    pub fn empty_note(&self) -> String {
+    pub(crate) fn empty_note(&self) -> String {
         let on = self
             .day
             .map_or_else(String::new, |d| format!(" on {}", d.format("%Y-%m-%d")));
@@ -148,7 +148,7 @@ pub enum SndsError {
 }
 
 impl SndsError {
-    pub fn file(&self) -> &str {
+    pub(crate) fn file(&self) -> &str {
         match self {
             SndsError::Row { file, .. }
             | SndsError::NotAnExport { file, .. }
@@ -157,7 +157,7 @@ impl SndsError {
     }
 
     /// The line of a malformed row; None for a problem with the whole file.
-    pub fn line(&self) -> Option<u64> {
+    pub(crate) fn line(&self) -> Option<u64> {
         match self {
             SndsError::Row { line, .. } => Some(*line),
             _ => None,
@@ -165,7 +165,7 @@ impl SndsError {
     }
 
     /// The problem without the file name, for input-problems.csv.
-    pub fn problem(&self) -> String {
+    pub(crate) fn problem(&self) -> String {
         match self {
             SndsError::Row { problem, .. } => problem.clone(),
             SndsError::NotAnExport { what, start, .. } => {
@@ -176,7 +176,7 @@ impl SndsError {
     }
 
     /// The reason counted on stderr when `--lenient` skips it.
-    pub fn skip_reason(&self) -> &'static str {
+    pub(crate) fn skip_reason(&self) -> &'static str {
         match self {
             SndsError::Row { .. } => "SNDS row malformed (skipped with --lenient)",
             _ => "SNDS file not an export (skipped with --lenient)",
@@ -479,11 +479,6 @@ impl Snds {
             .filter(|s| s.blocked)
             .flat_map(|s| s.networks.iter().map(|n| IpNetwork::V4(*n)))
     }
-
-    /// The files that had no row: SNDS's "nothing listed" / "no data that day".
-    pub fn empty_exports(&self) -> impl Iterator<Item = &ExportFile> + '_ {
-        self.exports.iter().filter(|e| e.rows == 0)
-    }
 }
 
 #[cfg(test)]
@@ -571,7 +566,12 @@ mod tests {
             ("export.csv", "First IP,Last IP,Blocked,Reason\r\n"),
         ]);
         assert!(problems.is_empty(), "{problems:?}");
-        let empty: Vec<_> = snds.empty_exports().map(ExportFile::empty_note).collect();
+        let empty: Vec<_> = snds
+            .exports
+            .iter()
+            .filter(|e| e.rows == 0)
+            .map(ExportFile::empty_note)
+            .collect();
         assert_eq!(empty.len(), 3);
         assert!(empty[0].starts_with("SNDS: no blocked ranges on 2026-11-22"));
         assert!(empty[1].starts_with("SNDS: no SNDS data on 2026-11-22"));

@@ -63,7 +63,7 @@ impl Reason {
 
 impl ReasonKind {
     /// Microsoft's own verdict (lifted through the Outlook.com form), not a relayed list.
-    pub fn is_microsoft(self) -> bool {
+    pub(crate) fn is_microsoft(self) -> bool {
         matches!(
             self,
             ReasonKind::UserComplaints | ReasonKind::Harvesting | ReasonKind::Other
@@ -71,7 +71,7 @@ impl ReasonKind {
     }
 
     /// A short name for reports.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             ReasonKind::UserComplaints => "user complaints",
             ReasonKind::Harvesting => "e-mail address harvesting",
@@ -82,7 +82,7 @@ impl ReasonKind {
     }
 
     /// What support should do about a range SNDS blocks for this reason.
-    pub fn delist_route(self) -> String {
+    pub(crate) fn delist_route(self) -> String {
         match self {
             // Unchanged wording: reports written before reasons were told apart say this.
             ReasonKind::UserComplaints => format!(
@@ -104,7 +104,7 @@ impl ReasonKind {
     }
 
     /// The page to look one IP up on, for the lists Microsoft relays.
-    pub fn lookup_url(self, ip: &str) -> Option<String> {
+    pub(crate) fn lookup_url(self, ip: &str) -> Option<String> {
         match self {
             ReasonKind::Spamhaus => Some(format!("https://check.spamhaus.org/results/?query={ip}")),
             ReasonKind::SymantecBrightmail => Some(SYMANTEC_LOOKUP.to_string()),
