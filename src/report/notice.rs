@@ -112,10 +112,24 @@ pub fn write(
         for r in &rows {
             let receiver = receiver_name(&r.platform);
             match r.class {
-                Class::SndsBlock => writeln!(
-                    w,
-                    "- Microsoft's sender data (SNDS) lists this address as blocked at {receiver}. Your mail there has not bounced yet, but it will as soon as you send to those mailboxes."
-                )?,
+                Class::SndsBlock => {
+                    writeln!(
+                        w,
+                        "- Microsoft's sender data (SNDS) lists this address as blocked at {receiver}. Your mail there has not bounced yet, but it will as soon as you send to those mailboxes."
+                    )?;
+                    // A relayed list is lifted where it is kept; say which, and what it means.
+                    match r.snds.reason_kind {
+                        Some(crate::ingest::snds::ReasonKind::Spamhaus) => writeln!(
+                            w,
+                            "  Microsoft blocks it because Spamhaus lists it (SBL/XBL). We ask Spamhaus to remove it; an XBL listing usually means malware or an open proxy on your server, so please check it."
+                        )?,
+                        Some(crate::ingest::snds::ReasonKind::SymantecBrightmail) => writeln!(
+                            w,
+                            "  Microsoft blocks it because Symantec rates it as a spam source. We ask Symantec to review it; please check your server for unwanted mail."
+                        )?,
+                        _ => {}
+                    }
+                }
                 Class::Throttle => writeln!(
                     w,
                     "- {receiver} slowed down mail from this address ({} deferral(s), {} to {}).",

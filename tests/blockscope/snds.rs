@@ -472,6 +472,14 @@ fn each_snds_block_reason_gets_its_own_delisting_route() {
     assert!(lookups.iter().any(|r| r["ip"] == "203.0.113.25"
         && r["lookup_url"] == "https://ipremoval.sms.symantec.com/lookup"));
     assert!(!lookups.iter().any(|r| r["ip"] == "198.51.100.10"));
+    // The customer's notice says which list, not only "SNDS".
+    let notice = fs::read_to_string(fleet.path("out/customers/c3.md")).unwrap();
+    assert!(
+        notice.contains("because Spamhaus lists it (SBL/XBL)"),
+        "{notice}"
+    );
+    let notice = fs::read_to_string(fleet.path("out/customers/c5.md")).unwrap();
+    assert!(notice.contains("because Symantec rates it"), "{notice}");
     let summary = summary_md(&fleet);
     for want in [
         "- Spamhaus SBL/XBL (\"Blocked due to Spamhaus listing\", \"SpamHaus SBL/XBL\"): Spamhaus lookup and removal request (https://check.spamhaus.org/)",
