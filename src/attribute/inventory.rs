@@ -345,7 +345,13 @@ type RowProblem = (String, &'static str);
 impl HostnameRows {
     /// One non-empty cell of VPS `vps` on `line`: the same name on every row of a VPS, no name
     /// on two VPSes.
-    fn add(&mut self, inv: &mut Inventory, vps: usize, cell: &str, line: u64) -> Result<(), RowProblem> {
+    fn add(
+        &mut self,
+        inv: &mut Inventory,
+        vps: usize,
+        cell: &str,
+        line: u64,
+    ) -> Result<(), RowProblem> {
         let name = hostname::normalise(cell);
         hostname::validate(&name).map_err(|why| {
             (
@@ -488,17 +494,35 @@ mod tests {
         assert_eq!(inv.vps_by_hostname("vps1"), HostMatch::Vps(0));
         assert_eq!(inv.vps_by_hostname("V2"), HostMatch::Vps(1));
         assert_eq!(inv.vpses[2].hostname, None);
-        assert!(!load("customer_id,customer_name,vps_id,ip\nc1,One,v1,198.51.100.7\n")
-            .unwrap()
-            .has_hostnames());
+        assert!(
+            !load("customer_id,customer_name,vps_id,ip\nc1,One,v1,198.51.100.7\n")
+                .unwrap()
+                .has_hostnames()
+        );
         let err = |text: &str| load(&format!("{header}{text}")).unwrap_err().to_string();
         let e = err("c1,One,v1,198.51.100.7,a\nc1,One,v1,198.51.100.8,b\n");
-        assert!(e.starts_with("inv.csv:3:") && e.contains("\"a\" on line 2") && e.contains("one syslog hostname"), "{e}");
+        assert!(
+            e.starts_with("inv.csv:3:")
+                && e.contains("\"a\" on line 2")
+                && e.contains("one syslog hostname"),
+            "{e}"
+        );
         let e = err("c1,One,v1,198.51.100.7,a\nc2,Two,v2,198.51.100.8,A\n");
-        assert!(e.starts_with("inv.csv:3:") && e.contains("VPS v1 on line 2") && e.contains("cannot share"), "{e}");
+        assert!(
+            e.starts_with("inv.csv:3:")
+                && e.contains("VPS v1 on line 2")
+                && e.contains("cannot share"),
+            "{e}"
+        );
         let e = err("c1,One,v1,198.51.100.7,v2\nc2,Two,v2,198.51.100.8,\n");
-        assert!(e.starts_with("inv.csv:2:") && e.contains("vps_id of VPS v2"), "{e}");
+        assert!(
+            e.starts_with("inv.csv:2:") && e.contains("vps_id of VPS v2"),
+            "{e}"
+        );
         let e = err("c1,One,v1,198.51.100.7,web 1\n");
-        assert!(e.starts_with("inv.csv:2:") && e.contains("hostname \"web 1\""), "{e}");
+        assert!(
+            e.starts_with("inv.csv:2:") && e.contains("hostname \"web 1\""),
+            "{e}"
+        );
     }
 }

@@ -151,11 +151,16 @@ mod tests {
         assert_eq!((e.host, e.program), ("robin", "sm-mta"));
         assert!(parse("Jan 1 00:00:00 hostname postfix/postscreen[12345").is_none());
         // rsyslog writes an RFC 5424 message's tag without the colon.
-        let e = parse("Dec 31 23:59:51 vps2.example.net postfix-out/smtp[21380] 1A2B: to=<a@b>, x: y")
-            .unwrap();
+        let e =
+            parse("Dec 31 23:59:51 vps2.example.net postfix-out/smtp[21380] 1A2B: to=<a@b>, x: y")
+                .unwrap();
         assert_eq!(
             (e.host, e.program, e.message),
-            ("vps2.example.net", "postfix-out/smtp", "1A2B: to=<a@b>, x: y")
+            (
+                "vps2.example.net",
+                "postfix-out/smtp",
+                "1A2B: to=<a@b>, x: y"
+            )
         );
         assert!(parse("Dec 31 23:59:51 vps2 some words without a tag").is_none());
         // The HOSTNAME is borrowed from the line, in every style a central log host writes.
