@@ -26,7 +26,7 @@ const USER_UNKNOWN: &str = "Nov  2 10:09:00 web1 postfix/smtp[5513]: 5E6F708192:
 const O365_5_4_1: &str = "Nov  2 10:10:00 web1 postfix/smtp[5514]: 6F708192A3: to=<gone@contoso.com>, relay=contoso-com.mail.protection.outlook.com[52.101.40.2]:25, delay=0.7, delays=0.04/0.02/0.47/0.16, dsn=5.4.1, status=bounced (host contoso-com.mail.protection.outlook.com[52.101.40.2] said: 550 5.4.1 Recipient address rejected: Access denied. For more information see https://aka.ms/EXOSmtpErrors [AM4PEPF00027A5F.eurprd04.prod.outlook.com 2026-11-02T10:00:01.000Z 08DE1A2B3C4D5E6F] (in reply to RCPT TO command))";
 const SENT_GMAIL: &str = "Nov  2 10:11:00 web1 postfix/smtp[5515]: 708192A3B4: to=<f@gmail.com>, relay=gmail-smtp-in.l.google.com[142.250.102.27]:25, delay=0.55, delays=0.02/0.06/0.16/0.31, dsn=2.0.0, status=sent (250 2.0.0 OK  1607509104 z6si1138927wrp.1 - gsmtp)";
 /// A reply that quotes no address: the sender must come from elsewhere, never from `host X[ip]`.
-const NO_IP_DEFERRAL: &str = "Nov  2 10:12:00 web1 postfix/smtp[5516]: 8192A3B4C5: to=<g@example.org>, relay=mx.example.org[192.0.2.250]:25, delay=3, delays=0/0/1.5/1.5, dsn=4.7.1, status=deferred (host mx.example.org[192.0.2.250] said: 451 4.7.1 Service unavailable - try again later (in reply to RCPT TO command))";
+const NO_IP_DEFERRAL: &str = "Nov  2 10:12:00 web1 postfix/smtp[5516]: 8192A3B4C5: to=<g@example.org>, relay=mx.example.org[192.0.2.250]:25, delay=3, delays=0/0/1.5/1.5, dsn=4.3.5, status=deferred (host mx.example.org[192.0.2.250] said: 451 4.3.5 Server configuration problem (in reply to RCPT TO command))";
 const NOISE: &str = "Nov  2 10:00:00 web1 postfix/qmgr[1207]: 6BAB0300C9CD: from=<shop@customer.example>, size=1842, nrcpt=1 (queue active)";
 
 // ---------------------------------------------------------------------------------------------
@@ -1632,8 +1632,8 @@ mod formats {
         );
         let gmail = row(&ips, "198.51.100.7", "gmail-unsolicited-blocked");
         assert!(
-            gmail["sample_reply"].contains("rate of 550-5.7.1 unsolicited"),
-            "literal \\n joined: {}",
+            gmail["sample_reply"].contains("rate of\\n550-5.7.1 unsolicited"),
+            "kept as Exim logged it (literal \\n): {}",
             gmail["sample_reply"]
         );
         let subnets = fleet.csv("summary/subnets.csv");
@@ -1818,11 +1818,11 @@ mod rule_files {
 [[rule]]
 id = "acme-try-later"
 receiver = "acme"
-pattern = 'Service unavailable - try again later'
+pattern = 'Server configuration problem'
 class = "throttle"
 permanence = "temporary"
 delist_route = "Ask Acme's postmaster (postmaster@acme.example) to lift the limit"
-example = '451 4.7.1 Service unavailable - try again later'
+example = '451 4.3.5 Server configuration problem'
 
 # Override a built-in rule's route in place.
 [[rule]]
@@ -1859,12 +1859,9 @@ example = '550 5.1.1 <nobody@example.net>: Recipient address rejected: User unkn
                 rows[0]["ips"].as_str(),
                 rows[0]["code"].as_str()
             ),
-            ("3", "2", "4.7.1")
+            ("3", "2", "4.3.5")
         );
-        assert_eq!(
-            rows[0]["reply"],
-            "451 4.7.1 Service unavailable - try again later"
-        );
+        assert_eq!(rows[0]["reply"], "451 4.3.5 Server configuration problem");
     }
 
     #[test]
@@ -1917,8 +1914,8 @@ example = '550 5.1.1 <nobody@example.net>: Recipient address rejected: User unkn
             ),
             (
                 CUSTOM.replace(
-                    "'Service unavailable - try again later'",
-                    "'Service (unavailable'",
+                    "'Server configuration problem'",
+                    "'Server (configuration'",
                 ),
                 ("acme.toml:6:", "not a valid regex"),
             ),
@@ -2646,7 +2643,7 @@ mod html {
         );
         let fleet = Fleet::new(&inv);
         let hostile = NO_IP_DEFERRAL.replace(
-            "Service unavailable - try again later",
+            "Server configuration problem",
             "<script>alert(1)</script> \"><img src=x onerror=alert(1)> it's \u{1b}[31m",
         );
         fleet
