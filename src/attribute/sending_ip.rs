@@ -207,9 +207,7 @@ mod tests {
             ip("203.0.113.40")
         );
         assert_eq!(
-            quoted(
-                "554 5.7.1 Service unavailable; Client host [192.0.2.33] blocked using zen"
-            ),
+            quoted("554 5.7.1 Service unavailable; Client host [192.0.2.33] blocked using zen"),
             ip("192.0.2.33")
         );
         assert_eq!(
@@ -221,9 +219,7 @@ mod tests {
             ip("10.20.30.40")
         );
         assert_eq!(
-            quoted(
-                "451 4.7.500 Server busy. Please try again later from [2.56.250.16]. (S77714)"
-            ),
+            quoted("451 4.7.500 Server busy. Please try again later from [2.56.250.16]. (S77714)"),
             ip("2.56.250.16")
         );
         assert_eq!(
@@ -235,9 +231,7 @@ mod tests {
             ip("31.14.138.158")
         );
         assert_eq!(
-            quoted(
-                "554-Service unavailable; Client host [bl11-253-215.dsl.telepac.pt] blocked"
-            ),
+            quoted("554-Service unavailable; Client host [bl11-253-215.dsl.telepac.pt] blocked"),
             None
         );
         assert_eq!(

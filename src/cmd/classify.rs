@@ -9,8 +9,8 @@ use crate::classify::{permanence_of, RuleSet};
 use crate::error::{Error, Result};
 use crate::ingest::line::{Delivery, Event, Outcome};
 use crate::ingest::{self, Format};
-use std::borrow::Cow;
 use regex::Regex;
+use std::borrow::Cow;
 use std::io::{BufRead, Write};
 use std::sync::LazyLock;
 
@@ -79,7 +79,13 @@ fn describe(text: &str, mx: Option<&str>, inv: &Inventory, rules: &RuleSet) -> V
         None => {
             let unwrapped = unwrap_bounce(text);
             if let Some((client, reply)) = smtpd_reject(&unwrapped) {
-                return row("receiver's log line", &bare_reply(reply, mx), Some(client), inv, rules);
+                return row(
+                    "receiver's log line",
+                    &bare_reply(reply, mx),
+                    Some(client),
+                    inv,
+                    rules,
+                );
             }
             row("reply", &bare_reply(&unwrapped, mx), None, inv, rules)
         }
@@ -229,4 +235,3 @@ static REPLY_START: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("valid regex")
 });
-

@@ -285,7 +285,10 @@ mod tests {
             r"2026-08-06 15:24:02 1wrx8k-0004Xy-AB ** a@gmail.com R=dnslookup T=remote_smtp H=gmail-smtp-in.l.google.com [66.102.1.26] X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes : SMTP error from remote mail server after RCPT TO:<a@gmail.com>: 550-5.1.1 The email account that you tried to reach does not exist.\n550 5.1.1 Please try",
         );
         // Kept as logged; what the rules see has the markers dropped and the lines joined.
-        assert_eq!(d.reply, r"550-5.1.1 The email account that you tried to reach does not exist.\n550 5.1.1 Please try");
+        assert_eq!(
+            d.reply,
+            r"550-5.1.1 The email account that you tried to reach does not exist.\n550 5.1.1 Please try"
+        );
         assert_eq!(
             crate::classify::matching_text(&d.reply),
             "550 5.1.1 The email account that you tried to reach does not exist. Please try"

@@ -1913,10 +1913,7 @@ example = '550 5.1.1 <nobody@example.net>: Recipient address rejected: User unkn
                 ("acme.toml:7:", "class \"slow\""),
             ),
             (
-                CUSTOM.replace(
-                    "'Server configuration problem'",
-                    "'Server (configuration'",
-                ),
+                CUSTOM.replace("'Server configuration problem'", "'Server (configuration'"),
                 ("acme.toml:6:", "not a valid regex"),
             ),
             (

@@ -57,8 +57,7 @@ fn load() -> Vec<(String, Item)> {
     for path in files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let text = fs::read_to_string(&path).unwrap();
-        let parsed: FixtureFile =
-            toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let parsed: FixtureFile = toml::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         items.extend(parsed.reply.into_iter().map(|i| (name.clone(), i)));
     }
     items
@@ -111,16 +110,28 @@ fn classify_all(items: &[(String, Item)]) -> Vec<Verdict> {
 #[test]
 fn the_corpus_is_real_sourced_and_distinct() {
     let items = load();
-    assert!(items.len() >= 300, "{} items; the corpus needs 300", items.len());
+    assert!(
+        items.len() >= 300,
+        "{} items; the corpus needs 300",
+        items.len()
+    );
     let mut seen = std::collections::BTreeSet::new();
     for (file, item) in &items {
-        assert!(seen.insert(item.text.as_str()), "{file}: duplicate text {:?}", item.text);
+        assert!(
+            seen.insert(item.text.as_str()),
+            "{file}: duplicate text {:?}",
+            item.text
+        );
         assert!(
             item.source.starts_with("https://") || item.source.contains(':'),
             "{file}: {:?} has no source",
             item.text
         );
-        assert!(CLASSES.contains(&item.class.as_str()), "{file}: class {:?}", item.class);
+        assert!(
+            CLASSES.contains(&item.class.as_str()),
+            "{file}: class {:?}",
+            item.class
+        );
         if !item.sending_ip.is_empty() {
             item.sending_ip
                 .parse::<std::net::IpAddr>()
@@ -201,7 +212,10 @@ fn coverage_table(items: &[(String, Item)]) -> String {
             })
             .collect();
         let total: usize = by_class.values().sum();
-        out.push_str(&format!("| {platform} | {} | {total} |\n", cells.join(" | ")));
+        out.push_str(&format!(
+            "| {platform} | {} | {total} |\n",
+            cells.join(" | ")
+        ));
     }
     let cells: Vec<String> = totals.iter().map(|n| format!("**{n}**")).collect();
     out.push_str(&format!(
