@@ -241,6 +241,54 @@ mod tests {
     }
 
     #[test]
+    fn every_published_form_of_the_client_address() {
+        for (reply, want) in [
+            ("NOQUEUE: client [192.0.2.5] blocked using zen.spamhaus.org", "192.0.2.5"),
+            ("554 5.7.1 Client host 192.0.2.6 blocked using bl.spamcop.net", "192.0.2.6"),
+            ("554 IP address 192.0.2.7 rejected [IP reputation fail]", "192.0.2.7"),
+            ("550 Mail from 192.0.2.8 not allowed", "192.0.2.8"),
+            ("421 Messages not accepted from 192.0.2.9, try later", "192.0.2.9"),
+            (
+                "550-5.7.26 did not 550-5.7.26 pass with ip: [192.0.2.10]. The sender",
+                "192.0.2.10",
+            ),
+            ("550 5.5.0 SPF: 192.0.2.11 is not allowed to send mail. LPN004_401", "192.0.2.11"),
+            (
+                "554 For explanation visit https://postmaster.gmx.net/en/case?c=r0201&i=ip&v=192.0.2.12&r=1",
+                "192.0.2.12",
+            ),
+            ("see http://csi.cloudmark.com/reset-request/?ip=192.0.2.13", "192.0.2.13"),
+            ("550 5.7.1 Access denied [IPv6:2001:db8::14] is listed", "2001:db8::14"),
+            ("554 client [::ffff:192.0.2.15] blocked using zen", "192.0.2.15"),
+            ("5.7.1 Relaying denied. IP name possibly forged [192.0.2.16]", "192.0.2.16"),
+            ("553 5.3.0 flpd594 DNSBL:RBL 521< 192.0.2.17 >_is_blocked.For", "192.0.2.17"),
+            ("Rejected because 192.0.2.18 is in a black list at b.barracudacentral.org", "192.0.2.18"),
+        ] {
+            assert_eq!(quoted(reply), ip(want), "{reply}");
+        }
+    }
+
+    #[test]
+    fn the_receivers_own_address_and_spamhaus_resolvers_are_never_the_sender() {
+        let mx: IpAddr = "203.0.113.50".parse().unwrap();
+        assert_eq!(
+            ip_from_reply(
+                "554 Client host [203.0.113.50] blocked using zen.spamhaus.org",
+                Some(mx)
+            ),
+            None
+        );
+        assert_eq!(
+            quoted("554 5.7.1 Sender address [a@example.org] blocked using dbl.spamhaus.org; Error: open resolver; https://check.spamhaus.org/returnc/pub/13.66.150.136/"),
+            None
+        );
+        assert_eq!(
+            quoted("421 4.7.0 [TSS04] Messages from 0.0.0.0 temporarily deferred"),
+            None
+        );
+    }
+
+    #[test]
     fn syslog_name_ips() {
         assert_eq!(
             ip_from_syslog_name("postfix-198.51.100.7"),

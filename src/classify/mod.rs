@@ -263,6 +263,68 @@ mod tests {
     }
 
     #[test]
+    fn multi_line_markers_are_dropped_before_matching() {
+        assert_eq!(
+            matching_text("550-5.7.26 Unauthenticated email from example.com is not accepted due to domain's 550-5.7.26 DMARC policy. Please contact 550 5.7.26 the administrator"),
+            "550 5.7.26 Unauthenticated email from example.com is not accepted due to domain's DMARC policy. Please contact the administrator"
+        );
+        assert_eq!(
+            matching_text(
+                r"550-Verification failed for <a@b.example>\n550-Unrouteable address\n550 Sender verify failed"
+            ),
+            "550 Verification failed for <a@b.example> Unrouteable address Sender verify failed"
+        );
+        // A number that merely equals the code is text, not a marker.
+        assert_eq!(
+            matching_text("552 5.3.4 Message size exceeds 552 bytes"),
+            "552 5.3.4 Message size exceeds 552 bytes"
+        );
+        assert_eq!(matching_text("550 5.7.1 one line"), "550 5.7.1 one line");
+    }
+
+    #[test]
+    fn receiver_rule_ids_of_every_family() {
+        for (reply, id) in [
+            (
+                "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred",
+                "TSS04",
+            ),
+            (
+                "421 [IPTS04] Messages from a.b.c.d temporarily deferred",
+                "IPTS04",
+            ),
+            (
+                "554 5.7.1 [CS01] Message rejected due to local policy.",
+                "CS01",
+            ),
+            (
+                "421 ... Too many connections, slow down. OFR004_104 [104]",
+                "OFR004_104",
+            ),
+            ("550 5.5.0 Service refuse. LPN007_510", "LPN007_510"),
+            (
+                "see http://postmaster.comcast.net/smtp-error-codes.php#BL000000",
+                "BL000000",
+            ),
+            (
+                "554 IP=192.0.2.1 - A problem occurred. (Ask your postmaster) (BL)",
+                "BL",
+            ),
+            ("550 sender rejected. AUP#CDRBL", "CDRBL"),
+            (
+                "554 For explanation visit https://postmaster.gmx.net/en/case?c=r0201&i=ip",
+                "r0201",
+            ),
+            (
+                "550 SC-001 (BAY004-MC4F25) Unfortunately, messages from",
+                "SC-001",
+            ),
+        ] {
+            assert_eq!(receiver_rule_id(reply).as_deref(), Some(id), "{reply}");
+        }
+    }
+
+    #[test]
     fn reply_codes() {
         assert_eq!(reply_code("550 5.7.606 Access denied"), Some("5.7.606"));
         assert_eq!(reply_code("550-5.7.1 [1.2.3.4 1] Our"), Some("5.7.1"));
