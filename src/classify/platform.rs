@@ -38,6 +38,9 @@ pub const MX_PLATFORMS: &[(&str, &str)] = &[
     (".comcast.net", "comcast"),
     (".cox.net", "cox"),
     (".charter.net", "spectrum"),
+    (".earthlink.net", "earthlink"),
+    (".att.net", "att"),
+    (".prodigy.net", "att"),
     // Cox's residential MX is run by Cloudmark's cloudfilter.net.
     (".cxr.mx.a.cloudfilter.net", "cox"),
     (".orange.fr", "orange"),
