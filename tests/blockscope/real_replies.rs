@@ -244,3 +244,31 @@ fn docs_rules_md_has_the_coverage_table() {
         "docs/rules.md's coverage table is stale (BLOCKSCOPE_UPDATE_GOLDEN=1 regenerates)"
     );
 }
+
+#[test]
+fn classify_reads_one_item_per_stdin_line() {
+    let mut child = blockscope()
+        .args(["classify", "--mx", "hotmail-com.olc.protection.outlook.com"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = format!("{S3140_RFC3164}\r\n{}\n", "550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150).");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    ok(&out);
+    let mut rdr = csv::Reader::from_reader(&out.stdout[..]);
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    for (row, (kind, id)) in rows.iter().zip([("log line", "S3140"), ("reply", "S3150")]) {
+        assert_eq!(&row[1], kind);
+        assert_eq!(&row[3], "network_block");
+        assert_eq!(&row[8], "198.51.100.7");
+        assert_eq!(&row[10], id);
+    }
+}
