@@ -361,16 +361,7 @@ fn a_split_central_file_reads_like_one_reader() {
         let one = fleet.run(1);
         assert_eq!(one.status.code(), Some(3));
         let whole = tree_contents(&fleet.path("out"));
-        let parts = blockscope()
-            .env("BLOCKSCOPE_CHUNK_BYTES", "16384")
-            .args(["run", "--threads", "2", "--logs"])
-            .arg(fleet.path("logs"))
-            .arg("--inventory")
-            .arg(fleet.path("inventory.csv"))
-            .arg("--out")
-            .arg(fleet.path("split"))
-            .output()
-            .unwrap();
+        let parts = fleet.run_split("16384");
         assert_eq!(parts.status.code(), Some(3));
         assert_eq!(
             stderr_of(&parts).contains("split: 1 huge file(s)"),
@@ -480,16 +471,7 @@ fn a_year_less_host_after_the_head_makes_a_split_file_read_whole() {
     fleet.log("central/mail.log", &lines, JAN_1_2027);
     ok(&fleet.run(1));
     let whole = tree_contents(&fleet.path("out"));
-    let parts = blockscope()
-        .env("BLOCKSCOPE_CHUNK_BYTES", "16384")
-        .args(["run", "--threads", "2", "--logs"])
-        .arg(fleet.path("logs"))
-        .arg("--inventory")
-        .arg(fleet.path("inventory.csv"))
-        .arg("--out")
-        .arg(fleet.path("split"))
-        .output()
-        .unwrap();
+    let parts = fleet.run_split("16384");
     ok(&parts);
     // Planned as ranges, then read whole: no split is reported.
     assert!(

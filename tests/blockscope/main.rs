@@ -85,6 +85,20 @@ impl Fleet {
             .unwrap()
     }
 
+    /// `run --threads 2` into `out/../split` with huge-file chunks of `chunk_bytes`.
+    fn run_split(&self, chunk_bytes: &str) -> Output {
+        blockscope()
+            .env("BLOCKSCOPE_CHUNK_BYTES", chunk_bytes)
+            .args(["run", "--threads", "2", "--logs"])
+            .arg(self.path("logs"))
+            .arg("--inventory")
+            .arg(self.path("inventory.csv"))
+            .arg("--out")
+            .arg(self.path("split"))
+            .output()
+            .unwrap()
+    }
+
     fn csv(&self, rel: &str) -> Vec<BTreeMap<String, String>> {
         read_csv(&self.path("out").join(rel))
     }
@@ -3415,16 +3429,7 @@ fn a_huge_file_split_into_ranges_reports_like_one_reader() {
     let one = fleet.run(2);
     assert_eq!(one.status.code(), Some(3));
     let whole = tree_contents(&fleet.path("out"));
-    let split = blockscope()
-        .env("BLOCKSCOPE_CHUNK_BYTES", "4096")
-        .args(["run", "--threads", "2", "--logs"])
-        .arg(fleet.path("logs"))
-        .arg("--inventory")
-        .arg(fleet.path("inventory.csv"))
-        .arg("--out")
-        .arg(fleet.path("split"))
-        .output()
-        .unwrap();
+    let split = fleet.run_split("4096");
     assert_eq!(split.status.code(), Some(3));
     let err = String::from_utf8_lossy(&split.stderr);
     assert!(err.contains("split: 1 huge file(s) read in"), "{err}");
