@@ -92,7 +92,7 @@ static BEFORE_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
             r"\bfrom \[|",
             r"cannot find your (?:reverse )?hostname, \[|",
             r"\blocation \[|possibly forged \[|\bRCPT from [^\s\[]*\[|",
-            r"\bcomcast |\bfor host |reverse DNS for |",
+            r"\bcomcast |\bfor host |reverse DNS for |\([a-z0-9.-]+\.[a-z]{{2,}} - |",
             r"<[^\s<>\[\]]*\[|",
             r"\bDNSBL:\S+ [0-9]{{3}}<\s*|",
             r"^[45][0-9][0-9][ -](?:[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} )?\[",
@@ -136,6 +136,13 @@ fn parse_candidate(text: &str) -> Option<IpAddr> {
     (!ip.is_unspecified()).then_some(ip)
 }
 
+/// `[Your DNS IP: 192.0.2.1]`: the receiver's resolver (a DNSBL refusing its queries), not us.
+fn names_a_resolver(text: &str, at: usize) -> bool {
+    let before = text.get(at.saturating_sub(16)..at).unwrap_or("");
+    let before = before.to_ascii_lowercase();
+    before.contains("dns ip") || before.contains("resolver")
+}
+
 /// The address the receiver quotes as the connecting client: the earliest one a phrase or
 /// lookup link marks as such. Never `receiver` (the MX's own address: a forwarder quoting its own
 /// listing), nor the resolver Spamhaus names in an error return (`/returnc/`).
@@ -161,6 +168,7 @@ pub fn ip_from_reply(reply: &str, receiver: Option<IpAddr>) -> Option<IpAddr> {
     candidates
         .into_iter()
         .filter(|(_, ip)| Some(*ip) != receiver)
+        .filter(|(at, _)| !names_a_resolver(text, *at))
         .min_by_key(|(at, _)| *at)
         .map(|(_, ip)| ip)
 }

@@ -15,7 +15,8 @@ pub type RuleIdx = u16;
 /// Receivers' own rule ids, each family in its usual dress: Microsoft's `(S3140)`, `(AS3150)`,
 /// `AS(1430)`, `(AS16012609)`, `SC-001`, `DY-001`, `OU-002`, `RP-001`; Yahoo/AOL's `[TSS04]`,
 /// `[IPTS04]`, `[BL21]`, `[PH01]`; Orange's `OFR004_104`; La Poste's `LPN007_510`; Comcast's
-/// `BL000000`/`RL000001`; Apple's `(CS01)`, `(HM08)`; T-Online's trailing `(BL)`, `(DIAL)`.
+/// `BL000000`/`RL000001`; Apple's `[CS01]`; T-Online's trailing `(BL)`, `(DIAL)`; Rackspace's `(G2)`;
+/// GoDaddy's `IB007`; FireEye's `ETP205`; Trend's `ERS-DUL`.
 static RECEIVER_RULE_ID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"\((A?S[0-9]{3,9})\)|\bAS\(([0-9]{2,9})\)",
@@ -27,9 +28,10 @@ static RECEIVER_RULE_ID: LazyLock<Regex> = LazyLock::new(|| {
         r"|\(((?:CS|HM)[0-9]{2})\)",
         r"|\((BL|DIAL|RBL|NOWL)\)\)?\s*$",
         r"|\bAUP#([A-Za-z0-9-]+)",
-        r"|\b(ERS-[A-Z]{3})\b|\b(MXIN[0-9]{3})\b|\bCMGW (IB[0-9]{3})\b",
+        r"|\b(ERS-[A-Z]{3})\b|\b(MXIN[0-9]{3})\b",
         r"|\b(sc[0-9]{3}): |rejected by policy \[(7\.[0-9])\]",
         r"|(?:gmx|web\.de|1und1|ionos)\S*[?&]c=([a-z0-9]+)",
+        r"|\((G[0-9][0-9A-Z]?)\)|\b(IB[0-9]{3})\b|\b(ETP[0-9]{3})\b",
     ))
     .expect("valid regex")
 });

@@ -204,11 +204,15 @@ fn bare_reply<'a>(text: &'a str, mx: Option<&'a str>) -> Delivery<'a> {
             None => (None, None, text),
         },
     };
-    let reply = REPLY_START
-        .captures(reply)
-        .and_then(|c| c.get(1))
-        .map_or(reply, |m| &reply[m.start()..])
-        .trim();
+    // A code with an enhanced code (`550-5.7.1`) marks the reply better than a bare one
+    // (`code:550 msg:550-5.7.1 ...`).
+    let starts: Vec<regex::Captures> = REPLY_START.captures_iter(reply).collect();
+    let start = starts
+        .iter()
+        .find(|c| c.get(2).is_some())
+        .or(starts.first())
+        .and_then(|c| c.get(1));
+    let reply = start.map_or(reply, |m| &reply[m.start()..]).trim();
     let outcome = if reply.starts_with('4') {
         Outcome::Deferred
     } else {
@@ -231,7 +235,7 @@ static EXIM_HOST: LazyLock<Regex> = LazyLock::new(|| {
 /// a reply code after a separator, followed by an enhanced code or words (not `#550`, `.223`).
 static REPLY_START: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r##"(?:^|[\s;:("'=])([245][0-9]{2})(?:[ -][245]\.[0-9]{1,3}\.[0-9]{1,3}\b|[ -]+[A-Za-z\["<]|-)"##,
+        r##"(?:^|[\s;:("'=])([245][0-9]{2})(?:[ -]([245]\.[0-9]{1,3}\.[0-9]{1,3})\b|[ -]+[A-Za-z\["<]|-)"##,
     )
     .expect("valid regex")
 });

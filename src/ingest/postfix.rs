@@ -139,7 +139,13 @@ fn is_local_relay(relay: &str) -> bool {
 
 /// `name[addr]:port` -> (name, addr). `relay=none`, `local`, socket paths give no address.
 fn split_relay(relay: &str) -> (Option<&str>, Option<IpAddr>) {
-    match relay.split_once('[') {
+    // The address is in the last brackets: a name never holds one (a pasted `[redacted]-x` does).
+    let relay = relay.strip_suffix(']').map_or(relay, |r| r);
+    let relay = match relay.rsplit_once("]:") {
+        Some((head, port)) if port.bytes().all(|b| b.is_ascii_digit()) => head,
+        _ => relay,
+    };
+    match relay.rsplit_once('[') {
         Some((name, rest)) => {
             let addr = rest.split_once(']').map_or(rest, |(a, _)| a);
             (Some(name).filter(|n| !n.is_empty()), addr.parse().ok())
