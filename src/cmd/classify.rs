@@ -7,12 +7,10 @@
 use crate::attribute::inventory::Inventory;
 use crate::classify::{permanence_of, RuleSet};
 use crate::error::{Error, Result};
+use crate::ingest::bounce::{bare_reply, smtpd_reject, unwrap_bounce};
 use crate::ingest::line::{Delivery, Event, Outcome};
 use crate::ingest::{self, Format};
-use regex::Regex;
-use std::borrow::Cow;
 use std::io::{BufRead, Write};
-use std::sync::LazyLock;
 
 /// What to classify and how.
 pub struct ClassifyInput<'a> {
@@ -160,82 +158,3 @@ fn not_a_delivery(
     let unwrapped = unwrap_bounce(reason);
     row(kind, &bare_reply(&unwrapped, mx), None, inv, rules)
 }
-
-/// Postfix smtpd's `reject: RCPT from name[ip]: REPLY; from=<..>`: the client and the reply.
-fn smtpd_reject(message: &str) -> Option<(std::net::IpAddr, &str)> {
-    let (_, rest) = message.split_once("reject: ")?;
-    let (_, rest) = rest.split_once(" from ")?;
-    let open = rest.find('[')?;
-    let close = rest[open..].find(']')? + open;
-    let client = rest[open + 1..close].parse().ok()?;
-    let reply = rest[close + 1..].trim_start_matches(|c: char| c == ':' || c.is_ascii_digit());
-    let reply = reply.trim_start_matches(": ").trim_start();
-    let reply = reply.rsplit_once("; from=<").map_or(reply, |(r, _)| r);
-    Some((client, reply))
-}
-
-/// A reply as pasted from a bounce message: its lines joined, `Diagnostic-Code: smtp;` dropped.
-fn unwrap_bounce(text: &str) -> String {
-    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut rest = joined.as_str();
-    for prefix in ["Diagnostic-Code:", "X-Postfix;", "smtp;"] {
-        if rest.len() >= prefix.len() && rest[..prefix.len()].eq_ignore_ascii_case(prefix) {
-            rest = rest[prefix.len()..].trim_start();
-        }
-    }
-    rest.to_string()
-}
-
-/// A reply pasted on its own: the receiver said it, so it is classified like one in a log.
-/// A bounce's wrapping names the MX and its address: Postfix's `<rcpt>: host mx[ip] said: ...`,
-/// Exim's `host mx [ip]: SMTP error ...`; any text before the reply code is dropped.
-fn bare_reply<'a>(text: &'a str, mx: Option<&'a str>) -> Delivery<'a> {
-    let said = text
-        .find("host ")
-        .and_then(|at| crate::ingest::postfix::split_host_reply(&text[at..]));
-    let (host, ip, reply) = match said {
-        Some((host, ip, reply)) => (Some(host), ip, reply),
-        None => match EXIM_HOST.captures(text) {
-            Some(c) => {
-                let end = c.get(0).map_or(0, |m| m.end());
-                let (host, ip) = (c.get(1).map(|m| m.as_str()), c.get(2));
-                (host, ip.and_then(|m| m.as_str().parse().ok()), &text[end..])
-            }
-            None => (None, None, text),
-        },
-    };
-    // A code with an enhanced code (`550-5.7.1`) marks the reply better than a bare one
-    // (`code:550 msg:550-5.7.1 ...`).
-    let starts: Vec<regex::Captures> = REPLY_START.captures_iter(reply).collect();
-    let start = starts
-        .iter()
-        .find(|c| c.get(2).is_some())
-        .or(starts.first())
-        .and_then(|c| c.get(1));
-    let reply = start.map_or(reply, |m| &reply[m.start()..]).trim();
-    let outcome = if reply.starts_with('4') {
-        Outcome::Deferred
-    } else {
-        Outcome::Bounced
-    };
-    let mut d = Delivery::new(outcome);
-    d.receiver_host = mx.or(host);
-    d.receiver_ip = ip;
-    d.reply = Cow::Borrowed(reply);
-    d.has_receiver_reply = true;
-    d
-}
-
-/// Exim's bounce wording: `host mx.example.net [192.0.2.1]`.
-static EXIM_HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\bhost ([A-Za-z0-9.-]+) \[([0-9A-Fa-f:.]+)\]:?").expect("valid regex")
-});
-
-/// Where the SMTP reply starts inside a wrapped bounce (`smtp;550 5.7.1 ...`, `said: 421-4.7.0`):
-/// a reply code after a separator, followed by an enhanced code or words (not `#550`, `.223`).
-static REPLY_START: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r##"(?:^|[\s;:("'=])([245][0-9]{2})(?:[ -]([245]\.[0-9]{1,3}\.[0-9]{1,3})\b|[ -]+[A-Za-z\["<]|-)"##,
-    )
-    .expect("valid regex")
-});

@@ -20,6 +20,7 @@ macro_rules! rfind {
     }};
 }
 
+pub mod bounce;
 mod central;
 mod chunks;
 pub mod exim;
