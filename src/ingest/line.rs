@@ -52,6 +52,9 @@ pub enum SkipReason {
     UnknownStatus,
     TimestampStyleChanged,
     TooLong,
+    /// A recipient address that does not end where RFC 5321 quoting says (unterminated quote or
+    /// bracket): the MTA's fields cannot be told from the stranger's text, so none is guessed.
+    MalformedRecipient,
 }
 
 impl SkipReason {
@@ -64,6 +67,9 @@ impl SkipReason {
                 "timestamp style differs from the rest of the file"
             }
             SkipReason::TooLong => "line longer than 1 MiB",
+            SkipReason::MalformedRecipient => {
+                "delivery line with a malformed recipient address (unterminated quote or bracket)"
+            }
         }
     }
 }

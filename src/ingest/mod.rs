@@ -29,6 +29,7 @@ pub mod line;
 pub mod opensmtpd;
 pub mod postfix;
 pub mod reader;
+pub mod recipient;
 pub mod sendmail;
 pub mod snds;
 pub mod syslog;
