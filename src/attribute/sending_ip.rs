@@ -76,7 +76,7 @@ static BEFORE_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         concat!(
             r"(?i)(?:",
-            r"messages from \[?|",
+            r"messages from [\[(]?|",
             r"banned sending IP \[?|",
             r"banned sender ?\[|",
             r"\bclient host \[?|",
@@ -92,7 +92,7 @@ static BEFORE_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
             r"\bfrom \[|",
             r"cannot find your (?:reverse )?hostname, \[|",
             r"\blocation \[|possibly forged \[|\bRCPT from [^\s\[]*\[|",
-            r"\bcomcast |\bfor host |reverse DNS for |\([a-z0-9.-]+\.[a-z]{{2,}} - |",
+            r"\bcomcast |\bfor host |reverse DNS for |PTR record for |\([a-z0-9.-]+\.[a-z]{{2,}} - |",
             r"<[^\s<>\[\]]*\[|",
             r"\bDNSBL:\S+ [0-9]{{3}}<\s*|",
             r"^[45][0-9][0-9][ -](?:[245]\.[0-9]{{1,3}}\.[0-9]{{1,3}} )?\[",

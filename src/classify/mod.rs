@@ -26,7 +26,7 @@ static RECEIVER_RULE_ID: LazyLock<Regex> = LazyLock::new(|| {
         r"|\b(LPN[0-9]{3}(?:_[0-9]{3})?)\b",
         r"|\b((?:BL|RL|PL|FL|SL|HL|IL|DM)0000[0-9]{2})\b",
         r"|\(((?:CS|HM)[0-9]{2})\)",
-        r"|\((BL|DIAL|RBL|NOWL)\)\)?\s*$",
+        r#"|\((BL|DIAL|RBL|NOWL)\)[)"']?\s*$"#,
         r"|\bAUP#([A-Za-z0-9-]+)",
         r"|\b(ERS-[A-Z]{3})\b|\b(MXIN[0-9]{3})\b",
         r"|\b(sc[0-9]{3}): |rejected by policy \[(7\.[0-9])\]",
@@ -85,7 +85,8 @@ pub fn matching_text(reply: &str) -> Cow<'_, str> {
         || trimmed.contains(['\n', '\t', '\r'])
         || trimmed.contains("  ")
         || basic.is_some_and(|b| trimmed.len() > 4 && trimmed[4..].contains(b))
-        || trimmed.len() != reply.len();
+        || trimmed.len() != reply.len()
+        || trimmed.matches(" 5.").count() + trimmed.matches(" 4.").count() > 1;
     if !needs_work {
         return Cow::Borrowed(reply);
     }
@@ -120,7 +121,35 @@ pub fn matching_text(reply: &str) -> Cow<'_, str> {
         }
     }
     let text = text.replace("\\n", " ");
-    Cow::Owned(text.split_whitespace().collect::<Vec<_>>().join(" "))
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    Cow::Owned(drop_repeated_enhanced_code(&text))
+}
+
+/// Some receivers (Gmail's bounces) prefix continuation lines with the enhanced code alone
+/// (`... potential 5.7.0 security issue`): drop its repeats after the opening one.
+fn drop_repeated_enhanced_code(text: &str) -> String {
+    let opening = REPLY_CODE
+        .captures(text)
+        .and_then(|c| c.get(2))
+        .map(|m| (m.as_str(), m.end()))
+        .or_else(|| {
+            let first = text.split(' ').next()?;
+            let is_enhanced = first.split('.').count() == 3
+                && first
+                    .split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                && first.starts_with(['2', '4', '5']);
+            is_enhanced.then_some((first, first.len()))
+        });
+    let Some((code, end)) = opening else {
+        return text.to_string();
+    };
+    let marker = format!(" {code} ");
+    let (head, tail) = text.split_at(end);
+    format!(
+        "{head}{}",
+        format!("{tail} ").replace(&marker, " ").trim_end()
+    )
 }
 
 /// (pattern, replacement) applied in order by `normalise_reply`.
@@ -282,6 +311,11 @@ mod tests {
             "552 5.3.4 Message size exceeds 552 bytes"
         );
         assert_eq!(matching_text("550 5.7.1 one line"), "550 5.7.1 one line");
+        // Gmail's bounce prefixes continuation lines with the enhanced code alone.
+        assert_eq!(
+            matching_text("552 5.7.0 This message was blocked because its content presents a potential 5.7.0 security issue."),
+            "552 5.7.0 This message was blocked because its content presents a potential security issue."
+        );
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub const MX_PLATFORMS: &[(&str, &str)] = &[
     (".ppe-hosted.com", "proofpoint"),
     (".iphmx.com", "cisco-ironport"),
     (".barracudanetworks.com", "barracuda"),
+    (".cudaops.com", "barracuda"),
     (".hornetsecurity.com", "hornetsecurity"),
     (".t-online.de", "t-online"),
 ];
