@@ -64,7 +64,7 @@ pub struct IngestArgs {
     /// Time zone of log timestamps that carry none [default: UTC].
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// Worker threads for parsing (default: number of CPUs).
+    /// Worker threads for parsing, 1 to 1024 (default: number of CPUs).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Do not print the summary on stderr.
@@ -98,18 +98,18 @@ pub struct ReportArgs {
     /// Recipient addresses in reports [default: domain].
     #[arg(long, value_enum, value_name = "DETAIL")]
     pub recipient_detail: Option<RecipientDetailArg>,
-    /// Keep this many previous report sets in `<out>.archive/` [default: 0].
+    /// Keep this many previous report sets in `<out>.archive/`, 0 to 1000 [default: 0].
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
     /// Write Prometheus metrics to this file.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
-    /// IPv4 neighbourhood prefix length [default: 24].
+    /// IPv4 neighbourhood prefix length, 8 to 32 [default: 24].
     #[arg(long, value_name = "BITS")]
-    pub ipv4_prefix: Option<u8>,
-    /// IPv6 neighbourhood prefix length [default: 64].
+    pub ipv4_prefix: Option<u64>,
+    /// IPv6 neighbourhood prefix length, 16 to 128 [default: 64].
     #[arg(long, value_name = "BITS")]
-    pub ipv6_prefix: Option<u8>,
+    pub ipv6_prefix: Option<u64>,
     /// Do not print the run summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -133,7 +133,7 @@ pub struct EvidenceArgs {
     /// Extra or replacement classification rules.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// Worker threads for parsing (default: number of CPUs).
+    /// Worker threads for parsing, 1 to 1024 (default: number of CPUs).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Time zone of log timestamps that carry none [default: UTC].
@@ -223,31 +223,33 @@ pub struct RunArgs {
     /// Last day of the report window, included (YYYY-MM-DD) [default: the latest day in the data].
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
-    /// Report the last N days (ending with --until, or the latest day in the data).
+    /// Report the last N days, 1 to 3660 (ending with --until, or the latest day in the data).
+    /// Like --since/--until, a report only: the state is left for the nightly run.
     #[arg(long, value_name = "N", conflicts_with = "since")]
-    pub days: Option<u32>,
-    /// Days of per-day data the state keeps for later --days/--since windows [default: 100].
+    pub days: Option<u64>,
+    /// Days of per-day data the state keeps for later --days/--since windows, 1 to 3660
+    /// [default: 100].
     #[arg(long, value_name = "N")]
-    pub history_days: Option<u32>,
+    pub history_days: Option<u64>,
     /// Time zone of log timestamps that carry none (RFC 3164, Exim without log_timezone), e.g.
     /// Europe/Berlin [default: UTC].
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// Keep this many previous report sets in `<out>.archive/` [default: 0].
+    /// Keep this many previous report sets in `<out>.archive/`, 0 to 1000 [default: 0].
     #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
     /// Write Prometheus metrics (node_exporter textfile-collector format) to this file.
     #[arg(long, value_name = "FILE")]
     pub metrics: Option<PathBuf>,
-    /// Worker threads for parsing (default: number of CPUs). Reports do not depend on it.
+    /// Worker threads for parsing, 1 to 1024 (default: number of CPUs). Reports do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// IPv4 neighbourhood prefix length [default: 24].
+    /// IPv4 neighbourhood prefix length, 8 to 32 [default: 24].
     #[arg(long, value_name = "BITS")]
-    pub ipv4_prefix: Option<u8>,
-    /// IPv6 neighbourhood prefix length [default: 64].
+    pub ipv4_prefix: Option<u64>,
+    /// IPv6 neighbourhood prefix length, 16 to 128 [default: 64].
     #[arg(long, value_name = "BITS")]
-    pub ipv6_prefix: Option<u8>,
+    pub ipv6_prefix: Option<u64>,
     /// Do not print the run summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,

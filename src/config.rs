@@ -73,13 +73,15 @@ struct ConfigFile {
     delist_contact: Option<String>,
     metrics: Option<PathBuf>,
     state: Option<PathBuf>,
-    keep: Option<usize>,
+    // Numbers are read wide (and signed) so that any value written gets the same "must be
+    // between" message as the flag, instead of a type error.
+    keep: Option<i64>,
     tz: Option<String>,
-    threads: Option<usize>,
-    ipv4_prefix: Option<u8>,
-    ipv6_prefix: Option<u8>,
-    days: Option<u32>,
-    history_days: Option<u32>,
+    threads: Option<i64>,
+    ipv4_prefix: Option<i64>,
+    ipv6_prefix: Option<i64>,
+    days: Option<i64>,
+    history_days: Option<i64>,
     recipient_detail: Option<String>,
 }
 
@@ -135,15 +137,210 @@ pub fn check_config_text(name: &str, text: &str) -> Result<()> {
         .map_err(|e| Error::Config(format!("{name}: {}", e.message())))
 }
 
-/// `--threads N` (at least 1), or every CPU when not given.
+/// The allowed values of one number option, checked alike on the command line and in the
+/// config file: an unchecked number once wrapped (`--days 4294967295` became an inverted window
+/// that erased the state) or ran away (`--threads 100000` spawned threads for minutes).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    /// The config file key (`history_days`); the flag is the same with `-` (`--history-days`).
+    pub key: &'static str,
+    pub min: u64,
+    pub max: u64,
+    /// What the number means, for the message.
+    pub hint: &'static str,
+}
+
+/// Ten years of days: far beyond any report window or history, far below any overflow.
+pub const MAX_DAYS: u64 = 3660;
+
+pub(crate) const THREADS: Bounds = Bounds {
+    key: "threads",
+    min: 1,
+    max: 1024,
+    hint: "worker threads; leave it out to use every CPU",
+};
+pub(crate) const DAYS: Bounds = Bounds {
+    key: "days",
+    min: 1,
+    max: MAX_DAYS,
+    hint: "the report window in days; 1 is the latest day",
+};
+pub(crate) const HISTORY_DAYS: Bounds = Bounds {
+    key: "history_days",
+    min: 1,
+    max: MAX_DAYS,
+    hint: "days of per-day data the state keeps for --days windows",
+};
+pub(crate) const KEEP: Bounds = Bounds {
+    key: "keep",
+    min: 0,
+    max: 1000,
+    hint: "previous report sets kept in <out>.archive/",
+};
+pub(crate) const IPV4_PREFIX: Bounds = Bounds {
+    key: "ipv4_prefix",
+    min: 8,
+    max: 32,
+    hint: "24 is the usual neighbourhood",
+};
+pub(crate) const IPV6_PREFIX: Bounds = Bounds {
+    key: "ipv6_prefix",
+    min: 16,
+    max: 128,
+    hint: "64 or 48 are usual",
+};
+
+impl Bounds {
+    fn flag_name(&self) -> String {
+        format!("--{}", self.key.replace('_', "-"))
+    }
+
+    fn range(&self) -> String {
+        format!(
+            "must be between {} and {} ({})",
+            self.min, self.max, self.hint
+        )
+    }
+
+    /// A value given on the command line.
+    pub(crate) fn flag(&self, value: u64) -> Result<u64> {
+        if (self.min..=self.max).contains(&value) {
+            return Ok(value);
+        }
+        Err(Error::Config(format!(
+            "{} {value}: {}",
+            self.flag_name(),
+            self.range()
+        )))
+    }
+
+    /// A value written in the `--config` file.
+    fn file(&self, value: i64, config: &Path) -> Result<u64> {
+        match u64::try_from(value) {
+            Ok(v) if (self.min..=self.max).contains(&v) => Ok(v),
+            _ => Err(Error::Config(format!(
+                "{} = {value} in --config {}: {}",
+                self.key,
+                config.display(),
+                self.range()
+            ))),
+        }
+    }
+
+    /// The flag (wins) or the config file's value, checked; None when neither is given.
+    fn pick(&self, flag: Option<u64>, file: Option<i64>, config: &Path) -> Result<Option<u64>> {
+        match (flag, file) {
+            (Some(v), _) => self.flag(v).map(Some),
+            (None, Some(v)) => self.file(v, config).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+}
+
+/// `--threads N` (1 to 1024), or every CPU when not given.
 pub fn threads(asked: Option<usize>) -> Result<usize> {
     match asked {
-        Some(0) => Err(Error::Config(
-            "--threads 0: give at least 1 (or leave it out to use every CPU)".into(),
-        )),
-        Some(n) => Ok(n),
-        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        Some(n) => THREADS.flag(n as u64).map(|n| n as usize),
+        None => Ok(std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(THREADS.max as usize)),
     }
+}
+
+/// `--delist-contact`: one plain address `local@host.domain`. It is pasted into delisting
+/// portals and mails to receivers, so anything that is not exactly one address (a display name,
+/// a second `@`, a line break, a bare host) is refused rather than sent on.
+pub(crate) fn delist_contact(text: &str) -> Result<String> {
+    if is_mailbox(text) {
+        return Ok(text.to_string());
+    }
+    Err(Error::Config(format!(
+        "--delist-contact {text:?}: not a mail address; give the provider's own mailbox as local@domain, e.g. abuse@provider.example"
+    )))
+}
+
+fn is_mailbox(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    // RFC 5322 dot-atom for the local part (no quoted forms: portals reject them).
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
+    let dot_atom =
+        |s: &str| !s.is_empty() && s.split('.').all(|p| !p.is_empty() && p.chars().all(atext));
+    let label = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    text.len() <= 254
+        && local.len() <= 64
+        && dot_atom(local)
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(label)
+}
+
+/// `--out` as the one real path. A symlink is followed here, once: the lock, the staging
+/// directory and the archive then sit beside the directory it points to, so a run through the
+/// symlink and a run through the real path meet the same lock, and the swap replaces the
+/// directory, never the symlink.
+pub(crate) fn resolve_out(out: &Path) -> Result<PathBuf> {
+    let is_link = std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link {
+        return std::fs::canonicalize(out).map_err(|e| {
+            Error::Config(format!(
+                "--out {}: a symlink whose target cannot be resolved ({e}); create the directory it points to or point --out at a directory",
+                out.display()
+            ))
+        });
+    }
+    real_path(out).ok_or_else(|| {
+        Error::Config(format!(
+            "--out {}: cannot resolve the directory it would be written in",
+            out.display()
+        ))
+    })
+}
+
+/// `path` with its longest existing ancestor canonicalised (the rest may not exist yet).
+fn real_path(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    for ancestor in absolute.ancestors() {
+        if let Ok(real) = std::fs::canonicalize(ancestor) {
+            let rest = absolute.strip_prefix(ancestor).ok()?;
+            return Some(real.join(rest));
+        }
+    }
+    None
+}
+
+/// Directories that must not nest: reports written into `--logs` would be read as logs by the
+/// next run; logs (or the state) inside `--out` would be swapped away with the old reports.
+fn check_placement(logs: &Path, out: &Path, state: Option<&Path>) -> Result<()> {
+    let logs_real = real_path(logs).unwrap_or_else(|| logs.to_path_buf());
+    if out.starts_with(&logs_real) {
+        return Err(Error::Config(format!(
+            "--out {} is inside --logs {}: the next run would read the reports as logs; put the reports outside the log tree",
+            out.display(),
+            logs_real.display()
+        )));
+    }
+    if logs_real.starts_with(out) {
+        return Err(Error::Config(format!(
+            "--logs {} is inside --out {}: every run replaces --out as a whole; put the reports in a directory of their own",
+            logs_real.display(),
+            out.display()
+        )));
+    }
+    if let Some(state) = state.and_then(real_path) {
+        if state.starts_with(out) || state.starts_with(&logs_real) {
+            return Err(Error::Config(format!(
+                "--state {} is inside --out or --logs: keep it in a directory of its own (e.g. /var/lib/blockscope/state)",
+                state.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `--recipient-detail` (wins) or `recipient_detail` in the config file; domain by default.
@@ -234,6 +431,8 @@ impl Config {
         let logs = required(args.logs.clone(), file.logs, "logs", "DIR")?;
         let inventory = required(args.inventory.clone(), file.inventory, "inventory", "FILE")?;
         let out = required(args.out.clone(), file.out, "out", "DIR")?;
+        let config_path = args.config.clone().unwrap_or_default();
+        let cfg = config_path.as_path();
         let args = ResolvedArgs {
             logs,
             inventory,
@@ -244,7 +443,9 @@ impl Config {
             delist_contact: args.delist_contact.clone().or(file.delist_contact),
             metrics: args.metrics.clone().or(file.metrics),
             state: args.state.clone().or(file.state),
-            keep: args.keep.or(file.keep).unwrap_or(0),
+            keep: KEEP
+                .pick(args.keep.map(|k| k as u64), file.keep, cfg)?
+                .unwrap_or(0) as usize,
             tz: args.tz.clone().or(file.tz),
             rebuild_state: args.rebuild_state,
             full: args.full,
@@ -252,15 +453,20 @@ impl Config {
             window: WindowSpec {
                 since: parse_date("since", args.since.as_deref())?,
                 until: parse_date("until", args.until.as_deref())?,
-                days: args.days.or(file.days),
+                days: DAYS.pick(args.days, file.days, cfg)?.map(|d| d as u32),
             },
-            history_days: args
-                .history_days
-                .or(file.history_days)
-                .unwrap_or(DEFAULT_HISTORY_DAYS),
-            threads: args.threads.or(file.threads),
-            ipv4_prefix: args.ipv4_prefix.or(file.ipv4_prefix).unwrap_or(24),
-            ipv6_prefix: args.ipv6_prefix.or(file.ipv6_prefix).unwrap_or(64),
+            history_days: HISTORY_DAYS
+                .pick(args.history_days, file.history_days, cfg)?
+                .map_or(DEFAULT_HISTORY_DAYS, |d| d as u32),
+            threads: THREADS
+                .pick(args.threads.map(|t| t as u64), file.threads, cfg)?
+                .map(|t| t as usize),
+            ipv4_prefix: IPV4_PREFIX
+                .pick(args.ipv4_prefix, file.ipv4_prefix, cfg)?
+                .unwrap_or(24) as u8,
+            ipv6_prefix: IPV6_PREFIX
+                .pick(args.ipv6_prefix, file.ipv6_prefix, cfg)?
+                .unwrap_or(64) as u8,
             quiet: args.quiet,
             json_log: args.log_format == crate::cli::LogFormat::Json,
         };
@@ -291,32 +497,15 @@ impl Config {
                 )));
             }
         }
-        if let Some(c) = &args.delist_contact {
-            if !c.contains('@') || c.contains(char::is_whitespace) {
-                return Err(Error::Config(format!(
-                    "--delist-contact {c:?}: give the provider's own mailbox, e.g. abuse@provider.example"
-                )));
-            }
-        }
+        let delist_contact = args
+            .delist_contact
+            .as_deref()
+            .map(delist_contact)
+            .transpose()?;
         let threads = threads(args.threads)?;
-        if !(8..=32).contains(&args.ipv4_prefix) {
-            return Err(Error::Config(format!(
-                "--ipv4-prefix {}: must be between 8 and 32 (24 is the usual neighbourhood)",
-                args.ipv4_prefix
-            )));
-        }
-        if !(16..=128).contains(&args.ipv6_prefix) {
-            return Err(Error::Config(format!(
-                "--ipv6-prefix {}: must be between 16 and 128 (64 or 48 are usual)",
-                args.ipv6_prefix
-            )));
-        }
+        let out = resolve_out(&args.out)?;
+        check_placement(&args.logs, &out, args.state.as_deref())?;
         let window = args.window;
-        if window.days == Some(0) {
-            return Err(Error::Config(
-                "--days 0: give at least 1 (1 is the latest day)".into(),
-            ));
-        }
         if window.days.is_some() && window.since.is_some() {
             return Err(Error::Config(
                 "--days and --since both set the window's first day; give one of them".into(),
@@ -331,20 +520,14 @@ impl Config {
                 )));
             }
         }
-        if args.history_days == 0 {
-            return Err(Error::Config(
-                "--history-days 0: give at least 1 (the days of data kept for --days windows)"
-                    .into(),
-            ));
-        }
         Ok(Config {
             logs: args.logs.clone(),
             inventory: args.inventory.clone(),
-            out: args.out.clone(),
+            out,
             rules: args.rules.clone(),
             snds: args.snds.clone(),
             lenient: args.lenient,
-            delist_contact: args.delist_contact.clone(),
+            delist_contact,
             metrics: args.metrics.clone(),
             state: args.state.clone(),
             rebuild_state: args.rebuild_state,
@@ -359,6 +542,42 @@ impl Config {
             ipv6_prefix: args.ipv6_prefix,
             quiet: args.quiet,
             json_log: args.json_log,
+        })
+    }
+}
+
+impl Config {
+    /// `blockscope report`: the options it shares with `run`, checked the same way.
+    pub fn from_report_args(args: &crate::cli::ReportArgs) -> Result<Config> {
+        let prefix = |b: &Bounds, v: Option<u64>, default: u8| -> Result<u8> {
+            Ok(v.map(|v| b.flag(v))
+                .transpose()?
+                .map_or(default, |v| v as u8))
+        };
+        Ok(Config {
+            logs: PathBuf::from(&args.partials),
+            inventory: args.inventory.clone(),
+            out: resolve_out(&args.out)?,
+            rules: args.rules.clone(),
+            snds: args.snds.clone(),
+            lenient: args.lenient,
+            delist_contact: args
+                .delist_contact
+                .as_deref()
+                .map(delist_contact)
+                .transpose()?,
+            metrics: args.metrics.clone(),
+            keep: args
+                .keep
+                .map(|k| KEEP.flag(k as u64))
+                .transpose()?
+                .unwrap_or(0) as usize,
+            recipients: recipient_detail(args.recipient_detail, None)?,
+            ipv4_prefix: prefix(&IPV4_PREFIX, args.ipv4_prefix, 24)?,
+            ipv6_prefix: prefix(&IPV6_PREFIX, args.ipv6_prefix, 64)?,
+            quiet: args.quiet,
+            json_log: args.log_format == crate::cli::LogFormat::Json,
+            ..Config::for_analysis()
         })
     }
 }

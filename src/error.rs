@@ -68,6 +68,14 @@ pub enum Error {
     Aggregate(String),
     #[error("cannot start worker threads: {0}")]
     Threads(String),
+    /// A stored day the run needs cannot be read: going on would report (and store) that day
+    /// without its earlier events.
+    #[error("{path}: the state's stored day {date} cannot be read ({problem}); run once with --full to rebuild the stored days from the logs still on disk (keeps new/ongoing), or with --rebuild-state to start the state afresh")]
+    StateDay {
+        path: PathBuf,
+        date: String,
+        problem: String,
+    },
 }
 
 impl Error {
@@ -77,7 +85,8 @@ impl Error {
             | Error::Config(_)
             | Error::Rules(_)
             | Error::Snds(_)
-            | Error::OutNotOurs { .. } => EXIT_BAD_INPUT,
+            | Error::OutNotOurs { .. }
+            | Error::StateDay { .. } => EXIT_BAD_INPUT,
             Error::Locked { .. } => EXIT_LOCKED,
             Error::Output { .. } | Error::Aggregate(_) | Error::Threads(_) => EXIT_FAILURE,
         }

@@ -69,6 +69,41 @@ pub fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
             }
         }
     }
+    if let Some(dir) = &config.state {
+        writeln!(
+            w,
+            "  state      {}",
+            describe_state(dir, config.rebuild_state)?
+        )
+        .map_err(out)?;
+    }
     writeln!(w, "  out        {}", config.out.display()).map_err(out)?;
     Ok(())
+}
+
+/// Load the state as `run` would (a truncated or corrupt state.json stops here, exit 2) and
+/// read every stored day it names, so a damaged state is found before the night's run.
+fn describe_state(dir: &std::path::Path, rebuild: bool) -> Result<String> {
+    if rebuild {
+        return Ok(format!(
+            "{} (--rebuild-state: started afresh)",
+            dir.display()
+        ));
+    }
+    if !crate::state::path(dir).exists() {
+        return Ok(format!(
+            "{} (none yet: the first run starts it)",
+            dir.display()
+        ));
+    }
+    let state = crate::state::load(dir, false)?;
+    crate::state::store::check_days(dir, &state.days)?;
+    Ok(format!(
+        "{} (generation {}: {} tracked (IP, rule) entries, {} stored days, {} known log files)",
+        dir.display(),
+        state.generation,
+        state.entries.len(),
+        state.days.len(),
+        state.files.len()
+    ))
 }

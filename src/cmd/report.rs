@@ -12,23 +12,7 @@ use std::time::Instant;
 
 pub fn run(args: &ReportArgs) -> Result<i32> {
     let started = Instant::now();
-    let config = Config {
-        logs: PathBuf::from(&args.partials),
-        inventory: args.inventory.clone(),
-        out: args.out.clone(),
-        rules: args.rules.clone(),
-        snds: args.snds.clone(),
-        lenient: args.lenient,
-        delist_contact: args.delist_contact.clone(),
-        metrics: args.metrics.clone(),
-        keep: args.keep.unwrap_or(0),
-        recipients: crate::config::recipient_detail(args.recipient_detail, None)?,
-        ipv4_prefix: args.ipv4_prefix.unwrap_or(24),
-        ipv6_prefix: args.ipv6_prefix.unwrap_or(64),
-        quiet: args.quiet,
-        json_log: args.log_format == crate::cli::LogFormat::Json,
-        ..Config::for_analysis()
-    };
+    let config = Config::from_report_args(args)?;
     let _lock = crate::cmd::run::lock(&config.out)?;
     let files = partial_files(&args.partials)?;
     let inventory = Inventory::load(&config.inventory)?;

@@ -43,7 +43,7 @@ pub fn run(config: &Config) -> Result<i32> {
     let history = match (&config.state, &previous) {
         (Some(dir), Some(prev)) => Some(History::build(
             dir, prev, fresh, &batch, config, &inventory, &rules,
-        )),
+        )?),
         _ => None,
     };
     if let Some(h) = &history {
@@ -63,22 +63,28 @@ pub fn run(config: &Config) -> Result<i32> {
     window_partial.collapse_days();
     let mut aggregates = aggregate_partial(config, window_partial, &inventory, &rules, window)?;
     stage("aggregate");
+    // Only the nightly window speaks for tonight: an explicit window (a past week, a day
+    // without data) once marked every entry it did not show resolved, erasing the state.
+    let nightly = config.window.is_default();
+    let absent = if nightly {
+        crate::state::Absent::Resolve
+    } else {
+        crate::state::Absent::Keep
+    };
     let next = previous.as_ref().map(|p| {
         if quiet_night {
             // No new log line at all (collection failed?): nothing is resolved by silence.
             p.clone()
         } else {
-            crate::state::apply(
-                &mut aggregates,
-                p,
-                &row_days,
-                config.ipv4_prefix,
-                config.ipv6_prefix,
-            )
+            let prefixes = (config.ipv4_prefix, config.ipv6_prefix);
+            crate::state::apply(&mut aggregates, p, &row_days, prefixes, absent)
         }
     });
     write_reports(config, &aggregates)?;
     stage("reports");
+    // An explicit window is a report only and saves nothing: tonight's new lines stay unread
+    // for the nightly run, which reports them as new and resolves what stopped.
+    let next = next.filter(|_| nightly);
     // Only now: a run that failed to write reports must not advance the state.
     if let (Some(dir), Some(mut next), Some(history)) = (&config.state, next, history) {
         next.files = history.cursors(std::mem::take(&mut next.files), &cursors);
@@ -176,7 +182,7 @@ impl History {
         config: &Config,
         inv: &Inventory,
         rules: &RuleSet,
-    ) -> History {
+    ) -> Result<History> {
         let stored: BTreeMap<i32, String> = if fresh {
             BTreeMap::new()
         } else {
@@ -214,7 +220,7 @@ impl History {
                     rules,
                     &mut store,
                     &mut problems,
-                );
+                )?;
             }
             if !touched.contains(&day) {
                 kept.insert(timestamp::date_of_day(day).to_string(), file.clone());
@@ -223,7 +229,7 @@ impl History {
         let mut new_lines = batch.clone();
         new_lines.stats = Default::default();
         let store = store.merge(new_lines);
-        History {
+        Ok(History {
             store,
             touched,
             kept,
@@ -231,7 +237,7 @@ impl History {
             newest,
             fresh,
             problems,
-        }
+        })
     }
 
     /// The cursors to save: this run's, plus earlier ones for files not seen this run (a VPS

@@ -12,6 +12,7 @@ pub mod run_summary;
 pub mod snds_unknown;
 pub mod subnets;
 pub mod summary_md;
+pub mod text;
 pub mod unclassified;
 
 use crate::aggregate::Aggregates;
@@ -48,13 +49,21 @@ pub fn write_report_set(out: &Path, agg: &Aggregates, options: &ReportOptions) -
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&parent).map_err(io)?;
-    remove_stale_staging(&parent);
+    let owner = out.file_name().unwrap_or(out.as_os_str());
+    remove_stale_staging(&parent, owner);
     let staging = tempfile::Builder::new()
-        .prefix(".blockscope-staging-")
+        .prefix(&staging_prefix(owner))
         .tempdir_in(&parent)
         .map_err(io)?;
     write_into(staging.path(), agg, options).map_err(io)?;
     let staged = staging.keep();
+    // Never swap in a set that is not whole, whoever touched the staging directory meanwhile.
+    if !staged.join(MARKER).is_file() || !staged.join("summary").is_dir() {
+        let _ = fs::remove_dir_all(&staged);
+        return Err(io(std::io::Error::other(
+            "the staging directory was changed by another process before the swap",
+        )));
+    }
     if !out.exists() {
         return fs::rename(&staged, out).map_err(|e| {
             let _ = fs::remove_dir_all(&staged);
@@ -74,17 +83,39 @@ pub fn write_report_set(out: &Path, agg: &Aggregates, options: &ReportOptions) -
     }
 }
 
-/// A run killed mid-write (kill -9, power loss) leaves its staging directory behind; the caller
-/// holds the run lock, so any such directory is stale.
-fn remove_stale_staging(parent: &Path) {
+/// Staging directories are named `.blockscope-staging.<out name>.<random>`: the owner is the
+/// report directory whose lock (`<out name>.lock`) guards it.
+const STAGING: &str = ".blockscope-staging.";
+
+fn staging_prefix(owner: &std::ffi::OsStr) -> std::ffi::OsString {
+    let mut prefix = std::ffi::OsString::from(STAGING);
+    prefix.push(owner);
+    prefix.push(".");
+    prefix
+}
+
+/// Whether `name` is a staging directory of the report directory `owner`. The random tail has
+/// no `.`, so `<out>.v2`'s staging is never taken for `<out>`'s.
+pub(crate) fn is_staging_of(name: &std::ffi::OsStr, owner: &std::ffi::OsStr) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let prefix = staging_prefix(owner);
+    name.as_bytes()
+        .strip_prefix(prefix.as_bytes())
+        .is_some_and(|tail| !tail.is_empty() && tail.iter().all(u8::is_ascii_alphanumeric))
+}
+
+/// A run killed mid-write (kill -9, power loss) leaves its staging directory behind. Only this
+/// report directory's own are removed: the caller holds its lock, so they are stale. Another
+/// `--out`'s staging in the same directory may belong to a live run (removing it once made that
+/// run swap in a set without `summary/`) and is left to that directory's next run; taking its
+/// lock to check would make that next run fail with "locked". Staging directories of versions
+/// before this rule (`.blockscope-staging-XXXXXX`) name no owner and are left alone too.
+fn remove_stale_staging(parent: &Path, owner: &std::ffi::OsStr) {
     let Ok(entries) = fs::read_dir(parent) else {
         return;
     };
     for e in entries.flatten() {
-        if e.file_name()
-            .to_string_lossy()
-            .starts_with(".blockscope-staging-")
-        {
+        if is_staging_of(&e.file_name(), owner) {
             let _ = fs::remove_dir_all(e.path());
         }
     }
@@ -270,10 +301,13 @@ impl SafeCsv<'_> {
 }
 
 /// A cell safe to open in a spreadsheet: a leading `= + - @ TAB CR` gets a `'` in front (the
-/// OWASP advice), and control characters become visible `\xNN` escapes.
+/// OWASP advice), control characters become visible `\xNN` escapes, and bidi controls become
+/// U+FFFD as in the HTML report (they would show a reply in another order than written).
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let control = cell.chars().any(|c| c.is_control());
+    let control = cell
+        .chars()
+        .any(|c| c.is_control() || text::is_bidi_control(c));
     if !formula && !control {
         return std::borrow::Cow::Borrowed(cell);
     }
@@ -284,6 +318,8 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     for c in cell.chars() {
         if c.is_control() {
             out.push_str(&format!("\\x{:02x}", c as u32));
+        } else if text::is_bidi_control(c) {
+            out.push('\u{FFFD}');
         } else {
             out.push(c);
         }
@@ -295,5 +331,50 @@ pub(crate) fn csv_io(e: csv::Error) -> std::io::Error {
     match e.into_kind() {
         csv::ErrorKind::Io(e) => e,
         other => std::io::Error::other(format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn a_staging_directory_belongs_to_exactly_one_out() {
+        let mine = OsStr::new("reports");
+        assert!(is_staging_of(
+            OsStr::new(".blockscope-staging.reports.Ab12Cd"),
+            mine
+        ));
+        for other in [
+            ".blockscope-staging.reports.v2.Ab12Cd", // `reports.v2`'s
+            ".blockscope-staging.reports-x.Ab12Cd",
+            ".blockscope-staging.report.Ab12Cd",
+            ".blockscope-staging.reports.",
+            ".blockscope-staging-Ab12Cd", // an older version's: owner unknown
+            "reports",
+        ] {
+            assert!(!is_staging_of(OsStr::new(other), mine), "{other}");
+        }
+    }
+
+    #[test]
+    fn cleanup_removes_only_the_own_stale_staging() {
+        let parent = tempfile::tempdir().unwrap();
+        let names = [
+            ".blockscope-staging.out.Ab12Cd",
+            ".blockscope-staging.out.v2.Ab12Cd",
+            ".blockscope-staging.other.Xy34Zw",
+            ".blockscope-staging-Qr56St",
+        ];
+        for n in names {
+            fs::create_dir_all(parent.path().join(n).join("summary")).unwrap();
+        }
+        remove_stale_staging(parent.path(), OsStr::new("out"));
+        let left: Vec<bool> = names
+            .iter()
+            .map(|n| parent.path().join(n).exists())
+            .collect();
+        assert_eq!(left, [false, true, true, true]);
     }
 }

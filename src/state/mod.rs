@@ -96,9 +96,26 @@ pub fn load(dir: &Path, rebuild: bool) -> Result<State> {
 /// Calendar days with events, per (ip, rule_id), in the report window.
 pub type RowDays = std::collections::HashMap<(String, String), std::collections::BTreeSet<i32>>;
 
-/// Give every row its status against the previous state, add `resolved` rows for what is gone,
-/// and return the state to save.
-pub fn apply(agg: &mut Aggregates, previous: &State, row_days: &RowDays, v4: u8, v6: u8) -> State {
+/// What becomes of entries the report window does not show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Absent {
+    /// The nightly window (everything new since the last run): absent means it stopped, so the
+    /// entry is reported `resolved` once and forgotten.
+    Resolve,
+    /// An explicit window (`--since`/`--until`/`--days`): it says nothing about tonight, so an
+    /// absent entry is neither reported nor touched.
+    Keep,
+}
+
+/// Give every row its status against the previous state, add `resolved` rows for what is gone
+/// (only with `Absent::Resolve`), and return the state to save.
+pub fn apply(
+    agg: &mut Aggregates,
+    previous: &State,
+    row_days: &RowDays,
+    (v4, v6): (u8, u8),
+    absent: Absent,
+) -> State {
     let mut next = previous.clone();
     for row in agg.ips.iter_mut() {
         if row.ip.is_empty() || row.events == 0 {
@@ -140,6 +157,10 @@ pub fn apply(agg: &mut Aggregates, previous: &State, row_days: &RowDays, v4: u8,
             },
         );
     }
+    next.version = VERSION;
+    if absent == Absent::Keep {
+        return next;
+    }
     // Seen before, not in this window: resolved (reported once, then forgotten).
     let present: std::collections::BTreeSet<String> = agg
         .ips
@@ -157,7 +178,6 @@ pub fn apply(agg: &mut Aggregates, previous: &State, row_days: &RowDays, v4: u8,
     }
     agg.ips.extend(resolved);
     sort_ip_rows(&mut agg.ips);
-    next.version = VERSION;
     next
 }
 

@@ -288,7 +288,42 @@ pub struct LoadProblem {
     pub reason: String,
 }
 
-/// Read one stored day into `into` (as day `day`).
+/// Read and parse one day file (any problem as text, for the error naming the file).
+fn load_day_file(path: &Path) -> Result<DayFile, String> {
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let gz = flate2::read::GzDecoder::new(BufReader::new(f));
+    let file: DayFile = serde_json::from_reader(BufReader::new(gz)).map_err(|e| e.to_string())?;
+    if file.version != VERSION {
+        return Err(format!(
+            "day file version {} is not {VERSION}",
+            file.version
+        ));
+    }
+    Ok(file)
+}
+
+fn unreadable(dir: &Path, name: &str, day: i32, problem: String) -> crate::error::Error {
+    crate::error::Error::StateDay {
+        path: dir.join(name),
+        date: date_of_day(day).to_string(),
+        problem,
+    }
+}
+
+/// Check that every day file the state names can be read (for `check-config`).
+pub fn check_days(dir: &Path, days: &BTreeMap<String, String>) -> crate::error::Result<()> {
+    for (date, name) in days {
+        load_day_file(&dir.join(name)).map_err(|problem| crate::error::Error::StateDay {
+            path: dir.join(name),
+            date: date.clone(),
+            problem,
+        })?;
+    }
+    Ok(())
+}
+
+/// Read one stored day into `into` (as day `day`). A day file that cannot be read stops the
+/// run: the day would otherwise be reported, and stored again, with only tonight's lines.
 pub fn read_day(
     dir: &Path,
     name: &str,
@@ -297,28 +332,9 @@ pub fn read_day(
     rules: &RuleSet,
     into: &mut Partial,
     problems: &mut Vec<LoadProblem>,
-) {
+) -> crate::error::Result<()> {
     let path = dir.join(name);
-    let parsed = std::fs::File::open(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|f| {
-            let gz = flate2::read::GzDecoder::new(BufReader::new(f));
-            serde_json::from_reader::<_, DayFile>(BufReader::new(gz)).map_err(|e| e.to_string())
-        });
-    let file = match parsed {
-        Ok(f) if f.version == VERSION => f,
-        Ok(f) => {
-            problems.push(LoadProblem {
-                path,
-                reason: format!("day file version {} is not {VERSION}", f.version),
-            });
-            return;
-        }
-        Err(e) => {
-            problems.push(LoadProblem { path, reason: e });
-            return;
-        }
-    };
+    let file = load_day_file(&path).map_err(|p| unreadable(dir, name, day, p))?;
     let cells = StoredCells {
         events: file.events.into_iter().map(|e| (day, e)).collect(),
         activity: file.activity.into_iter().map(|a| (day, a)).collect(),
@@ -340,4 +356,5 @@ pub fn read_day(
     }
     let taken = std::mem::take(into);
     *into = taken.merge(day_partial);
+    Ok(())
 }
