@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 
 mod central_syslog;
 mod real_replies;
+mod run_safety;
 
 // ---------------------------------------------------------------------------------------------
 // Real log lines (see tests/fixtures/postfix/README.md and the public corpus they mirror).
