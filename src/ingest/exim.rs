@@ -4,10 +4,10 @@
 //! Both failure layouts are read: from 4.85 the host is an `H=` field; before, the message says
 //! `...after RCPT TO:<x>: host NAME [IP]: 452 ...`. Multi-line replies arrive joined with `\n`.
 
-use super::line::{Delivery, Event, Outcome};
+use super::line::{Delivery, Event, Outcome, SkipReason};
+use super::recipient::{self, Address, Context, Problem};
 use super::timestamp::RawTime;
 use memchr::memmem;
-use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// `YYYY-MM-DD HH:MM:SS[.mmm][ +hhmm][ [pid]] ` at the start of a line.
@@ -104,22 +104,43 @@ fn parse_body(body: &str) -> Event<'_> {
     let Some((flag, rest)) = rest.split_once(' ') else {
         return Event::Noise;
     };
-    match flag {
-        "=>" | "->" | ">>" => delivered(rest),
-        "==" => deferred(rest),
-        "**" => failed(rest),
-        _ => Event::Noise,
+    let read: for<'x> fn(Address<'x>, &'x str) -> Event<'x> = match flag {
+        "=>" | "->" | ">>" => delivered,
+        "==" => deferred,
+        "**" => failed,
+        _ => return Event::Noise,
+    };
+    // Everything after the flag is read only after the address: its quoted local part may hold
+    // ` I=[ip]`, ` H=`, `SMTP error from remote mail server after `.
+    match addresses(rest) {
+        Ok((to, after)) => read(to, after),
+        Err(_) => Event::Skipped(SkipReason::MalformedRecipient),
     }
 }
 
-fn recipient(rest: &str) -> &str {
-    let token = rest.split(' ').next().unwrap_or("");
-    token.trim_end_matches(':')
+/// `addr[ <original>]`: the address Exim delivered to, and the text after it and its original.
+fn addresses(rest: &str) -> Result<(Address<'_>, &str), Problem> {
+    let (to, after) = recipient::address(rest, Context::Bare)?;
+    match after.strip_prefix(" <") {
+        Some(original) => Ok((to, recipient::bracketed(original)?.1)),
+        None => Ok((to, after)),
+    }
+}
+
+/// Exim's own fields and words (`R=`, `T=`, `H=`, `I=`, `retry timeout exceeded`), before the
+/// receiver's: the `C="…"` of a delivery and the reply of a failure echo the recipient.
+fn own_fields(after: &str) -> &str {
+    let b = after.as_bytes();
+    let end = [find!(b, b" C=\""), memmem::find(b, SMTP_ERROR)]
+        .into_iter()
+        .flatten()
+        .min();
+    end.map_or(after, |e| &after[..e])
 }
 
 /// Sent over SMTP (has a remote host) or delivered locally.
-fn is_remote(rest: &str) -> bool {
-    host_field(rest).is_some() || transport(rest).is_some_and(|t| t.contains("smtp"))
+fn is_remote(fields: &str) -> bool {
+    host_field(fields).is_some() || transport(fields).is_some_and(|t| t.contains("smtp"))
 }
 
 fn transport(rest: &str) -> Option<&str> {
@@ -146,81 +167,100 @@ fn interface_field(rest: &str) -> Option<IpAddr> {
     rest[start..].split(']').next()?.parse().ok()
 }
 
-fn delivered(rest: &str) -> Event<'_> {
-    let Some((host, ip)) = host_field(rest) else {
+fn delivered<'a>(to: Address<'a>, after: &'a str) -> Event<'a> {
+    let fields = own_fields(after);
+    let Some((host, ip)) = host_field(fields) else {
         return Event::Local;
     };
     let mut d = Delivery::new(Outcome::Sent);
-    d.recipient = Some(recipient(rest));
+    d.recipient = Some(to.text);
     d.receiver_host = Some(host);
     d.receiver_ip = ip;
-    d.sending_ip = interface_field(rest);
+    d.sending_ip = interface_field(fields);
     Event::Delivery(d)
 }
 
-fn deferred(rest: &str) -> Event<'_> {
-    if find!(rest.as_bytes(), b"retry time not reached").is_some() {
+fn deferred<'a>(to: Address<'a>, after: &'a str) -> Event<'a> {
+    if find!(own_fields(after).as_bytes(), b"retry time not reached").is_some() {
         return Event::Suspended;
     }
-    if !is_remote(rest) {
+    if !is_remote(own_fields(after)) {
         return Event::Local;
     }
-    failure(Outcome::Deferred, rest)
+    failure(Outcome::Deferred, to, after)
 }
 
-fn failed(rest: &str) -> Event<'_> {
-    if find!(rest.as_bytes(), b"retry timeout exceeded").is_some() {
+fn failed<'a>(to: Address<'a>, after: &'a str) -> Event<'a> {
+    if find!(own_fields(after).as_bytes(), b"retry timeout exceeded").is_some() {
         return Event::Expired;
     }
-    if !is_remote(rest) {
+    if !is_remote(own_fields(after)) {
         return Event::Local;
     }
-    failure(Outcome::Bounced, rest)
+    failure(Outcome::Bounced, to, after)
 }
 
 const SMTP_ERROR: &[u8] = b"SMTP error from remote mail server after ";
 
-fn failure(outcome: Outcome, rest: &str) -> Event<'_> {
+fn failure<'a>(outcome: Outcome, to: Address<'a>, after: &'a str) -> Event<'a> {
     let mut d = Delivery::new(outcome);
-    d.recipient = Some(recipient(rest));
-    if let Some((host, ip)) = host_field(rest) {
+    d.recipient = Some(to.text);
+    let fields = own_fields(after);
+    if let Some((host, ip)) = host_field(fields) {
         d.receiver_host = Some(host);
         d.receiver_ip = ip;
     }
-    d.sending_ip = interface_field(rest);
-    match memmem::find(rest.as_bytes(), SMTP_ERROR) {
+    d.sending_ip = interface_field(fields);
+    let reply = match memmem::find(after.as_bytes(), SMTP_ERROR) {
         Some(at) => {
-            let after = &rest[at + SMTP_ERROR.len()..];
-            let (old_host, reply) = split_command_reply(after);
+            let Ok((old_host, reply)) = split_command_reply(&after[at + SMTP_ERROR.len()..]) else {
+                return Event::Skipped(SkipReason::MalformedRecipient);
+            };
             if let Some((host, ip)) = old_host {
                 d.receiver_host = d.receiver_host.or(Some(host));
                 d.receiver_ip = d.receiver_ip.or(ip);
             }
-            // Kept as Exim wrote it (`\n` between lines): classify normalises before matching.
-            d.reply = Cow::Borrowed(reply);
             d.has_receiver_reply = true;
+            // Kept as Exim wrote it (`\n` between lines): classify normalises before matching.
+            reply
         }
-        None => {
-            // "defer (110): Connection timed out", "SMTP timeout after ...": Exim's own words.
-            let text = match find!(rest.as_bytes(), b"defer (") {
-                Some(at) => rest[at..].split_once(')').map_or(&rest[at..], |(_, t)| t),
-                None => rest.rsplit_once(" : ").map_or(rest, |(_, t)| t),
-            };
-            d.reply = Cow::Borrowed(text.trim_start_matches([':', ' ']));
+        // "defer (110): Connection timed out", "SMTP timeout after ...": Exim's own words.
+        None => match find!(after.as_bytes(), b"defer (") {
+            Some(at) => after[at..].split_once(')').map_or(&after[at..], |(_, t)| t),
+            None => after.rsplit_once(" : ").map_or(after, |(_, t)| t),
         }
-    }
+        .trim_start_matches([':', ' ']),
+    };
+    d.reply = recipient::mask_quoted_addresses(reply, recipient::quoted_local_as_logged(&to));
     Event::Delivery(d)
 }
 
+/// `RCPT TO:<x>` / `pipelined MAIL FROM:<x> SIZE=1445`: the index after the echoed address (whose
+/// quoted local part may hold `: 550 …`), or 0 when the command echoes none (`end of data`).
+fn command_address_end(after: &str) -> Result<usize, Problem> {
+    let Some(colon) = memchr::memchr(b':', after.as_bytes()) else {
+        return Ok(0);
+    };
+    let is_command = after[..colon]
+        .bytes()
+        .all(|b| b.is_ascii_alphabetic() || b == b' ');
+    match after[colon + 1..].strip_prefix('<') {
+        Some(address) if is_command => Ok(after.len() - recipient::bracketed(address)?.1.len()),
+        _ => Ok(0),
+    }
+}
+
 /// `RCPT TO:<x>: 550 ...` -> reply; `RCPT TO:<x>: host NAME [IP]: 452 ...` (Exim <= 4.84) -> host too.
-fn split_command_reply(after: &str) -> (Option<(&str, Option<IpAddr>)>, &str) {
-    let mut search = 0;
+type CommandReply<'a> = (Option<(&'a str, Option<IpAddr>)>, &'a str);
+
+fn split_command_reply(after: &str) -> Result<CommandReply<'_>, Problem> {
+    let mut search = command_address_end(after)?;
     while let Some(pos) = after[search..].find(": ").map(|p| p + search) {
         let tail = &after[pos + 2..];
         if let Some(h) = tail.strip_prefix("host ") {
             if let Some((name, rest)) = h.split_once(" [") {
                 if let Some((ip, reply)) = rest.split_once("]: ") {
-                    return (Some((name, ip.parse().ok())), reply);
+                    return Ok((Some((name, ip.parse().ok())), reply));
                 }
             }
         }
@@ -229,11 +269,11 @@ fn split_command_reply(after: &str) -> (Option<(&str, Option<IpAddr>)>, &str) {
             && b[..3].iter().all(u8::is_ascii_digit)
             && matches!(b.get(3), None | Some(b' ') | Some(b'-'))
         {
-            return (None, tail);
+            return Ok((None, tail));
         }
         search = pos + 2;
     }
-    (None, after)
+    Ok((None, after))
 }
 
 #[cfg(test)]

@@ -3,27 +3,72 @@
 //! `4b3a6c195c1f6010 mta delivery evpid=8f26ea98359eccea from=<a@b> to=<c@d> rcpt=<-> source="45.76.46.201" relay="62.211.72.32 (smtp.tin.it)" delay=0s result="TempFail" stat="421 ... too busy"`
 
 use super::line::{Delivery, Event, Outcome, SkipReason};
-use memchr::memmem;
-use std::borrow::Cow;
+use super::recipient::{self, Address, Problem};
 use std::net::IpAddr;
 
-/// `key="value"` (quoted) or `key=<value>` / `key=value`.
-fn value<'a>(message: &'a str, key: &str) -> Option<&'a str> {
-    let needle = format!(" {key}=");
-    let start = memmem::find(message.as_bytes(), needle.as_bytes())? + needle.len();
-    let rest = &message[start..];
-    if let Some(q) = rest.strip_prefix('"') {
-        // `stat` is last and may itself contain quotes: take up to the final quote.
-        return Some(if key == "stat" {
-            q.rfind('"').map_or(q, |e| &q[..e])
-        } else {
-            q.split('"').next().unwrap_or(q)
-        });
+/// The fields of an `mta delivery` line that we read.
+#[derive(Default)]
+struct Fields<'a> {
+    to: Option<Address<'a>>,
+    source: Option<&'a str>,
+    relay: Option<&'a str>,
+    result: Option<&'a str>,
+    stat: Option<&'a str>,
+}
+
+/// Read `key=value` pairs left to right (`from=<…> to=<…> rcpt=<…> source="…" … stat="…"`), so a
+/// value is never searched for a key: the recipient's quoted local part may hold ` result="Ok"`.
+fn fields(mut rest: &str) -> Result<Fields<'_>, Problem> {
+    let mut f = Fields::default();
+    loop {
+        rest = rest.trim_start_matches(' ');
+        if rest.is_empty() {
+            return Ok(f);
+        }
+        let key_end = rest
+            .bytes()
+            .position(|b| b == b'=' || b == b' ')
+            .unwrap_or(rest.len());
+        let Some(value) = rest[key_end..].strip_prefix('=') else {
+            // A word without `=` (`delivery`): step over it.
+            rest = &rest[key_end..];
+            continue;
+        };
+        let key = &rest[..key_end];
+        let (text, next) = match value.as_bytes().first() {
+            Some(b'<') => {
+                let (address, next) = recipient::bracketed(&value[1..])?;
+                if key == "to" {
+                    f.to = Some(address);
+                }
+                (address.text, next)
+            }
+            Some(b'"') => quoted(key, &value[1..]),
+            _ => value.split_at(value.find(' ').unwrap_or(value.len())),
+        };
+        match key {
+            "source" => f.source = Some(text),
+            "relay" => f.relay = Some(text),
+            "result" => f.result = Some(text),
+            "stat" => f.stat = Some(text),
+            _ => {}
+        }
+        rest = next;
     }
-    if let Some(a) = rest.strip_prefix('<') {
-        return a.split('>').next();
+}
+
+/// A `"…"` value (after its opening quote) and the text after it. OpenSMTPD does not escape
+/// quotes: `stat` is the last field and may hold some, so it runs to the final quote.
+fn quoted<'a>(key: &str, after_open: &'a str) -> (&'a str, &'a str) {
+    let end = if key == "stat" {
+        after_open.rfind('"')
+    } else {
+        after_open.find('"')
+    };
+    match end {
+        Some(e) => (&after_open[..e], &after_open[e + 1..]),
+        None => (after_open, ""),
     }
-    rest.split(' ').next()
 }
 
 pub fn parse(message: &str) -> Event<'_> {
@@ -31,15 +76,25 @@ pub fn parse(message: &str) -> Event<'_> {
     if message.starts_with("relay: Expire for ") {
         return Event::Expired;
     }
-    let Some(pos) = find!(message.as_bytes(), b" mta delivery ") else {
-        return if find!(message.as_bytes(), b" delivery evpid=").is_some() {
-            Event::Local
-        } else {
-            Event::Noise
+    // `<session id> mta delivery …`: the words are looked for where OpenSMTPD writes them, never
+    // inside an `smtp envelope … to=<"… mta delivery …"@x>` recipient.
+    let Some((_session, kind)) = message
+        .split_once(' ')
+        .filter(|(id, _)| !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit()))
+    else {
+        return Event::Noise;
+    };
+    let Some(pairs) = kind.strip_prefix("mta delivery ") else {
+        // `mda delivery evpid=…`: delivered on this host.
+        return match kind.split_once(' ') {
+            Some((_, rest)) if rest.starts_with("delivery evpid=") => Event::Local,
+            _ => Event::Noise,
         };
     };
-    let fields = &message[pos..];
-    let outcome = match value(fields, "result") {
+    let Ok(f) = fields(pairs) else {
+        return Event::Skipped(SkipReason::MalformedRecipient);
+    };
+    let outcome = match f.result {
         Some("Ok") => Outcome::Sent,
         Some("TempFail") => Outcome::Deferred,
         Some("PermFail") | Some("Loop") => Outcome::Bounced,
@@ -47,17 +102,18 @@ pub fn parse(message: &str) -> Event<'_> {
         None => return Event::Skipped(SkipReason::DeliveryWithoutStatus),
     };
     let mut d = Delivery::new(outcome);
-    d.recipient = value(fields, "to");
-    d.sending_ip = value(fields, "source").and_then(|s| s.parse().ok());
-    if let Some(relay) = value(fields, "relay") {
+    d.recipient = f.to.map(|a| a.text);
+    d.sending_ip = f.source.and_then(|s| s.parse().ok());
+    if let Some(relay) = f.relay {
         let (host, ip) = split_relay(relay);
         d.receiver_host = host;
         d.receiver_ip = ip;
     }
-    let stat = value(fields, "stat").unwrap_or("");
+    let stat = f.stat.unwrap_or("");
     let b = stat.as_bytes();
     d.has_receiver_reply = b.len() >= 3 && b[..3].iter().all(u8::is_ascii_digit);
-    d.reply = Cow::Borrowed(stat);
+    let known = f.to.as_ref().and_then(recipient::quoted_local_as_logged);
+    d.reply = recipient::mask_quoted_addresses(stat, known);
     Event::Delivery(d)
 }
 

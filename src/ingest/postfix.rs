@@ -4,7 +4,7 @@
 //! with a reason.
 
 use super::line::{Delivery, Event, Outcome, SkipReason};
-use std::borrow::Cow;
+use super::recipient::{self, Address};
 use std::net::IpAddr;
 
 /// Is this syslog program a Postfix daemon whose lines we read? (`postfix/smtp`, `postfix-out/qmgr`.)
@@ -18,15 +18,24 @@ pub fn parse<'a>(program: &'a str, message: &'a str) -> Event<'a> {
     let (syslog_name, process) = program.rsplit_once('/').unwrap_or(("", program));
     match process {
         "smtp" | "lmtp" => parse_delivery(syslog_name, message),
-        "qmgr"
-            if find!(message.as_bytes(), b"status=expired").is_some()
-                || find!(message.as_bytes(), b"status=force-expired").is_some() =>
-        {
-            Event::Expired
-        }
+        "qmgr" if is_expiry(message) => Event::Expired,
         "error" | "retry" if find!(message.as_bytes(), b" to=<").is_some() => Event::Suspended,
         _ => Event::Noise,
     }
+}
+
+/// `ABC: from=<sender>, status=expired, returned to sender`: the status after the sender, whose
+/// quoted local part may hold any text.
+fn is_expiry(message: &str) -> bool {
+    let fields = match queue_id_and_rest(message).and_then(|(_, r)| r.strip_prefix("from=<")) {
+        Some(after_from) => match recipient::bracketed(after_from) {
+            Ok((_, rest)) => rest,
+            Err(_) => return false,
+        },
+        None => message,
+    };
+    find!(fields.as_bytes(), b"status=expired").is_some()
+        || find!(fields.as_bytes(), b"status=force-expired").is_some()
 }
 
 fn queue_id_and_rest(message: &str) -> Option<(&str, &str)> {
@@ -52,7 +61,7 @@ fn parse_delivery<'a>(syslog_name: &'a str, message: &'a str) -> Event<'a> {
             d.instance = syslog_name;
             d.receiver_host = Some(host);
             d.receiver_ip = ip;
-            d.reply = Cow::Borrowed(reply);
+            d.reply = recipient::mask_quoted_addresses(reply, None);
             d.has_receiver_reply = true;
             return Event::Delivery(d);
         }
@@ -66,13 +75,25 @@ fn field<'a>(text: &'a str, at: Option<usize>, name: &str) -> Option<&'a str> {
     Some(value.split_once(", ").map_or(value, |(v, _)| v))
 }
 
+/// `addr>[, orig_to=<addr>]` -> the recipient and the fields after both addresses.
+fn recipients(after_to: &str) -> Result<(Address<'_>, &str), recipient::Problem> {
+    let (to, rest) = recipient::bracketed(after_to)?;
+    match rest.strip_prefix(", orig_to=<") {
+        Some(after_orig) => Ok((to, recipient::bracketed(after_orig)?.1)),
+        None => Ok((to, rest)),
+    }
+}
+
 fn parse_final<'a>(syslog_name: &'a str, after_to: &'a str) -> Event<'a> {
-    let recipient = after_to.split_once('>').map(|(r, _)| r);
-    let Some(status_at) = find!(after_to.as_bytes(), b", status=") else {
+    // Fields are read only after the addresses: a quoted local part may hold `, status=`.
+    let Ok((to, after_recipients)) = recipients(after_to) else {
+        return Event::Skipped(SkipReason::MalformedRecipient);
+    };
+    let Some(status_at) = find!(after_recipients.as_bytes(), b", status=") else {
         return Event::Skipped(SkipReason::DeliveryWithoutStatus);
     };
-    let fields = &after_to[..status_at];
-    let status_text = &after_to[status_at + ", status=".len()..];
+    let fields = &after_recipients[..status_at];
+    let status_text = &after_recipients[status_at + ", status=".len()..];
     let (word, reason) = status_text.split_once(' ').unwrap_or((status_text, ""));
     let outcome = match word {
         "sent" | "deliverable" => Outcome::Sent,
@@ -114,9 +135,9 @@ fn parse_final<'a>(syslog_name: &'a str, after_to: &'a str) -> Event<'a> {
     d.receiver_host = receiver_host;
     d.receiver_ip = receiver_ip;
     d.dsn = dsn;
-    d.reply = Cow::Borrowed(reply);
+    d.reply = recipient::mask_quoted_addresses(reply, recipient::quoted_local_as_logged(&to));
     d.has_receiver_reply = has_receiver_reply;
-    d.recipient = recipient;
+    d.recipient = Some(to.text);
     Event::Delivery(d)
 }
 

@@ -285,7 +285,9 @@ pub(crate) fn mask_quoted_addresses<'a>(reply: &'a str, known: Option<&str>) -> 
         replace_spans(reply, spans)
     });
     match once {
-        None => replace_spans(reply, quoted_addresses(reply)).map_or(Cow::Borrowed(reply), Cow::Owned),
+        None => {
+            replace_spans(reply, quoted_addresses(reply)).map_or(Cow::Borrowed(reply), Cow::Owned)
+        }
         Some(s) => Cow::Owned(replace_spans(&s, quoted_addresses(&s)).unwrap_or(s)),
     }
 }
@@ -357,13 +359,24 @@ mod tests {
             r#"x>, status=bounced (host mx[192.0.2.1] said: 550 "no" \ I=[192.0.2.2] H=y"#
         );
         assert_eq!(a.domain, Domain::Name("example.com"));
-        assert_eq!(rest, ", relay=mx.example.com[192.0.2.3]:25, status=sent (250 ok)");
+        assert_eq!(
+            rest,
+            ", relay=mx.example.com[192.0.2.3]:25, status=sent (250 ok)"
+        );
         assert!(a.text.starts_with('"') && a.text.ends_with("@example.com"));
     }
 
     #[test]
     fn quoting_round_trips() {
-        for s in ["", "a b", r#"a"b"#, r"a\b", r#"\""#, "x>, status=sent", "ü ✉ \u{7f}"] {
+        for s in [
+            "",
+            "a b",
+            r#"a"b"#,
+            r"a\b",
+            r#"\""#,
+            "x>, status=sent",
+            "ü ✉ \u{7f}",
+        ] {
             let quoted = format!("{}@d.example>tail", quote_local(s));
             let (a, rest) = angle(&quoted);
             assert_eq!(a.local.unescaped(), s);
@@ -380,7 +393,10 @@ mod tests {
         assert_eq!(bracketed(r#""a"b@c>"#), Err(Problem::Malformed));
         assert_eq!(bracketed(r#"a"b>"@c>"#), Err(Problem::Malformed));
         assert_eq!(bracketed(r#"a@ex"ample>"#), Err(Problem::Malformed));
-        assert_eq!(bracketed("u@[192.0.2.1>, status=sent]>"), Err(Problem::Malformed));
+        assert_eq!(
+            bracketed("u@[192.0.2.1>, status=sent]>"),
+            Err(Problem::Malformed)
+        );
         assert_eq!(
             address(r#""a b"x@c R=y"#, Context::Bare),
             Err(Problem::Malformed)
@@ -390,12 +406,26 @@ mod tests {
     #[test]
     fn exim_bare_addresses() {
         let (a, rest) = address("bob@null.corp: retry timeout exceeded", Context::Bare).unwrap();
-        assert_eq!((a.text, rest), ("bob@null.corp", ": retry timeout exceeded"));
-        let (a, rest) = address(r#""x I=[192.0.2.5] H=y"@example.com R=dnslookup"#, Context::Bare).unwrap();
+        assert_eq!(
+            (a.text, rest),
+            ("bob@null.corp", ": retry timeout exceeded")
+        );
+        let (a, rest) = address(
+            r#""x I=[192.0.2.5] H=y"@example.com R=dnslookup"#,
+            Context::Bare,
+        )
+        .unwrap();
         assert_eq!(a.local, LocalPart::Quoted("x I=[192.0.2.5] H=y"));
         assert_eq!(rest, " R=dnslookup");
-        let (a, rest) = address("www-data <www-data@vps1.example.org> R=local_user", Context::Bare).unwrap();
-        assert_eq!((a.text, rest), ("www-data", " <www-data@vps1.example.org> R=local_user"));
+        let (a, rest) = address(
+            "www-data <www-data@vps1.example.org> R=local_user",
+            Context::Bare,
+        )
+        .unwrap();
+        assert_eq!(
+            (a.text, rest),
+            ("www-data", " <www-data@vps1.example.org> R=local_user")
+        );
         let (a, rest) = address(":blackhole: <x@y>", Context::Bare).unwrap();
         assert_eq!((a.text, rest), ("", ":blackhole: <x@y>"));
         assert_eq!(address("a@b", Context::Bare).unwrap().1, "");
@@ -431,13 +461,19 @@ mod tests {
             "550 5.1.1 <*@example.net>: Recipient address rejected"
         );
         let plain = "550 5.1.1 <nobody@example.net>: User unknown";
-        assert!(matches!(mask_quoted_addresses(plain, None), Cow::Borrowed(_)));
+        assert!(matches!(
+            mask_quoted_addresses(plain, None),
+            Cow::Borrowed(_)
+        ));
         // A receiver's own quote before the echo cannot shift the scan past the known recipient.
         let known = r#""@ blocked using zen.spamhaus.org""#;
         let reply = format!(r#"550 "Mailbox <{known}@example.net>: User unknown"#);
         let masked = mask_quoted_addresses(&reply, Some(known));
         assert!(!masked.contains("spamhaus"), "{masked}");
-        assert_eq!(mask_quoted_addresses(r#"say "hi" now"#, None), r#"say "hi" now"#);
+        assert_eq!(
+            mask_quoted_addresses(r#"say "hi" now"#, None),
+            r#"say "hi" now"#
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Sendmail delivery lines (`sm-mta`, `sendmail`): `QID: to=<..>, ..., relay=host. [ip], dsn=X.Y.Z, stat=...`.
 
-use super::line::{Delivery, Event, Outcome};
+use super::line::{Delivery, Event, Outcome, SkipReason};
+use super::recipient::{self, Address, Context, Problem};
 use memchr::memmem;
-use std::borrow::Cow;
 use std::net::IpAddr;
 
 pub fn is_sendmail_program(program: &str) -> bool {
@@ -16,28 +16,59 @@ fn field<'a>(text: &'a str, name: &str) -> Option<&'a str> {
     Some(value.split_once(", ").map_or(value, |(v, _)| v))
 }
 
-pub fn parse(message: &str) -> Event<'_> {
-    // `QID: DSNQID: DSN: Cannot send message for 5 days`: Sendmail gave up on the message.
-    if find!(message.as_bytes(), b": DSN: Cannot send message").is_some() {
-        return Event::Expired;
+/// `to=a@b,<c@d>, ctladdr=<e@f> (33/33), …`: the first recipient and the fields after the list
+/// and the controlling address, any of which may be quoted and hold `, stat=`.
+fn recipients(after_to: &str) -> Result<(Address<'_>, &str), Problem> {
+    let (first, mut rest) = list_item(after_to)?;
+    while let Some(next) = rest.strip_prefix(',').filter(|r| !r.starts_with(' ')) {
+        rest = list_item(next)?.1;
     }
-    let Some((_qid, rest)) = message.split_once(": to=") else {
+    if let Some(ctladdr) = rest.strip_prefix(", ctladdr=<") {
+        rest = recipient::bracketed(ctladdr)?.1;
+    }
+    Ok((first, rest))
+}
+
+/// `<a@b>` or `a@b` at the start of a `to=` list.
+fn list_item(text: &str) -> Result<(Address<'_>, &str), Problem> {
+    match text.strip_prefix('<') {
+        Some(inner) => recipient::bracketed(inner),
+        None => recipient::address(text, Context::ListItem),
+    }
+}
+
+pub fn parse(message: &str) -> Event<'_> {
+    let Some(after_to) = message
+        .split_once(": ")
+        .and_then(|(_qid, rest)| rest.strip_prefix("to="))
+    else {
+        // `QID: DSNQID: DSN: Cannot send message for 5 days`: Sendmail gave up on the message.
+        if find!(message.as_bytes(), b": DSN: Cannot send message").is_some() {
+            return Event::Expired;
+        }
         return Event::Noise;
     };
-    let Some(stat_at) = find!(rest.as_bytes(), b", stat=") else {
+    let Ok((to, rest)) = recipients(after_to) else {
+        return Event::Skipped(SkipReason::MalformedRecipient);
+    };
+    // Receivers echo the recipient in `reply=` and `stat=`: a `, stat=` inside an echoed quoted
+    // local part is not the field.
+    let find_stat = |h: &[u8]| find!(h, b", stat=");
+    let Some(stat_at) = recipient::find_outside_quoted(rest, find_stat) else {
         return Event::Noise;
     };
     let mut fields = &rest[..stat_at];
     let mut stat = &rest[stat_at + ", stat=".len()..];
     // Sendmail 8.16.1+ logs the receiver's own reply in `reply=` (before `stat=`, which then holds
     // Sendmail's summary such as "Service unavailable"). The reply may contain ", ".
+    let find_reply = |h: &[u8]| find!(h, b", reply=");
     let mut reply_field = None;
     if let Some(at) = find!(fields.as_bytes(), b", reply=") {
         reply_field = Some(&fields[at + ", reply=".len()..]);
         fields = &fields[..at];
-    } else if let Some((s, r)) = stat.split_once(", reply=") {
-        stat = s;
-        reply_field = Some(r);
+    } else if let Some(at) = recipient::find_outside_quoted(stat, find_reply) {
+        reply_field = Some(&stat[at + ", reply=".len()..]);
+        stat = &stat[..at];
     }
     let mailer = field(fields, "mailer");
     if matches!(
@@ -64,16 +95,13 @@ pub fn parse(message: &str) -> Event<'_> {
     };
     let text = reply_field.unwrap_or_else(|| stat.strip_prefix("Deferred: ").unwrap_or(stat));
     let mut d = Delivery::new(outcome);
-    d.recipient = rest
-        .split(',')
-        .next()
-        .map(|r| r.trim_start_matches('<').trim_end_matches('>'));
+    d.recipient = Some(to.text);
     d.receiver_host = receiver_host;
     d.receiver_ip = receiver_ip;
     d.dsn = dsn;
     d.has_receiver_reply =
         outcome != Outcome::Sent && receiver_ip.is_some() && !is_local_error(text);
-    d.reply = Cow::Borrowed(text);
+    d.reply = recipient::mask_quoted_addresses(text, recipient::quoted_local_as_logged(&to));
     Event::Delivery(d)
 }
 
