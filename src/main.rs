@@ -123,5 +123,10 @@ fn print_error(e: &dyn std::error::Error) {
         msg.push_str(&format!("\n  caused by: {cause}"));
         source = cause.source();
     }
-    eprintln!("{msg}");
+    // Messages quote file names and input text: each line made terminal-safe.
+    let safe: Vec<_> = msg
+        .lines()
+        .map(blockscope::report::text::printable)
+        .collect();
+    eprintln!("{}", safe.join("\n"));
 }

@@ -31,7 +31,7 @@ pub fn escape(text: &str) -> String {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
             '\t' | '\n' | '\r' => out.push(' '),
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => out.push('\u{FFFD}'),
+            c if super::text::is_bidi_control(c) => out.push('\u{FFFD}'),
             c if c.is_control() => out.push('\u{FFFD}'),
             c => out.push(c),
         }

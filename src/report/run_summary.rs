@@ -1,5 +1,6 @@
 //! The short run summary printed on stderr. Wall-clock figures live here, never in report files.
 
+use super::text::printable;
 use crate::aggregate::{Aggregates, Verdict};
 use std::io::Write;
 use std::time::Duration;
@@ -96,7 +97,8 @@ pub fn print(
             s.problems.len()
         )?;
         for p in s.problems.iter().filter(|p| p.line.is_none()).take(20) {
-            writeln!(w, "    {}: {}", p.file, p.reason)?;
+            // File names and reasons quote log text: never raw escape sequences on a terminal.
+            writeln!(w, "    {}: {}", printable(&p.file), printable(&p.reason))?;
         }
     }
     Ok(())
@@ -106,7 +108,7 @@ pub fn print(
 fn write_snds(w: &mut dyn Write, notes: &crate::aggregate::snds::Notes) -> std::io::Result<()> {
     writeln!(w, "  snds: {}", notes.files())?;
     for note in notes.empty() {
-        writeln!(w, "    {note}")?;
+        writeln!(w, "    {}", printable(&note))?;
     }
     if notes.outside_window > 0 {
         writeln!(
