@@ -185,7 +185,8 @@ fn hosts(partial: &Partial, ips: &[IpRow], inv: &Inventory, v4: u8, v6: u8) -> V
             IpNetwork::V6(n) => n.prefix() == 128,
         };
         if small {
-            for ip in e.network.iter().take(256) {
+            // Only the addresses this entry holds: a more specific row is another owner's.
+            for ip in e.owned.iter().flat_map(|n| n.iter()).take(256) {
                 table
                     .entry(ip.to_string())
                     .or_insert_with(|| blank(ip, customer.clone(), vps.id.clone(), true));
@@ -854,7 +855,13 @@ fn subnet_rows(
     // Inventory side: addresses held in each subnet, and by which customers.
     for entry in &inv.entries {
         let customer = &inv.customers[inv.vpses[entry.vps].customer].id;
-        for (subnet, count) in inventory_share(entry.network, v4, v6) {
+        // IPv4 by the addresses each entry holds (overlapping rows count once); IPv6 prefixes
+        // count as one entry each.
+        let held = match entry.network {
+            IpNetwork::V4(_) => &entry.owned[..],
+            IpNetwork::V6(_) => std::slice::from_ref(&entry.network),
+        };
+        for (subnet, count) in held.iter().flat_map(|n| inventory_share(*n, v4, v6)) {
             if let Some(row) = table.get_mut(&subnet) {
                 row.inventory_ips += count;
                 customer_sets

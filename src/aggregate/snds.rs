@@ -202,8 +202,8 @@ pub fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v4: u8, 
         if net.prefix() < 24 {
             continue; // a large block: SNDS rows would be noise, subnets.csv counts it instead
         }
-        for addr in net.iter() {
-            let ip = IpAddr::V4(addr);
+        // Only the addresses this entry holds: a more specific row is another owner's.
+        for ip in entry.owned.iter().flat_map(|n| n.iter()) {
             let Some(status) = snds.status_of(ip).filter(|s| s.blocked) else {
                 continue;
             };

@@ -17,6 +17,23 @@ pub fn range_to_cidrs(first: Ipv4Addr, last: Ipv4Addr) -> Vec<Ipv4Network> {
     .collect()
 }
 
+/// The minimal CIDR blocks covering the inclusive range `first..=last` of one family (`v6`),
+/// addresses given as integers.
+pub(crate) fn span_to_networks(first: u128, last: u128, v6: bool) -> Vec<IpNetwork> {
+    let bits = if v6 { 128 } else { 32 };
+    split(first, last, bits)
+        .into_iter()
+        .map(|(start, prefix)| {
+            let ip = if v6 {
+                IpAddr::V6(Ipv6Addr::from(start))
+            } else {
+                IpAddr::V4(Ipv4Addr::from(start as u32))
+            };
+            IpNetwork::new(ip, prefix).expect("prefix within the family")
+        })
+        .collect()
+}
+
 /// Aligned blocks (start, prefix) covering `start..=end` in a `bits`-wide address space.
 fn split(mut start: u128, end: u128, bits: u32) -> Vec<(u128, u8)> {
     let mut out = Vec::new();

@@ -1,5 +1,6 @@
 //! The provider's inventory: which customer and VPS hold which addresses and prefixes.
 
+use super::cidr::span_to_networks;
 use super::hostname::{self, HostIndex, HostMatch};
 use crate::error::InventoryError;
 use ipnetwork::IpNetwork;
@@ -28,6 +29,11 @@ pub struct Vps {
 pub struct Entry {
     pub network: IpNetwork,
     pub vps: usize,
+    /// The addresses of `network` this entry really holds: all of it minus the more specific
+    /// entries inside it (longest prefix wins), as minimal CIDRs; empty when those cover it all.
+    /// Counting, listing and attesting go by these, so an address is never counted twice nor
+    /// listed for the customer of the wider block.
+    pub owned: Vec<IpNetwork>,
 }
 
 /// Validated inventory with longest-prefix lookup.
@@ -231,7 +237,11 @@ impl Inventory {
             }
             seen_network.insert(network, (line, vps));
             inv.vpses[vps].networks.push(network);
-            inv.entries.push(Entry { network, vps });
+            inv.entries.push(Entry {
+                network,
+                vps,
+                owned: Vec::new(),
+            });
         }
         if inv.entries.is_empty() {
             return Err(InventoryError::Empty { path: p() });
@@ -248,7 +258,44 @@ impl Inventory {
         Ok(inv)
     }
 
+    /// Each entry's `owned` part. Inventory CIDRs are nested or disjoint, so in (family, start,
+    /// prefix) order an entry's more specific entries follow it directly: a sweep over them
+    /// leaves the gaps it owns.
+    fn carve_owned(&mut self) {
+        let mut order: Vec<usize> = (0..self.entries.len()).collect();
+        order.sort_by_key(|&i| span(&self.entries[i].network));
+        for (k, &i) in order.iter().enumerate() {
+            let (v6, first, last, _) = span(&self.entries[i].network);
+            let mut next = Some(first);
+            let mut owned = Vec::new();
+            for &j in &order[k + 1..] {
+                let (v6_j, first_j, last_j, _) = span(&self.entries[j].network);
+                if v6_j != v6 || first_j > last {
+                    break;
+                }
+                if let Some(from) = next.filter(|&from| from < first_j) {
+                    owned.extend(span_to_networks(from, first_j - 1, v6));
+                }
+                // Past this more specific entry (None once the end of the space or of `i` is passed).
+                next = next
+                    .and_then(|from| {
+                        if from > last_j {
+                            Some(from)
+                        } else {
+                            last_j.checked_add(1)
+                        }
+                    })
+                    .filter(|&from| from <= last);
+            }
+            if let Some(from) = next {
+                owned.extend(span_to_networks(from, last, v6));
+            }
+            self.entries[i].owned = owned;
+        }
+    }
+
     fn build_index(&mut self) {
+        self.carve_owned();
         let mut v4: BTreeMap<u8, HashMap<u32, usize>> = BTreeMap::new();
         let mut v6: BTreeMap<u8, HashMap<u128, usize>> = BTreeMap::new();
         for (i, e) in self.entries.iter().enumerate() {
@@ -286,9 +333,10 @@ impl Inventory {
         self.hosts.lookup(host)
     }
 
-    /// Longest-prefix match: the inventory entry holding `ip`.
+    /// Longest-prefix match: the inventory entry holding `ip`. An IPv4-mapped IPv6 address
+    /// (`::ffff:198.51.100.7`, from a dual-stack socket) is the IPv4 address it maps.
     pub fn lookup(&self, ip: IpAddr) -> Option<&Entry> {
-        let idx = match ip {
+        let idx = match ip.to_canonical() {
             IpAddr::V4(a) => {
                 let a = u32::from(a);
                 self.by_prefix_v4
@@ -427,6 +475,7 @@ fn parse_network(text: &str) -> Result<IpNetwork, (String, String)> {
                 .to_string(),
         )
     })?;
+    let network = unmapped(network);
     if network.ip() != network.network() {
         let canonical = IpNetwork::new(network.network(), network.prefix())
             .map_or_else(|_| text.to_string(), |n| n.to_string());
@@ -436,6 +485,32 @@ fn parse_network(text: &str) -> Result<IpNetwork, (String, String)> {
         ));
     }
     Ok(network)
+}
+
+/// `::ffff:198.51.100.0/120` is `198.51.100.0/24`: lookups unmap addresses, so rows must too.
+pub(crate) fn unmapped(network: IpNetwork) -> IpNetwork {
+    match network {
+        IpNetwork::V6(n) if n.prefix() >= 96 => match n.ip().to_ipv4_mapped() {
+            Some(v4) => IpNetwork::new(IpAddr::V4(v4), n.prefix() - 96).unwrap_or(network),
+            None => network,
+        },
+        _ => network,
+    }
+}
+
+/// (family is IPv6, first address, last address, prefix) of a network, as integers.
+fn span(network: &IpNetwork) -> (bool, u128, u128, u8) {
+    let (first, last) = match network {
+        IpNetwork::V4(n) => (
+            u128::from(u32::from(n.network())),
+            u128::from(u32::from(n.broadcast())),
+        ),
+        IpNetwork::V6(n) => {
+            let first = u128::from(n.network());
+            (first, first | !mask128(n.prefix()))
+        }
+    };
+    (network.is_ipv6(), first, last, network.prefix())
 }
 
 pub fn mask32(len: u8) -> u32 {
@@ -475,11 +550,67 @@ mod tests {
         let e = inv.lookup("2001:db8:1::25".parse().unwrap()).unwrap();
         assert_eq!(inv.vpses[e.vps].id, "v2");
         assert!(inv.lookup("203.0.113.1".parse().unwrap()).is_none());
+        let mapped = inv.lookup("::ffff:198.51.100.7".parse().unwrap()).unwrap();
+        assert_eq!(
+            inv.vpses[mapped.vps].id, "v2",
+            "IPv4-mapped is looked up as IPv4"
+        );
         assert_eq!(
             inv.only_address(1, false),
             Some("198.51.100.7".parse().unwrap())
         );
         assert_eq!(inv.only_address(1, true), None);
+    }
+
+    #[test]
+    fn nested_cidrs_own_only_what_no_more_specific_entry_holds() {
+        let inv = load(
+            "customer_id,customer_name,vps_id,ip\nc1,One,v1,198.51.100.0/24\nc2,Two,v2,198.51.100.7\nc2,Two,v2,198.51.100.128/25\nc3,Three,v3,198.51.100.130\nc1,One,v1,2001:db8::/64\nc1,One,v1,203.0.113.9\n",
+        )
+        .unwrap();
+        let owned = |i: usize| -> Vec<String> {
+            inv.entries[i].owned.iter().map(|n| n.to_string()).collect()
+        };
+        assert_eq!(
+            owned(0),
+            [
+                "198.51.100.0/30",
+                "198.51.100.4/31",
+                "198.51.100.6/32",
+                "198.51.100.8/29",
+                "198.51.100.16/28",
+                "198.51.100.32/27",
+                "198.51.100.64/26"
+            ]
+        );
+        assert_eq!(owned(1), ["198.51.100.7/32"]);
+        assert_eq!(
+            owned(2),
+            [
+                "198.51.100.128/31",
+                "198.51.100.131/32",
+                "198.51.100.132/30",
+                "198.51.100.136/29",
+                "198.51.100.144/28",
+                "198.51.100.160/27",
+                "198.51.100.192/26"
+            ]
+        );
+        assert_eq!(owned(3), ["198.51.100.130/32"]);
+        assert_eq!(owned(4), ["2001:db8::/64"]);
+        assert_eq!(owned(5), ["203.0.113.9/32"]);
+        let total: u128 = inv
+            .entries
+            .iter()
+            .flat_map(|e| &e.owned)
+            .filter(|n| n.is_ipv4())
+            .map(|n| 1u128 << (32 - n.prefix()))
+            .sum();
+        assert_eq!(
+            total,
+            256 + 1,
+            "every address of the /24 once, plus 203.0.113.9"
+        );
     }
 
     #[test]

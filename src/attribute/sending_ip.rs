@@ -165,6 +165,8 @@ pub fn ip_from_reply(reply: &str, receiver: Option<IpAddr>) -> Option<IpAddr> {
             Some((url.start() + m.start(), parse_candidate(m.as_str())?))
         }));
     }
+    // Candidates are unmapped (`parse_candidate`): compare the MX's address unmapped too.
+    let receiver = receiver.map(|ip| ip.to_canonical());
     candidates
         .into_iter()
         .filter(|(_, ip)| Some(*ip) != receiver)
@@ -173,13 +175,16 @@ pub fn ip_from_reply(reply: &str, receiver: Option<IpAddr>) -> Option<IpAddr> {
         .map(|(_, ip)| ip)
 }
 
-/// An address embedded in a syslog name: `postfix-198.51.100.7`, `postfix-2001:db8::7/out`.
+/// An address embedded in a syslog name: `postfix-198.51.100.7`, `postfix-2001:db8::7/out`
+/// (IPv4-mapped `postfix-::ffff:198.51.100.7` is the IPv4 address).
 pub fn ip_from_syslog_name(name: &str) -> Option<IpAddr> {
-    name.split('/').find_map(|part| {
-        part.parse::<IpAddr>()
-            .ok()
-            .or_else(|| part.split_once('-').and_then(|(_, rest)| rest.parse().ok()))
-    })
+    name.split('/')
+        .find_map(|part| {
+            part.parse::<IpAddr>()
+                .ok()
+                .or_else(|| part.split_once('-').and_then(|(_, rest)| rest.parse().ok()))
+        })
+        .map(|ip| ip.to_canonical())
 }
 
 #[cfg(test)]
@@ -287,6 +292,14 @@ mod tests {
             None
         );
         assert_eq!(
+            ip_from_reply(
+                "554 Client host [203.0.113.50] blocked using zen.spamhaus.org",
+                Some("::ffff:203.0.113.50".parse().unwrap())
+            ),
+            None,
+            "an MX logged IPv4-mapped is still the MX"
+        );
+        assert_eq!(
             quoted("554 5.7.1 Sender address [a@example.org] blocked using dbl.spamhaus.org; Error: open resolver; https://check.spamhaus.org/returnc/pub/13.66.150.136/"),
             None
         );
@@ -301,6 +314,11 @@ mod tests {
         assert_eq!(
             ip_from_syslog_name("postfix-198.51.100.7"),
             ip("198.51.100.7")
+        );
+        assert_eq!(
+            ip_from_syslog_name("postfix-::ffff:198.51.100.7/smtp"),
+            ip("198.51.100.7"),
+            "IPv4-mapped names the IPv4 address"
         );
         assert_eq!(ip_from_syslog_name("postfix-out"), None);
         assert_eq!(ip_from_syslog_name("postfix/out2"), None);

@@ -6,7 +6,7 @@ use crate::attribute::inventory::Inventory;
 use crate::cli::{AttestArgs, AttestFormat};
 use crate::cmd::evidence::{evidence_config, parse_target};
 use crate::error::{Error, Result};
-use crate::report::{csv_io, iso};
+use crate::report::{csv_io, csv_writer, iso};
 use ipnetwork::IpNetwork;
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -50,35 +50,26 @@ pub fn run(args: &AttestArgs, w: &mut dyn Write) -> Result<()> {
         if args.customer.as_ref().is_some_and(|c| c != &customer.id) {
             continue;
         }
-        if let Some(scope) = scope {
-            if !(scope.contains(e.network.network()) || e.network.contains(scope.network())) {
+        // Only the addresses the entry really holds: a more specific row of another customer
+        // inside a wider block is that customer's, and is counted there once.
+        for &network in &e.owned {
+            if scope.is_some_and(|s| !overlaps(s, network)) {
                 continue;
             }
-        }
-        let mut line = Line {
-            network: e.network,
-            customer_id: customer.id.clone(),
-            customer_name: customer.name.clone(),
-            vps_id: vps.id.clone(),
-            blocked_ips: BTreeSet::new(),
-            block_events: 0,
-            throttle_events: 0,
-        };
-        if let Some(agg) = &aggregates {
-            for r in agg
-                .ips
-                .iter()
-                .filter(|r| r.ip.parse().is_ok_and(|ip| e.network.contains(ip)))
-            {
-                if r.class.is_block() {
-                    line.blocked_ips.insert(r.ip.clone());
-                    line.block_events += r.events;
-                } else if r.class == crate::classify::rules::Class::Throttle {
-                    line.throttle_events += r.events;
-                }
+            let mut line = Line {
+                network,
+                customer_id: customer.id.clone(),
+                customer_name: customer.name.clone(),
+                vps_id: vps.id.clone(),
+                blocked_ips: BTreeSet::new(),
+                block_events: 0,
+                throttle_events: 0,
+            };
+            if let Some(agg) = &aggregates {
+                add_evidence(&mut line, agg);
             }
+            lines.push(line);
         }
-        lines.push(line);
     }
     lines.sort_by_key(|l| {
         (
@@ -100,6 +91,23 @@ pub fn run(args: &AttestArgs, w: &mut dyn Write) -> Result<()> {
         path: "stdout".into(),
         source,
     })
+}
+
+fn overlaps(a: IpNetwork, b: IpNetwork) -> bool {
+    a.contains(b.network()) || b.contains(a.network())
+}
+
+/// The blocks and throttling the logs hold for the addresses of `line`.
+fn add_evidence(line: &mut Line, agg: &Aggregates) {
+    let inside = |ip: &str| ip.parse().is_ok_and(|ip| line.network.contains(ip));
+    for r in agg.ips.iter().filter(|r| inside(&r.ip)) {
+        if r.class.is_block() {
+            line.blocked_ips.insert(r.ip.clone());
+            line.block_events += r.events;
+        } else if r.class == crate::classify::rules::Class::Throttle {
+            line.throttle_events += r.events;
+        }
+    }
 }
 
 fn ip_key(ip: std::net::IpAddr) -> u128 {
@@ -184,7 +192,8 @@ fn text(
 }
 
 fn csv(w: &mut dyn Write, args: &AttestArgs, lines: &[Line]) -> std::io::Result<()> {
-    let mut out = csv::Writer::from_writer(w);
+    // Customer names are typed by people: the same spreadsheet-safe writer as every report.
+    let mut out = csv_writer(w);
     let mut header = vec!["network", "customer_id"];
     if args.names {
         header.push("customer_name");

@@ -29,12 +29,13 @@ pub fn evidence_config(args: &EvidenceArgs) -> Result<Config> {
     })
 }
 
-/// `198.51.100.7` or `198.51.100.0/24`.
+/// `198.51.100.7` or `198.51.100.0/24` (`::ffff:198.51.100.7` is the IPv4 address).
 pub fn parse_target(text: &str) -> Result<IpNetwork> {
     let net: IpNetwork = text.parse().map_err(|_| {
         Error::Config(format!(
             "{text:?} is not an IP address or CIDR (e.g. 198.51.100.7 or 198.51.100.0/24)"
         ))
     })?;
+    let net = crate::attribute::inventory::unmapped(net);
     Ok(IpNetwork::new(net.network(), net.prefix()).unwrap_or(net))
 }

@@ -1,4 +1,6 @@
 //! `blockscope explain <ip|cidr>`: everything about one IP or range, for a support ticket.
+//! Log text is printed through `printable`: a customer's log line must not drive the support
+//! engineer's terminal.
 
 use crate::aggregate::partial::Stats;
 use crate::attribute::inventory::Inventory;
@@ -7,6 +9,7 @@ use crate::cmd::evidence::{evidence_config, parse_target};
 use crate::error::{Error, Result};
 use crate::ingest::{self, line::Outcome};
 use crate::report::iso;
+use crate::report::text::printable;
 use ipnetwork::IpNetwork;
 use std::io::Write;
 
@@ -41,10 +44,12 @@ fn write(
 ) -> std::io::Result<()> {
     writeln!(w, "# {target}\n")?;
     writeln!(w, "## Owner")?;
+    // By what each entry really holds: an address inside another customer's wider block has
+    // one owner, the more specific row.
     let owners: Vec<_> = inv
         .entries
         .iter()
-        .filter(|e| target.contains(e.network.network()) || e.network.contains(target.network()))
+        .filter(|e| e.owned.iter().any(|n| overlaps(*n, target)))
         .collect();
     if owners.is_empty() {
         writeln!(w, "not in the inventory")?;
@@ -55,7 +60,10 @@ fn write(
         writeln!(
             w,
             "{}  customer {} ({})  VPS {}",
-            e.network, c.id, c.name, vps.id
+            e.network,
+            c.id,
+            printable(&c.name),
+            vps.id
         )?;
     }
     writeln!(w, "\n## Verdicts")?;
@@ -73,7 +81,7 @@ fn write(
             w,
             "{}  {}  {} ({})  {} event(s) {}..{}  subnet {} {}  status {}",
             r.ip,
-            r.platform,
+            printable(&r.platform),
             r.rule_id,
             r.class.as_str(),
             r.events,
@@ -84,7 +92,7 @@ fn write(
             r.status
         )?;
         if !r.delist_route.is_empty() {
-            writeln!(w, "    delist: {}", r.delist_route)?;
+            writeln!(w, "    delist: {}", printable(&r.delist_route))?;
         }
         if !r.snds.days.is_empty() {
             writeln!(
@@ -95,7 +103,7 @@ fn write(
                 or_dash(&r.snds.trap_hits),
                 r.snds.days,
                 r.snds.blocked,
-                r.snds.reason
+                printable(&r.snds.reason)
             )?;
         }
     }
@@ -110,7 +118,7 @@ fn write(
         writeln!(
             w,
             "{}:{}  {}  {}  from {} ({})  to {}",
-            e.file,
+            printable(&e.file),
             e.line,
             iso(e.time),
             outcome,
@@ -126,16 +134,21 @@ fn write(
                 format!("matched /{}/", rule.pattern)
             };
             writeln!(w, "    rule {} ({}) {}", rule.id, rule.class.as_str(), why)?;
-            writeln!(w, "    reply: {}", e.reply)?;
+            writeln!(w, "    reply: {}", printable(&e.reply))?;
         }
     }
     Ok(())
 }
 
-fn or_dash(s: &str) -> &str {
+fn overlaps(a: IpNetwork, b: IpNetwork) -> bool {
+    a.contains(b.network()) || b.contains(a.network())
+}
+
+/// Log text for a terminal (`report::text::printable`): never raw escape sequences.
+fn or_dash(s: &str) -> std::borrow::Cow<'_, str> {
     if s.is_empty() {
-        "-"
+        "-".into()
     } else {
-        s
+        printable(s)
     }
 }

@@ -14,7 +14,10 @@ pub(crate) fn smtpd_reject(message: &str) -> Option<(std::net::IpAddr, &str)> {
     let (_, rest) = rest.split_once(" from ")?;
     let open = rest.find('[')?;
     let close = rest[open..].find(']')? + open;
-    let client = rest[open + 1..close].parse().ok()?;
+    let client = rest[open + 1..close]
+        .parse::<std::net::IpAddr>()
+        .ok()?
+        .to_canonical();
     let reply = rest[close + 1..].trim_start_matches(|c: char| c == ':' || c.is_ascii_digit());
     let reply = reply.trim_start_matches(": ").trim_start();
     let reply = reply.rsplit_once("; from=<").map_or(reply, |(r, _)| r);

@@ -812,7 +812,9 @@ fn sending_ip(
     inv: &Inventory,
 ) -> (Option<IpAddr>, IpSource) {
     // A NATed VPS logs its private interface; receivers see (and quote) the public address.
-    if let Some(ip) = d.sending_ip.filter(|ip| !is_internal(*ip)) {
+    // A dual-stack socket logs IPv4 as `::ffff:a.b.c.d`: that is the IPv4 address.
+    let interface = d.sending_ip.map(|ip| ip.to_canonical());
+    if let Some(ip) = interface.filter(|ip| !is_internal(*ip)) {
         return (Some(ip), IpSource::MtaInterface);
     }
     if d.has_receiver_reply && d.outcome != Outcome::Sent {
@@ -825,7 +827,7 @@ fn sending_ip(
     }
     if let Some(vps) = observed_vps {
         let only = match d.receiver_ip {
-            Some(receiver) => inv.only_address(vps as usize, receiver.is_ipv6()),
+            Some(receiver) => inv.only_address(vps as usize, receiver.to_canonical().is_ipv6()),
             None => inv.only_address_any(vps as usize),
         };
         if let Some(ip) = only {
@@ -888,9 +890,10 @@ fn receiver_rule_id(d: &Delivery) -> Option<Box<str>> {
     }
 }
 
-/// Addresses no receiver ever sees as the client: loopback, private, link-local, CGNAT, ULA.
+/// Addresses no receiver ever sees as the client: loopback, private, link-local, CGNAT, ULA
+/// (IPv4-mapped ones too).
 pub fn is_internal(ip: IpAddr) -> bool {
-    match ip {
+    match ip.to_canonical() {
         IpAddr::V4(a) => {
             let o = a.octets();
             a.is_loopback()
@@ -1131,6 +1134,8 @@ mod tests {
             "::1",
             "fd00::5",
             "fe80::1",
+            "::ffff:10.0.0.5",
+            "::ffff:127.0.0.1",
         ] {
             assert!(is_internal(ip.parse().unwrap()), "{ip}");
         }

@@ -400,6 +400,8 @@ fn data_row(cells: &[&str], name_day: Option<NaiveDate>) -> Result<SndsDay, Stri
     let ip: IpAddr = cells[0]
         .parse()
         .map_err(|_| format!("{:?} is not an IP address", cells[0]))?;
+    // Logs and the inventory unmap `::ffff:a.b.c.d`; SNDS rows must meet them as IPv4.
+    let ip = ip.to_canonical();
     let end = parse_time(cells[2])
         .ok_or_else(|| format!("activity end {:?} is not M/D/YYYY h:mm AM/PM", cells[2]))?;
     let filter = Filter::parse(cells[6])
