@@ -195,11 +195,12 @@ impl Hosts {
         lookup
     }
 
-    /// Every host's events resolved with its own clock (year-less styles dated from `anchor`)
-    /// and merged into `partial`.
-    pub(crate) fn merge_into(self, anchor: Option<i64>, mut partial: Partial) -> Partial {
+    /// Every host's events resolved with its own clock (year-less styles dated from the file's
+    /// anchor) and merged into `partial`.
+    pub(crate) fn merge_into(self, file: &LogFile, mut partial: Partial) -> Partial {
         for mut slot in self.slots {
-            slot.clock.resolve_partial(anchor, &mut slot.partial);
+            slot.clock
+                .resolve_partial(&file.name, file.anchor, &mut slot.partial);
             partial = partial.merge(slot.partial);
         }
         partial

@@ -23,6 +23,7 @@ macro_rules! rfind {
 pub mod bounce;
 mod central;
 mod chunks;
+mod duplicates;
 pub mod exim;
 pub mod fingerprint;
 pub mod line;
@@ -221,6 +222,9 @@ pub fn ingest(
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Threads(e.to_string()))?;
+    // The same content under two names (a link, a copy, `.1` beside `.1.gz`) is read once.
+    let mut duplicates = Partial::default();
+    let files = &pool.install(|| duplicates::drop_duplicates(files, &mut duplicates.stats))[..];
     // Huge files are split into ranges read by several workers (see `chunks`).
     let chunk = chunks::chunk_bytes();
     let plans: Vec<(usize, chunks::Plan)> = if known.is_none() {
@@ -276,10 +280,11 @@ pub fn ingest(
                 partial
             })
             .reduce(Partial::default, Partial::merge);
-        by_file
+        let read = by_file
             .into_iter()
             .map(|(i, pieces)| chunks::assemble(&files[i], inventory, rules, tz, pieces))
-            .fold(whole_files, Partial::merge)
+            .fold(whole_files, Partial::merge);
+        read.merge(duplicates)
     }))
 }
 
@@ -364,7 +369,8 @@ enum Mode {
 struct FileClock {
     mode: Option<Mode>,
     years: YearTracker,
-    newest: Option<i64>,
+    /// Where a year-less file's lines lie, for its year (`timestamp::infer_year`).
+    spread: timestamp::Spread,
     /// The zone of zone-less timestamps (`--tz`); UTC when not given.
     tz: Option<chrono_tz::Tz>,
 }
@@ -374,26 +380,42 @@ impl FileClock {
         FileClock {
             mode: None,
             years: YearTracker::default(),
-            newest: None,
+            spread: timestamp::Spread::default(),
             tz,
         }
     }
 
-    /// For a year-less file, the map from file-local stamps to UTC once the whole file is read
-    /// (its newest line placed at or before the anchor); None when stamps are already UTC.
-    fn resolver(&self, anchor: Option<i64>) -> Option<impl Fn(i64) -> i64> {
+    /// A year-less file's year once the whole file is read (the bulk of its lines placed at or
+    /// before the anchor); None when stamps are already UTC.
+    fn year(&self, anchor: Option<i64>) -> Option<(timestamp::YearChoice, i64)> {
         if self.mode != Some(Mode::YearLess) {
             return None;
         }
-        let newest = self.newest?;
         let anchor = anchor.unwrap_or_else(|| chrono::Utc::now().timestamp_micros());
-        let base = timestamp::base_year(newest, anchor);
+        Some((timestamp::infer_year(&self.spread, anchor)?, anchor))
+    }
+
+    /// For a year-less file, the map from file-local stamps to UTC (see `year`).
+    fn resolver(&self, anchor: Option<i64>) -> Option<impl Fn(i64) -> i64> {
+        let base = self.year(anchor)?.0.base;
         let tz = self.tz;
         Some(move |s| timestamp::local_to_utc(timestamp::resolve(s, base), tz))
     }
 
-    /// Resolve a year-less file's times and days (see `resolver`).
-    fn resolve_partial(&self, anchor: Option<i64>, partial: &mut Partial) {
+    /// Resolve a year-less file's times and days (see `resolver`); lines dated after the file
+    /// was last written are listed as clock skew.
+    fn resolve_partial(&self, file: &str, anchor: Option<i64>, partial: &mut Partial) {
+        if let Some((
+            timestamp::YearChoice {
+                skew: Some(skew), ..
+            },
+            anchor,
+        )) = self.year(anchor)
+        {
+            let newest = timestamp::local_to_utc(skew.newest, self.tz);
+            let reason = skew_reason(&skew, newest, anchor);
+            partial.stats.problem(file, Some(skew.line), reason);
+        }
         if let Some(resolve) = self.resolver(anchor) {
             partial.map_times(&resolve);
             let tz = self.tz;
@@ -415,7 +437,8 @@ impl FileClock {
         }
     }
 
-    fn stamp(&mut self, raw: RawTime) -> Option<i64> {
+    /// The file-local stamp of line `line`'s time; None when the line's style is not the file's.
+    fn stamp(&mut self, raw: RawTime, line: u64) -> Option<i64> {
         let (mode, stamp) = match raw {
             RawTime::Absolute(t) => (Mode::Absolute, t),
             RawTime::Local(t) => (Mode::Absolute, timestamp::local_to_utc(t, self.tz)),
@@ -434,9 +457,22 @@ impl FileClock {
         if *self.mode.get_or_insert(mode) != mode {
             return None;
         }
-        self.newest = Some(self.newest.map_or(stamp, |n| n.max(stamp)));
+        if mode == Mode::YearLess {
+            self.spread.add(stamp, line);
+        }
         Some(stamp)
     }
+}
+
+/// The input problem for a year-less file's lines dated after it was last written.
+fn skew_reason(skew: &timestamp::Skew, newest: i64, anchor: i64) -> String {
+    let hours = (newest - anchor) / 3_600_000_000;
+    format!(
+        "clock skew: {} line(s) dated after the file was last written ({}), up to {} ({hours} h after); the year follows the bulk of the file's lines, check the VPS's clock",
+        skew.lines,
+        timestamp::format_utc(anchor),
+        timestamp::format_utc(newest),
+    )
 }
 
 /// A line as text: `\r` dropped, NUL bytes removed, invalid UTF-8 replaced (each repair named).
@@ -552,7 +588,7 @@ impl<'a> FileRun<'a> {
                 }
             }
         };
-        let Some(time) = clock.stamp(raw_time) else {
+        let Some(time) = clock.stamp(raw_time, line_no) else {
             if let Some(hosts) = self.central.as_mut().filter(|h| h.ranged) {
                 // A year-less host in a range of a split file: read the file whole instead.
                 hosts.needs_whole_file |= matches!(raw_time, RawTime::YearLess { .. });
@@ -585,13 +621,14 @@ impl<'a> FileRun<'a> {
     /// file met a year-less host and the file must be read whole.
     fn finish(self) -> (Partial, central::UnknownHosts, bool) {
         let mut partial = self.partial;
-        self.clock.resolve_partial(self.file.anchor, &mut partial);
+        self.clock
+            .resolve_partial(&self.file.name, self.file.anchor, &mut partial);
         match self.central {
             None => (partial, Default::default(), false),
             Some(mut hosts) => {
                 let unknown = std::mem::take(&mut hosts.unknown);
                 let whole = hosts.needs_whole_file;
-                (hosts.merge_into(self.file.anchor, partial), unknown, whole)
+                (hosts.merge_into(self.file, partial), unknown, whole)
             }
         }
     }
@@ -1044,6 +1081,8 @@ pub fn evidence(
     tz: Option<chrono_tz::Tz>,
 ) -> Vec<Evidence> {
     let mut out = Vec::new();
+    // As in the nightly run: content read twice would be cited twice.
+    let files = duplicates::drop_duplicates(files, &mut Default::default());
     let mut sorted: Vec<&LogFile> = files.iter().collect();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     for file in sorted {
@@ -1076,7 +1115,7 @@ pub fn evidence(
             let Some((observed_vps, k)) = clocks.locate(inv, host) else {
                 continue;
             };
-            let Some(time) = clocks.clocks[k].stamp(raw) else {
+            let Some(time) = clocks.clocks[k].stamp(raw, i as u64 + 1) else {
                 continue;
             };
             let (ip, ip_source) = sending_ip(&d, observed_vps, inv);

@@ -251,6 +251,84 @@ pub fn base_year(newest_stamp: i64, anchor_micros: i64) -> i32 {
     newest_year - wraps as i32
 }
 
+const HOUR_MICROS: i64 = 3_600_000_000;
+
+/// Where a year-less file's lines lie: a line count per file-local hour and the newest line, so
+/// the year can follow the bulk of the lines instead of the newest one alone. A line dated after
+/// the file was last written is impossible; one such line (a skewed clock, or a line the
+/// customer wrote) must not move every other line of the file a year back.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Spread {
+    hours: std::collections::BTreeMap<i64, u64>,
+    lines: u64,
+    /// The newest stamp and the line it is on.
+    newest: Option<(i64, u64)>,
+}
+
+impl Spread {
+    pub(crate) fn add(&mut self, stamp: i64, line: u64) {
+        *self.hours.entry(stamp.div_euclid(HOUR_MICROS)).or_default() += 1;
+        self.lines += 1;
+        if self.newest.is_none_or(|(n, _)| stamp > n) {
+            self.newest = Some((stamp, line));
+        }
+    }
+
+    /// The start of the hour holding the middle line.
+    fn median_hour(&self) -> Option<i64> {
+        let mut seen = 0;
+        self.hours.iter().find_map(|(&hour, &n)| {
+            seen += n;
+            (seen * 2 >= self.lines).then_some(hour * HOUR_MICROS)
+        })
+    }
+}
+
+/// Lines a year-less file dates after its anchor once the year follows the bulk of its lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Skew {
+    /// Lines dated after the anchor and its slack (counted by the hour).
+    pub(crate) lines: u64,
+    /// The newest of them (UTC micros as written, zone-less) and its line number.
+    pub(crate) newest: i64,
+    pub(crate) line: u64,
+}
+
+/// A year-less file's base year (that of its first line) and the lines that year dates after
+/// the anchor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct YearChoice {
+    pub(crate) base: i32,
+    pub(crate) skew: Option<Skew>,
+}
+
+/// The year is the latest that puts the middle line of the file at or before the anchor (with
+/// the zone slack); lines it puts after are clock skew. When no line is after the anchor this is
+/// the year the newest line gives.
+pub(crate) fn infer_year(spread: &Spread, anchor_micros: i64) -> Option<YearChoice> {
+    let (newest, line) = spread.newest?;
+    let base = base_year(spread.median_hour()?, anchor_micros);
+    let limit = anchor_micros + ANCHOR_SLACK_MICROS;
+    if resolve(newest, base) <= limit {
+        return Some(YearChoice { base, skew: None });
+    }
+    let lines = spread
+        .hours
+        .iter()
+        .filter(|(&hour, _)| resolve((hour + 1) * HOUR_MICROS - 1, base) > limit)
+        .map(|(_, &n)| n)
+        .sum();
+    let newest = resolve(newest, base);
+    Some(YearChoice {
+        base,
+        skew: Some(Skew {
+            lines,
+            newest,
+            line,
+        }),
+    })
+}
+
 /// Turn a file-local stamp into Unix microseconds, given the file's base year.
 pub fn resolve(stamp: i64, base_year: i32) -> i64 {
     let (wraps, month, day, secs, micros) = unpack(stamp);
@@ -380,6 +458,49 @@ mod tests {
         assert_eq!(rest, "mail postfix/smtp[1]: x");
         assert!(parse_prefix("Jan: 1 00:00:00 hostname postfix/postscreen[12345]: foo").is_none());
         assert!(parse_prefix("garbage").is_none());
+    }
+
+    #[test]
+    fn the_bulk_of_the_lines_decides_the_year_not_a_skewed_newest_line() {
+        let anchor = micros("2026-11-23T00:00:00Z");
+        let mut y = YearTracker::default();
+        let mut spread = Spread::default();
+        for (line, day) in [(1, 2), (2, 10), (3, 22)] {
+            spread.add(y.stamp(11, day, 10 * 3600, 0), line);
+        }
+        let normal = infer_year(&spread, anchor).unwrap();
+        assert_eq!(
+            normal,
+            YearChoice {
+                base: 2026,
+                skew: None
+            }
+        );
+        // 37 h after the mtime: past the 36 h zone slack.
+        let skewed = y.stamp(11, 24, 13 * 3600, 0);
+        spread.add(skewed, 4);
+        assert_eq!(
+            base_year(skewed, anchor),
+            2025,
+            "the newest line alone says 2025"
+        );
+        let choice = infer_year(&spread, anchor).unwrap();
+        assert_eq!(choice.base, 2026);
+        let skew = choice.skew.unwrap();
+        assert_eq!((skew.lines, skew.line), (1, 4));
+        assert_eq!(format_utc(skew.newest), "2026-11-24T13:00:00Z");
+        // A file of last December read in January is last year's, skew or not.
+        let mut y = YearTracker::default();
+        let mut spread = Spread::default();
+        spread.add(y.stamp(12, 30, 0, 0), 1);
+        let choice = infer_year(&spread, micros("2027-01-03T00:00:00Z")).unwrap();
+        assert_eq!(
+            choice,
+            YearChoice {
+                base: 2026,
+                skew: None
+            }
+        );
     }
 
     #[test]
