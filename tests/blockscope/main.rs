@@ -11,6 +11,7 @@ mod central_syslog;
 mod hostile_fields;
 mod real_replies;
 mod run_safety;
+mod smaller_findings;
 
 // ---------------------------------------------------------------------------------------------
 // Real log lines (see tests/fixtures/postfix/README.md and the public corpus they mirror).
