@@ -2806,16 +2806,25 @@ fn zone_less_timestamps_follow_tz() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("IANA name"));
 }
 
+/// Four VPSes of `neighbourhood_inventory` and their addresses.
+const VPS_IPS: [(&str, &str); 4] = [
+    ("vps-a", "198.51.100.7"),
+    ("vps-b", "198.51.100.8"),
+    ("vps-c", "198.51.100.9"),
+    ("vps-d", "198.51.100.10"),
+];
+
 #[test]
 fn kill_9_at_any_point_leaves_the_previous_reports_and_a_rerun_matches() {
     use std::os::unix::process::ExitStatusExt;
     let fleet = Fleet::new(&neighbourhood_inventory());
     // Enough input that the run takes a while: many VPS files of noise around the blocks, each
-    // its own (the same content twice is read once).
-    for vps in ["vps-a", "vps-b", "vps-c", "vps-d"] {
+    // its own (the same content twice is read once) and quoting its own address.
+    for (vps, ip) in VPS_IPS {
         let noise: Vec<String> = (0..60_000).map(|i| format!("{NOISE} {vps} {i}")).collect();
+        let block = S3140_RFC3164.replace("198.51.100.7", ip);
         let mut lines: Vec<&str> = noise.iter().map(String::as_str).collect();
-        lines.push(S3140_RFC3164);
+        lines.push(&block);
         fleet.log(&format!("{vps}/mail.log"), &lines, NOV_23_2026);
     }
     ok(&fleet.run(2));
@@ -2879,11 +2888,11 @@ fn kill_9_at_any_point_leaves_the_previous_reports_and_a_rerun_matches() {
 /// the old or the new one, and the next run gives what an uninterrupted night gives.
 #[test]
 fn kill_9_with_a_state_never_double_counts() {
-    // Each VPS's file its own: the same content twice is read once.
-    let noise = |vps: &str| -> Vec<String> {
+    // Each VPS's file its own (the same content twice is read once), quoting its own address.
+    let noise = |vps: &str, ip: &str| -> Vec<String> {
         (0..60_000)
             .map(|i| format!("{NOISE} {vps} {i}"))
-            .chain([S3140_RFC3164.to_string()])
+            .chain([S3140_RFC3164.replace("198.51.100.7", ip)])
             .collect()
     };
     let night = |fleet: &Fleet, out: &Path, state: &Path| {
@@ -2899,8 +2908,8 @@ fn kill_9_with_a_state_never_double_counts() {
         cmd
     };
     let fleet = Fleet::new(&neighbourhood_inventory());
-    for vps in ["vps-a", "vps-b", "vps-c", "vps-d"] {
-        let lines = noise(vps);
+    for (vps, ip) in VPS_IPS {
+        let lines = noise(vps, ip);
         let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
         fleet.log(&format!("{vps}/mail.log"), &lines, NOV_23_2026);
     }
@@ -2909,7 +2918,7 @@ fn kill_9_with_a_state_never_double_counts() {
         .unwrap());
     // Night 2: one more block and more lines in an appended file.
     fleet.log("vps-e/mail.log", &[O365_5_7_606], NOV_23_2026);
-    let grown = noise("vps-a");
+    let grown = noise("vps-a", "198.51.100.7");
     let mut grown: Vec<&str> = grown.iter().map(String::as_str).collect();
     let later = S3140_RFC3164.replace("Nov  2", "Nov  3");
     grown.push(&later);
