@@ -35,8 +35,6 @@ struct Identity {
     inode: (u64, u64),
     /// (length, xxh3) of the first `HEAD_BYTES` decompressed bytes.
     head: (usize, String),
-    /// Reached through a symbolic link somewhere below the logs directory.
-    linked: bool,
 }
 
 /// A file skipped because `kept` holds the same content.
@@ -116,7 +114,6 @@ fn identity(file: &LogFile) -> Option<Identity> {
     Some(Identity {
         inode: (meta.dev(), meta.ino()),
         head: (head.bytes.len(), head_hash(&head.bytes)),
-        linked: reached_through_link(file),
     })
 }
 
@@ -138,11 +135,15 @@ fn reached_through_link(file: &LogFile) -> bool {
 /// Within files sharing a head: compare each with the files kept so far.
 fn resolve_group(group: &[usize], files: &[LogFile], ids: &[Option<Identity>]) -> Vec<Duplicate> {
     let id = |i: usize| ids[i].as_ref().expect("grouped files have an identity");
-    let mut order = group.to_vec();
-    order.sort_by(|&a, &b| (id(a).linked, &files[a].name).cmp(&(id(b).linked, &files[b].name)));
+    // Resolving links costs two canonicalisations: only for files that share a head.
+    let mut order: Vec<(bool, usize)> = group
+        .iter()
+        .map(|&i| (reached_through_link(&files[i]), i))
+        .collect();
+    order.sort_by(|a, b| (a.0, &files[a.1].name).cmp(&(b.0, &files[b.1].name)));
     let mut kept: Vec<usize> = Vec::new();
     let mut out = Vec::new();
-    for &candidate in &order {
+    for &(_, candidate) in &order {
         match place(candidate, &mut kept, files, &|i| id(i).inode) {
             Some(d) => out.push(d),
             None => kept.push(candidate),
