@@ -606,3 +606,88 @@ struct ResolvedArgs {
     quiet: bool,
     json_log: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_name_the_flag_or_the_config_key_and_the_range() {
+        let e = DAYS.flag(4_294_967_295).unwrap_err().to_string();
+        assert!(
+            e.starts_with("--days 4294967295: must be between 1 and 3660"),
+            "{e}"
+        );
+        let e = HISTORY_DAYS
+            .file(-1, Path::new("/etc/b.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("history_days = -1 in --config /etc/b.toml: must be between 1 and 3660"),
+            "{e}"
+        );
+        assert_eq!(KEEP.flag(0).unwrap(), 0);
+        assert_eq!(THREADS.flag(1024).unwrap(), 1024);
+        assert!(THREADS.flag(1025).is_err() && THREADS.flag(0).is_err());
+        // The flag wins over the file, and is the one checked.
+        let cfg = Path::new("c.toml");
+        assert_eq!(
+            IPV4_PREFIX.pick(Some(24), Some(300), cfg).unwrap(),
+            Some(24)
+        );
+        assert!(IPV4_PREFIX.pick(None, Some(300), cfg).is_err());
+        assert_eq!(IPV4_PREFIX.pick(None, None, cfg).unwrap(), None);
+    }
+
+    #[test]
+    fn the_default_thread_count_stays_in_bounds() {
+        let n = threads(None).unwrap();
+        assert!((1..=THREADS.max as usize).contains(&n));
+    }
+
+    #[test]
+    fn a_delist_contact_is_one_plain_address() {
+        for good in [
+            "abuse@provider.example",
+            "a.b+c@mx.provider.example",
+            "x@a-b.co",
+        ] {
+            assert!(is_mailbox(good), "{good}");
+        }
+        for bad in [
+            "",
+            "@",
+            "abuse",
+            "abuse@",
+            "@provider.example",
+            "a@b@provider.example",
+            "abuse@provider",
+            "abuse@provider..example",
+            "abuse@-provider.example",
+            ".abuse@provider.example",
+            "ab..use@provider.example",
+            "Abuse <abuse@provider.example>",
+            "abuse@provider.example\n",
+            "abuse@provider.example\nBcc: x@y.example",
+            "\"x y\"@provider.example",
+        ] {
+            assert!(!is_mailbox(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn out_resolves_through_a_symlink_and_nonexistent_tails() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::os::unix::fs::symlink(&real, dir.path().join("link")).unwrap();
+        let canon = std::fs::canonicalize(&real).unwrap();
+        assert_eq!(resolve_out(&dir.path().join("link")).unwrap(), canon);
+        assert_eq!(
+            resolve_out(&dir.path().join("link/new/reports")).unwrap(),
+            canon.join("new/reports")
+        );
+        std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("dangling")).unwrap();
+        assert!(resolve_out(&dir.path().join("dangling")).is_err());
+    }
+}

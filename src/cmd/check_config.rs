@@ -76,6 +76,13 @@ pub fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
             describe_state(dir, config.rebuild_state)?
         )
         .map_err(out)?;
+        if !config.window.is_default() {
+            writeln!(
+                w,
+                "    a report window (since/until/days) is set: runs report only and never save the state"
+            )
+            .map_err(out)?;
+        }
     }
     writeln!(w, "  out        {}", config.out.display()).map_err(out)?;
     Ok(())

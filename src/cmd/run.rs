@@ -85,6 +85,9 @@ pub fn run(config: &Config) -> Result<i32> {
     // An explicit window is a report only and saves nothing: tonight's new lines stay unread
     // for the nightly run, which reports them as new and resolves what stopped.
     let next = next.filter(|_| nightly);
+    if let (Some(dir), false) = (&config.state, nightly) {
+        report_only_note(config, dir);
+    }
     // Only now: a run that failed to write reports must not advance the state.
     if let (Some(dir), Some(mut next), Some(history)) = (&config.state, next, history) {
         next.files = history.cursors(std::mem::take(&mut next.files), &cursors);
@@ -92,6 +95,18 @@ pub fn run(config: &Config) -> Result<i32> {
         stage("state");
     }
     finish(config, &aggregates, started, &stages)
+}
+
+/// Say on stderr that an explicit window left the state alone: a `days = 1` left in a nightly
+/// config file would otherwise stop the state from advancing without a word.
+fn report_only_note(config: &Config, dir: &Path) {
+    if config.quiet || config.json_log {
+        return;
+    }
+    eprintln!(
+        "blockscope: note: an explicit report window (--since/--until/--days) is a report only; the state in {} is unchanged (the nightly run without them saves it)",
+        dir.display()
+    );
 }
 
 /// The report set, swapped in atomically.

@@ -242,7 +242,13 @@ fn an_explicit_window_leaves_new_lines_to_the_nightly_run() {
     let b = fleet.path("logs/vps-b/mail.log");
     fs::create_dir_all(b.parent().unwrap()).unwrap();
     append(&b, &[S3140_MAILLOG_FILE.replace("Nov 02", "Nov 03")]);
-    ok(&run_with_state(&fleet, &["--days", "2"]));
+    let out = run_with_state(&fleet, &["--days", "2"]);
+    ok(&out);
+    assert!(
+        stderr(&out).contains("is a report only; the state in"),
+        "{}",
+        stderr(&out)
+    );
     let rows = statuses(&fleet);
     assert_eq!(
         rows,
