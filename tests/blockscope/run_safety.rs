@@ -4,7 +4,6 @@
 use super::*;
 
 const A: &str = "198.51.100.7";
-const NETWORK_RULE: &str = "ms-outlook-network-blocklist";
 
 /// `run` with a state directory `state/` beside the fleet.
 fn run_with_state(fleet: &Fleet, extra: &[&str]) -> Output {
