@@ -32,8 +32,13 @@ from pyspark.sql import types as T
 SCHEMA_VERSION = 1
 
 # IpSource in src/attribute/sending_ip.rs: the list index is the rank (best first).
-IP_SOURCES = ["mta_interface", "reply", "syslog_name", "inventory_single", "unknown", "snds"]
+IP_SOURCES = ["mta_interface", "reply", "syslog_name", "inventory_single", "unknown", "snds",
+              "reply_sibling_vps", "reply_other_customer"]
 UNKNOWN_SOURCE_RANK = 4
+# An address quoted in another customer's logs: attributed to no one, in no verdict
+# (`row_owner` in src/aggregate/mod.rs, docs/security.md).
+OTHER_CUSTOMER = "reply_other_customer"
+OTHER_CUSTOMER_RANK = IP_SOURCES.index(OTHER_CUSTOMER)
 
 # Platform names a partial may carry (src/classify/platform.rs MX_PLATFORMS, plus other and
 # unknown); `platform::intern` reads anything else back as `other`.
@@ -458,11 +463,12 @@ def main(argv=None):
     # (when that directory is an inventory VPS).
     held = F.col("inv_vps").isNotNull()
     observed = F.when(F.col("obs_customer").isNotNull(), F.col("vps_id")).otherwise(F.lit(""))
+    unconfirmed = F.coalesce(F.col("ip_source") == OTHER_CUSTOMER, F.lit(False))
     cells = cells.select(
         "*",
-        F.when(held, F.col("inv_customer"))
+        F.when(unconfirmed, F.lit("")).when(held, F.col("inv_customer"))
          .otherwise(F.coalesce("obs_customer", F.lit(""))).alias("customer_id"),
-        F.when(held, F.col("inv_vps")).otherwise(observed).alias("owner_vps"),
+        F.when(unconfirmed, F.lit("")).when(held, F.col("inv_vps")).otherwise(observed).alias("owner_vps"),
         held.alias("in_inventory"),
     ).persist()
 
@@ -517,7 +523,7 @@ def main(argv=None):
                      F.collect_set(nonempty("customer_id")).alias("act_customers")))
     # One row per receiver platform; the blocker is the receiver, or the DNSBL rule for
     # list-based blocks (the same listing shows up at many receivers).
-    blocks = (ip_rows.where(F.col("ip") != "")
+    blocks = (ip_rows.where((F.col("ip") != "") & (F.col("ip_source") != OTHER_CUSTOMER_RANK))
               .select("subnet", "subnet_sort", "ip", "customer_id", "rule_id", "class",
                       F.explode(F.split("platform", ";", -1)).alias("platform"))
               .select("*",

@@ -250,7 +250,12 @@ pub const UNCLASSIFIED_ROWS: usize = 500;
 /// Everything the reports need, in report order.
 #[derive(Debug, Clone)]
 pub struct Aggregates {
+    /// Rows attributed to a customer (or to no one for lack of an owner), in ips.csv order.
     pub ips: Vec<IpRow>,
+    /// Rows of addresses quoted in another customer's logs (`reply_other_customer`): written to
+    /// summary/ips.csv only, never to a customer's files, the delisting pack or a verdict, until
+    /// support confirms them. Kept apart so that no report can take them in by accident.
+    pub unconfirmed: Vec<IpRow>,
     pub subnets: Vec<SubnetRow>,
     pub unclassified: Vec<UnclassifiedRow>,
     /// Every inventory address and every address seen sending, for heatmaps.
@@ -396,14 +401,17 @@ fn i64s(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
 /// Sort key putting IPv4 before IPv6, numerically; unknown IPs last.
 /// ips.csv order: IP (numerically, IPv4 first, unknown last), rule, customer, VPS.
 pub fn sort_ip_rows(ips: &mut [IpRow]) {
-    ips.sort_by_cached_key(|r| {
-        (
-            ip_sort_key(r.ip.parse().ok()),
-            r.rule_id.clone(),
-            r.customer_id.clone(),
-            r.vps_id.clone(),
-        )
-    });
+    ips.sort_by_cached_key(ip_row_order);
+}
+
+/// The ips.csv order of a row (see `sort_ip_rows`).
+pub(crate) fn ip_row_order(r: &IpRow) -> (String, String, String, String) {
+    (
+        ip_sort_key(r.ip.parse().ok()),
+        r.rule_id.clone(),
+        r.customer_id.clone(),
+        r.vps_id.clone(),
+    )
 }
 
 pub(crate) fn ip_sort_key(ip: Option<IpAddr>) -> String {
@@ -437,9 +445,12 @@ pub fn aggregate(
     v6_prefix: u8,
     recipients: RecipientDetail,
 ) -> Result<Aggregates> {
-    let mut ips = ip_rows(&partial, inv, rules, v4_prefix, v6_prefix)?;
+    let (mut ips, mut unconfirmed): (Vec<IpRow>, Vec<IpRow>) =
+        ip_rows(&partial, inv, rules, v4_prefix, v6_prefix)?
+            .into_iter()
+            .partition(|r| r.ip_source != IpSource::ReplyOtherCustomer);
     if recipients == RecipientDetail::Domain {
-        for r in &mut ips {
+        for r in ips.iter_mut().chain(unconfirmed.iter_mut()) {
             if let std::borrow::Cow::Owned(redacted) = classify::redact_addresses(&r.sample_reply) {
                 r.sample_reply = redacted;
             }
@@ -495,8 +506,12 @@ pub fn aggregate(
             .then_with(|| (&a.reply, &a.platform, &a.code).cmp(&(&b.reply, &b.platform, &b.code)))
     });
     unclassified.truncate(UNCLASSIFIED_ROWS);
+    let (first_time, last_time) = (partial.first_time(), partial.last_time());
+    let mut stats = partial.stats;
+    note_run_unclassified_cap(&mut stats);
     Ok(Aggregates {
         ips,
+        unconfirmed,
         subnets,
         unclassified,
         hosts,
@@ -504,12 +519,41 @@ pub fn aggregate(
         snds_unknown,
         snds_status,
         snds_notes: sndsdata.map(snds::Notes::new).unwrap_or_default(),
-        first_time: partial.first_time(),
-        last_time: partial.last_time(),
-        stats: partial.stats,
+        first_time,
+        last_time,
+        stats,
         customers,
         window: ReportWindow::default(),
     })
+}
+
+/// The input problem for unclassified replies dropped past the run's cap (the per-file ones are
+/// listed with their file).
+fn note_run_unclassified_cap(stats: &mut Stats) {
+    let n = stats.unclassified_dropped_in_run;
+    if n > 0 {
+        stats.problem(
+            RUN_PROBLEM_FILE,
+            None,
+            format!("{n} unclassified repl(ies) counted but not kept for unclassified.csv: the logs have more than {} distinct unclassified reply texts (per receiver, code and day)", partial::UNCLASSIFIED_PER_RUN),
+        );
+    }
+}
+
+/// The `file` of input problems that belong to the whole run, not to one file.
+pub const RUN_PROBLEM_FILE: &str = "(all log files)";
+
+/// Who a row of events belongs to: an address quoted in another customer's logs belongs to no
+/// one until support confirms it (`attribute::tenancy`).
+fn row_owner(inv: &Inventory, k: &partial::EventKey) -> crate::attribute::Owner {
+    if k.ip_source == IpSource::ReplyOtherCustomer {
+        return crate::attribute::Owner {
+            vps: None,
+            customer: None,
+            in_inventory: true,
+        };
+    }
+    owner_of(inv, k.ip, k.observed_vps.map(|v| v as usize))
 }
 
 fn ip_rows(
@@ -538,7 +582,7 @@ fn ip_rows(
     let mut sample_time = Vec::with_capacity(n);
     let mut sample = Vec::with_capacity(n);
     for (k, a) in &partial.events {
-        let owner = owner_of(inv, k.ip, k.observed_vps.map(|v| v as usize));
+        let owner = row_owner(inv, k);
         ip.push(k.ip.map_or_else(String::new, |i| i.to_string()));
         ip_sort.push(ip_sort_key(k.ip));
         subnet.push(k.ip.map_or_else(String::new, |i| subnet_of(i, v4, v6)));

@@ -128,6 +128,11 @@ pub struct Stats {
     pub problems: Vec<Problem>,
     /// VPS directories with no inventory rows.
     pub unknown_vps_dirs: BTreeMap<String, u64>,
+    /// Unclassified replies counted but not kept for unclassified.csv: their file had more than
+    /// `UNCLASSIFIED_PER_FILE` distinct groups (text, receiver, code, day).
+    pub unclassified_dropped_in_files: u64,
+    /// The same, dropped when files were merged past `UNCLASSIFIED_PER_RUN` groups.
+    pub unclassified_dropped_in_run: u64,
 }
 
 /// One row of `input-problems.csv`: a file (line `None`) or a line that could not be read as is.
@@ -182,6 +187,13 @@ impl Stats {
         for (k, v) in other.unknown_vps_dirs {
             *self.unknown_vps_dirs.entry(k).or_default() += v;
         }
+        self.unclassified_dropped_in_files += other.unclassified_dropped_in_files;
+        self.unclassified_dropped_in_run += other.unclassified_dropped_in_run;
+    }
+
+    /// Unclassified replies not kept for unclassified.csv (counted in the totals above).
+    pub fn unclassified_dropped(&self) -> u64 {
+        self.unclassified_dropped_in_files + self.unclassified_dropped_in_run
     }
 }
 
@@ -198,6 +210,50 @@ pub struct UnclassifiedKey {
 pub struct UnclassifiedAgg {
     pub events: u64,
     pub ips: HashSet<Option<IpAddr>>,
+}
+
+/// Distinct unclassified groups one file keeps: a file of all-distinct replies (hostile, or a
+/// receiver echoing message content) must not hold every text in memory.
+pub const UNCLASSIFIED_PER_FILE: usize = 1_000;
+/// Distinct unclassified groups a run keeps (unclassified.csv shows the 500 most frequent).
+/// At least `UNCLASSIFIED_PER_FILE`, so that which groups survive never depends on merge order.
+pub const UNCLASSIFIED_PER_RUN: usize = 5_000;
+/// Longest normalised text kept for a group; real replies are far shorter (RFC 5321 lines are
+/// 512 bytes), and a 1 MiB line must not become a 1 MiB key.
+pub const UNCLASSIFIED_TEXT_BYTES: usize = 4_096;
+
+/// A normalised reply as a group's text: cut at `UNCLASSIFIED_TEXT_BYTES` (marked with `…`).
+pub fn unclassified_text(mut normalised: String) -> String {
+    if normalised.len() > UNCLASSIFIED_TEXT_BYTES {
+        let mut cut = UNCLASSIFIED_TEXT_BYTES;
+        while !normalised.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        normalised.truncate(cut);
+        normalised.push('…');
+    }
+    normalised
+}
+
+impl UnclassifiedKey {
+    /// Which groups a cap keeps: the smallest in this order. A hash of the text (FNV-1a, stable
+    /// across builds and hosts) rather than the text itself, so that flooding with crafted
+    /// texts cannot push out chosen ones; the same text is kept or dropped on every day. Keeping
+    /// the smallest N of a fixed order is what makes capped partials mergeable: the groups left
+    /// after any merge order are the smallest N of all of them.
+    fn cap_order(&self) -> (u64, &UnclassifiedKey) {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for part in [
+            self.reply.as_bytes(),
+            self.platform.as_bytes(),
+            self.code.as_bytes(),
+        ] {
+            for &b in part.iter().chain([&0xff]) {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        (h, self)
+    }
 }
 
 impl UnclassifiedAgg {
@@ -227,6 +283,36 @@ impl Partial {
                 self.events.insert(key, EventAgg::new(time, reply));
             }
         }
+    }
+
+    /// Count one unclassified reply; past twice the per-file cap, prune to it (amortised).
+    pub fn record_unclassified(&mut self, key: UnclassifiedKey, ip: Option<IpAddr>) {
+        let u = self.unclassified.entry(key).or_default();
+        u.events += 1;
+        u.ips.insert(ip);
+        if self.unclassified.len() > 2 * UNCLASSIFIED_PER_FILE {
+            self.stats.unclassified_dropped_in_files +=
+                self.cap_unclassified(UNCLASSIFIED_PER_FILE);
+        }
+    }
+
+    /// Keep the first `cap` unclassified groups in `cap_order`; returns the replies dropped.
+    pub fn cap_unclassified(&mut self, cap: usize) -> u64 {
+        if self.unclassified.len() <= cap {
+            return 0;
+        }
+        let mut order: Vec<(u64, &UnclassifiedKey)> = self
+            .unclassified
+            .keys()
+            .map(UnclassifiedKey::cap_order)
+            .collect();
+        order.sort_unstable();
+        let doomed: Vec<UnclassifiedKey> = order[cap..].iter().map(|(_, k)| (*k).clone()).collect();
+        doomed
+            .iter()
+            .filter_map(|k| self.unclassified.remove(k))
+            .map(|u| u.events)
+            .sum()
     }
 
     pub fn record_time(&mut self, day: i32, time: i64) {
@@ -332,6 +418,7 @@ impl Partial {
         for (k, v) in small.unclassified {
             big.unclassified.entry(k).or_default().add(v);
         }
+        big.stats.unclassified_dropped_in_run += big.cap_unclassified(UNCLASSIFIED_PER_RUN);
         for (day, (a, b)) in small.times {
             let t = big.times.entry(day).or_insert((a, b));
             t.0 = t.0.min(a);
@@ -339,5 +426,93 @@ impl Partial {
         }
         big.cursors.extend(small.cursors);
         big
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A partial holding `texts` as unclassified groups, `events` replies each.
+    fn with_texts(texts: impl Iterator<Item = usize>, events: u64) -> Partial {
+        let mut p = Partial::default();
+        for i in texts {
+            let key = UnclassifiedKey {
+                day: (i % 3) as i32,
+                reply: format!("text {i}"),
+                platform: "other",
+                code: "4.3.5".into(),
+            };
+            p.unclassified.insert(
+                key,
+                UnclassifiedAgg {
+                    events,
+                    ips: HashSet::default(),
+                },
+            );
+        }
+        p
+    }
+
+    fn kept_and_dropped(p: &Partial) -> (BTreeMap<UnclassifiedKey, u64>, u64) {
+        let kept = p
+            .unclassified
+            .iter()
+            .map(|(k, v)| (k.clone(), v.events))
+            .collect();
+        (kept, p.stats.unclassified_dropped())
+    }
+
+    #[test]
+    fn capped_unclassified_groups_merge_alike_in_any_order() {
+        let parts = || {
+            [
+                with_texts(0..3_000, 1),
+                with_texts(2_000..5_000, 2),
+                with_texts(4_000..7_000, 3),
+            ]
+        };
+        let [a, b, c] = parts();
+        let left = a.merge(b).merge(c);
+        let [a, b, c] = parts();
+        let right = c.merge(a.merge(b));
+        assert_eq!(left.unclassified.len(), UNCLASSIFIED_PER_RUN);
+        assert_eq!(kept_and_dropped(&left), kept_and_dropped(&right));
+        // Every reply is either kept or counted as dropped, once.
+        let kept: u64 = left.unclassified.values().map(|u| u.events).sum();
+        assert_eq!(
+            kept + left.stats.unclassified_dropped(),
+            3_000 * (1 + 2 + 3)
+        );
+    }
+
+    #[test]
+    fn a_file_keeps_its_cap_while_it_is_read() {
+        let mut p = Partial::default();
+        for i in 0..10_000 {
+            let key = UnclassifiedKey {
+                day: 0,
+                reply: format!("text {}", i % 4_000),
+                platform: "other",
+                code: "".into(),
+            };
+            p.record_unclassified(key, None);
+            assert!(p.unclassified.len() <= 2 * UNCLASSIFIED_PER_FILE);
+        }
+        let dropped = p.cap_unclassified(UNCLASSIFIED_PER_FILE) + p.stats.unclassified_dropped();
+        let kept: u64 = p.unclassified.values().map(|u| u.events).sum();
+        assert_eq!(p.unclassified.len(), UNCLASSIFIED_PER_FILE);
+        assert_eq!(kept + dropped, 10_000);
+        // Read in one go, the same texts keep the same counts (a kept text was never dropped).
+        assert!(p.unclassified.values().all(|u| u.events >= 2));
+    }
+
+    #[test]
+    fn long_texts_are_cut_on_a_character_boundary() {
+        let long = "é".repeat(UNCLASSIFIED_TEXT_BYTES);
+        let cut = unclassified_text(long);
+        assert!(cut.len() <= UNCLASSIFIED_TEXT_BYTES + '…'.len_utf8());
+        assert!(cut.ends_with('…'));
+        assert_eq!(unclassified_text("short".into()), "short");
     }
 }

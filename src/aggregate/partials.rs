@@ -95,7 +95,7 @@ impl Rows {
     }
 }
 
-fn counters(s: &mut Stats) -> [(&'static str, &mut u64); 16] {
+fn counters(s: &mut Stats) -> [(&'static str, &mut u64); 18] {
     [
         ("files", &mut s.files),
         ("bytes", &mut s.bytes),
@@ -113,6 +113,14 @@ fn counters(s: &mut Stats) -> [(&'static str, &mut u64); 16] {
         ("held_back_lines", &mut s.held_back_lines),
         ("split_files", &mut s.split_files),
         ("split_ranges", &mut s.split_ranges),
+        (
+            "unclassified_dropped_in_files",
+            &mut s.unclassified_dropped_in_files,
+        ),
+        (
+            "unclassified_dropped_in_run",
+            &mut s.unclassified_dropped_in_run,
+        ),
     ]
 }
 

@@ -47,6 +47,34 @@ pub fn owner_of(inv: &Inventory, ip: Option<IpAddr>, observed_vps: Option<usize>
     }
 }
 
+/// Whose address a receiver's reply quotes, seen from the VPS whose logs hold the reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tenancy {
+    /// The observing VPS's own address, an address the inventory does not hold, or a line of a
+    /// directory the inventory does not name (then only the IP can attribute it, as before).
+    Own,
+    /// An address of another VPS of the same customer.
+    Sibling { holder: usize },
+    /// An address of a VPS of another customer.
+    OtherCustomer { holder: usize },
+}
+
+/// Reply text is written by whoever controls the observing VPS's log (its customer), so an
+/// address it quotes may only be attributed within that customer (docs/security.md).
+pub(crate) fn tenancy(inv: &Inventory, ip: IpAddr, observed_vps: Option<usize>) -> Tenancy {
+    let (Some(observed), Some(entry)) = (observed_vps, inv.lookup(ip)) else {
+        return Tenancy::Own;
+    };
+    let holder = entry.vps;
+    if holder == observed {
+        Tenancy::Own
+    } else if inv.vpses[holder].customer == inv.vpses[observed].customer {
+        Tenancy::Sibling { holder }
+    } else {
+        Tenancy::OtherCustomer { holder }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +92,33 @@ mod tests {
         assert_eq!(
             subnet_of("2001:db8:10:5::25".parse().unwrap(), 24, 48),
             "2001:db8:10::/48"
+        );
+    }
+
+    #[test]
+    fn quoted_addresses_stay_within_the_observing_customer() {
+        let inv = Inventory::from_reader(
+            std::path::Path::new("inv.csv"),
+            "customer_id,customer_name,vps_id,ip\nc1,One,a1,198.51.100.7\nc1,One,a2,198.51.100.8\nc2,Two,b1,198.51.100.20\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let vps = |id: &str| inv.vpses.iter().position(|v| v.id == id);
+        assert_eq!(tenancy(&inv, ip("198.51.100.7"), vps("a1")), Tenancy::Own);
+        assert_eq!(tenancy(&inv, ip("192.0.2.1"), vps("a1")), Tenancy::Own);
+        assert_eq!(tenancy(&inv, ip("198.51.100.20"), None), Tenancy::Own);
+        assert_eq!(
+            tenancy(&inv, ip("198.51.100.8"), vps("a1")),
+            Tenancy::Sibling {
+                holder: vps("a2").unwrap()
+            }
+        );
+        assert_eq!(
+            tenancy(&inv, ip("198.51.100.20"), vps("a1")),
+            Tenancy::OtherCustomer {
+                holder: vps("b1").unwrap()
+            }
         );
     }
 }

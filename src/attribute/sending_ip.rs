@@ -24,6 +24,13 @@ pub enum IpSource {
     Unknown,
     /// Not from a log line: Microsoft SNDS lists the address.
     Snds,
+    /// Quoted by the receiver in a reply logged by another VPS of the customer that holds the
+    /// address: attributed to the holder, the observing VPS is noted by this value.
+    ReplySiblingVps,
+    /// Quoted by the receiver in a reply logged by a VPS of *another* customer: a customer can
+    /// write anything into its own log, so the address is attributed to no one (provider-wide
+    /// only) until support confirms it. Ranked last: such rows never merge with attributed ones.
+    ReplyOtherCustomer,
 }
 
 impl IpSource {
@@ -35,6 +42,8 @@ impl IpSource {
             IpSource::InventorySingle => "inventory_single",
             IpSource::Unknown => "unknown",
             IpSource::Snds => "snds",
+            IpSource::ReplySiblingVps => "reply_sibling_vps",
+            IpSource::ReplyOtherCustomer => "reply_other_customer",
         }
     }
 
@@ -46,6 +55,8 @@ impl IpSource {
             IpSource::SyslogName,
             IpSource::InventorySingle,
             IpSource::Snds,
+            IpSource::ReplySiblingVps,
+            IpSource::ReplyOtherCustomer,
         ]
         .into_iter()
         .find(|s| s.as_str() == text)
@@ -63,6 +74,8 @@ impl IpSource {
             2 => IpSource::SyslogName,
             3 => IpSource::InventorySingle,
             5 => IpSource::Snds,
+            6 => IpSource::ReplySiblingVps,
+            7 => IpSource::ReplyOtherCustomer,
             _ => IpSource::Unknown,
         }
     }

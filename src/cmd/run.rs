@@ -163,7 +163,11 @@ pub(crate) fn finish(
 /// Calendar days with events per (ip, rule), for the state's `days_seen`.
 fn row_days(partial: &Partial, rules: &RuleSet) -> crate::state::RowDays {
     let mut out = crate::state::RowDays::new();
-    for k in partial.events.keys() {
+    // Quotes of another customer's address are no row's evidence (docs/security.md).
+    let attributed = |k: &&crate::aggregate::partial::EventKey| {
+        k.ip_source != crate::attribute::sending_ip::IpSource::ReplyOtherCustomer
+    };
+    for k in partial.events.keys().filter(attributed) {
         let ip = k.ip.map_or_else(String::new, |i| i.to_string());
         out.entry((ip, rules.rule(k.rule).id.clone()))
             .or_default()

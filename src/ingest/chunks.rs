@@ -72,6 +72,8 @@ pub struct Piece {
     unknown_hosts: super::central::UnknownHosts,
     /// A central file's range met a year-less host: the file is read whole instead.
     needs_whole_file: bool,
+    /// Replies quoting another customer's address (line numbers local).
+    crossings: super::crossings::Crossings,
 }
 
 /// Parse the lines that start inside `[start, end)`.
@@ -109,6 +111,7 @@ pub fn read_range(
                 line_problems: 0,
                 unknown_hosts: Default::default(),
                 needs_whole_file: false,
+                crossings: Default::default(),
             };
         }
     };
@@ -144,6 +147,7 @@ pub fn read_range(
         }
     }
     let line_problems = run.line_problems;
+    let crossings = std::mem::take(&mut run.crossings);
     let (partial, unknown_hosts, needs_whole_file) = run.finish();
     Piece {
         partial,
@@ -151,6 +155,7 @@ pub fn read_range(
         line_problems,
         unknown_hosts,
         needs_whole_file,
+        crossings,
     }
 }
 
@@ -175,11 +180,13 @@ pub fn assemble(
     let mut offset = 0u64;
     let mut line_problems = 0usize;
     let mut unknown_hosts = super::central::UnknownHosts::default();
+    let mut crossings = super::crossings::Crossings::default();
     for mut piece in pieces {
         for p in &mut piece.partial.stats.problems {
             p.line = p.line.map(|l| l + offset);
         }
         unknown_hosts.merge_shifted(piece.unknown_hosts, offset);
+        crossings.merge_shifted(piece.crossings, offset);
         offset += piece.lines;
         line_problems += piece.line_problems;
         whole = whole.merge(piece.partial);
@@ -193,6 +200,8 @@ pub fn assemble(
     whole.stats.problems = rest;
     whole.stats.problems.extend(lines);
     unknown_hosts.report(&file.name, &mut whole.stats);
+    crossings.report(&file.name, inventory, &mut whole.stats);
+    super::close_unclassified(&file.name, &mut whole);
     if line_problems > PROBLEMS_PER_FILE {
         let more = line_problems - PROBLEMS_PER_FILE;
         whole.stats.problem(

@@ -23,6 +23,7 @@ macro_rules! rfind {
 pub mod bounce;
 mod central;
 mod chunks;
+mod crossings;
 mod duplicates;
 pub mod exim;
 pub mod fingerprint;
@@ -36,9 +37,12 @@ pub mod snds;
 pub mod syslog;
 pub mod timestamp;
 
-use crate::aggregate::partial::{Activity, ActivityKey, EventKey, Partial, Stats, UnclassifiedKey};
+use crate::aggregate::partial::{
+    unclassified_text, Activity, ActivityKey, EventKey, Partial, Stats, UnclassifiedKey,
+};
 use crate::attribute::inventory::Inventory;
 use crate::attribute::sending_ip::{ip_from_reply, ip_from_syslog_name, IpSource};
+use crate::attribute::{tenancy, Tenancy};
 use crate::classify::{self, platform::platform_of_mx, RuleSet};
 use crate::error::{Error, Result};
 use fingerprint::{FileCursor, KnownFiles};
@@ -518,6 +522,8 @@ struct FileRun<'a> {
     line_problems: usize,
     /// Replies repeat (every retry of a blocked queue): classify each distinct one once.
     classified: foldhash::HashMap<(String, String), classify::RuleIdx>,
+    /// Replies quoting another customer's address, for input-problems.csv.
+    crossings: crossings::Crossings,
 }
 
 impl<'a> FileRun<'a> {
@@ -544,6 +550,7 @@ impl<'a> FileRun<'a> {
             central: (route == central::Route::Central).then(central::Hosts::new),
             line_problems: 0,
             classified: Default::default(),
+            crossings: Default::default(),
         }
     }
 
@@ -607,7 +614,9 @@ impl<'a> FileRun<'a> {
                     set: self.rules,
                     cache: &mut self.classified,
                 };
-                record_delivery(&d, at, observed_vps, self.inventory, rules, p)
+                if let Some(c) = record_delivery(&d, at, observed_vps, self.inventory, rules, p) {
+                    self.crossings.add(c, line_no);
+                }
             }
             Event::Expired => p.stats.expired += 1,
             Event::Suspended => p.stats.suspended += 1,
@@ -804,8 +813,11 @@ pub fn ingest_file(
         );
     }
     let line_problems = run.line_problems;
+    let crossings = std::mem::take(&mut run.crossings);
     let (mut partial, unknown_hosts, _) = run.finish();
     unknown_hosts.report(&file.name, &mut partial.stats);
+    crossings.report(&file.name, inventory, &mut partial.stats);
+    close_unclassified(&file.name, &mut partial);
     if let Some(n) = partial.stats.skipped.get(TOO_MANY_KEYS).copied() {
         partial.stats.problem(
             &file.name,
@@ -856,7 +868,7 @@ fn sending_ip(
     }
     if d.has_receiver_reply && d.outcome != Outcome::Sent {
         if let Some(ip) = ip_from_reply(&d.reply, d.receiver_ip) {
-            return (Some(ip), IpSource::Reply);
+            return (Some(ip), reply_source(inv, ip, observed_vps));
         }
     }
     if let Some(ip) = ip_from_syslog_name(d.instance) {
@@ -872,6 +884,16 @@ fn sending_ip(
         }
     }
     (None, IpSource::Unknown)
+}
+
+/// `reply`, or the tenant boundary a quoted address crosses: reply text is written into the
+/// observing VPS's log, which its customer controls (see `attribute::tenancy`).
+fn reply_source(inv: &Inventory, ip: IpAddr, observed_vps: Option<u32>) -> IpSource {
+    match tenancy(inv, ip, observed_vps.map(|v| v as usize)) {
+        Tenancy::Own => IpSource::Reply,
+        Tenancy::Sibling { .. } => IpSource::ReplySiblingVps,
+        Tenancy::OtherCustomer { .. } => IpSource::ReplyOtherCustomer,
+    }
 }
 
 /// The reply's status code (`5.7.606`, `554`) when the receiver answered, else the MTA's dsn.
@@ -966,18 +988,22 @@ impl Rules<'_> {
     fn classify(&mut self, reply: &str, code: &str) -> classify::RuleIdx {
         // Bounded: a file of all-distinct replies must not grow the cache without limit.
         const MAX: usize = 4096;
+        const MAX_CACHED_REPLY: usize = 4096;
         let key = (reply.to_string(), code.to_string());
         if let Some(&rule) = self.cache.get(&key) {
             return rule;
         }
         let rule = self.set.classify(reply, code);
-        if self.cache.len() < MAX {
+        // Long replies neither repeat nor fit: 4096 cached 1 MiB replies would be 4 GiB.
+        if self.cache.len() < MAX && reply.len() <= MAX_CACHED_REPLY {
             self.cache.insert(key, rule);
         }
         rule
     }
 }
 
+/// Record one delivery; returns the crossing when its reply quotes another customer's address
+/// (the caller lists it as an input problem).
 fn record_delivery(
     d: &Delivery,
     at: At,
@@ -985,25 +1011,28 @@ fn record_delivery(
     inv: &Inventory,
     mut rules: Rules,
     p: &mut Partial,
-) {
+) -> Option<crossings::Crossing> {
     p.record_time(at.day, at.time);
     let (ip, ip_source) = sending_ip(d, observed_vps, inv);
+    let crossing = crossings::Crossing::of(inv, observed_vps, ip, ip_source);
     let activity_key = ActivityKey {
         day: at.day,
         observed_vps,
-        ip,
+        // Activity makes an address "active" in its subnet and on the heatmap: an unconfirmed
+        // address of another customer must not (the observing VPS's own sender is unknown).
+        ip: ip.filter(|_| crossing.is_none()),
     };
     // A file naming millions of sending IPs is hostile: count, do not grow without bound.
     if p.activity.len() >= MAX_KEYS_PER_FILE && !p.activity.contains_key(&activity_key) {
         p.stats.skip(TOO_MANY_KEYS);
-        return;
+        return None;
     }
     let activity: &mut Activity = p.activity.entry(activity_key).or_default();
     match d.outcome {
         Outcome::Sent => {
             activity.sent += 1;
             p.stats.sent += 1;
-            return;
+            return None;
         }
         Outcome::Deferred => {
             activity.deferred += 1;
@@ -1024,13 +1053,11 @@ fn record_delivery(
     if rule == rules.set.unclassified_idx() {
         let key = UnclassifiedKey {
             day: at.day,
-            reply: classify::normalise_reply(reply),
+            reply: unclassified_text(classify::normalise_reply(reply)),
             platform,
             code: code.into(),
         };
-        let u = p.unclassified.entry(key).or_default();
-        u.events += 1;
-        u.ips.insert(ip);
+        p.record_unclassified(key, ip);
     }
     let receiver_rule_id = receiver_rule_id(d);
     let key = EventKey {
@@ -1045,9 +1072,27 @@ fn record_delivery(
     };
     if p.events.len() >= MAX_KEYS_PER_FILE && !p.events.contains_key(&key) {
         p.stats.skip(TOO_MANY_KEYS);
-        return;
+        return None;
     }
     p.record_event(key, at.time, reply);
+    crossing
+}
+
+/// Cap a finished file's unclassified groups at the per-file limit (merging a central file's
+/// hosts or a split file's ranges may have used the run's) and list what was dropped.
+fn close_unclassified(file: &str, partial: &mut Partial) {
+    use crate::aggregate::partial::UNCLASSIFIED_PER_FILE;
+    let dropped = partial.cap_unclassified(UNCLASSIFIED_PER_FILE)
+        + std::mem::take(&mut partial.stats.unclassified_dropped_in_run);
+    partial.stats.unclassified_dropped_in_files += dropped;
+    let n = partial.stats.unclassified_dropped_in_files;
+    if n > 0 {
+        partial.stats.problem(
+            file,
+            None,
+            format!("{n} unclassified repl(ies) counted but not kept for unclassified.csv: the file has more than {UNCLASSIFIED_PER_FILE} distinct unclassified reply texts (per receiver, code and day)"),
+        );
+    }
 }
 
 /// Distinct (sending IP, rule, receiver, day) cells one file may add; a VPS has a handful of IPs.

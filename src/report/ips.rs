@@ -76,9 +76,20 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     csv.write_record(HEADER.iter().chain(EXTRA.iter()))
         .map_err(csv_io)?;
-    for r in &agg.ips {
+    for r in rows_in_order(agg) {
         csv.write_record(fields(r).iter().chain(extra_fields(r).iter()))
             .map_err(csv_io)?;
     }
     csv.flush()
+}
+
+/// The attributed rows and the unconfirmed ones (`reply_other_customer`), which only this
+/// provider-wide file shows, in one order.
+fn rows_in_order(agg: &Aggregates) -> Vec<&IpRow> {
+    let mut rows: Vec<&IpRow> = agg.ips.iter().chain(&agg.unconfirmed).collect();
+    if !agg.unconfirmed.is_empty() {
+        // Stable: rows equal in this order keep the order the aggregation gave them.
+        rows.sort_by_cached_key(|r| crate::aggregate::ip_row_order(r));
+    }
+    rows
 }

@@ -90,6 +90,9 @@ pub fn print(
     for (reason, n) in &s.repaired {
         writeln!(w, "  repaired lines: {n:>8}  {reason}")?;
     }
+    if s.unclassified_dropped() > 0 {
+        writeln!(w, "  {}", unclassified_cap_note(s))?;
+    }
     if !s.problems.is_empty() {
         writeln!(
             w,
@@ -102,6 +105,19 @@ pub fn print(
         }
     }
     Ok(())
+}
+
+/// Unclassified replies counted but not stored (too many distinct texts), in one sentence.
+pub(crate) fn unclassified_cap_note(s: &crate::aggregate::partial::Stats) -> String {
+    use crate::aggregate::partial::{UNCLASSIFIED_PER_FILE, UNCLASSIFIED_PER_RUN};
+    format!(
+        "unclassified replies not kept for unclassified.csv: {} ({} past {} distinct texts in a file, {} past {} in the run); counted in the totals, listed in input-problems.csv",
+        s.unclassified_dropped(),
+        s.unclassified_dropped_in_files,
+        UNCLASSIFIED_PER_FILE,
+        s.unclassified_dropped_in_run,
+        UNCLASSIFIED_PER_RUN
+    )
 }
 
 /// The SNDS files read: empty exports ("no blocked ranges on <date>") and rows the window left out.
@@ -164,6 +180,7 @@ pub fn print_json(
         "skipped": s.skipped,
         "repaired": s.repaired,
         "input_problems": s.problems.len(),
+        "unclassified_dropped": s.unclassified_dropped(),
         "blocked_ips": blocked.len(),
         "neighbourhood_subnets": agg.subnets.iter().filter(|s| s.verdict == Verdict::Neighbourhood).count(),
     });

@@ -358,6 +358,13 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         }
         writeln!(w)?;
     }
+    if !agg.unconfirmed.is_empty() {
+        writeln!(w, "{}\n", unconfirmed_note(agg))?;
+    }
+    if s.unclassified_dropped() > 0 {
+        let note = super::run_summary::unclassified_cap_note(s);
+        writeln!(w, "Unclassified: {}.\n", md(&note))?;
+    }
     if !s.repaired.is_empty() {
         writeln!(w, "Lines read after a repair:\n")?;
         for (reason, n) in &s.repaired {
@@ -384,6 +391,18 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         writeln!(w)?;
     }
     Ok(())
+}
+
+/// Addresses quoted in another customer's logs: attributed to no one until support confirms.
+fn unconfirmed_note(agg: &Aggregates) -> String {
+    let ips: std::collections::BTreeSet<&str> =
+        agg.unconfirmed.iter().map(|r| r.ip.as_str()).collect();
+    let events: u64 = agg.unconfirmed.iter().map(|r| r.events).sum();
+    format!(
+        "Replies quoting an address of another customer than the VPS whose log holds them: {} repl(ies) about {} address(es), attributed to no customer, left out of the verdicts, notices and delisting pack until support confirms them (`ips.csv` rows with `ip_source` `reply_other_customer`; `input-problems.csv` names both VPSes).",
+        events,
+        ips.len()
+    )
 }
 
 /// The SNDS section: Outlook.com's own view, and where it agrees with the logs.

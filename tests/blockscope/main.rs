@@ -12,6 +12,8 @@ mod hostile_fields;
 mod real_replies;
 mod run_safety;
 mod smaller_findings;
+mod tenant_isolation;
+mod unclassified_cap;
 
 // ---------------------------------------------------------------------------------------------
 // Real log lines (see tests/fixtures/postfix/README.md and the public corpus they mirror).
