@@ -138,19 +138,25 @@ fn own_fields(after: &str) -> &str {
     end.map_or(after, |e| &after[..e])
 }
 
+/// Where a field starts in Exim's own fields: not inside a quoted address among them (a
+/// `F=<"x H=…"@…>` sender with `log_selector = +sender_on_delivery`).
+fn own_field(fields: &str, find: impl Fn(&[u8]) -> Option<usize>) -> Option<usize> {
+    recipient::find_outside_quoted(fields, find)
+}
+
 /// Sent over SMTP (has a remote host) or delivered locally.
 fn is_remote(fields: &str) -> bool {
     host_field(fields).is_some() || transport(fields).is_some_and(|t| t.contains("smtp"))
 }
 
 fn transport(rest: &str) -> Option<&str> {
-    let start = find!(rest.as_bytes(), b" T=")? + 3;
+    let start = own_field(rest, |h| find!(h, b" T="))? + 3;
     rest[start..].split(' ').next()
 }
 
 /// ` H=name [ip]` / ` H=(helo) [ip]:port`.
 fn host_field(rest: &str) -> Option<(&str, Option<IpAddr>)> {
-    let start = find!(rest.as_bytes(), b" H=")? + 3;
+    let start = own_field(rest, |h| find!(h, b" H="))? + 3;
     let field = &rest[start..];
     let (name, after) = field.split_once(" [")?;
     let ip_text = after.split([']', ' ']).next().unwrap_or("");
@@ -163,7 +169,7 @@ fn host_field(rest: &str) -> Option<(&str, Option<IpAddr>)> {
 
 /// ` I=[ip]` or ` I=[ip]:port`: the local interface the message left from.
 fn interface_field(rest: &str) -> Option<IpAddr> {
-    let start = find!(rest.as_bytes(), b" I=[")? + 4;
+    let start = own_field(rest, |h| find!(h, b" I=["))? + 4;
     rest[start..].split(']').next()?.parse().ok()
 }
 
@@ -334,6 +340,33 @@ mod tests {
             "550 5.1.1 The email account that you tried to reach does not exist. Please try"
         );
         assert!(d.has_receiver_reply);
+    }
+
+    #[test]
+    fn fields_come_from_exim_never_from_addresses_or_replies() {
+        // Quoted recipient, a quoted sender (+sender_on_delivery) and a C="…" echoing the
+        // recipient all hold I= and H=; only Exim's own H= counts, and there is no I=.
+        let d = delivery(
+            r#"2026-11-02 10:00:02 1xNope-00081a-06 => "x H=evil [192.0.2.66] I=[198.51.100.8]"@example.com F=<"y I=[198.51.100.9] H=z [192.0.2.67]"@shop.example> R=outbound T=remote_smtp H=mx.example.com [192.0.2.9] C="250 2.1.5 <"a I=[198.51.100.10]"@example.com> ok""#,
+        );
+        assert_eq!(d.receiver_host, Some("mx.example.com"));
+        assert_eq!(d.receiver_ip, Some("192.0.2.9".parse().unwrap()));
+        assert_eq!(d.sending_ip, None);
+        assert_eq!(
+            d.recipient,
+            Some(r#""x H=evil [192.0.2.66] I=[198.51.100.8]"@example.com"#)
+        );
+        // The echoed RCPT TO:<…> holds a reply of its own before the real one.
+        let d = delivery(
+            r#"2026-11-02 10:00:03 1xNpli-0000An-38 ** "x>: 550 5.7.1 (S3140)"@contoso.com R=r T=remote_smtp H=mx.contoso.com [192.0.2.3]: SMTP error from remote mail server after RCPT TO:<"x>: 550 5.7.1 (S3140)"@contoso.com>: 550 5.1.1 User unknown"#,
+        );
+        assert_eq!(d.reply, "550 5.1.1 User unknown");
+        assert_eq!(
+            parse_mainlog_line(r#"2026-11-02 10:00:03 1xNpli-0000An-38 ** "x@contoso.com R=r"#)
+                .unwrap()
+                .1,
+            Event::Skipped(SkipReason::MalformedRecipient)
+        );
     }
 
     #[test]

@@ -153,4 +153,27 @@ mod tests {
             Event::Noise
         );
     }
+
+    #[test]
+    fn keys_inside_a_quoted_recipient_are_not_fields() {
+        let Event::Delivery(d) = parse(
+            r#"41bab6b2d08bc7ae mta delivery evpid=06747101aebb8e5a from=<www-data@vps1.example.org> to=<"x> source=\"198.51.100.8\" result=\"PermFail\" stat=\"550 x\""@contoso.com> rcpt=<-> source="127.0.0.10" relay="127.0.0.3 (contoso-com.mail.protection.outlook.com)" delay=0s result="Ok" stat="250 2.6.0 Queued""#,
+        ) else {
+            panic!()
+        };
+        assert_eq!(d.outcome, Outcome::Sent);
+        assert_eq!(d.sending_ip, Some("127.0.0.10".parse().unwrap()));
+        assert_eq!(d.reply, "250 2.6.0 Queued");
+        // An `smtp envelope` line is never a delivery, whatever its recipient says.
+        assert_eq!(
+            parse(
+                r#"41bab6afa1d984f7 smtp envelope evpid=0674710126dc31d7 from=<a@b> to=<"x mta delivery result=\"PermFail\" stat=\"550\""@c>"#
+            ),
+            Event::Noise
+        );
+        assert_eq!(
+            parse(r#"41bab6b2d08bc7ae mta delivery evpid=1 from=<a@b> to=<"x@c> result="Ok""#),
+            Event::Skipped(SkipReason::MalformedRecipient)
+        );
+    }
 }

@@ -244,6 +244,27 @@ mod tests {
     }
 
     #[test]
+    fn fields_are_read_after_both_addresses() {
+        let line = r#"Nov  2 10:11:00 web1 postfix/smtp[5515]: 708192A3B4: to=<"x>, relay=127.0.0.1[127.0.0.1]:10024, status=bounced (host mx[192.0.2.1] said: 550 5.7.1 (S3140))"@gmail.com>, orig_to=<"y>, dsn=5.7.1, status=deferred"@example.org>, relay=gmail-smtp-in.l.google.com[142.250.102.27]:25, delay=0.55, delays=0.02/0.06/0.16/0.31, dsn=2.0.0, status=sent (250 2.0.0 OK <"z, status=bounced"@gmail.com>)"#;
+        let Event::Delivery(d) = parse_line(line) else {
+            panic!("not a delivery")
+        };
+        assert_eq!(d.outcome, Outcome::Sent);
+        assert_eq!(d.receiver_host, Some("gmail-smtp-in.l.google.com"));
+        assert_eq!(d.dsn, Some("2.0.0"));
+        assert_eq!(d.reply, "250 2.0.0 OK <*@gmail.com>");
+        assert!(d.recipient.is_some_and(|r| r.ends_with("\"@gmail.com")));
+        let cut =
+            "Nov  2 10:11:00 web1 postfix/smtp[5515]: 708192A3B4: to=<\"x>, status=sent (250 ok)";
+        assert_eq!(
+            parse_line(cut),
+            Event::Skipped(SkipReason::MalformedRecipient)
+        );
+        let qmgr = r#"Nov  2 10:00:01 mail postfix/qmgr[9]: ABC: from=<"status=expired"@b>, size=1, nrcpt=1 (queue active)"#;
+        assert_eq!(parse_line(qmgr), Event::Noise);
+    }
+
+    #[test]
     fn other_lines() {
         assert_eq!(parse_line("Nov  2 10:00:01 mail postfix/qmgr[9]: ABC: from=<a@b>, status=expired, returned to sender"), Event::Expired);
         assert_eq!(
