@@ -293,8 +293,11 @@ mod quoting {
         all
     }
 
-    fn materialise(f: &QuotingFleet) -> Fleet {
+    /// The fleet, and per customer the lines of its own logs that quote one of its addresses
+    /// (the only evidence its files may count).
+    fn materialise(f: &QuotingFleet) -> (Fleet, BTreeMap<String, u64>) {
         let all = vpses(f);
+        let mut own_evidence: BTreeMap<String, u64> = BTreeMap::new();
         let mut inventory = String::from(INVENTORY_HEADER);
         for (c, v, ip) in &all {
             inventory.push_str(&format!("{c},Customer {c} GmbH,{v},{ip}\n"));
@@ -311,16 +314,23 @@ mod quoting {
                 sec / 60 % 60,
                 sec % 60
             );
+            let (owner, _, address) = &all[quoted % all.len()];
+            // The syslog host names the VPS, so no two VPSes' logs are ever the same content.
+            let host = &template[16..template[16..].find(' ').unwrap() + 16];
             let line = template
                 .replacen(&template[..15], &stamp, 1)
-                .replace(own, &all[quoted % all.len()].2);
+                .replacen(&format!(" {host} "), &format!(" {vps} "), 1)
+                .replace(own, address);
+            if *owner == format!("c{c}") {
+                *own_evidence.entry(owner.clone()).or_default() += 1;
+            }
             files.entry(vps).or_default().push(line);
         }
         for (vps, lines) in &files {
             let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
             fleet.log(&format!("{vps}/mail.log"), &refs, NOV_23_2026);
         }
-        fleet
+        (fleet, own_evidence)
     }
 
     proptest! {
@@ -328,7 +338,7 @@ mod quoting {
 
         #[test]
         fn no_customer_file_ever_holds_another_customers_address(f in strategy()) {
-            let fleet = materialise(&f);
+            let (fleet, own_evidence) = materialise(&f);
             let out = fleet.run(2);
             prop_assert!(matches!(out.status.code(), Some(0 | 3)), "{}", String::from_utf8_lossy(&out.stderr));
             let all = vpses(&f);
@@ -337,10 +347,15 @@ mod quoting {
             for id in customers {
                 let csv_text = text(&fleet, &format!("customers/{id}.csv"));
                 let notice = text(&fleet, &format!("customers/{id}.md"));
-                for r in fleet.csv(&format!("customers/{id}.csv")) {
+                let rows = fleet.csv(&format!("customers/{id}.csv"));
+                for r in &rows {
                     prop_assert_eq!(&r["customer_id"], id);
                     prop_assert!(r["ip_source"] != "reply_other_customer");
                 }
+                // Its files count exactly the lines of its own logs about its own addresses:
+                // nothing another customer's log says about them.
+                let events: u64 = rows.iter().map(|r| r["events"].parse::<u64>().unwrap()).sum();
+                prop_assert_eq!(events, own_evidence.get(id).copied().unwrap_or(0), "{}: {:#?}", id, rows);
                 for (other, vps, ip) in all.iter().filter(|(c, _, _)| c != id) {
                     for (name, body) in [("csv", &csv_text), ("md", &notice)] {
                         prop_assert!(!names_address(body, ip), "{}.{} names {}'s {}", id, name, other, ip);
