@@ -365,6 +365,10 @@ impl RuleSet {
                 .case_insensitive(true)
                 .dot_matches_new_line(true)
                 .size_limit(256 << 20)
+                // The union of every rule is big: a small lazy-DFA cache is rebuilt for every
+                // distinct reply (measured: 2.6 ms per distinct 2 KB reply with the default, 0.54 ms
+                // with 16 MiB; max RSS 27 MB either way).
+                .dfa_size_limit(16 << 20)
                 .build()
                 .map_err(|e| {
                     (
