@@ -10,6 +10,8 @@ const NOISE: &str =
     "Nov 20 09:12:44 web7 postfix/smtpd[18211]: connect from unknown[203.0.113.250]";
 const SENT: &str = "Nov 20 09:12:45 web7 postfix/smtp[18215]: 4F1C2A0B3D: to=<a@example.net>, relay=mx.example.net[192.0.2.25]:25, delay=0.5, delays=0.01/0/0.3/0.19, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 9A8B7C)";
 const BOUNCE: &str = "Nov 20 09:12:46 web7 postfix/smtp[18216]: 6BAB0300C9CD: to=<someone@hotmail.com>, relay=hotmail-com.olc.protection.outlook.com[104.47.66.33]:25, delay=0.7, delays=0.04/0.02/0.47/0.16, dsn=5.7.1, status=bounced (host hotmail-com.olc.protection.outlook.com[104.47.66.33] said: 550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [MW2NAM12FT005.eop-nam12.prod.protection.outlook.com] (in reply to MAIL FROM command))";
+/// BOUNCE to a stranger's quoted recipient (the slow path of `ingest::recipient`, issue 16).
+const BOUNCE_QUOTED_RECIPIENT: &str = "Nov 20 09:12:46 web7 postfix/smtp[18216]: 6BAB0300C9CD: to=<\"x>, status=sent, relay=127.0.0.1[127.0.0.1]:10024 \\\"y\\\"\"@hotmail.com>, relay=hotmail-com.olc.protection.outlook.com[104.47.66.33]:25, delay=0.7, delays=0.04/0.02/0.47/0.16, dsn=5.7.1, status=bounced (host hotmail-com.olc.protection.outlook.com[104.47.66.33] said: 550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [MW2NAM12FT005.eop-nam12.prod.protection.outlook.com] (in reply to MAIL FROM command))";
 const RFC3339_NOISE: &str = "2026-11-20T09:12:44.185246+01:00 web7 postfix/smtpd[18211]: disconnect from unknown[203.0.113.250] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5";
 const EXIM: &str = "2026-11-20 09:12:47 1vAbCd-000123-4E ** someone@outlook.com R=dnslookup T=remote_smtp H=outlook-com.olc.protection.outlook.com [52.101.68.17] I=[198.51.100.9]:40122 X=TLS1.3:ECDHE_X25519__RSA_PSS_RSAE_SHA256__AES_256_GCM:256 CV=yes: SMTP error from remote mail server after MAIL FROM:<shop@example.org> SIZE=1873: 550 5.7.1 Unfortunately, messages from [198.51.100.9] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140).";
 
@@ -19,6 +21,11 @@ fn parsing(c: &mut Criterion) {
         ("postfix_noise", Format::Syslog, NOISE),
         ("postfix_sent", Format::Syslog, SENT),
         ("postfix_bounce", Format::Syslog, BOUNCE),
+        (
+            "postfix_bounce_quoted_recipient",
+            Format::Syslog,
+            BOUNCE_QUOTED_RECIPIENT,
+        ),
         ("rfc3339_noise", Format::Syslog, RFC3339_NOISE),
         ("exim_mainlog_bounce", Format::EximMainlog, EXIM),
     ] {

@@ -7,7 +7,6 @@
 use super::line::{Delivery, Event, Outcome, SkipReason};
 use super::recipient::{self, Address, Context, Problem};
 use super::timestamp::RawTime;
-use memchr::memmem;
 use std::net::IpAddr;
 
 /// `YYYY-MM-DD HH:MM:SS[.mmm][ +hhmm][ [pid]] ` at the start of a line.
@@ -104,18 +103,48 @@ fn parse_body(body: &str) -> Event<'_> {
     let Some((flag, rest)) = rest.split_once(' ') else {
         return Event::Noise;
     };
-    let read: for<'x> fn(Address<'x>, &'x str) -> Event<'x> = match flag {
+    let read: for<'x> fn(Parts<'x>) -> Event<'x> = match flag {
         "=>" | "->" | ">>" => delivered,
         "==" => deferred,
         "**" => failed,
         _ => return Event::Noise,
     };
-    // Everything after the flag is read only after the address: its quoted local part may hold
-    // ` I=[ip]`, ` H=`, `SMTP error from remote mail server after `.
-    match addresses(rest) {
-        Ok((to, after)) => read(to, after),
+    match parts(rest) {
+        Ok(parts) => read(parts),
         Err(_) => Event::Skipped(SkipReason::MalformedRecipient),
     }
+}
+
+/// A delivery line after its flag, split once (the parse of every line searches each part once).
+struct Parts<'a> {
+    to: Address<'a>,
+    /// Exim's own fields and words (`R=`, `T=`, `H=`, `I=`, `retry timeout exceeded`), before the
+    /// receiver's: the `C="…"` of a delivery and the reply of a failure echo the recipient.
+    fields: &'a str,
+    /// What follows `SMTP error from remote mail server after `, when the receiver answered.
+    smtp_error: Option<&'a str>,
+    /// Everything after the address (Exim's own failure text when the receiver did not answer).
+    after: &'a str,
+}
+
+const SMTP_ERROR: &str = "SMTP error from remote mail server after ";
+
+/// Everything after the flag is read only after the address: its quoted local part may hold
+/// ` I=[ip]`, ` H=`, `SMTP error from remote mail server after `.
+fn parts(rest: &str) -> Result<Parts<'_>, Problem> {
+    let (to, after) = addresses(rest)?;
+    let error_at = find!(
+        after.as_bytes(),
+        b"SMTP error from remote mail server after "
+    );
+    let head = error_at.map_or(after, |at| &after[..at]);
+    let fields = find!(head.as_bytes(), b" C=\"").map_or(head, |c| &head[..c]);
+    Ok(Parts {
+        to,
+        fields,
+        smtp_error: error_at.map(|at| &after[at + SMTP_ERROR.len()..]),
+        after,
+    })
 }
 
 /// `addr[ <original>]`: the address Exim delivered to, and the text after it and its original.
@@ -127,26 +156,10 @@ fn addresses(rest: &str) -> Result<(Address<'_>, &str), Problem> {
     }
 }
 
-/// Exim's own fields and words (`R=`, `T=`, `H=`, `I=`, `retry timeout exceeded`), before the
-/// receiver's: the `C="…"` of a delivery and the reply of a failure echo the recipient.
-fn own_fields(after: &str) -> &str {
-    let b = after.as_bytes();
-    let end = [find!(b, b" C=\""), memmem::find(b, SMTP_ERROR)]
-        .into_iter()
-        .flatten()
-        .min();
-    end.map_or(after, |e| &after[..e])
-}
-
 /// Where a field starts in Exim's own fields: not inside a quoted address among them (a
 /// `F=<"x H=…"@…>` sender with `log_selector = +sender_on_delivery`).
 fn own_field(fields: &str, find: impl Fn(&[u8]) -> Option<usize>) -> Option<usize> {
     recipient::find_outside_quoted(fields, find)
-}
-
-/// Sent over SMTP (has a remote host) or delivered locally.
-fn is_remote(fields: &str) -> bool {
-    host_field(fields).is_some() || transport(fields).is_some_and(|t| t.contains("smtp"))
 }
 
 fn transport(rest: &str) -> Option<&str> {
@@ -173,53 +186,48 @@ fn interface_field(rest: &str) -> Option<IpAddr> {
     rest[start..].split(']').next()?.parse().ok()
 }
 
-fn delivered<'a>(to: Address<'a>, after: &'a str) -> Event<'a> {
-    let fields = own_fields(after);
-    let Some((host, ip)) = host_field(fields) else {
+fn delivered(p: Parts<'_>) -> Event<'_> {
+    let Some((host, ip)) = host_field(p.fields) else {
         return Event::Local;
     };
     let mut d = Delivery::new(Outcome::Sent);
-    d.recipient = Some(to.text);
+    d.recipient = Some(p.to.text);
     d.receiver_host = Some(host);
     d.receiver_ip = ip;
-    d.sending_ip = interface_field(fields);
+    d.sending_ip = interface_field(p.fields);
     Event::Delivery(d)
 }
 
-fn deferred<'a>(to: Address<'a>, after: &'a str) -> Event<'a> {
-    if find!(own_fields(after).as_bytes(), b"retry time not reached").is_some() {
+fn deferred(p: Parts<'_>) -> Event<'_> {
+    if find!(p.fields.as_bytes(), b"retry time not reached").is_some() {
         return Event::Suspended;
     }
-    if !is_remote(own_fields(after)) {
-        return Event::Local;
-    }
-    failure(Outcome::Deferred, to, after)
+    failure(Outcome::Deferred, p)
 }
 
-fn failed<'a>(to: Address<'a>, after: &'a str) -> Event<'a> {
-    if find!(own_fields(after).as_bytes(), b"retry timeout exceeded").is_some() {
+fn failed(p: Parts<'_>) -> Event<'_> {
+    if find!(p.fields.as_bytes(), b"retry timeout exceeded").is_some() {
         return Event::Expired;
     }
-    if !is_remote(own_fields(after)) {
-        return Event::Local;
-    }
-    failure(Outcome::Bounced, to, after)
+    failure(Outcome::Bounced, p)
 }
 
-const SMTP_ERROR: &[u8] = b"SMTP error from remote mail server after ";
-
-fn failure<'a>(outcome: Outcome, to: Address<'a>, after: &'a str) -> Event<'a> {
+/// A deferral or bounce: remote (a receiver's reply or Exim's own words), or a local delivery.
+fn failure(outcome: Outcome, p: Parts<'_>) -> Event<'_> {
+    let host = host_field(p.fields);
+    if host.is_none() && !transport(p.fields).is_some_and(|t| t.contains("smtp")) {
+        return Event::Local;
+    }
     let mut d = Delivery::new(outcome);
-    d.recipient = Some(to.text);
-    let fields = own_fields(after);
-    if let Some((host, ip)) = host_field(fields) {
+    d.recipient = Some(p.to.text);
+    if let Some((host, ip)) = host {
         d.receiver_host = Some(host);
         d.receiver_ip = ip;
     }
-    d.sending_ip = interface_field(fields);
-    let reply = match memmem::find(after.as_bytes(), SMTP_ERROR) {
-        Some(at) => {
-            let Ok((old_host, reply)) = split_command_reply(&after[at + SMTP_ERROR.len()..]) else {
+    d.sending_ip = interface_field(p.fields);
+    let reply = match p.smtp_error {
+        Some(error) => {
+            let Ok((old_host, reply)) = split_command_reply(error) else {
                 return Event::Skipped(SkipReason::MalformedRecipient);
             };
             if let Some((host, ip)) = old_host {
@@ -231,13 +239,15 @@ fn failure<'a>(outcome: Outcome, to: Address<'a>, after: &'a str) -> Event<'a> {
             reply
         }
         // "defer (110): Connection timed out", "SMTP timeout after ...": Exim's own words.
-        None => match find!(after.as_bytes(), b"defer (") {
-            Some(at) => after[at..].split_once(')').map_or(&after[at..], |(_, t)| t),
-            None => after.rsplit_once(" : ").map_or(after, |(_, t)| t),
+        None => match find!(p.after.as_bytes(), b"defer (") {
+            Some(at) => p.after[at..]
+                .split_once(')')
+                .map_or(&p.after[at..], |(_, t)| t),
+            None => p.after.rsplit_once(" : ").map_or(p.after, |(_, t)| t),
         }
         .trim_start_matches([':', ' ']),
     };
-    d.reply = recipient::mask_quoted_addresses(reply, recipient::quoted_local_as_logged(&to));
+    d.reply = recipient::mask_quoted_addresses(reply, recipient::quoted_local_as_logged(&p.to));
     Event::Delivery(d)
 }
 

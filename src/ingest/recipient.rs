@@ -117,7 +117,7 @@ pub fn address(input: &str, context: Context) -> Result<(Address<'_>, &str), Pro
     match (context, bytes.get(end)) {
         (Context::Angle, Some(b'>')) => Ok((address, &input[end + 1..])),
         (Context::Angle, None) => Err(Problem::UnterminatedAngle),
-        (_, None) => Ok((address, "")),
+        (_, None) => Ok((address, &input[end..])),
         (_, Some(&b)) if context.stops_at(b) => Ok((address, &input[end..])),
         _ => Err(Problem::Malformed),
     }
