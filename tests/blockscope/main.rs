@@ -119,6 +119,20 @@ fn set_mtime(path: &Path, unix_secs: i64) {
         .unwrap();
 }
 
+/// Append lines to a log (created if missing) and set its mtime (Unix seconds).
+fn append(path: &Path, lines: &[String], mtime: i64) {
+    let mut f = fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+        .unwrap();
+    for l in lines {
+        writeln!(f, "{l}").unwrap();
+    }
+    drop(f);
+    set_mtime(path, mtime);
+}
+
 /// 2026-11-23T00:00:00Z
 const NOV_23_2026: i64 = 1_795_392_000;
 
@@ -2373,19 +2387,6 @@ mod state_between_runs {
         fs::rename(dir.join("mail.log"), dir.join("mail.log.1")).unwrap();
         fs::write(dir.join("mail.log"), "").unwrap();
         set_mtime(&dir.join("mail.log"), mtime);
-    }
-
-    fn append(path: &Path, lines: &[String], mtime: i64) {
-        let mut f = fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(path)
-            .unwrap();
-        for l in lines {
-            writeln!(f, "{l}").unwrap();
-        }
-        drop(f);
-        set_mtime(path, mtime);
     }
 
     /// (ip, status, events, days_blocked) per ips.csv row.

@@ -24,19 +24,6 @@ fn blocked_a(day: u32, count: usize) -> Vec<String> {
         .collect()
 }
 
-fn append(path: &Path, lines: &[String]) {
-    let mut f = fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-        .unwrap();
-    for l in lines {
-        writeln!(f, "{l}").unwrap();
-    }
-    drop(f);
-    set_mtime(path, NOV_23_2026);
-}
-
 /// (ip, status, events) per ips.csv row.
 fn statuses(fleet: &Fleet) -> Vec<(String, String, String)> {
     fleet
@@ -69,7 +56,11 @@ fn fleet_with_state() -> Fleet {
 
 /// The next nightly run with one more bounce for A: the entry must still be known (`ongoing`).
 fn next_night_is_ongoing(fleet: &Fleet) {
-    append(&fleet.path("logs/vps-a/mail.log"), &blocked_a(3, 1));
+    append(
+        &fleet.path("logs/vps-a/mail.log"),
+        &blocked_a(3, 1),
+        NOV_23_2026,
+    );
     ok(&run_with_state(fleet, &[]));
     assert_eq!(
         statuses(fleet),
@@ -240,7 +231,11 @@ fn an_explicit_window_leaves_new_lines_to_the_nightly_run() {
     let fleet = fleet_with_state();
     let b = fleet.path("logs/vps-b/mail.log");
     fs::create_dir_all(b.parent().unwrap()).unwrap();
-    append(&b, &[S3140_MAILLOG_FILE.replace("Nov 02", "Nov 03")]);
+    append(
+        &b,
+        &[S3140_MAILLOG_FILE.replace("Nov 02", "Nov 03")],
+        NOV_23_2026,
+    );
     let out = run_with_state(&fleet, &["--days", "2"]);
     ok(&out);
     assert!(
@@ -294,7 +289,11 @@ fn a_corrupt_day_file_stops_the_run_and_rebuild_state_goes_on() {
     let reports_before = tree_contents(&fleet.path("out"));
     let state_before = state_json(&fleet);
     // A new line of the same day: the stored day must be read to be rewritten.
-    append(&fleet.path("logs/vps-a/mail.log"), &blocked_a(2, 1));
+    append(
+        &fleet.path("logs/vps-a/mail.log"),
+        &blocked_a(2, 1),
+        NOV_23_2026,
+    );
     let out = run_with_state(&fleet, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
