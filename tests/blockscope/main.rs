@@ -55,6 +55,14 @@ impl Fleet {
         Fleet { dir }
     }
 
+    /// The neighbourhood inventory and one real Outlook.com S3140 bounce in vps-a's log: the
+    /// smallest fleet that produces a full report set.
+    fn one_s3140() -> Fleet {
+        let fleet = Fleet::new(&neighbourhood_inventory());
+        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        fleet
+    }
+
     fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
@@ -819,8 +827,7 @@ fn inventory_errors_name_file_line_and_fix() {
 
 #[test]
 fn a_failed_run_leaves_the_previous_reports_in_place() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     ok(&fleet.run(1));
     let before = fs::read(fleet.path("out/summary/ips.csv")).unwrap();
     fs::write(
@@ -841,8 +848,7 @@ fn a_failed_run_leaves_the_previous_reports_in_place() {
 
 #[test]
 fn refuses_to_replace_a_directory_that_is_not_a_report_set() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     fs::create_dir_all(fleet.path("out")).unwrap();
     fs::write(fleet.path("out/precious.txt"), "keep me").unwrap();
     let out = fleet.run(1);
@@ -855,8 +861,7 @@ fn refuses_to_replace_a_directory_that_is_not_a_report_set() {
 
 #[test]
 fn a_rerun_replaces_the_report_set_whole() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     ok(&fleet.run(1));
     fs::remove_file(fleet.path("logs/vps-a/mail.log")).unwrap();
     fleet.log("vps-b/mail.log", &[S3140_MAILLOG_FILE], NOV_23_2026);
@@ -916,8 +921,7 @@ fn unreadable_lines_are_counted_by_reason() {
 
 #[test]
 fn files_outside_vps_directories_are_input_problems() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     fleet.log("stray.log", &[S3140_RFC3164], NOV_23_2026);
     let out = fleet.run(1);
     assert_eq!(out.status.code(), Some(3), "completed with input problems");
@@ -2168,8 +2172,7 @@ mod nightly {
 
     #[test]
     fn a_config_file_with_relative_paths_and_flags_overriding_it() {
-        let fleet = Fleet::new(&neighbourhood_inventory());
-        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        let fleet = Fleet::one_s3140();
         fs::write(fleet.path("blockscope.toml"), "logs = \"logs\"\ninventory = \"inventory.csv\"\nout = \"from-config\"\nipv4_prefix = 24\nmetrics = \"blockscope.prom\"\n").unwrap();
         let config = fleet.path("blockscope.toml");
         let out = blockscope()
@@ -2197,8 +2200,7 @@ mod nightly {
 
     #[test]
     fn check_config_validates_everything_and_names_the_problem() {
-        let fleet = Fleet::new(&neighbourhood_inventory());
-        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        let fleet = Fleet::one_s3140();
         let config = fleet.path("blockscope.toml");
         fs::write(
             &config,
@@ -2252,8 +2254,7 @@ mod nightly {
 
     #[test]
     fn previous_report_sets_are_archived_up_to_keep() {
-        let fleet = Fleet::new(&neighbourhood_inventory());
-        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        let fleet = Fleet::one_s3140();
         for night in 1..=4 {
             fleet.log(
                 "vps-b/mail.log",
@@ -2292,8 +2293,7 @@ mod nightly {
 
     #[test]
     fn a_second_run_on_the_same_reports_stops_with_its_own_exit_code() {
-        let fleet = Fleet::new(&neighbourhood_inventory());
-        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        let fleet = Fleet::one_s3140();
         let lock = fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -2539,8 +2539,7 @@ mod state_between_runs {
     /// A night with no new log line (collection failed) resolves nothing; the state stays.
     #[test]
     fn a_night_without_new_lines_resolves_nothing() {
-        let fleet = Fleet::new(&neighbourhood_inventory());
-        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        let fleet = Fleet::one_s3140();
         ok(&run_with_state(&fleet, &[]));
         let before = fs::read_to_string(fleet.path("state/state.json")).unwrap();
         let out = run_with_state(&fleet, &[]);
@@ -2589,8 +2588,7 @@ mod state_between_runs {
 
     #[test]
     fn window_flags_are_checked() {
-        let fleet = Fleet::new(&neighbourhood_inventory());
-        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        let fleet = Fleet::one_s3140();
         for (args, says) in [
             (
                 vec!["--since", "2026-11-31"],
@@ -2617,8 +2615,7 @@ mod state_between_runs {
 
     #[test]
     fn a_corrupt_state_is_reported_and_can_be_rebuilt() {
-        let fleet = Fleet::new(&neighbourhood_inventory());
-        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        let fleet = Fleet::one_s3140();
         fs::create_dir_all(fleet.path("state")).unwrap();
         fs::write(
             fleet.path("state/state.json"),
@@ -2780,8 +2777,7 @@ fn the_run_summary_can_be_a_json_line() {
 
 #[test]
 fn zone_less_timestamps_follow_tz() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     fleet.log("vps-c/mail.log", &[S3140_RFC3339], NOV_23_2026);
     fleet.log(
         "vps-b/exim4/mainlog",
@@ -2979,8 +2975,7 @@ fn a_full_disk_fails_the_run_and_keeps_the_previous_reports() {
         eprintln!("skipped: mounting a small tmpfs needs root (CI runs as root)");
         return;
     }
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     let small = fleet.path("small");
     fs::create_dir_all(&small).unwrap();
     let mounted = Command::new("mount")
@@ -3238,8 +3233,7 @@ mod security {
 
     #[test]
     fn a_symlink_planted_in_out_is_never_written_through() {
-        let fleet = Fleet::new(&neighbourhood_inventory());
-        fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+        let fleet = Fleet::one_s3140();
         ok(&fleet.run(1));
         let victim = fleet.path("victim.txt");
         fs::write(&victim, "precious").unwrap();

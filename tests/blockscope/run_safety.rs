@@ -47,8 +47,7 @@ fn stderr(out: &Output) -> String {
 
 /// A fleet whose state holds one entry (A blocked on 2026-11-02), after one nightly run.
 fn fleet_with_state() -> Fleet {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     ok(&run_with_state(&fleet, &[]));
     assert_eq!(statuses(&fleet), vec![status(A, "new", 1)]);
     fleet
@@ -170,8 +169,7 @@ fn two_runs_in_one_parent_directory_both_write_complete_sets() {
 /// removes it, a run for another `--out` in the same directory leaves it alone.
 #[test]
 fn only_the_own_stale_staging_directory_is_removed() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     ok(&fleet.run(1));
     let own = fleet.path(".blockscope-staging.out.Ab12Cd");
     let other = fleet.path(".blockscope-staging.other.Xy34Zw");
@@ -327,8 +325,7 @@ fn a_missing_day_file_stops_the_run() {
 /// Every number flag out of its range stops the run with exit 2, naming the flag and the range.
 #[test]
 fn number_flags_out_of_range_name_the_flag_and_the_range() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     for (flag, value, range) in [
         ("--threads", "0", "between 1 and 1024"),
         ("--threads", "100000", "between 1 and 1024"),
@@ -405,8 +402,7 @@ fn number_flags_out_of_range_name_the_flag_and_the_range() {
 /// command with `--threads` now stops at once.
 #[test]
 fn too_many_threads_stop_every_command_at_once() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     let logs = fleet.path("logs");
     let inventory = fleet.path("inventory.csv");
     let commands: Vec<Vec<std::ffi::OsString>> = vec![
@@ -444,8 +440,7 @@ fn too_many_threads_stop_every_command_at_once() {
 /// `report` (merging partials) checks the same flags as `run`.
 #[test]
 fn report_checks_its_flags_like_run() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     let out = blockscope()
         .args(["ingest", "-q", "--threads", "1", "--logs"])
         .arg(fleet.path("logs"))
@@ -490,8 +485,7 @@ fn report_checks_its_flags_like_run() {
 /// points to, and the symlink stays a symlink.
 #[test]
 fn an_out_symlink_is_resolved_once() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     fs::create_dir_all(fleet.path("data/reports")).unwrap();
     std::os::unix::fs::symlink(fleet.path("data/reports"), fleet.path("out")).unwrap();
     for _ in 0..2 {
@@ -521,8 +515,7 @@ fn an_out_symlink_is_resolved_once() {
 
 #[test]
 fn out_inside_logs_is_refused() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     for out_dir in ["logs/reports", "logs/vps-a/reports", "logs"] {
         let out = blockscope()
             .args(["run", "--threads", "1", "--logs"])
@@ -604,8 +597,7 @@ fn check_config_reports_a_truncated_state() {
 
 #[test]
 fn delist_contact_must_be_a_mail_address() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet.log("vps-a/mail.log", &[S3140_RFC3164], NOV_23_2026);
+    let fleet = Fleet::one_s3140();
     for bad in [
         "@",
         "abuse@",
