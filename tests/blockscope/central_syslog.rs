@@ -2,6 +2,8 @@
 //! written by a real rsyslogd; see its README), lines routed to their VPS by syslog HOSTNAME.
 
 use super::*;
+use crate::real_logs::FIXTURE_ROWS;
+use crate::run_basics::inventory_error;
 
 const CENTRAL: &str = "../fixtures/central-syslog";
 

@@ -1,0 +1,167 @@
+use super::*;
+
+fn sample_args() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    vec![
+        "--inventory".into(),
+        root.join("inventory.csv").display().to_string(),
+        "--logs".into(),
+        root.join("logs").display().to_string(),
+        "--snds".into(),
+        root.join("snds").display().to_string(),
+        "--threads".into(),
+        "2".into(),
+    ]
+}
+
+#[test]
+fn delisting_pack_and_notices() {
+    let fleet = sample_fleet();
+    let snds = fleet.path("snds");
+    ok(&fleet.run_args(&[
+        "--threads",
+        "2",
+        "--snds",
+        snds.to_str().unwrap(),
+        "--delist-contact",
+        "abuse@hoster.example",
+    ]));
+    let outlook = fs::read_to_string(fleet.path("out/delist/outlook-com.txt")).unwrap();
+    let paste = outlook
+        .lines()
+        .skip_while(|l| !l.starts_with("Outbound IP"))
+        .nth(1)
+        .unwrap();
+    assert!(
+        paste.starts_with("198.51.100.10/31; 198.51.100.23; "),
+        "merged and '; '-separated: {paste}"
+    );
+    assert!(outlook.contains("== Range 198.51.100.0/24 (neighbourhood)"));
+    assert!(outlook.contains("Rule IDs quoted by Outlook.com: AS3140, S3140, S3150"));
+    assert!(outlook.contains("hosting provider"));
+    let o365 = fleet.csv("delist/office365.csv");
+    assert_eq!(o365.len(), 1);
+    assert_eq!(
+        (o365[0]["ip"].as_str(), o365[0]["contact"].as_str()),
+        ("203.0.113.17", "abuse@hoster.example")
+    );
+    assert!(o365[0]["ndr"].starts_with("550 5.7.606"));
+    let mail = fs::read_to_string(fleet.path("out/delist/delist-microsoft-5.7.511.txt")).unwrap();
+    assert!(
+        mail.contains("To: delist@microsoft.com")
+            && mail.contains("192.0.2.14")
+            && mail.contains("550 5.7.511 Access denied")
+    );
+    let dnsbl = fleet.csv("delist/dnsbl-lookups.csv");
+    assert!(dnsbl.iter().any(|r| r["ip"] == "203.0.113.52"
+        && r["lookup_url"] == "https://check.spamhaus.org/results/?query=203.0.113.52"));
+    // Notices: neighbourhood victims are told it is the range; the SNDS culprit is told it is them.
+    let victim = fs::read_to_string(fleet.path("out/customers/c1001.md")).unwrap();
+    assert!(victim.contains("neighbourhood") && victim.contains("198.51.100.10"));
+    let culprit = fs::read_to_string(fleet.path("out/customers/c1006.md")).unwrap();
+    assert!(culprit.contains("spam complaints or spam-trap hits from this address"));
+    let single = fs::read_to_string(fleet.path("out/customers/c1007.md")).unwrap();
+    assert!(single.contains("concerns your address alone") && single.contains("Microsoft 365"));
+    // A notice never names another customer's address.
+    let inventory =
+        read_csv(&Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/inventory.csv"));
+    for other in inventory.iter().filter(|r| r["customer_id"] != "c1001") {
+        assert!(
+            !victim.contains(&format!("{} ", other["ip"]))
+                && !victim.contains(&other["customer_name"]),
+            "{}",
+            other["ip"]
+        );
+    }
+}
+
+#[test]
+fn attest_text_and_csv() {
+    let mut args = vec![
+        "attest".to_string(),
+        "--range".into(),
+        "198.51.100.0/24".into(),
+        "--provider".into(),
+        "Example Hosting GmbH".into(),
+    ];
+    args.extend(sample_args());
+    let out = blockscope().args(&args).output().unwrap();
+    ok(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Example Hosting GmbH is the hosting provider"));
+    assert!(
+        text.contains("198.51.100.10/31; 198.51.100.23; 198.51.100.37; 198.51.100.38/31"),
+        "{text}"
+    );
+    assert!(text.contains("used by 8 customer(s)"));
+    assert!(text.contains("Evidence window (our mail logs): 2026-11-"));
+    assert!(
+        !text.contains("Harbourside Bakery"),
+        "ids only unless --names"
+    );
+    let mut args = vec![
+        "attest".to_string(),
+        "--customer".into(),
+        "c1001".into(),
+        "--names".into(),
+        "--format".into(),
+        "csv".into(),
+    ];
+    args.extend(sample_args());
+    let out = blockscope().args(&args).output().unwrap();
+    ok(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("network,customer_id,customer_name,vps_id,blocked_ips,block_events,throttle_events")
+    );
+    assert_eq!(
+        lines.next(),
+        Some("198.51.100.10/32,c1001,Harbourside Bakery Ltd,vps-c1001-01,198.51.100.10,16,0")
+    );
+    let out = blockscope()
+        .args(["attest", "--customer", "nobody", "--inventory"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/inventory.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn explain_shows_owner_verdicts_and_evidence_lines() {
+    let mut args = vec!["explain".to_string(), "198.51.100.10".into()];
+    args.extend(sample_args());
+    let out = blockscope().args(&args).output().unwrap();
+    ok(&out);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "198.51.100.10/32  customer c1001 (Harbourside Bakery Ltd)  VPS vps-c1001-01"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("ms-outlook-network-blocklist (network_block)  16 event(s)"));
+    assert!(text.contains("subnet 198.51.100.0/24 neighbourhood"));
+    assert!(text.contains("SNDS: filter"));
+    let evidence: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("vps-c1001-01/mail.log"))
+        .collect();
+    assert!(!evidence.is_empty());
+    assert!(text.contains("rule ms-outlook-network-blocklist (network_block) matched /"));
+    // Every cited file:line really is the line about that IP.
+    let line = text
+        .lines()
+        .find(|l| l.contains("bounced  from 198.51.100.10"))
+        .unwrap();
+    let (file, rest) = line.split_once(':').unwrap();
+    let n: usize = rest.split_whitespace().next().unwrap().parse().unwrap();
+    let log = blockscope::ingest::read_to_string_lossy(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sample-data/logs")
+            .join(file),
+    )
+    .unwrap();
+    assert!(log.lines().nth(n - 1).unwrap().contains("198.51.100.10"));
+}

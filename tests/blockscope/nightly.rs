@@ -1,0 +1,141 @@
+use super::*;
+
+#[test]
+fn a_config_file_with_relative_paths_and_flags_overriding_it() {
+    let fleet = Fleet::one_s3140();
+    fs::write(fleet.path("blockscope.toml"), "logs = \"logs\"\ninventory = \"inventory.csv\"\nout = \"from-config\"\nipv4_prefix = 24\nmetrics = \"blockscope.prom\"\n").unwrap();
+    let config = fleet.path("blockscope.toml");
+    let out = blockscope()
+        .args(["run", "-q", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(fleet.path("from-flag"))
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(
+        fleet.path("from-flag/summary/ips.csv").is_file(),
+        "the flag wins"
+    );
+    assert!(!fleet.path("from-config").exists());
+    let metrics = fs::read_to_string(fleet.path("blockscope.prom")).unwrap();
+    assert!(metrics.contains("# TYPE blockscope_last_success_timestamp_seconds gauge"));
+    assert!(
+        metrics.contains("blockscope_blocked_ips{platform=\"outlook.com\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("blockscope_subnets{verdict=\"neighbourhood\"} 1"));
+    assert!(metrics.contains("blockscope_input_lines 1"));
+}
+
+#[test]
+fn check_config_validates_everything_and_names_the_problem() {
+    let fleet = Fleet::one_s3140();
+    let config = fleet.path("blockscope.toml");
+    fs::write(
+        &config,
+        "logs = \"logs\"\ninventory = \"inventory.csv\"\nout = \"out\"\n",
+    )
+    .unwrap();
+    let out = blockscope()
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("6 customers, 7 VPSes"));
+    assert!(!fleet.path("out").exists(), "check-config writes nothing");
+    fs::write(
+        &config,
+        "logs = \"logs\"\ninventory = \"inventory.csv\"\nout = \"out\"\nthreds = 2\n",
+    )
+    .unwrap();
+    let out = blockscope()
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("blockscope.toml:4: unknown field `threds`")
+    );
+    fs::write(&config, "logs = \"logs\"\nout = \"out\"\n").unwrap();
+    let out = blockscope()
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--inventory FILE is required"));
+    fs::write(
+        fleet.path("inventory.csv"),
+        format!("{INVENTORY_HEADER}c1,A,vps-a,300.1.1.1\n"),
+    )
+    .unwrap();
+    let out = blockscope()
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .arg("--inventory")
+        .arg(fleet.path("inventory.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("inventory.csv:2:"));
+}
+
+#[test]
+fn previous_report_sets_are_archived_up_to_keep() {
+    let fleet = Fleet::one_s3140();
+    for night in 1..=4 {
+        fleet.log(
+            "vps-b/mail.log",
+            &[&S3140_MAILLOG_FILE.replace("10:00:02", &format!("10:00:0{night}"))],
+            NOV_23_2026,
+        );
+        ok(&fleet.run_args(&["--threads", "1", "--keep", "2"]));
+    }
+    let mut sets: Vec<String> = fs::read_dir(fleet.path("out.archive"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    sets.sort();
+    assert_eq!(sets, ["000002", "000003"], "the two newest previous sets");
+    let newest_archived = read_csv(&fleet.path("out.archive/000003/summary/ips.csv"));
+    assert_eq!(
+        row(
+            &newest_archived,
+            "198.51.100.8",
+            "ms-outlook-network-blocklist"
+        )["first_seen"],
+        "2026-11-02T10:00:03Z"
+    );
+    let current = fleet.csv("summary/ips.csv");
+    assert_eq!(
+        row(&current, "198.51.100.8", "ms-outlook-network-blocklist")["first_seen"],
+        "2026-11-02T10:00:04Z"
+    );
+    let leftovers: Vec<_> = fs::read_dir(fleet.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".blockscope"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_second_run_on_the_same_reports_stops_with_its_own_exit_code() {
+    let fleet = Fleet::one_s3140();
+    let lock = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(fleet.path("out.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let out = fleet.run(1);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("another blockscope run"));
+    assert!(!fleet.path("out").exists());
+    lock.unlock().unwrap();
+    ok(&fleet.run(1));
+}
