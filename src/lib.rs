@@ -12,5 +12,6 @@ pub mod cmd;
 pub mod config;
 pub mod error;
 pub mod ingest;
+pub mod model;
 pub mod report;
 pub mod state;

@@ -4,11 +4,11 @@
 //! One long table: every row has a `kind` and uses the columns that kind needs (the rest null),
 //! so one file carries cells, input counters and problems, and a reader needs no side files.
 
-use super::partial::{Partial, Problem, Stats};
 use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
 use crate::error::{Error, Result};
-use crate::ingest::timestamp::{date_of_day, day_of_date};
+use crate::model::day::{date_of_day, day_of_date};
+use crate::model::{Partial, Problem, Stats};
 use crate::state::store::{self, StoredActivity, StoredCells, StoredEvent, StoredUnclassified};
 use polars::prelude::*;
 use std::collections::BTreeMap;

@@ -37,15 +37,17 @@ pub mod snds;
 pub mod syslog;
 pub mod timestamp;
 
-use crate::aggregate::partial::{
-    unclassified_text, Activity, ActivityKey, EventKey, Partial, Stats, UnclassifiedKey,
-};
 use crate::attribute::inventory::Inventory;
-use crate::attribute::sending_ip::{ip_from_reply, ip_from_syslog_name, IpSource};
+use crate::attribute::sending_ip::{ip_from_reply, ip_from_syslog_name};
 use crate::attribute::{tenancy, Tenancy};
 use crate::classify::{self, platform::platform_of_mx, RuleSet};
 use crate::error::{Error, Result};
-use fingerprint::{FileCursor, KnownFiles};
+use crate::model::FileCursor;
+use crate::model::IpSource;
+use crate::model::{
+    unclassified_text, Activity, ActivityKey, EventKey, Partial, Stats, UnclassifiedKey,
+};
+use fingerprint::KnownFiles;
 use line::{Delivery, Event, Outcome, SkipReason};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -474,8 +476,8 @@ fn skew_reason(skew: &timestamp::Skew, newest: i64, anchor: i64) -> String {
     format!(
         "clock skew: {} line(s) dated after the file was last written ({}), up to {} ({hours} h after); the year follows the bulk of the file's lines, check the VPS's clock",
         skew.lines,
-        timestamp::format_utc(anchor),
-        timestamp::format_utc(newest),
+        crate::model::day::format_utc(anchor),
+        crate::model::day::format_utc(newest),
     )
 }
 
@@ -521,7 +523,7 @@ struct FileRun<'a> {
     central: Option<central::Hosts>,
     line_problems: usize,
     /// Replies repeat (every retry of a blocked queue): classify each distinct one once.
-    classified: foldhash::HashMap<(String, String), classify::RuleIdx>,
+    classified: foldhash::HashMap<(String, String), crate::model::RuleIdx>,
     /// Replies quoting another customer's address, for input-problems.csv.
     crossings: crossings::Crossings,
 }
@@ -912,7 +914,7 @@ pub struct DeliveryFacts {
     pub ip_source: IpSource,
     pub platform: &'static str,
     pub code: String,
-    pub rule: classify::RuleIdx,
+    pub rule: crate::model::RuleIdx,
     pub receiver_rule_id: Option<Box<str>>,
 }
 
@@ -981,11 +983,11 @@ struct At {
 /// The rule set with a per-file cache of classified replies.
 struct Rules<'a> {
     set: &'a RuleSet,
-    cache: &'a mut foldhash::HashMap<(String, String), classify::RuleIdx>,
+    cache: &'a mut foldhash::HashMap<(String, String), crate::model::RuleIdx>,
 }
 
 impl Rules<'_> {
-    fn classify(&mut self, reply: &str, code: &str) -> classify::RuleIdx {
+    fn classify(&mut self, reply: &str, code: &str) -> crate::model::RuleIdx {
         // Bounded: a file of all-distinct replies must not grow the cache without limit.
         const MAX: usize = 4096;
         const MAX_CACHED_REPLY: usize = 4096;
@@ -1081,7 +1083,7 @@ fn record_delivery(
 /// Cap a finished file's unclassified groups at the per-file limit (merging a central file's
 /// hosts or a split file's ranges may have used the run's) and list what was dropped.
 fn close_unclassified(file: &str, partial: &mut Partial) {
-    use crate::aggregate::partial::UNCLASSIFIED_PER_FILE;
+    use crate::model::UNCLASSIFIED_PER_FILE;
     let dropped = partial.cap_unclassified(UNCLASSIFIED_PER_FILE)
         + std::mem::take(&mut partial.stats.unclassified_dropped_in_run);
     partial.stats.unclassified_dropped_in_files += dropped;
@@ -1110,7 +1112,7 @@ pub struct Evidence {
     pub ip: Option<IpAddr>,
     pub ip_source: IpSource,
     pub receiver: String,
-    pub rule: classify::RuleIdx,
+    pub rule: crate::model::RuleIdx,
     pub code: String,
     pub reply: String,
 }

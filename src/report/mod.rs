@@ -270,7 +270,7 @@ fn write_file(
 
 /// Report times: ISO 8601 UTC.
 pub fn iso(micros: i64) -> String {
-    crate::ingest::timestamp::format_utc(micros)
+    crate::model::day::format_utc(micros)
 }
 
 /// Every CSV report is written through this: cells are neutralised for spreadsheets.

@@ -48,7 +48,7 @@ pub struct State {
     pub generation: u64,
     /// Where each log file (known by its head) was read to.
     #[serde(default)]
-    pub files: Vec<crate::ingest::fingerprint::FileCursor>,
+    pub files: Vec<crate::model::FileCursor>,
     /// Stored history: date (YYYY-MM-DD) -> day file, relative to the state directory.
     #[serde(default)]
     pub days: BTreeMap<String, String>,
@@ -126,13 +126,13 @@ pub fn apply(
         row.status = if prev.is_some() { "ongoing" } else { "new" };
         let first = prev.map_or(row.first_seen, |e| e.first_seen.min(row.first_seen));
         let last = prev.map_or(row.last_seen, |e| e.last_seen.max(row.last_seen));
-        row.days_blocked = days(first, row.last_seen);
+        row.days_blocked = crate::model::day::days(first, row.last_seen);
         let last_counted = prev.and_then(|e| e.last_day.clone());
         let mut days_seen = prev.map_or(0, |e| e.days_seen);
         let mut last_day = last_counted.clone();
         if let Some(set) = row_days.get(&(row.ip.clone(), row.rule_id.clone())) {
             for d in set {
-                let date = crate::ingest::timestamp::date_of_day(*d).to_string();
+                let date = crate::model::day::date_of_day(*d).to_string();
                 if last_counted.as_ref().is_none_or(|l| date > *l) {
                     days_seen += 1;
                 }
@@ -181,14 +181,6 @@ pub fn apply(
     next
 }
 
-/// Whole days from first to last event, counting both ends.
-pub fn days(first: i64, last: i64) -> u64 {
-    if first == i64::MIN || last < first {
-        return 0;
-    }
-    ((last - first) / 86_400_000_000) as u64 + 1
-}
-
 fn resolved_row(e: &Entry, v4: u8, v6: u8) -> IpRow {
     let class = Class::parse(&e.class).unwrap_or(Class::Unclassified);
     let subnet =
@@ -209,13 +201,13 @@ fn resolved_row(e: &Entry, v4: u8, v6: u8) -> IpRow {
         first_seen: e.first_seen,
         last_seen: e.last_seen,
         delist_route: String::new(),
-        ip_source: crate::attribute::sending_ip::IpSource::Unknown,
+        ip_source: crate::model::IpSource::Unknown,
         sample_reply: String::new(),
         permanence: String::new(),
         receiver_rule_id: String::new(),
         snds: Default::default(),
         status: "resolved",
-        days_blocked: days(e.first_seen, e.last_seen),
+        days_blocked: crate::model::day::days(e.first_seen, e.last_seen),
     }
 }
 

@@ -6,13 +6,13 @@
 //! inventory change applies to stored days too; a rule change does not reclassify stored events
 //! (`--full` re-reads the logs that are still there).
 
-use crate::aggregate::partial::{
+use crate::attribute::inventory::Inventory;
+use crate::classify::{platform, RuleSet};
+use crate::model::day::date_of_day;
+use crate::model::IpSource;
+use crate::model::{
     Activity, ActivityKey, EventAgg, EventKey, Partial, UnclassifiedAgg, UnclassifiedKey,
 };
-use crate::attribute::inventory::Inventory;
-use crate::attribute::sending_ip::IpSource;
-use crate::classify::{platform, RuleSet};
-use crate::ingest::timestamp::date_of_day;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufReader, Write as _};

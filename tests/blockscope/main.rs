@@ -3130,7 +3130,7 @@ mod fuzz {
 
         #[test]
         fn snds_exports(text in lines_of(seeds(&[SNDS]))) {
-            let mut snds = blockscope::ingest::snds::Snds::default();
+            let mut snds = blockscope::model::snds::Snds::default();
             let mut problems = Vec::new();
             blockscope::ingest::snds::load_file("snds.csv", &text, &mut snds, &mut problems);
         }
