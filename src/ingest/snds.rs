@@ -12,6 +12,7 @@ mod name;
 mod rate;
 mod reason;
 
+use crate::error::SndsError;
 use crate::model::snds::{
     ComplaintRate, ExportFile, ExportKind, Filter, Reason, Snds, SndsDay, SndsStatus,
 };
@@ -27,68 +28,6 @@ impl Filter {
             "YELLOW" => Some(Filter::Yellow),
             "RED" => Some(Filter::Red),
             _ => None,
-        }
-    }
-}
-
-/// What the fix for a file that is not an export says.
-const KEY_FIX: &str = "check the SNDS automated-access key (SNDS > Automated Data Access: the key in the data.aspx/ipStatus.aspx links; it changes when access is reset) and that the fetch saves the response body only when it is HTTP 200, then fetch the file again or remove it";
-
-/// An SNDS export that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SndsError {
-    /// A malformed row.
-    #[error("{file}:{line}: {problem}; fix the row or pass --lenient to skip malformed rows")]
-    Row {
-        file: String,
-        line: u64,
-        problem: String,
-    },
-    /// The whole file is not an SNDS export (an HTML page or HTTP error body saved in its place).
-    #[error("{file}: {what} saved in place of the SNDS CSV export (it starts with {start:?}); {KEY_FIX}")]
-    NotAnExport {
-        file: String,
-        what: &'static str,
-        start: String,
-    },
-    /// The directory or a file cannot be read.
-    #[error("{file}: cannot read: {reason}")]
-    Unreadable { file: String, reason: String },
-}
-
-impl SndsError {
-    pub(crate) fn file(&self) -> &str {
-        match self {
-            SndsError::Row { file, .. }
-            | SndsError::NotAnExport { file, .. }
-            | SndsError::Unreadable { file, .. } => file,
-        }
-    }
-
-    /// The line of a malformed row; None for a problem with the whole file.
-    pub(crate) fn line(&self) -> Option<u64> {
-        match self {
-            SndsError::Row { line, .. } => Some(*line),
-            _ => None,
-        }
-    }
-
-    /// The problem without the file name, for input-problems.csv.
-    pub(crate) fn problem(&self) -> String {
-        match self {
-            SndsError::Row { problem, .. } => problem.clone(),
-            SndsError::NotAnExport { what, start, .. } => {
-                format!("{what} saved in place of the SNDS CSV export (it starts with {start:?}); {KEY_FIX}")
-            }
-            SndsError::Unreadable { reason, .. } => format!("cannot read: {reason}"),
-        }
-    }
-
-    /// The reason counted on stderr when `--lenient` skips it.
-    pub(crate) fn skip_reason(&self) -> &'static str {
-        match self {
-            SndsError::Row { .. } => "SNDS row malformed (skipped with --lenient)",
-            _ => "SNDS file not an export (skipped with --lenient)",
         }
     }
 }
