@@ -238,7 +238,7 @@ pub fn write(
             source,
         })?;
     }
-    crate::report::write_atomically(path, |w| {
+    crate::fsio::write_atomically(path, |w| {
         written = ParquetWriter::new(w)
             .finish(&mut df)
             .map_err(std::io::Error::other)?;

@@ -218,7 +218,7 @@ pub fn save(dir: &Path, state: &State) -> Result<()> {
         source,
     })?;
     let file = path(dir);
-    crate::report::write_atomically(&file, |w| {
+    crate::fsio::write_atomically(&file, |w| {
         serde_json::to_writer_pretty(&mut *w, state).map_err(std::io::Error::other)?;
         writeln!(w)
     })

@@ -272,7 +272,7 @@ pub fn write_day(
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    crate::report::write_atomically(&path, |w| {
+    crate::fsio::write_atomically(&path, |w| {
         let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::fast());
         serde_json::to_writer(&mut gz, &file).map_err(std::io::Error::other)?;
         gz.write_all(b"\n")?;
