@@ -14,5 +14,6 @@ pub mod error;
 pub mod fsio;
 pub mod ingest;
 pub mod model;
+pub mod persist;
 pub mod report;
 pub mod state;

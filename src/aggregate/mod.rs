@@ -1,7 +1,6 @@
 //! Aggregation: the merged partials become report rows. polars does the group-bys and stays in
 //! this module; what leaves it is plain Rust data.
 
-pub mod partials;
 pub mod snds;
 
 use crate::attribute::inventory::Inventory;

@@ -189,7 +189,7 @@ struct History {
     /// Newest day in the data (stored or new).
     newest: Option<i32>,
     fresh: bool,
-    problems: Vec<crate::state::store::LoadProblem>,
+    problems: Vec<crate::persist::days::LoadProblem>,
 }
 
 impl History {
@@ -231,7 +231,7 @@ impl History {
             let needed =
                 touched.contains(&day) || range.is_some_and(|(a, b)| (a..=b).contains(&day));
             if needed {
-                crate::state::store::read_day(
+                crate::persist::days::read_day(
                     dir,
                     file,
                     day,
@@ -293,8 +293,8 @@ impl History {
         let generation = next.generation + 1;
         let mut days = self.kept;
         for &day in self.touched.iter().filter(|&&d| d >= self.horizon) {
-            let name = crate::state::store::file_name(day, generation);
-            crate::state::store::write_day(dir, &name, day, &self.store, inv, rules).map_err(
+            let name = crate::persist::days::file_name(day, generation);
+            crate::persist::days::write_day(dir, &name, day, &self.store, inv, rules).map_err(
                 |source| Error::Output {
                     path: dir.join(&name),
                     source,

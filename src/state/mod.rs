@@ -2,11 +2,9 @@
 //! what is new, what is ongoing and what has been resolved since the last run.
 //!
 //! `STATE_DIR/state.json`, versioned, written atomically after the reports are in place. It also
-//! holds where each log file was read to (`files`) and which per-day files (`days/`, see `store`)
+//! holds where each log file was read to (`files`) and which per-day files (`days/`, see `persist::days`)
 //! make up the stored history; day files are written under a new generation's names first, so
 //! the switch to a new history is the single rename of state.json.
-
-pub mod store;
 
 use crate::aggregate::{sort_ip_rows, Aggregates, IpRow};
 use crate::classify::rules::Class;
@@ -229,11 +227,15 @@ pub fn save(dir: &Path, state: &State) -> Result<()> {
 /// them); best effort, a leftover file is harmless.
 pub fn remove_unnamed_day_files(dir: &Path, state: &State) {
     let named: std::collections::BTreeSet<&str> = state.days.values().map(String::as_str).collect();
-    let Ok(entries) = std::fs::read_dir(dir.join(store::DIR)) else {
+    let Ok(entries) = std::fs::read_dir(dir.join(crate::persist::days::DIR)) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = format!("{}/{}", store::DIR, entry.file_name().to_string_lossy());
+        let name = format!(
+            "{}/{}",
+            crate::persist::days::DIR,
+            entry.file_name().to_string_lossy()
+        );
         if !named.contains(name.as_str()) {
             let _ = std::fs::remove_file(entry.path());
         }
