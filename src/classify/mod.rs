@@ -1,5 +1,6 @@
 //! Classification of receiver replies through the `RULES` table.
 
+pub mod cache;
 pub mod platform;
 pub mod rules;
 
