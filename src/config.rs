@@ -120,7 +120,7 @@ impl ConfigFile {
 fn parse_date(flag: &str, text: Option<&str>) -> Result<Option<i32>> {
     text.map(|t| {
         chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .map(crate::ingest::timestamp::day_of_date)
+            .map(crate::model::day::day_of_date)
             .map_err(|_| {
                 Error::Config(format!(
                     "--{flag} {t:?}: not a date; use YYYY-MM-DD (a day in the --tz zone)"
@@ -515,8 +515,8 @@ impl Config {
             if a > b {
                 return Err(Error::Config(format!(
                     "--since {} is after --until {}; swap them",
-                    crate::ingest::timestamp::date_of_day(a),
-                    crate::ingest::timestamp::date_of_day(b)
+                    crate::model::day::date_of_day(a),
+                    crate::model::day::date_of_day(b)
                 )));
             }
         }

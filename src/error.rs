@@ -1,5 +1,7 @@
 //! Error types and the process exit codes they map to.
 //!
+//! A leaf: it imports nothing from the crate, so every module can use it.
+//!
 //! Exit codes are a contract with cron wrappers and are documented in README.md.
 
 use std::path::PathBuf;
@@ -42,6 +44,77 @@ pub enum InventoryError {
     Empty { path: PathBuf },
 }
 
+/// A problem in a rule file, always naming the file and line.
+#[derive(Debug, Error)]
+#[error("{file}:{line}: {problem}")]
+pub struct RuleError {
+    pub file: String,
+    pub line: usize,
+    pub problem: String,
+}
+
+/// What the fix for a file that is not an export says.
+const KEY_FIX: &str = "check the SNDS automated-access key (SNDS > Automated Data Access: the key in the data.aspx/ipStatus.aspx links; it changes when access is reset) and that the fetch saves the response body only when it is HTTP 200, then fetch the file again or remove it";
+
+/// An SNDS export that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SndsError {
+    /// A malformed row.
+    #[error("{file}:{line}: {problem}; fix the row or pass --lenient to skip malformed rows")]
+    Row {
+        file: String,
+        line: u64,
+        problem: String,
+    },
+    /// The whole file is not an SNDS export (an HTML page or HTTP error body saved in its place).
+    #[error("{file}: {what} saved in place of the SNDS CSV export (it starts with {start:?}); {KEY_FIX}")]
+    NotAnExport {
+        file: String,
+        what: &'static str,
+        start: String,
+    },
+    /// The directory or a file cannot be read.
+    #[error("{file}: cannot read: {reason}")]
+    Unreadable { file: String, reason: String },
+}
+
+impl SndsError {
+    pub(crate) fn file(&self) -> &str {
+        match self {
+            SndsError::Row { file, .. }
+            | SndsError::NotAnExport { file, .. }
+            | SndsError::Unreadable { file, .. } => file,
+        }
+    }
+
+    /// The line of a malformed row; None for a problem with the whole file.
+    pub(crate) fn line(&self) -> Option<u64> {
+        match self {
+            SndsError::Row { line, .. } => Some(*line),
+            _ => None,
+        }
+    }
+
+    /// The problem without the file name, for input-problems.csv.
+    pub(crate) fn problem(&self) -> String {
+        match self {
+            SndsError::Row { problem, .. } => problem.clone(),
+            SndsError::NotAnExport { what, start, .. } => {
+                format!("{what} saved in place of the SNDS CSV export (it starts with {start:?}); {KEY_FIX}")
+            }
+            SndsError::Unreadable { reason, .. } => format!("cannot read: {reason}"),
+        }
+    }
+
+    /// The reason counted on stderr when `--lenient` skips it.
+    pub(crate) fn skip_reason(&self) -> &'static str {
+        match self {
+            SndsError::Row { .. } => "SNDS row malformed (skipped with --lenient)",
+            _ => "SNDS file not an export (skipped with --lenient)",
+        }
+    }
+}
+
 /// Everything that can stop a command. `main` prints the chain and maps it to an exit code.
 #[derive(Debug, Error)]
 pub enum Error {
@@ -50,10 +123,10 @@ pub enum Error {
     #[error("{0}")]
     Config(String),
     #[error(transparent)]
-    Rules(#[from] crate::classify::rules::RuleError),
+    Rules(#[from] RuleError),
     /// The message names the file (and line) and its own fix.
     #[error("SNDS export {0}")]
-    Snds(#[from] crate::ingest::snds::SndsError),
+    Snds(#[from] SndsError),
     #[error("cannot write reports to {path}: {source}")]
     Output {
         path: PathBuf,

@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         2 => {
-            let mut snds = blockscope::ingest::snds::Snds::default();
+            let mut snds = blockscope::model::snds::Snds::default();
             let mut problems = Vec::new();
             blockscope::ingest::snds::load_file("snds.csv", &text, &mut snds, &mut problems);
         }

@@ -1,18 +1,16 @@
 //! Aggregation: the merged partials become report rows. polars does the group-bys and stays in
 //! this module; what leaves it is plain Rust data.
 
-pub mod partial;
-pub mod partials;
 pub mod snds;
 
 use crate::attribute::inventory::Inventory;
-use crate::attribute::sending_ip::IpSource;
 use crate::attribute::{owner_of, subnet_of};
 use crate::classify::{self, rules::Class, RuleSet};
 use crate::error::{Error, Result};
-use crate::ingest::snds::Snds;
+use crate::model::snds::Snds;
+use crate::model::IpSource;
+use crate::model::{Partial, Stats};
 use ipnetwork::IpNetwork;
-use partial::{Partial, Stats};
 use polars::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -263,7 +261,7 @@ pub struct Aggregates {
     /// Whether SNDS data was part of the run.
     pub snds_given: bool,
     pub snds_unknown: Vec<snds::UnknownRow>,
-    pub snds_status: Vec<crate::ingest::snds::SndsStatus>,
+    pub snds_status: Vec<crate::model::snds::SndsStatus>,
     /// The SNDS files read (empty exports included) and rows left out by the window.
     pub snds_notes: snds::Notes,
     pub stats: Stats,
@@ -300,7 +298,7 @@ pub struct ReportWindow {
 impl ReportWindow {
     /// One sentence for the top of a report.
     pub fn describe(&self) -> String {
-        use crate::ingest::timestamp::date_of_day;
+        use crate::model::day::date_of_day;
         match self.kind {
             WindowKind::All => "every log line read".into(),
             WindowKind::SinceLastRun => "the log lines that are new since the last run".into(),
@@ -478,7 +476,7 @@ pub fn aggregate(
             }
         }
     }
-    let snds_status: Vec<crate::ingest::snds::SndsStatus> =
+    let snds_status: Vec<crate::model::snds::SndsStatus> =
         sndsdata.map(|d| d.status.clone()).unwrap_or_default();
     let mut customers: Vec<(String, String)> = inv
         .customers
@@ -535,7 +533,7 @@ fn note_run_unclassified_cap(stats: &mut Stats) {
         stats.problem(
             RUN_PROBLEM_FILE,
             None,
-            format!("{n} unclassified repl(ies) counted but not kept for unclassified.csv: the logs have more than {} distinct unclassified reply texts (per receiver, code and day)", partial::UNCLASSIFIED_PER_RUN),
+            format!("{n} unclassified repl(ies) counted but not kept for unclassified.csv: the logs have more than {} distinct unclassified reply texts (per receiver, code and day)", crate::model::UNCLASSIFIED_PER_RUN),
         );
     }
 }
@@ -545,7 +543,7 @@ pub const RUN_PROBLEM_FILE: &str = "(all log files)";
 
 /// Who a row of events belongs to: an address quoted in another customer's logs belongs to no
 /// one until support confirms it (`attribute::tenancy`).
-fn row_owner(inv: &Inventory, k: &partial::EventKey) -> crate::attribute::Owner {
+fn row_owner(inv: &Inventory, k: &crate::model::EventKey) -> crate::attribute::Owner {
     if k.ip_source == IpSource::ReplyOtherCustomer {
         return crate::attribute::Owner {
             vps: None,
@@ -681,7 +679,7 @@ fn ip_rows(
 
     let mut rows = Vec::with_capacity(out.height());
     for i in 0..out.height() {
-        let rule = rules.rule(rule_idxs[i] as classify::RuleIdx);
+        let rule = rules.rule(rule_idxs[i] as crate::model::RuleIdx);
         rows.push(IpRow {
             ip: ips[i].clone(),
             subnet: subnets[i].clone(),
@@ -702,7 +700,7 @@ fn ip_rows(
             receiver_rule_id: rrids[i].clone(),
             snds: snds::SndsCols::default(),
             status: "seen",
-            days_blocked: crate::state::days(firsts[i], lasts[i]),
+            days_blocked: crate::model::day::days(firsts[i], lasts[i]),
         });
     }
     Ok(rows)

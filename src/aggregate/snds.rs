@@ -2,12 +2,12 @@
 
 use super::{IpRow, SubnetRow};
 use crate::attribute::inventory::Inventory;
-use crate::attribute::sending_ip::IpSource;
 use crate::attribute::subnet_of;
 use crate::classify::rules::Class;
-use crate::ingest::snds::{
+use crate::model::snds::{
     ComplaintRate, ExportFile, ExportKind, Filter, ReasonKind, Snds, SUSPECT_COMPLAINT_RATE,
 };
+use crate::model::IpSource;
 use chrono::NaiveDate;
 use ipnetwork::IpNetwork;
 use std::collections::{BTreeMap, BTreeSet};

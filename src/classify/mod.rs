@@ -1,5 +1,6 @@
 //! Classification of receiver replies through the `RULES` table.
 
+pub mod cache;
 pub mod platform;
 pub mod rules;
 
@@ -8,9 +9,6 @@ pub use rules::RuleSet;
 use rules::{Permanence, Rule};
 use std::borrow::Cow;
 use std::sync::LazyLock;
-
-/// Index into a `RuleSet`; `RuleSet::unclassified_idx()` stands for "unclassified".
-pub type RuleIdx = u16;
 
 /// Receivers' own rule ids, each family in its usual dress: Microsoft's `(S3140)`, `(AS3150)`,
 /// `AS(1430)`, `(AS16012609)`, `SC-001`, `DY-001`, `OU-002`, `RP-001`; Yahoo/AOL's `[TSS04]`,

@@ -1,6 +1,7 @@
 //! The rule catalogue: `rules.toml` (compiled in) plus an optional provider file (`--rules`).
 //! This one table drives classification, `blockscope rules` and the generated `docs/rules.md`.
 
+use crate::error::RuleError;
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 use std::path::Path;
@@ -132,15 +133,6 @@ pub static UNCLASSIFIED: LazyLock<Rule> = LazyLock::new(|| Rule {
     example: String::new(),
     origin: "built-in".into(),
 });
-
-/// A problem in a rule file, always naming the file and line.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: {problem}")]
-pub struct RuleError {
-    pub file: String,
-    pub line: usize,
-    pub problem: String,
-}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

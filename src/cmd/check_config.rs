@@ -104,7 +104,7 @@ fn describe_state(dir: &std::path::Path, rebuild: bool) -> Result<String> {
         ));
     }
     let state = crate::state::load(dir, false)?;
-    crate::state::store::check_days(dir, &state.days)?;
+    crate::persist::days::check_days(dir, &state.days)?;
     Ok(format!(
         "{} (generation {}: {} tracked (IP, rule) entries, {} stored days, {} known log files)",
         dir.display(),

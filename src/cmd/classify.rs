@@ -101,7 +101,7 @@ fn row(
     let mut facts = ingest::delivery_facts(d, None, inv, rules);
     if let Some(ip) = client {
         facts.ip = Some(ip);
-        facts.ip_source = crate::attribute::sending_ip::IpSource::Reply;
+        facts.ip_source = crate::model::IpSource::Reply;
     }
     let rule = rules.rule(facts.rule);
     let outcome = match d.outcome {

@@ -2,12 +2,12 @@
 //! Log text is printed through `printable`: a customer's log line must not drive the support
 //! engineer's terminal.
 
-use crate::aggregate::partial::Stats;
 use crate::attribute::inventory::Inventory;
 use crate::cli::ExplainArgs;
 use crate::cmd::evidence::{evidence_config, parse_target};
 use crate::error::{Error, Result};
 use crate::ingest::{self, line::Outcome};
+use crate::model::Stats;
 use crate::report::iso;
 use crate::report::text::printable;
 use ipnetwork::IpNetwork;

@@ -1,10 +1,10 @@
 //! `blockscope ingest`: this host's logs -> one Parquet partial (parse, classify, per-day cells).
 
-use crate::aggregate::partials;
 use crate::attribute::inventory::Inventory;
 use crate::cli::IngestArgs;
 use crate::config::Config;
 use crate::error::{Error, Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
+use crate::persist::partials;
 use std::time::Instant;
 
 pub fn run(args: &IngestArgs) -> Result<i32> {

@@ -1,12 +1,13 @@
 //! `blockscope report`: Parquet partials (from `ingest` on each log host) -> the report set `run`
 //! writes. Everything after parsing is `run`'s own code.
 
-use crate::aggregate::partial::Partial;
-use crate::aggregate::{partials, ReportWindow};
+use crate::aggregate::ReportWindow;
 use crate::attribute::inventory::Inventory;
 use crate::cli::ReportArgs;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::model::Partial;
+use crate::persist::partials;
 use std::path::PathBuf;
 use std::time::Instant;
 

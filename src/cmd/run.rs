@@ -1,13 +1,14 @@
 //! `blockscope run`: logs + inventory (+ SNDS) -> report set.
 
-use crate::aggregate::partial::{Partial, Stats};
 use crate::aggregate::{self, Aggregates, ReportWindow, WindowKind};
 use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
 use crate::config::{Config, WindowSpec};
 use crate::error::{Error, Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
-use crate::ingest::fingerprint::{FileCursor, KnownFiles};
-use crate::ingest::{snds, timestamp};
+use crate::ingest::fingerprint::KnownFiles;
+use crate::ingest::snds;
+use crate::model::{day, FileCursor};
+use crate::model::{Partial, Stats};
 use crate::{ingest, report};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -129,7 +130,7 @@ pub(crate) fn finish(
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        report::write_atomically(path, |w| {
+        crate::fsio::write_atomically(path, |w| {
             report::metrics::write(w, aggregates, started.elapsed(), now)
         })
         .map_err(|source| Error::Output {
@@ -164,9 +165,8 @@ pub(crate) fn finish(
 fn row_days(partial: &Partial, rules: &RuleSet) -> crate::state::RowDays {
     let mut out = crate::state::RowDays::new();
     // Quotes of another customer's address are no row's evidence (docs/security.md).
-    let attributed = |k: &&crate::aggregate::partial::EventKey| {
-        k.ip_source != crate::attribute::sending_ip::IpSource::ReplyOtherCustomer
-    };
+    let attributed =
+        |k: &&crate::model::EventKey| k.ip_source != crate::model::IpSource::ReplyOtherCustomer;
     for k in partial.events.keys().filter(attributed) {
         let ip = k.ip.map_or_else(String::new, |i| i.to_string());
         out.entry((ip, rules.rule(k.rule).id.clone()))
@@ -189,7 +189,7 @@ struct History {
     /// Newest day in the data (stored or new).
     newest: Option<i32>,
     fresh: bool,
-    problems: Vec<crate::state::store::LoadProblem>,
+    problems: Vec<crate::persist::days::LoadProblem>,
 }
 
 impl History {
@@ -209,7 +209,7 @@ impl History {
                 .iter()
                 .filter_map(|(date, file)| {
                     let d = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()?;
-                    Some((timestamp::day_of_date(d), file.clone()))
+                    Some((day::day_of_date(d), file.clone()))
                 })
                 .collect()
         };
@@ -231,7 +231,7 @@ impl History {
             let needed =
                 touched.contains(&day) || range.is_some_and(|(a, b)| (a..=b).contains(&day));
             if needed {
-                crate::state::store::read_day(
+                crate::persist::days::read_day(
                     dir,
                     file,
                     day,
@@ -242,7 +242,7 @@ impl History {
                 )?;
             }
             if !touched.contains(&day) {
-                kept.insert(timestamp::date_of_day(day).to_string(), file.clone());
+                kept.insert(day::date_of_day(day).to_string(), file.clone());
             }
         }
         let mut new_lines = batch.clone();
@@ -293,14 +293,14 @@ impl History {
         let generation = next.generation + 1;
         let mut days = self.kept;
         for &day in self.touched.iter().filter(|&&d| d >= self.horizon) {
-            let name = crate::state::store::file_name(day, generation);
-            crate::state::store::write_day(dir, &name, day, &self.store, inv, rules).map_err(
+            let name = crate::persist::days::file_name(day, generation);
+            crate::persist::days::write_day(dir, &name, day, &self.store, inv, rules).map_err(
                 |source| Error::Output {
                     path: dir.join(&name),
                     source,
                 },
             )?;
-            days.insert(timestamp::date_of_day(day).to_string(), name);
+            days.insert(day::date_of_day(day).to_string(), name);
         }
         next.generation = generation;
         next.days = days;
@@ -465,7 +465,7 @@ pub(crate) fn aggregate_partial(
             }
             partial.stats.problems.sort();
             // SNDS rows count like log events: only the report window's days.
-            let date = |d: Option<i32>| d.map(timestamp::date_of_day);
+            let date = |d: Option<i32>| d.map(day::date_of_day);
             aggregate::snds::select_window(&mut data, date(window.since), date(window.until));
             Some(data)
         }

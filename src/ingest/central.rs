@@ -17,9 +17,9 @@
 
 use super::line::Event;
 use super::{FileClock, LogFile, Mode};
-use crate::aggregate::partial::{Partial, Stats};
 use crate::attribute::hostname::HostMatch;
 use crate::attribute::inventory::Inventory;
+use crate::model::{Partial, Stats};
 use std::collections::{BTreeMap, HashMap};
 
 /// How the lines of one log file find their VPS.

@@ -12,9 +12,9 @@
 //! after all (the result is the one reader's either way).
 
 use super::{detect_format, parse_line, reader, FileRun, Format, LogFile, Mode, PROBLEMS_PER_FILE};
-use crate::aggregate::partial::Partial;
 use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
+use crate::model::Partial;
 use std::io::Seek as _;
 
 /// Files larger than this are split (`BLOCKSCOPE_CHUNK_BYTES` overrides it, for tests and tuning).

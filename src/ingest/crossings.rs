@@ -3,10 +3,10 @@
 //! (`ip_source` `reply_other_customer`, provider-wide only) and each one is listed in
 //! input-problems.csv, naming both VPSes, for support to confirm (docs/security.md).
 
-use crate::aggregate::partial::Stats;
 use crate::attribute::inventory::Inventory;
-use crate::attribute::sending_ip::IpSource;
 use crate::attribute::{tenancy, Tenancy};
+use crate::model::IpSource;
+use crate::model::Stats;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 

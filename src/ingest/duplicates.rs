@@ -12,7 +12,7 @@
 
 use super::fingerprint::{head_hash, HEAD_BYTES};
 use super::{reader, LogFile};
-use crate::aggregate::partial::Stats;
+use crate::model::Stats;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::io::BufRead;

@@ -12,35 +12,16 @@ mod name;
 mod rate;
 mod reason;
 
-pub use name::ExportKind;
-pub use rate::ComplaintRate;
-pub use reason::{Reason, ReasonKind};
+use crate::error::SndsError;
+use crate::model::snds::{
+    ComplaintRate, ExportFile, ExportKind, Filter, Reason, Snds, SndsDay, SndsStatus,
+};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use ipnetwork::{IpNetwork, Ipv4Network};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
-/// SNDS's filter result: the share of the IP's mail judged spam that day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Filter {
-    /// Under 10 %.
-    Green,
-    /// 10–90 %.
-    Yellow,
-    /// Over 90 %.
-    Red,
-}
-
 impl Filter {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Filter::Green => "GREEN",
-            Filter::Yellow => "YELLOW",
-            Filter::Red => "RED",
-        }
-    }
-
     fn parse(text: &str) -> Option<Filter> {
         match text.to_ascii_uppercase().as_str() {
             "GREEN" => Some(Filter::Green),
@@ -50,143 +31,6 @@ impl Filter {
         }
     }
 }
-
-/// One IP on one day.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SndsDay {
-    pub ip: IpAddr,
-    /// From the file name, else the activity end.
-    pub day: NaiveDate,
-    pub filter: Filter,
-    /// None when the cell is empty.
-    pub complaint_rate: Option<ComplaintRate>,
-    pub trap_hits: u64,
-    pub file: String,
-    pub line: u64,
-}
-
-/// One IP-status row: an inclusive range, converted to the minimal CIDR set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SndsStatus {
-    pub first: Ipv4Addr,
-    pub last: Ipv4Addr,
-    pub networks: Vec<Ipv4Network>,
-    pub blocked: bool,
-    pub reason: Reason,
-    /// The day of the snapshot, when the file name gives one.
-    pub day: Option<NaiveDate>,
-    pub file: String,
-    pub line: u64,
-}
-
-/// One file read: which export, which day, how many rows (0: an empty export).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportFile {
-    pub file: String,
-    pub kind: ExportKind,
-    pub day: Option<NaiveDate>,
-    pub rows: u64,
-}
-
-impl ExportFile {
-    /// The sentence for the run summary and summary.md about an empty export.
-    pub(crate) fn empty_note(&self) -> String {
-        let on = self
-            .day
-            .map_or_else(String::new, |d| format!(" on {}", d.format("%Y-%m-%d")));
-        match self.kind {
-            ExportKind::IpStatus => format!("SNDS: no blocked ranges{on} ({} is empty)", self.file),
-            ExportKind::IpData => format!(
-                "SNDS: no SNDS data{on} ({} is empty: no IP sent 100 or more messages to Outlook.com, or SNDS had no data yet)",
-                self.file
-            ),
-            ExportKind::Unknown => format!(
-                "SNDS: {} is empty: no SNDS data and no blocked ranges{on}",
-                self.file
-            ),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Snds {
-    pub days: Vec<SndsDay>,
-    pub status: Vec<SndsStatus>,
-    /// Files read, for the run summary.
-    pub files: u64,
-    /// Every file read, in name order.
-    pub exports: Vec<ExportFile>,
-    /// Rows left out because they lie outside the report window (set by aggregation).
-    pub outside_window: u64,
-    /// IP-status rows left out because a newer dated snapshot replaces them.
-    pub superseded: u64,
-}
-
-/// What the fix for a file that is not an export says.
-const KEY_FIX: &str = "check the SNDS automated-access key (SNDS > Automated Data Access: the key in the data.aspx/ipStatus.aspx links; it changes when access is reset) and that the fetch saves the response body only when it is HTTP 200, then fetch the file again or remove it";
-
-/// An SNDS export that cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SndsError {
-    /// A malformed row.
-    #[error("{file}:{line}: {problem}; fix the row or pass --lenient to skip malformed rows")]
-    Row {
-        file: String,
-        line: u64,
-        problem: String,
-    },
-    /// The whole file is not an SNDS export (an HTML page or HTTP error body saved in its place).
-    #[error("{file}: {what} saved in place of the SNDS CSV export (it starts with {start:?}); {KEY_FIX}")]
-    NotAnExport {
-        file: String,
-        what: &'static str,
-        start: String,
-    },
-    /// The directory or a file cannot be read.
-    #[error("{file}: cannot read: {reason}")]
-    Unreadable { file: String, reason: String },
-}
-
-impl SndsError {
-    pub(crate) fn file(&self) -> &str {
-        match self {
-            SndsError::Row { file, .. }
-            | SndsError::NotAnExport { file, .. }
-            | SndsError::Unreadable { file, .. } => file,
-        }
-    }
-
-    /// The line of a malformed row; None for a problem with the whole file.
-    pub(crate) fn line(&self) -> Option<u64> {
-        match self {
-            SndsError::Row { line, .. } => Some(*line),
-            _ => None,
-        }
-    }
-
-    /// The problem without the file name, for input-problems.csv.
-    pub(crate) fn problem(&self) -> String {
-        match self {
-            SndsError::Row { problem, .. } => problem.clone(),
-            SndsError::NotAnExport { what, start, .. } => {
-                format!("{what} saved in place of the SNDS CSV export (it starts with {start:?}); {KEY_FIX}")
-            }
-            SndsError::Unreadable { reason, .. } => format!("cannot read: {reason}"),
-        }
-    }
-
-    /// The reason counted on stderr when `--lenient` skips it.
-    pub(crate) fn skip_reason(&self) -> &'static str {
-        match self {
-            SndsError::Row { .. } => "SNDS row malformed (skipped with --lenient)",
-            _ => "SNDS file not an export (skipped with --lenient)",
-        }
-    }
-}
-
-/// Complaint rates whose lower bound is at or above this (thousandths of a percent: 0.3 %) mark
-/// an IP as a suspect.
-pub const SUSPECT_COMPLAINT_RATE: u32 = 300;
 
 pub use crate::attribute::cidr::range_to_cidrs;
 
@@ -461,31 +305,10 @@ fn status_row(cells: &[&str], name_day: Option<NaiveDate>) -> Result<SndsStatus,
     })
 }
 
-impl Snds {
-    /// The blocking status row covering `ip`, if any (a blocked row wins over a "No" row).
-    pub fn status_of(&self, ip: IpAddr) -> Option<&SndsStatus> {
-        let IpAddr::V4(v4) = ip else { return None };
-        let mut found: Option<&SndsStatus> = None;
-        for s in &self.status {
-            if s.first <= v4 && v4 <= s.last && (found.is_none() || s.blocked) {
-                found = Some(s);
-            }
-        }
-        found
-    }
-
-    /// All CIDRs of blocked ranges.
-    pub fn blocked_networks(&self) -> impl Iterator<Item = IpNetwork> + '_ {
-        self.status
-            .iter()
-            .filter(|s| s.blocked)
-            .flat_map(|s| s.networks.iter().map(|n| IpNetwork::V4(*n)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::snds::ReasonKind;
 
     fn load(files: &[(&str, &str)]) -> (Snds, Vec<SndsError>) {
         let mut snds = Snds::default();

@@ -368,26 +368,10 @@ pub fn day_of(micros: i64, tz: Option<chrono_tz::Tz>) -> i32 {
     local.div_euclid(DAY_MICROS) as i32
 }
 
-/// The date of a calendar day number.
-pub fn date_of_day(day: i32) -> NaiveDate {
-    NaiveDate::from_epoch_days(day).unwrap_or(NaiveDate::MIN)
-}
-
-/// The calendar day number of a date.
-pub fn day_of_date(date: NaiveDate) -> i32 {
-    date.to_epoch_days()
-}
-
-/// ISO 8601 UTC with seconds, as written in every report.
-pub fn format_utc(micros: i64) -> String {
-    Utc.timestamp_micros(micros)
-        .single()
-        .map_or_else(String::new, |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::day::format_utc;
 
     #[test]
     fn the_fast_rfc3339_path_agrees_with_chrono() {

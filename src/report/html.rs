@@ -10,7 +10,7 @@
 use super::iso;
 use crate::aggregate::{display_order, ip_sort_key, Aggregates, Host, IpRow, SubnetRow, Verdict};
 use crate::classify::rules::Class;
-use crate::ingest::snds::SndsStatus;
+use crate::model::snds::SndsStatus;
 use ipnetwork::Ipv4Network;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
@@ -981,7 +981,7 @@ fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
             &rows,
         )?;
         // Each SNDS reason has its own way out (Spamhaus and Symantec listings are lifted there).
-        let kinds: BTreeSet<crate::ingest::snds::ReasonKind> =
+        let kinds: BTreeSet<crate::model::snds::ReasonKind> =
             ranges.iter().map(|s| s.reason.kind).collect();
         for kind in kinds {
             writeln!(

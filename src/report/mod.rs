@@ -171,22 +171,6 @@ fn archive(previous: &Path, out: &Path, keep: usize) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Write a small file atomically (temp file in the same directory, then rename).
-pub fn write_atomically(
-    path: &Path,
-    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    body(&mut tmp)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 fn is_replaceable(out: &Path) -> std::io::Result<bool> {
     Ok(out.join(MARKER).is_file() || fs::read_dir(out)?.next().is_none())
 }
@@ -270,7 +254,7 @@ fn write_file(
 
 /// Report times: ISO 8601 UTC.
 pub fn iso(micros: i64) -> String {
-    crate::ingest::timestamp::format_utc(micros)
+    crate::model::day::format_utc(micros)
 }
 
 /// Every CSV report is written through this: cells are neutralised for spreadsheets.

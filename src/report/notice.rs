@@ -119,11 +119,11 @@ pub fn write(
                     )?;
                     // A relayed list is lifted where it is kept; say which, and what it means.
                     match r.snds.reason_kind {
-                        Some(crate::ingest::snds::ReasonKind::Spamhaus) => writeln!(
+                        Some(crate::model::snds::ReasonKind::Spamhaus) => writeln!(
                             w,
                             "  Microsoft blocks it because Spamhaus lists it (SBL/XBL). We ask Spamhaus to remove it; an XBL listing usually means malware or an open proxy on your server, so please check it."
                         )?,
-                        Some(crate::ingest::snds::ReasonKind::SymantecBrightmail) => writeln!(
+                        Some(crate::model::snds::ReasonKind::SymantecBrightmail) => writeln!(
                             w,
                             "  Microsoft blocks it because Symantec rates it as a spam source. We ask Symantec to review it; please check your server for unwanted mail."
                         )?,

@@ -108,8 +108,8 @@ pub fn print(
 }
 
 /// Unclassified replies counted but not stored (too many distinct texts), in one sentence.
-pub(crate) fn unclassified_cap_note(s: &crate::aggregate::partial::Stats) -> String {
-    use crate::aggregate::partial::{UNCLASSIFIED_PER_FILE, UNCLASSIFIED_PER_RUN};
+pub(crate) fn unclassified_cap_note(s: &crate::model::Stats) -> String {
+    use crate::model::{UNCLASSIFIED_PER_FILE, UNCLASSIFIED_PER_RUN};
     format!(
         "unclassified replies not kept for unclassified.csv: {} ({} past {} distinct texts in a file, {} past {} in the run); counted in the totals, listed in input-problems.csv",
         s.unclassified_dropped(),

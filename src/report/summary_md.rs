@@ -3,7 +3,7 @@
 use super::iso;
 use crate::aggregate::{display_order, Aggregates, IpRow, Verdict};
 use crate::classify::rules::Class;
-use crate::ingest::snds::ReasonKind;
+use crate::model::snds::ReasonKind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 

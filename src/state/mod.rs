@@ -2,11 +2,9 @@
 //! what is new, what is ongoing and what has been resolved since the last run.
 //!
 //! `STATE_DIR/state.json`, versioned, written atomically after the reports are in place. It also
-//! holds where each log file was read to (`files`) and which per-day files (`days/`, see `store`)
+//! holds where each log file was read to (`files`) and which per-day files (`days/`, see `persist::days`)
 //! make up the stored history; day files are written under a new generation's names first, so
 //! the switch to a new history is the single rename of state.json.
-
-pub mod store;
 
 use crate::aggregate::{sort_ip_rows, Aggregates, IpRow};
 use crate::classify::rules::Class;
@@ -48,7 +46,7 @@ pub struct State {
     pub generation: u64,
     /// Where each log file (known by its head) was read to.
     #[serde(default)]
-    pub files: Vec<crate::ingest::fingerprint::FileCursor>,
+    pub files: Vec<crate::model::FileCursor>,
     /// Stored history: date (YYYY-MM-DD) -> day file, relative to the state directory.
     #[serde(default)]
     pub days: BTreeMap<String, String>,
@@ -126,13 +124,13 @@ pub fn apply(
         row.status = if prev.is_some() { "ongoing" } else { "new" };
         let first = prev.map_or(row.first_seen, |e| e.first_seen.min(row.first_seen));
         let last = prev.map_or(row.last_seen, |e| e.last_seen.max(row.last_seen));
-        row.days_blocked = days(first, row.last_seen);
+        row.days_blocked = crate::model::day::days(first, row.last_seen);
         let last_counted = prev.and_then(|e| e.last_day.clone());
         let mut days_seen = prev.map_or(0, |e| e.days_seen);
         let mut last_day = last_counted.clone();
         if let Some(set) = row_days.get(&(row.ip.clone(), row.rule_id.clone())) {
             for d in set {
-                let date = crate::ingest::timestamp::date_of_day(*d).to_string();
+                let date = crate::model::day::date_of_day(*d).to_string();
                 if last_counted.as_ref().is_none_or(|l| date > *l) {
                     days_seen += 1;
                 }
@@ -181,14 +179,6 @@ pub fn apply(
     next
 }
 
-/// Whole days from first to last event, counting both ends.
-pub fn days(first: i64, last: i64) -> u64 {
-    if first == i64::MIN || last < first {
-        return 0;
-    }
-    ((last - first) / 86_400_000_000) as u64 + 1
-}
-
 fn resolved_row(e: &Entry, v4: u8, v6: u8) -> IpRow {
     let class = Class::parse(&e.class).unwrap_or(Class::Unclassified);
     let subnet =
@@ -209,13 +199,13 @@ fn resolved_row(e: &Entry, v4: u8, v6: u8) -> IpRow {
         first_seen: e.first_seen,
         last_seen: e.last_seen,
         delist_route: String::new(),
-        ip_source: crate::attribute::sending_ip::IpSource::Unknown,
+        ip_source: crate::model::IpSource::Unknown,
         sample_reply: String::new(),
         permanence: String::new(),
         receiver_rule_id: String::new(),
         snds: Default::default(),
         status: "resolved",
-        days_blocked: days(e.first_seen, e.last_seen),
+        days_blocked: crate::model::day::days(e.first_seen, e.last_seen),
     }
 }
 
@@ -226,7 +216,7 @@ pub fn save(dir: &Path, state: &State) -> Result<()> {
         source,
     })?;
     let file = path(dir);
-    crate::report::write_atomically(&file, |w| {
+    crate::fsio::write_atomically(&file, |w| {
         serde_json::to_writer_pretty(&mut *w, state).map_err(std::io::Error::other)?;
         writeln!(w)
     })
@@ -237,11 +227,15 @@ pub fn save(dir: &Path, state: &State) -> Result<()> {
 /// them); best effort, a leftover file is harmless.
 pub fn remove_unnamed_day_files(dir: &Path, state: &State) {
     let named: std::collections::BTreeSet<&str> = state.days.values().map(String::as_str).collect();
-    let Ok(entries) = std::fs::read_dir(dir.join(store::DIR)) else {
+    let Ok(entries) = std::fs::read_dir(dir.join(crate::persist::days::DIR)) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = format!("{}/{}", store::DIR, entry.file_name().to_string_lossy());
+        let name = format!(
+            "{}/{}",
+            crate::persist::days::DIR,
+            entry.file_name().to_string_lossy()
+        );
         if !named.contains(name.as_str()) {
             let _ = std::fs::remove_file(entry.path());
         }

@@ -65,7 +65,7 @@ fn every_fuzz_seed_is_valid_input() {
     assert!(inventory.is_ok(), "the inventory seed loads");
     // The SNDS seed is a pool of lines of both exports: each loads on its own.
     for line in SNDS.lines() {
-        let mut snds = blockscope::ingest::snds::Snds::default();
+        let mut snds = blockscope::model::snds::Snds::default();
         let mut problems = Vec::new();
         blockscope::ingest::snds::load_file("snds.csv", line, &mut snds, &mut problems);
         assert!(problems.is_empty(), "{line}: {problems:?}");
@@ -109,7 +109,7 @@ proptest! {
 
     #[test]
     fn snds_exports(text in lines_of(seeds(&[SNDS]))) {
-        let mut snds = blockscope::ingest::snds::Snds::default();
+        let mut snds = blockscope::model::snds::Snds::default();
         let mut problems = Vec::new();
         blockscope::ingest::snds::load_file("snds.csv", &text, &mut snds, &mut problems);
     }

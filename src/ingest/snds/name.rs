@@ -12,18 +12,8 @@
 //!
 //! The key is a GUID whose digit runs must never be read as a date, so it is cut out first.
 
+use crate::model::snds::ExportKind;
 use chrono::NaiveDate;
-
-/// Which export a file is, as far as its name tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ExportKind {
-    /// `data.aspx`: one row per IP per day.
-    IpData,
-    /// `ipStatus.aspx`: blocked ranges.
-    IpStatus,
-    /// The name does not say (`export (3).csv`).
-    Unknown,
-}
 
 impl ExportKind {
     pub(crate) fn from_name(name: &str) -> ExportKind {

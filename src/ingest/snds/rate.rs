@@ -2,20 +2,7 @@
 //! (`< 0.1%`, `> 4%`, `1% - < 2%`, `0.3-0.5%`). Each is read as a range; the text is kept for the
 //! reports exactly as SNDS wrote it.
 
-/// A complaint rate as a range of percentages, in thousandths of a percent (`2.3%` = 2300) so
-/// the type stays `Eq` and exact for SNDS's one or two decimals.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComplaintRate {
-    /// As SNDS wrote it.
-    pub text: String,
-    /// Lower bound (`< 0.1%`: 0); the suspect threshold compares this.
-    pub low: u32,
-    /// Upper bound (`> 4%`: 100 %).
-    pub high: u32,
-}
-
-/// Thousandths of a percent in one percent.
-pub const MILLI: u32 = 1000;
+use crate::model::snds::{ComplaintRate, MILLI};
 
 impl ComplaintRate {
     /// Read a complaint-rate cell; `Err` names what is wrong. An empty cell is not a rate.

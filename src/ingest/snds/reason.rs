@@ -7,38 +7,7 @@
 //! list: delisting there lifts the SNDS block, and the Outlook.com form cannot.
 //! Other wordings are matched by the list they name and always keep their text.
 
-/// The family of an SNDS block reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ReasonKind {
-    /// "Blocked due to user complaints or other evidence of spamming": Microsoft's own verdict.
-    UserComplaints,
-    /// "E-mail address harvesting": Microsoft saw dictionary/harvesting traffic.
-    Harvesting,
-    /// "SpamHaus SBL/XBL" (or any wording naming Spamhaus): the range is on Spamhaus's lists.
-    Spamhaus,
-    /// "Symantec Brightmail": on Symantec's (now Broadcom's) IP reputation list.
-    SymantecBrightmail,
-    /// A wording not seen before (or empty).
-    #[default]
-    Other,
-}
-
-/// A block reason: the family, and the text exactly as SNDS wrote it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Reason {
-    pub kind: ReasonKind,
-    pub text: String,
-}
-
-/// Outlook.com sender support form (the one place for Microsoft's own SNDS blocks).
-pub const OUTLOOK_FORM: &str =
-    "https://support.microsoft.com/supportrequestform/8ad563e3-288e-2a61-8122-3ba03d6b8d75";
-/// Spamhaus's lookup, which leads to the removal request for SBL and XBL listings.
-pub const SPAMHAUS_LOOKUP: &str = "https://check.spamhaus.org/";
-/// Symantec (Broadcom) IP Reputation Investigation: look up the IP, then "investigate"
-/// (Broadcom knowledge article 177234, "Request removal of an IP address from Symantec's
-/// IP-based block lists").
-pub const SYMANTEC_LOOKUP: &str = "https://ipremoval.sms.symantec.com/lookup";
+use crate::model::snds::{Reason, ReasonKind};
 
 impl Reason {
     pub(crate) fn new(text: &str) -> Reason {
@@ -57,58 +26,6 @@ impl Reason {
         Reason {
             kind,
             text: text.to_string(),
-        }
-    }
-}
-
-impl ReasonKind {
-    /// Microsoft's own verdict (lifted through the Outlook.com form), not a relayed list.
-    pub(crate) fn is_microsoft(self) -> bool {
-        matches!(
-            self,
-            ReasonKind::UserComplaints | ReasonKind::Harvesting | ReasonKind::Other
-        )
-    }
-
-    /// A short name for reports.
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            ReasonKind::UserComplaints => "user complaints",
-            ReasonKind::Harvesting => "e-mail address harvesting",
-            ReasonKind::Spamhaus => "Spamhaus SBL/XBL",
-            ReasonKind::SymantecBrightmail => "Symantec Brightmail",
-            ReasonKind::Other => "other reason",
-        }
-    }
-
-    /// What support should do about a range SNDS blocks for this reason.
-    pub(crate) fn delist_route(self) -> String {
-        match self {
-            // Unchanged wording: reports written before reasons were told apart say this.
-            ReasonKind::UserComplaints => format!(
-                "Outlook.com sender support form {OUTLOOK_FORM}: SNDS lists this IP as blocked; request mitigation for the outbound IPs/ranges (separated by '; ') before the customer's mail starts bouncing"
-            ),
-            ReasonKind::Harvesting => format!(
-                "Outlook.com sender support form ({OUTLOOK_FORM}): SNDS blocks this IP for e-mail address harvesting (directory-harvest or dictionary traffic towards Outlook.com); stop it on the customer's server first, then request mitigation for the outbound IPs/ranges (separated by '; ')"
-            ),
-            ReasonKind::Spamhaus => format!(
-                "Spamhaus lookup and removal request ({SPAMHAUS_LOOKUP}): SNDS blocks this IP because Spamhaus lists it (SBL/XBL); look it up there, fix the cause (XBL: an infected host or open proxy on the customer's server) and request removal from Spamhaus. Outlook.com lifts its block when Spamhaus delists; the Outlook.com form cannot"
-            ),
-            ReasonKind::SymantecBrightmail => format!(
-                "Symantec (Broadcom) IP Reputation Investigation ({SYMANTEC_LOOKUP}): SNDS blocks this IP because Symantec Brightmail rates it negative; look the IP up and click \"investigate\" (IPv4, one IP per request, about 24 h). Outlook.com lifts its block when Symantec does; the Outlook.com form cannot"
-            ),
-            ReasonKind::Other => format!(
-                "SNDS gives a reason blockscope does not know (see snds_reason): if it names a block list, delist there; otherwise use the Outlook.com sender support form ({OUTLOOK_FORM}) and quote the reason"
-            ),
-        }
-    }
-
-    /// The page to look one IP up on, for the lists Microsoft relays.
-    pub(crate) fn lookup_url(self, ip: &str) -> Option<String> {
-        match self {
-            ReasonKind::Spamhaus => Some(format!("https://check.spamhaus.org/results/?query={ip}")),
-            ReasonKind::SymantecBrightmail => Some(SYMANTEC_LOOKUP.to_string()),
-            _ => None,
         }
     }
 }

@@ -4,12 +4,12 @@
 //! One long table: every row has a `kind` and uses the columns that kind needs (the rest null),
 //! so one file carries cells, input counters and problems, and a reader needs no side files.
 
-use super::partial::{Partial, Problem, Stats};
+use super::cells::{self, StoredActivity, StoredCells, StoredEvent, StoredUnclassified};
 use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
 use crate::error::{Error, Result};
-use crate::ingest::timestamp::{date_of_day, day_of_date};
-use crate::state::store::{self, StoredActivity, StoredCells, StoredEvent, StoredUnclassified};
+use crate::model::day::{date_of_day, day_of_date};
+use crate::model::{Partial, Problem, Stats};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -136,7 +136,7 @@ pub fn write(
     rules: &RuleSet,
     host_id: &str,
 ) -> Result<u64> {
-    let cells = store::to_stored(partial, inv, rules, None);
+    let cells = cells::to_stored(partial, inv, rules, None);
     let host = some(host_id);
     let mut rows = Rows::default();
     let base = |kind: &str| vec![("kind", some(kind)), ("host_id", host.clone())];
@@ -238,7 +238,7 @@ pub fn write(
             source,
         })?;
     }
-    crate::report::write_atomically(path, |w| {
+    crate::fsio::write_atomically(path, |w| {
         written = ParquetWriter::new(w)
             .finish(&mut df)
             .map_err(std::io::Error::other)?;
@@ -407,7 +407,7 @@ pub fn read(path: &Path, inv: &Inventory, rules: &RuleSet) -> Result<Partial> {
         }
         None => return Err(bad(path, "no schema_version row")),
     }
-    let (mut partial, unknown_rules) = store::from_stored(cells, inv, rules);
+    let (mut partial, unknown_rules) = cells::from_stored(cells, inv, rules);
     for (rule, n) in unknown_rules {
         stats.problem(
             &path.display().to_string(),

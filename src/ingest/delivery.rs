@@ -1,0 +1,267 @@
+//! One delivery line recorded: its sending IP (and where that came from), receiver platform,
+//! status code and rule, folded into the file's event, activity and unclassified cells.
+
+use super::crossings;
+use super::line::{Delivery, Outcome};
+use crate::attribute::inventory::Inventory;
+use crate::attribute::sending_ip::{ip_from_reply, ip_from_syslog_name};
+use crate::attribute::{tenancy, Tenancy};
+use crate::classify::cache::CachedRules;
+use crate::classify::{self, platform::platform_of_mx, RuleSet};
+use crate::model::{
+    unclassified_text, Activity, ActivityKey, EventKey, IpSource, Partial, UnclassifiedKey,
+};
+use std::net::IpAddr;
+
+pub(crate) fn sending_ip(
+    d: &Delivery,
+    observed_vps: Option<u32>,
+    inv: &Inventory,
+) -> (Option<IpAddr>, IpSource) {
+    // A NATed VPS logs its private interface; receivers see (and quote) the public address.
+    // A dual-stack socket logs IPv4 as `::ffff:a.b.c.d`: that is the IPv4 address.
+    let interface = d.sending_ip.map(|ip| ip.to_canonical());
+    if let Some(ip) = interface.filter(|ip| !is_internal(*ip)) {
+        return (Some(ip), IpSource::MtaInterface);
+    }
+    if d.has_receiver_reply && d.outcome != Outcome::Sent {
+        if let Some(ip) = ip_from_reply(&d.reply, d.receiver_ip) {
+            return (Some(ip), reply_source(inv, ip, observed_vps));
+        }
+    }
+    if let Some(ip) = ip_from_syslog_name(d.instance) {
+        return (Some(ip), IpSource::SyslogName);
+    }
+    if let Some(vps) = observed_vps {
+        let only = match d.receiver_ip {
+            Some(receiver) => inv.only_address(vps as usize, receiver.to_canonical().is_ipv6()),
+            None => inv.only_address_any(vps as usize),
+        };
+        if let Some(ip) = only {
+            return (Some(ip), IpSource::InventorySingle);
+        }
+    }
+    (None, IpSource::Unknown)
+}
+
+/// `reply`, or the tenant boundary a quoted address crosses: reply text is written into the
+/// observing VPS's log, which its customer controls (see `attribute::tenancy`).
+fn reply_source(inv: &Inventory, ip: IpAddr, observed_vps: Option<u32>) -> IpSource {
+    match tenancy(inv, ip, observed_vps.map(|v| v as usize)) {
+        Tenancy::Own => IpSource::Reply,
+        Tenancy::Sibling { .. } => IpSource::ReplySiblingVps,
+        Tenancy::OtherCustomer { .. } => IpSource::ReplyOtherCustomer,
+    }
+}
+
+/// The reply's status code (`5.7.606`, `554`) when the receiver answered, else the MTA's dsn.
+pub(crate) fn status_code<'a>(d: &'a Delivery) -> &'a str {
+    d.has_receiver_reply
+        .then(|| classify::reply_code(&d.reply))
+        .flatten()
+        .or(d.dsn)
+        .unwrap_or("")
+}
+
+/// What the pipeline makes of one delivery: everything a report row is built from.
+#[derive(Debug, Clone)]
+pub struct DeliveryFacts {
+    pub ip: Option<IpAddr>,
+    pub ip_source: IpSource,
+    pub platform: &'static str,
+    pub code: String,
+    pub rule: crate::model::RuleIdx,
+    pub receiver_rule_id: Option<Box<str>>,
+}
+
+/// The facts of one delivery, as `run` records them (`blockscope classify` prints them).
+pub fn delivery_facts(
+    d: &Delivery,
+    observed_vps: Option<u32>,
+    inv: &Inventory,
+    rules: &RuleSet,
+) -> DeliveryFacts {
+    let (ip, ip_source) = sending_ip(d, observed_vps, inv);
+    let code = status_code(d);
+    let rule = if d.outcome == Outcome::Sent {
+        rules.unclassified_idx()
+    } else {
+        rules.classify(&d.reply, code)
+    };
+    DeliveryFacts {
+        ip,
+        ip_source,
+        platform: d.receiver_host.map_or("unknown", platform_of_mx),
+        code: code.to_string(),
+        rule,
+        receiver_rule_id: receiver_rule_id(d),
+    }
+}
+
+/// The receiver's own rule id, from its reply only (never from the MTA's own words).
+fn receiver_rule_id(d: &Delivery) -> Option<Box<str>> {
+    if d.has_receiver_reply {
+        classify::receiver_rule_id(&d.reply).map(String::into_boxed_str)
+    } else {
+        None
+    }
+}
+
+/// Addresses no receiver ever sees as the client: loopback, private, link-local, CGNAT, ULA
+/// (IPv4-mapped ones too).
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+        }
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            a.is_loopback()
+                || a.is_unspecified()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// When a line was logged: its time and calendar day.
+#[derive(Clone, Copy)]
+pub(crate) struct At {
+    pub(crate) time: i64,
+    pub(crate) day: i32,
+}
+
+/// Record one delivery; returns the crossing when its reply quotes another customer's address
+/// (the caller lists it as an input problem).
+pub(crate) fn record_delivery(
+    d: &Delivery,
+    at: At,
+    observed_vps: Option<u32>,
+    inv: &Inventory,
+    mut rules: CachedRules,
+    p: &mut Partial,
+) -> Option<crossings::Crossing> {
+    p.record_time(at.day, at.time);
+    let (ip, ip_source) = sending_ip(d, observed_vps, inv);
+    let crossing = crossings::Crossing::of(inv, observed_vps, ip, ip_source);
+    let activity_key = ActivityKey {
+        day: at.day,
+        observed_vps,
+        // Activity makes an address "active" in its subnet and on the heatmap: an unconfirmed
+        // address of another customer must not (the observing VPS's own sender is unknown).
+        ip: ip.filter(|_| crossing.is_none()),
+    };
+    // A file naming millions of sending IPs is hostile: count, do not grow without bound.
+    if p.activity.len() >= MAX_KEYS_PER_FILE && !p.activity.contains_key(&activity_key) {
+        p.stats.skip(TOO_MANY_KEYS);
+        return None;
+    }
+    let activity: &mut Activity = p.activity.entry(activity_key).or_default();
+    match d.outcome {
+        Outcome::Sent => {
+            activity.sent += 1;
+            p.stats.sent += 1;
+            return None;
+        }
+        Outcome::Deferred => {
+            activity.deferred += 1;
+            p.stats.deferred += 1;
+        }
+        Outcome::Bounced => {
+            activity.bounced += 1;
+            p.stats.bounced += 1;
+        }
+    }
+    if d.recipient.is_none() {
+        p.stats.non_final_replies += 1;
+    }
+    let reply: &str = &d.reply;
+    let platform = d.receiver_host.map_or("unknown", platform_of_mx);
+    let code = status_code(d);
+    let rule = rules.classify(reply, code);
+    if rule == rules.set.unclassified_idx() {
+        let key = UnclassifiedKey {
+            day: at.day,
+            reply: unclassified_text(classify::normalise_reply(reply)),
+            platform,
+            code: code.into(),
+        };
+        p.record_unclassified(key, ip);
+    }
+    let receiver_rule_id = receiver_rule_id(d);
+    let key = EventKey {
+        day: at.day,
+        observed_vps,
+        ip,
+        ip_source,
+        rule,
+        platform,
+        code: code.into(),
+        receiver_rule_id,
+    };
+    if p.events.len() >= MAX_KEYS_PER_FILE && !p.events.contains_key(&key) {
+        p.stats.skip(TOO_MANY_KEYS);
+        return None;
+    }
+    p.record_event(key, at.time, reply);
+    crossing
+}
+
+/// Cap a finished file's unclassified groups at the per-file limit (merging a central file's
+/// hosts or a split file's ranges may have used the run's) and list what was dropped.
+pub(crate) fn close_unclassified(file: &str, partial: &mut Partial) {
+    use crate::model::UNCLASSIFIED_PER_FILE;
+    let dropped = partial.cap_unclassified(UNCLASSIFIED_PER_FILE)
+        + std::mem::take(&mut partial.stats.unclassified_dropped_in_run);
+    partial.stats.unclassified_dropped_in_files += dropped;
+    let n = partial.stats.unclassified_dropped_in_files;
+    if n > 0 {
+        partial.stats.problem(
+            file,
+            None,
+            format!("{n} unclassified repl(ies) counted but not kept for unclassified.csv: the file has more than {UNCLASSIFIED_PER_FILE} distinct unclassified reply texts (per receiver, code and day)"),
+        );
+    }
+}
+
+/// Distinct (sending IP, rule, receiver, day) cells one file may add; a VPS has a handful of IPs.
+pub const MAX_KEYS_PER_FILE: usize = 100_000;
+pub(crate) const TOO_MANY_KEYS: &str = "too many distinct sending IPs in one file";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_interfaces_are_not_what_receivers_see() {
+        for ip in [
+            "127.0.0.1",
+            "10.0.0.5",
+            "172.16.3.4",
+            "192.168.1.2",
+            "100.64.0.9",
+            "169.254.1.1",
+            "::1",
+            "fd00::5",
+            "fe80::1",
+            "::ffff:10.0.0.5",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(is_internal(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "198.51.100.7",
+            "203.0.113.9",
+            "192.0.2.1",
+            "2001:db8::7",
+            "8.8.8.8",
+        ] {
+            assert!(!is_internal(ip.parse().unwrap()), "{ip}");
+        }
+    }
+}
