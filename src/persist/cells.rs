@@ -205,3 +205,54 @@ pub fn from_stored(cells: StoredCells, rules: &RuleSet) -> (Partial, BTreeMap<St
     }
     (out, unknown_rules)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(vps: Option<&str>) -> StoredEvent {
+        StoredEvent {
+            ip: Some("198.51.100.7".into()),
+            rule: RuleSet::builtin().rules()[0].id.clone(),
+            vps: vps.map(str::to_string),
+            ip_source: "reply".into(),
+            platform: "office365".into(),
+            code: "5.7.606".into(),
+            receiver_rule_id: None,
+            events: 3,
+            first: 1,
+            last: 2,
+            sample_time: 2,
+            sample: "550 5.7.606 Access denied".into(),
+        }
+    }
+
+    /// A VPS name is stored as it was read, whatever the inventory says (it may list the VPS
+    /// again tomorrow); owners are looked up when cells are aggregated.
+    #[test]
+    fn cells_round_trip_with_their_vps_names() {
+        let rules = RuleSet::builtin();
+        let cells = StoredCells {
+            events: vec![(5, event(Some("vps-gone"))), (5, event(None))],
+            activity: vec![(
+                5,
+                StoredActivity {
+                    ip: None,
+                    vps: Some("vps-gone".into()),
+                    sent: 1,
+                    deferred: 0,
+                    bounced: 0,
+                },
+            )],
+            unclassified: Vec::new(),
+            times: vec![(5, (1, 2))],
+        };
+        let (partial, unknown_rules) = from_stored(cells, rules);
+        assert!(unknown_rules.is_empty());
+        let again = to_stored(&partial, rules, None);
+        let vpses: Vec<Option<&str>> = again.events.iter().map(|(_, e)| e.vps.as_deref()).collect();
+        assert_eq!(vpses, [None, Some("vps-gone")]);
+        assert_eq!(again.activity[0].1.vps.as_deref(), Some("vps-gone"));
+        assert_eq!(again.events[1].1, event(Some("vps-gone")));
+    }
+}
