@@ -4,7 +4,7 @@
 pub mod snds;
 
 use crate::attribute::inventory::Inventory;
-use crate::attribute::{owner_of, subnet_of};
+use crate::attribute::{observed_index, owner_of, subnet_of};
 use crate::classify::{self, rules::Class, RuleSet};
 use crate::error::{Error, Result};
 use crate::model::snds::Snds;
@@ -195,11 +195,11 @@ fn hosts(partial: &Partial, ips: &[IpRow], inv: &Inventory, v4: u8, v6: u8) -> V
     let mut activity: Vec<_> = partial
         .activity
         .iter()
-        .filter_map(|(k, a)| Some((k.ip?, k.observed_vps, a)))
+        .filter_map(|(k, a)| Some((k.ip?, observed_index(inv, k.observed_vps), a)))
         .collect();
     activity.sort_by_key(|(ip, vps, _)| (*ip, *vps));
     for (ip, observed_vps, a) in activity {
-        let owner = owner_of(inv, Some(ip), observed_vps.map(|v| v as usize));
+        let owner = owner_of(inv, Some(ip), observed_vps);
         let h = table.entry(ip.to_string()).or_insert_with(|| {
             blank(
                 ip,
@@ -551,7 +551,7 @@ fn row_owner(inv: &Inventory, k: &crate::model::EventKey) -> crate::attribute::O
             in_inventory: true,
         };
     }
-    owner_of(inv, k.ip, k.observed_vps.map(|v| v as usize))
+    owner_of(inv, k.ip, observed_index(inv, k.observed_vps))
 }
 
 fn ip_rows(
@@ -727,7 +727,7 @@ fn subnet_rows(
     let mut a_customer = Vec::new();
     for k in partial.activity.keys() {
         let Some(ip) = k.ip else { continue };
-        let owner = owner_of(inv, Some(ip), k.observed_vps.map(|v| v as usize));
+        let owner = owner_of(inv, Some(ip), observed_index(inv, k.observed_vps));
         a_subnet.push(subnet_of(ip, v4, v6));
         a_ip.push(ip.to_string());
         a_customer.push(owner.customer.map_or("", |c| inv.customers[c].id.as_str()));

@@ -30,6 +30,13 @@ pub struct Owner {
     pub in_inventory: bool,
 }
 
+/// The inventory index of the VPS a cell names as the one whose logs hold it (None: a directory
+/// the inventory does not name, or a VPS it no longer lists). Cells carry names so that they mean
+/// the same under any inventory; the index is looked up when they are aggregated.
+pub fn observed_index(inv: &Inventory, observed: Option<&str>) -> Option<usize> {
+    observed.and_then(|name| inv.vps_index(name))
+}
+
 /// The owner of `ip` observed in the logs of VPS directory `observed_vps`: the inventory holder
 /// of the IP when there is one, else the VPS whose logs it came from.
 pub fn owner_of(inv: &Inventory, ip: Option<IpAddr>, observed_vps: Option<usize>) -> Owner {

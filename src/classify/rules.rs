@@ -2,6 +2,7 @@
 //! This one table drives classification, `blockscope rules` and the generated `docs/rules.md`.
 
 use crate::error::RuleError;
+use crate::model::RuleIdx;
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 use serde::Deserialize;
 use std::path::Path;
@@ -397,25 +398,25 @@ impl RuleSet {
     }
 
     /// The rule with this index; `len()` (or anything past it) is "unclassified".
-    pub fn rule(&self, idx: u16) -> &Rule {
+    pub fn rule(&self, idx: RuleIdx) -> &Rule {
         self.rules.get(idx as usize).unwrap_or(&UNCLASSIFIED)
     }
 
-    pub fn unclassified_idx(&self) -> u16 {
-        self.rules.len() as u16
+    pub fn unclassified_idx(&self) -> RuleIdx {
+        self.rules.len() as RuleIdx
     }
 
     /// The index of the rule with this id (`unclassified` included).
-    pub fn index_of(&self, id: &str) -> Option<u16> {
+    pub fn index_of(&self, id: &str) -> Option<RuleIdx> {
         match self.rules.iter().position(|r| r.id == id) {
-            Some(i) => Some(i as u16),
+            Some(i) => Some(i as RuleIdx),
             None => (id == UNCLASSIFIED.id).then(|| self.unclassified_idx()),
         }
     }
 
     /// Every rule that applies to this reply (multi-line markers and whitespace normalised by
     /// `matching_text`), in table order.
-    pub fn matching(&self, reply: &str, code: &str) -> Vec<u16> {
+    pub fn matching(&self, reply: &str, code: &str) -> Vec<RuleIdx> {
         let reply = &*super::matching_text(reply);
         let mut hits: Vec<usize> = self
             .reply_set
@@ -441,12 +442,12 @@ impl RuleSet {
                 };
                 !self.unless[i].as_ref().is_some_and(|u| u.is_match(text))
             })
-            .map(|i| i as u16)
+            .map(|i| i as RuleIdx)
             .collect()
     }
 
     /// The first rule (in table order) that applies, else "unclassified".
-    pub fn classify(&self, reply: &str, code: &str) -> u16 {
+    pub fn classify(&self, reply: &str, code: &str) -> RuleIdx {
         self.matching(reply, code)
             .first()
             .copied()

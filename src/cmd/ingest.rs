@@ -31,7 +31,7 @@ pub fn run(args: &IngestArgs) -> Result<i32> {
     let mut partial = crate::cmd::run::ingest_logs(&config, &inventory, &rules, false, None)?;
     partial.cursors.clear();
     let host_id = args.host_id.clone().unwrap_or_else(host_name);
-    let bytes = partials::write(&args.out, &partial, &inventory, &rules, &host_id)?;
+    let bytes = partials::write(&args.out, &partial, &rules, &host_id)?;
     if !args.quiet {
         let s = &partial.stats;
         eprintln!(

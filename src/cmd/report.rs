@@ -20,7 +20,7 @@ pub fn run(args: &ReportArgs) -> Result<i32> {
     let rules = crate::cmd::run::load_rules(&config)?;
     let mut merged = Partial::default();
     for file in &files {
-        merged = merged.merge(partials::read(file, &inventory, &rules)?);
+        merged = merged.merge(partials::read(file, &rules)?);
     }
     merged.stats.problems.sort();
     let read = started.elapsed();

@@ -42,9 +42,7 @@ pub fn run(config: &Config) -> Result<i32> {
     stage("ingest");
     let cursors = std::mem::take(&mut batch.cursors);
     let history = match (&config.state, &previous) {
-        (Some(dir), Some(prev)) => Some(History::build(
-            dir, prev, fresh, &batch, config, &inventory, &rules,
-        )?),
+        (Some(dir), Some(prev)) => Some(History::build(dir, prev, fresh, &batch, config, &rules)?),
         _ => None,
     };
     if let Some(h) = &history {
@@ -92,7 +90,7 @@ pub fn run(config: &Config) -> Result<i32> {
     // Only now: a run that failed to write reports must not advance the state.
     if let (Some(dir), Some(mut next), Some(history)) = (&config.state, next, history) {
         next.files = history.cursors(std::mem::take(&mut next.files), &cursors);
-        history.commit(dir, &mut next, &inventory, &rules)?;
+        history.commit(dir, &mut next, &rules)?;
         stage("state");
     }
     finish(config, &aggregates, started, &stages)
@@ -199,7 +197,6 @@ impl History {
         fresh: bool,
         batch: &Partial,
         config: &Config,
-        inv: &Inventory,
         rules: &RuleSet,
     ) -> Result<History> {
         let stored: BTreeMap<i32, String> = if fresh {
@@ -231,15 +228,7 @@ impl History {
             let needed =
                 touched.contains(&day) || range.is_some_and(|(a, b)| (a..=b).contains(&day));
             if needed {
-                crate::persist::days::read_day(
-                    dir,
-                    file,
-                    day,
-                    inv,
-                    rules,
-                    &mut store,
-                    &mut problems,
-                )?;
+                crate::persist::days::read_day(dir, file, day, rules, &mut store, &mut problems)?;
             }
             if !touched.contains(&day) {
                 kept.insert(day::date_of_day(day).to_string(), file.clone());
@@ -283,18 +272,12 @@ impl History {
 
     /// Write the touched days under the next generation's names, then state.json (the switch),
     /// then remove day files no longer named.
-    fn commit(
-        self,
-        dir: &Path,
-        next: &mut crate::state::State,
-        inv: &Inventory,
-        rules: &RuleSet,
-    ) -> Result<()> {
+    fn commit(self, dir: &Path, next: &mut crate::state::State, rules: &RuleSet) -> Result<()> {
         let generation = next.generation + 1;
         let mut days = self.kept;
         for &day in self.touched.iter().filter(|&&d| d >= self.horizon) {
             let name = crate::persist::days::file_name(day, generation);
-            crate::persist::days::write_day(dir, &name, day, &self.store, inv, rules).map_err(
+            crate::persist::days::write_day(dir, &name, day, &self.store, rules).map_err(
                 |source| Error::Output {
                     path: dir.join(&name),
                     source,

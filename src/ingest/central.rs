@@ -15,6 +15,7 @@
 //! newest line), so hosts logging RFC 3164 and RFC 3339 can share a file, and each host's
 //! partial aggregate is resolved with its own clock before the file's partials are merged.
 
+use super::delivery::Observed;
 use super::line::Event;
 use super::{FileClock, LogFile, Mode};
 use crate::attribute::hostname::HostMatch;
@@ -70,7 +71,7 @@ pub(crate) const SKIP_NO_HOST: &str = "mail line without a syslog host in a cent
 
 /// One known host of a central file: its VPS, clock and events.
 pub(crate) struct HostSlot {
-    pub(crate) vps: u32,
+    pub(crate) observed: Observed,
     pub(crate) clock: FileClock,
     pub(crate) partial: Partial,
 }
@@ -178,7 +179,7 @@ impl Hosts {
                     clock.mode = Some(Mode::Absolute);
                 }
                 self.slots.push(HostSlot {
-                    vps: vps as u32,
+                    observed: Observed::of(inventory, Some(vps as u32)),
                     clock,
                     partial: Partial::default(),
                 });

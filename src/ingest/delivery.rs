@@ -9,7 +9,8 @@ use crate::attribute::{tenancy, Tenancy};
 use crate::classify::cache::CachedRules;
 use crate::classify::{self, platform::platform_of_mx, RuleSet};
 use crate::model::{
-    unclassified_text, Activity, ActivityKey, EventKey, IpSource, Partial, UnclassifiedKey,
+    name, unclassified_text, Activity, ActivityKey, EventKey, IpSource, Partial, UnclassifiedKey,
+    VpsName,
 };
 use std::net::IpAddr;
 
@@ -129,6 +130,24 @@ pub fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
+/// The VPS a line was logged by: its inventory index, for the attribution decided while
+/// reading, and its interned vps_id, which the cells carry.
+#[derive(Clone, Copy)]
+pub(crate) struct Observed {
+    pub(crate) index: Option<u32>,
+    pub(crate) name: Option<VpsName>,
+}
+
+impl Observed {
+    /// Interns the name: call once per file or host, not per line.
+    pub(crate) fn of(inv: &Inventory, index: Option<u32>) -> Observed {
+        Observed {
+            index,
+            name: index.map(|v| name::intern(&inv.vpses[v as usize].id)),
+        }
+    }
+}
+
 /// When a line was logged: its time and calendar day.
 #[derive(Clone, Copy)]
 pub(crate) struct At {
@@ -141,17 +160,17 @@ pub(crate) struct At {
 pub(crate) fn record_delivery(
     d: &Delivery,
     at: At,
-    observed_vps: Option<u32>,
+    observed: Observed,
     inv: &Inventory,
     mut rules: CachedRules,
     p: &mut Partial,
 ) -> Option<crossings::Crossing> {
     p.record_time(at.day, at.time);
-    let (ip, ip_source) = sending_ip(d, observed_vps, inv);
-    let crossing = crossings::Crossing::of(inv, observed_vps, ip, ip_source);
+    let (ip, ip_source) = sending_ip(d, observed.index, inv);
+    let crossing = crossings::Crossing::of(inv, observed.index, ip, ip_source);
     let activity_key = ActivityKey {
         day: at.day,
-        observed_vps,
+        observed_vps: observed.name,
         // Activity makes an address "active" in its subnet and on the heatmap: an unconfirmed
         // address of another customer must not (the observing VPS's own sender is unknown).
         ip: ip.filter(|_| crossing.is_none()),
@@ -196,7 +215,7 @@ pub(crate) fn record_delivery(
     let receiver_rule_id = receiver_rule_id(d);
     let key = EventKey {
         day: at.day,
-        observed_vps,
+        observed_vps: observed.name,
         ip,
         ip_source,
         rule,

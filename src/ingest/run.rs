@@ -3,7 +3,9 @@
 //! recorded; where the file was read to is kept as its cursor.
 
 use super::clock::FileClock;
-use super::delivery::{close_unclassified, record_delivery, At, MAX_KEYS_PER_FILE, TOO_MANY_KEYS};
+use super::delivery::{
+    close_unclassified, record_delivery, At, Observed, MAX_KEYS_PER_FILE, TOO_MANY_KEYS,
+};
 use super::fingerprint::{self, KnownFiles};
 use super::line::{Event, SkipReason};
 use super::timestamp::RawTime;
@@ -49,7 +51,7 @@ pub(crate) struct FileRun<'a> {
     pub(crate) file: &'a LogFile,
     pub(crate) inventory: &'a Inventory,
     pub(crate) rules: &'a RuleSet,
-    pub(crate) observed_vps: Option<u32>,
+    pub(crate) observed: Observed,
     pub(crate) format: Format,
     pub(crate) clock: FileClock,
     pub(crate) partial: Partial,
@@ -76,10 +78,13 @@ impl<'a> FileRun<'a> {
             file,
             inventory,
             rules,
-            observed_vps: match route {
-                central::Route::Vps(v) => Some(v),
-                _ => None,
-            },
+            observed: Observed::of(
+                inventory,
+                match route {
+                    central::Route::Vps(v) => Some(v),
+                    _ => None,
+                },
+            ),
             format,
             clock: FileClock::new(tz),
             partial,
@@ -119,13 +124,13 @@ impl<'a> FileRun<'a> {
             return;
         };
         // A central file's line goes to its host's clock and partial; others to the file's.
-        let (clock, p, observed_vps) = match self.central.as_mut() {
-            None => (&mut self.clock, &mut self.partial, self.observed_vps),
+        let (clock, p, observed) = match self.central.as_mut() {
+            None => (&mut self.clock, &mut self.partial, self.observed),
             Some(hosts) => {
                 let stats = &mut self.partial.stats;
                 match hosts.target(self.inventory, host, &event, line_no, &self.clock, stats) {
                     central::Target::Host(slot) => {
-                        (&mut slot.clock, &mut slot.partial, Some(slot.vps))
+                        (&mut slot.clock, &mut slot.partial, slot.observed)
                     }
                     central::Target::Skipped => return,
                 }
@@ -150,7 +155,7 @@ impl<'a> FileRun<'a> {
                     set: self.rules,
                     cache: &mut self.classified,
                 };
-                if let Some(c) = record_delivery(&d, at, observed_vps, self.inventory, rules, p) {
+                if let Some(c) = record_delivery(&d, at, observed, self.inventory, rules, p) {
                     self.crossings.add(c, line_no);
                 }
             }

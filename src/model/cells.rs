@@ -2,7 +2,7 @@
 //! cells, per-IP delivery activity and unclassified-reply groups. Produced by `ingest`, stored by
 //! `persist`, consumed by `aggregate`; each cell merges with another of the same key in any order.
 
-use super::{IpSource, RuleIdx};
+use super::{IpSource, RuleIdx, VpsName};
 // A fast hasher for the per-line maps (SipHash showed in profiles); order never matters here,
 // every report sorts explicitly.
 use foldhash::HashSet;
@@ -14,8 +14,9 @@ pub struct EventKey {
     /// Calendar day of the events (days since 1970-01-01 in the provider's zone); while a
     /// year-less file is read, its file-local day number until `map_days` resolves it.
     pub day: i32,
-    /// Inventory index of the VPS directory the line was logged in (None: directory not in inventory).
-    pub observed_vps: Option<u32>,
+    /// The VPS whose log holds the line, by vps_id (None: its directory is not in the
+    /// inventory); an inventory index only at aggregate time, so cells merge across runs.
+    pub observed_vps: Option<VpsName>,
     pub ip: Option<IpAddr>,
     pub ip_source: IpSource,
     pub rule: RuleIdx,
@@ -76,7 +77,7 @@ impl EventAgg {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ActivityKey {
     pub day: i32,
-    pub observed_vps: Option<u32>,
+    pub observed_vps: Option<VpsName>,
     pub ip: Option<IpAddr>,
 }
 

@@ -8,6 +8,7 @@ pub mod cells;
 pub mod cursor;
 pub mod day;
 pub mod ip_source;
+pub mod name;
 pub mod partial;
 pub mod snds;
 pub mod stats;
@@ -18,6 +19,7 @@ pub use cells::{
 };
 pub use cursor::FileCursor;
 pub use ip_source::IpSource;
+pub use name::VpsName;
 pub use partial::Partial;
 pub use stats::{Problem, Stats};
 

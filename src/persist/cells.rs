@@ -1,11 +1,12 @@
 //! The stored cells: one field list for what the state's day files and the Parquet partials
 //! keep of a `model::Partial`, with stable names (rule id, vps_id, IP text) instead of the run's
-//! indexes, since the inventory and the rule file may change between runs.
+//! indexes, since the rule file may change between runs. VPS names are kept as they are, even
+//! when the inventory no longer lists them: owners are looked up again at every run.
 
-use crate::attribute::inventory::Inventory;
 use crate::classify::{platform, RuleSet};
 use crate::model::{
-    Activity, ActivityKey, EventAgg, EventKey, IpSource, Partial, UnclassifiedAgg, UnclassifiedKey,
+    name, Activity, ActivityKey, EventAgg, EventKey, IpSource, Partial, UnclassifiedAgg,
+    UnclassifiedKey, VpsName,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -55,14 +56,9 @@ pub struct StoredCells {
 }
 
 /// Name every cell of `partial` (only `day` when given), sorted.
-pub fn to_stored(
-    partial: &Partial,
-    inv: &Inventory,
-    rules: &RuleSet,
-    day: Option<i32>,
-) -> StoredCells {
+pub fn to_stored(partial: &Partial, rules: &RuleSet, day: Option<i32>) -> StoredCells {
     let wanted = |d: i32| day.is_none_or(|w| w == d);
-    let vps_name = |v: Option<u32>| v.map(|v| inv.vpses[v as usize].id.clone());
+    let vps_name = |v: Option<VpsName>| v.map(str::to_string);
     let ip_text = |ip: Option<std::net::IpAddr>| ip.map(|i| i.to_string());
     let mut events: Vec<(i32, StoredEvent)> = partial
         .events
@@ -135,18 +131,11 @@ pub fn to_stored(
     }
 }
 
-/// Named cells back into a partial for this run's inventory and rules. Events of rules no longer
-/// in the catalogue count as unclassified; they are returned by rule id with their counts.
-pub fn from_stored(
-    cells: StoredCells,
-    inv: &Inventory,
-    rules: &RuleSet,
-) -> (Partial, BTreeMap<String, u64>) {
-    let vps_index = |v: &Option<String>| {
-        v.as_deref()
-            .and_then(|v| inv.vps_index(v))
-            .map(|v| v as u32)
-    };
+/// Named cells back into a partial for this run's rules (VPS names are looked up in the
+/// inventory at aggregate time). Events of rules no longer in the catalogue count as
+/// unclassified; they are returned by rule id with their counts.
+pub fn from_stored(cells: StoredCells, rules: &RuleSet) -> (Partial, BTreeMap<String, u64>) {
+    let vps_name_of = |v: &Option<String>| v.as_deref().map(name::intern);
     let parse_ip = |ip: &Option<String>| ip.as_deref().and_then(|i| i.parse().ok());
     let mut unknown_rules: BTreeMap<String, u64> = BTreeMap::new();
     let mut out = Partial::default();
@@ -160,7 +149,7 @@ pub fn from_stored(
         };
         let key = EventKey {
             day,
-            observed_vps: vps_index(&e.vps),
+            observed_vps: vps_name_of(&e.vps),
             ip: parse_ip(&e.ip),
             ip_source: IpSource::parse(&e.ip_source),
             rule,
@@ -185,7 +174,7 @@ pub fn from_stored(
     for (day, a) in cells.activity {
         let key = ActivityKey {
             day,
-            observed_vps: vps_index(&a.vps),
+            observed_vps: vps_name_of(&a.vps),
             ip: parse_ip(&a.ip),
         };
         out.activity.entry(key).or_default().add(Activity {
@@ -215,4 +204,55 @@ pub fn from_stored(
         t.1 = t.1.max(b);
     }
     (out, unknown_rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(vps: Option<&str>) -> StoredEvent {
+        StoredEvent {
+            ip: Some("198.51.100.7".into()),
+            rule: RuleSet::builtin().rules()[0].id.clone(),
+            vps: vps.map(str::to_string),
+            ip_source: "reply".into(),
+            platform: "office365".into(),
+            code: "5.7.606".into(),
+            receiver_rule_id: None,
+            events: 3,
+            first: 1,
+            last: 2,
+            sample_time: 2,
+            sample: "550 5.7.606 Access denied".into(),
+        }
+    }
+
+    /// A VPS name is stored as it was read, whatever the inventory says (it may list the VPS
+    /// again tomorrow); owners are looked up when cells are aggregated.
+    #[test]
+    fn cells_round_trip_with_their_vps_names() {
+        let rules = RuleSet::builtin();
+        let cells = StoredCells {
+            events: vec![(5, event(Some("vps-gone"))), (5, event(None))],
+            activity: vec![(
+                5,
+                StoredActivity {
+                    ip: None,
+                    vps: Some("vps-gone".into()),
+                    sent: 1,
+                    deferred: 0,
+                    bounced: 0,
+                },
+            )],
+            unclassified: Vec::new(),
+            times: vec![(5, (1, 2))],
+        };
+        let (partial, unknown_rules) = from_stored(cells, rules);
+        assert!(unknown_rules.is_empty());
+        let again = to_stored(&partial, rules, None);
+        let vpses: Vec<Option<&str>> = again.events.iter().map(|(_, e)| e.vps.as_deref()).collect();
+        assert_eq!(vpses, [None, Some("vps-gone")]);
+        assert_eq!(again.activity[0].1.vps.as_deref(), Some("vps-gone"));
+        assert_eq!(again.events[1].1, event(Some("vps-gone")));
+    }
 }

@@ -9,7 +9,6 @@
 use super::cells::{
     from_stored, to_stored, StoredActivity, StoredCells, StoredEvent, StoredUnclassified,
 };
-use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
 use crate::model::day::date_of_day;
 use crate::model::Partial;
@@ -43,10 +42,9 @@ pub fn write_day(
     name: &str,
     day: i32,
     partial: &Partial,
-    inv: &Inventory,
     rules: &RuleSet,
 ) -> std::io::Result<()> {
-    let cells = to_stored(partial, inv, rules, Some(day));
+    let cells = to_stored(partial, rules, Some(day));
     let events: Vec<StoredEvent> = cells.events.into_iter().map(|(_, e)| e).collect();
     let activity: Vec<StoredActivity> = cells.activity.into_iter().map(|(_, a)| a).collect();
     let unclassified: Vec<StoredUnclassified> =
@@ -121,7 +119,6 @@ pub fn read_day(
     dir: &Path,
     name: &str,
     day: i32,
-    inv: &Inventory,
     rules: &RuleSet,
     into: &mut Partial,
     problems: &mut Vec<LoadProblem>,
@@ -138,7 +135,7 @@ pub fn read_day(
             Vec::new()
         },
     };
-    let (day_partial, unknown_rules) = from_stored(cells, inv, rules);
+    let (day_partial, unknown_rules) = from_stored(cells, rules);
     for (rule, events) in unknown_rules {
         problems.push(LoadProblem {
             path: path.clone(),

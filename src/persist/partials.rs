@@ -5,7 +5,6 @@
 //! so one file carries cells, input counters and problems, and a reader needs no side files.
 
 use super::cells::{self, StoredActivity, StoredCells, StoredEvent, StoredUnclassified};
-use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
 use crate::error::{Error, Result};
 use crate::model::day::{date_of_day, day_of_date};
@@ -129,14 +128,8 @@ fn some(s: &str) -> Option<String> {
 }
 
 /// Write `partial` as a Parquet partial (atomically).
-pub fn write(
-    path: &Path,
-    partial: &Partial,
-    inv: &Inventory,
-    rules: &RuleSet,
-    host_id: &str,
-) -> Result<u64> {
-    let cells = cells::to_stored(partial, inv, rules, None);
+pub fn write(path: &Path, partial: &Partial, rules: &RuleSet, host_id: &str) -> Result<u64> {
+    let cells = cells::to_stored(partial, rules, None);
     let host = some(host_id);
     let mut rows = Rows::default();
     let base = |kind: &str| vec![("kind", some(kind)), ("host_id", host.clone())];
@@ -272,7 +265,7 @@ fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
 }
 
 /// Read a partial back for this run's inventory and rules.
-pub fn read(path: &Path, inv: &Inventory, rules: &RuleSet) -> Result<Partial> {
+pub fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
     let file = std::fs::File::open(path).map_err(|e| bad(path, e))?;
     let df = ParquetReader::new(file)
         .finish()
@@ -407,7 +400,7 @@ pub fn read(path: &Path, inv: &Inventory, rules: &RuleSet) -> Result<Partial> {
         }
         None => return Err(bad(path, "no schema_version row")),
     }
-    let (mut partial, unknown_rules) = cells::from_stored(cells, inv, rules);
+    let (mut partial, unknown_rules) = cells::from_stored(cells, rules);
     for (rule, n) in unknown_rules {
         stats.problem(
             &path.display().to_string(),
