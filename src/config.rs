@@ -1,12 +1,14 @@
 //! Validated run configuration: plain data, no clap types.
 
-use crate::cli::RunArgs;
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// `--logs` (empty when a subcommand runs without logs).
     pub logs: PathBuf,
+    /// `report --partials`.
+    pub partials: Option<String>,
     pub inventory: PathBuf,
     pub out: PathBuf,
     /// A provider's rule file applied over the built-in catalogue.
@@ -54,6 +56,73 @@ impl WindowSpec {
     /// No dates given: the window is what is new since the last run (or everything, without a state).
     pub fn is_default(&self) -> bool {
         *self == WindowSpec::default()
+    }
+}
+
+/// What a subcommand's command line gave, as plain data, before the `--config` file is merged
+/// and anything is checked. `cli.rs` fills it from any subcommand's flags; `Config::build` is
+/// the one path from it to a `Config`, so a value gets the same check and message whichever
+/// subcommand it was given to.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--config FILE` (run, check-config).
+    pub config: Option<PathBuf>,
+    pub logs: Option<PathBuf>,
+    /// `report --partials`: a directory, one file or a glob.
+    pub partials: Option<String>,
+    pub inventory: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub rules: Option<PathBuf>,
+    pub snds: Option<PathBuf>,
+    pub lenient: bool,
+    pub delist_contact: Option<String>,
+    pub metrics: Option<PathBuf>,
+    pub state: Option<PathBuf>,
+    pub rebuild_state: bool,
+    pub full: bool,
+    pub recipients: Option<crate::aggregate::RecipientDetail>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub days: Option<u64>,
+    pub history_days: Option<u64>,
+    pub tz: Option<String>,
+    pub keep: Option<u64>,
+    pub threads: Option<u64>,
+    pub ipv4_prefix: Option<u64>,
+    pub ipv6_prefix: Option<u64>,
+    pub quiet: bool,
+    pub json_log: bool,
+}
+
+/// The subcommand a `Config` is built for. The checks of a value are the same for every
+/// subcommand; only what is required and a few defaults differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// `run` and `check-config`: logs, inventory and a report directory.
+    Run,
+    /// `ingest`: logs in, one Parquet file (`--out FILE`) out.
+    Ingest,
+    /// `report`: partials in, a report directory out.
+    Report,
+    /// `explain`: needs the logs.
+    Explain,
+    /// `attest`: the logs are optional evidence.
+    Attest,
+}
+
+impl Purpose {
+    fn needs_logs(self) -> bool {
+        matches!(self, Purpose::Run | Purpose::Ingest | Purpose::Explain)
+    }
+
+    /// Writes a report set to `--out DIR` (resolved, locked, swapped).
+    fn writes_report_set(self) -> bool {
+        matches!(self, Purpose::Run | Purpose::Report)
+    }
+
+    /// Looks at the logs as they are: every line, all reports, malformed SNDS rows skipped.
+    fn is_evidence(self) -> bool {
+        matches!(self, Purpose::Explain | Purpose::Attest)
     }
 }
 
@@ -237,14 +306,11 @@ impl Bounds {
     }
 }
 
-/// `--threads N` (1 to 1024), or every CPU when not given.
-pub fn threads(asked: Option<usize>) -> Result<usize> {
-    match asked {
-        Some(n) => THREADS.flag(n as u64).map(|n| n as usize),
-        None => Ok(std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(THREADS.max as usize)),
-    }
+/// Every CPU, at most the `--threads` bound.
+fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(THREADS.max as usize)
 }
 
 /// `--delist-contact`: one plain address `local@host.domain`. It is pasted into delisting
@@ -343,25 +409,25 @@ fn check_placement(logs: &Path, out: &Path, state: Option<&Path>) -> Result<()> 
     Ok(())
 }
 
-/// `--recipient-detail` (wins) or `recipient_detail` in the config file; domain by default.
-pub fn recipient_detail(
-    flag: Option<crate::cli::RecipientDetailArg>,
-    file: Option<&str>,
-) -> Result<crate::aggregate::RecipientDetail> {
+/// `recipient_detail` in the config file (the flag's values are checked by clap); domain by
+/// default.
+fn recipient_detail(file: Option<&str>) -> Result<crate::aggregate::RecipientDetail> {
     use crate::aggregate::RecipientDetail;
-    use crate::cli::RecipientDetailArg;
-    match (flag, file) {
-        (Some(RecipientDetailArg::Full), _) | (None, Some("full")) => Ok(RecipientDetail::Full),
-        (Some(RecipientDetailArg::Domain), _) | (None, None | Some("domain")) => {
-            Ok(RecipientDetail::Domain)
-        }
-        (None, Some(other)) => Err(Error::Config(format!(
+    match file {
+        None | Some("domain") => Ok(RecipientDetail::Domain),
+        Some("full") => Ok(RecipientDetail::Full),
+        Some(other) => Err(Error::Config(format!(
             "recipient_detail = {other:?} in --config: use \"domain\" or \"full\""
         ))),
     }
 }
 
 impl Config {
+    /// Whether `--logs` was given (`attest` runs without).
+    pub fn has_logs(&self) -> bool {
+        !self.logs.as_os_str().is_empty()
+    }
+
     /// The zone days and windows are counted in, by name (`UTC` without `--tz`).
     pub fn tz_name(&self) -> String {
         self.tz
@@ -381,137 +447,85 @@ pub fn parse_tz(name: Option<&str>) -> Result<Option<chrono_tz::Tz>> {
     .transpose()
 }
 
-fn required(
+/// `name` from the flag or the config file; an error naming both when `needed` and absent.
+fn path_option(
+    needed: bool,
     flag: Option<PathBuf>,
     file: Option<PathBuf>,
     name: &str,
     what: &str,
+    has_config: bool,
 ) -> Result<PathBuf> {
-    flag.or(file).ok_or_else(|| {
-        Error::Config(format!(
+    match flag.or(file) {
+        Some(path) => Ok(path),
+        None if !needed => Ok(PathBuf::new()),
+        None if has_config => Err(Error::Config(format!(
             "--{name} {what} is required (on the command line or as `{name} = ...` in --config)"
-        ))
-    })
+        ))),
+        None => Err(Error::Config(format!("--{name} {what} is required"))),
+    }
 }
 
 impl Config {
-    /// Defaults for commands that analyse logs or partials without the nightly machinery
-    /// (no state, no window, all reports).
-    pub fn for_analysis() -> Config {
-        Config {
-            logs: PathBuf::new(),
-            inventory: PathBuf::new(),
-            out: PathBuf::new(),
-            rules: None,
-            snds: None,
-            lenient: true,
-            delist_contact: None,
-            metrics: None,
-            state: None,
-            keep: 0,
-            tz: None,
-            rebuild_state: false,
-            full: true,
-            window: WindowSpec::default(),
-            recipients: Default::default(),
-            history_days: DEFAULT_HISTORY_DAYS,
-            threads: 1,
-            ipv4_prefix: 24,
-            ipv6_prefix: 64,
-            quiet: true,
-            json_log: false,
-        }
-    }
-
-    pub fn from_run_args(args: &RunArgs) -> Result<Config> {
-        let file = match &args.config {
+    /// The one validated path from any subcommand's options (and its `--config` file) to a
+    /// `Config`: every bound, path and window check lives here.
+    pub fn build(opts: Options, purpose: Purpose) -> Result<Config> {
+        let file = match &opts.config {
             Some(path) => ConfigFile::load(path)?,
             None => ConfigFile::default(),
         };
-        let logs = required(args.logs.clone(), file.logs, "logs", "DIR")?;
-        let inventory = required(args.inventory.clone(), file.inventory, "inventory", "FILE")?;
-        let out = required(args.out.clone(), file.out, "out", "DIR")?;
-        let config_path = args.config.clone().unwrap_or_default();
-        let cfg = config_path.as_path();
-        let args = ResolvedArgs {
-            logs,
-            inventory,
-            out,
-            rules: args.rules.clone().or(file.rules),
-            snds: args.snds.clone().or(file.snds),
-            lenient: args.lenient || file.lenient.unwrap_or(false),
-            delist_contact: args.delist_contact.clone().or(file.delist_contact),
-            metrics: args.metrics.clone().or(file.metrics),
-            state: args.state.clone().or(file.state),
-            keep: KEEP
-                .pick(args.keep.map(|k| k as u64), file.keep, cfg)?
-                .unwrap_or(0) as usize,
-            tz: args.tz.clone().or(file.tz),
-            rebuild_state: args.rebuild_state,
-            full: args.full,
-            recipients: recipient_detail(args.recipient_detail, file.recipient_detail.as_deref())?,
-            window: WindowSpec {
-                since: parse_date("since", args.since.as_deref())?,
-                until: parse_date("until", args.until.as_deref())?,
-                days: DAYS.pick(args.days, file.days, cfg)?.map(|d| d as u32),
-            },
-            history_days: HISTORY_DAYS
-                .pick(args.history_days, file.history_days, cfg)?
-                .map_or(DEFAULT_HISTORY_DAYS, |d| d as u32),
-            threads: THREADS
-                .pick(args.threads.map(|t| t as u64), file.threads, cfg)?
-                .map(|t| t as usize),
-            ipv4_prefix: IPV4_PREFIX
-                .pick(args.ipv4_prefix, file.ipv4_prefix, cfg)?
-                .unwrap_or(24) as u8,
-            ipv6_prefix: IPV6_PREFIX
-                .pick(args.ipv6_prefix, file.ipv6_prefix, cfg)?
-                .unwrap_or(64) as u8,
-            quiet: args.quiet,
-            json_log: args.log_format == crate::cli::LogFormat::Json,
-        };
-        let args = &args;
-        if !args.logs.is_dir() {
+        let mut config = merge(opts, file, purpose)?;
+        config.check_paths(purpose)?;
+        config.window.check()?;
+        Ok(config)
+    }
+
+    /// Inputs that must exist, and `--out` resolved once (see `resolve_out`).
+    fn check_paths(&mut self, purpose: Purpose) -> Result<()> {
+        let given = |p: &Path| !p.as_os_str().is_empty();
+        if given(&self.logs) && !self.logs.is_dir() {
             return Err(Error::Config(format!(
                 "--logs {}: not a directory; point it at the directory that holds one sub-directory per VPS",
-                args.logs.display()
+                self.logs.display()
             )));
         }
-        if !args.inventory.is_file() {
+        if given(&self.inventory) && !self.inventory.is_file() {
             return Err(Error::Config(format!(
                 "--inventory {}: no such file; give the inventory CSV (customer_id,customer_name,vps_id,ip)",
-                args.inventory.display()
+                self.inventory.display()
             )));
         }
-        if args.out.exists() && !args.out.is_dir() {
+        if purpose.writes_report_set() && self.out.exists() && !self.out.is_dir() {
             return Err(Error::Config(format!(
                 "--out {}: exists and is not a directory",
-                args.out.display()
+                self.out.display()
             )));
         }
-        if let Some(dir) = &args.snds {
-            if !dir.is_dir() {
-                return Err(Error::Config(format!(
-                    "--snds {}: not a directory; point it at the directory holding the SNDS CSV exports",
-                    dir.display()
-                )));
-            }
+        if let Some(dir) = self.snds.as_ref().filter(|d| !d.is_dir()) {
+            return Err(Error::Config(format!(
+                "--snds {}: not a directory; point it at the directory holding the SNDS CSV exports",
+                dir.display()
+            )));
         }
-        let delist_contact = args
-            .delist_contact
-            .as_deref()
-            .map(delist_contact)
-            .transpose()?;
-        let threads = threads(args.threads)?;
-        let out = resolve_out(&args.out)?;
-        check_placement(&args.logs, &out, args.state.as_deref())?;
-        let window = args.window;
-        if window.days.is_some() && window.since.is_some() {
+        if purpose.writes_report_set() {
+            self.out = resolve_out(&self.out)?;
+        }
+        if purpose == Purpose::Run {
+            check_placement(&self.logs, &self.out, self.state.as_deref())?;
+        }
+        Ok(())
+    }
+}
+
+impl WindowSpec {
+    /// `--days` and `--since` both name the first day; `--since` after `--until` is empty.
+    fn check(&self) -> Result<()> {
+        if self.days.is_some() && self.since.is_some() {
             return Err(Error::Config(
                 "--days and --since both set the window's first day; give one of them".into(),
             ));
         }
-        if let (Some(a), Some(b)) = (window.since, window.until) {
+        if let (Some(a), Some(b)) = (self.since, self.until) {
             if a > b {
                 return Err(Error::Config(format!(
                     "--since {} is after --until {}; swap them",
@@ -520,91 +534,89 @@ impl Config {
                 )));
             }
         }
-        Ok(Config {
-            logs: args.logs.clone(),
-            inventory: args.inventory.clone(),
-            out,
-            rules: args.rules.clone(),
-            snds: args.snds.clone(),
-            lenient: args.lenient,
-            delist_contact,
-            metrics: args.metrics.clone(),
-            state: args.state.clone(),
-            rebuild_state: args.rebuild_state,
-            full: args.full,
-            recipients: args.recipients,
-            window,
-            history_days: args.history_days,
-            keep: args.keep,
-            tz: parse_tz(args.tz.as_deref())?,
-            threads,
-            ipv4_prefix: args.ipv4_prefix,
-            ipv6_prefix: args.ipv6_prefix,
-            quiet: args.quiet,
-            json_log: args.json_log,
-        })
+        Ok(())
     }
 }
 
-impl Config {
-    /// `blockscope report`: the options it shares with `run`, checked the same way.
-    pub fn from_report_args(args: &crate::cli::ReportArgs) -> Result<Config> {
-        let prefix = |b: &Bounds, v: Option<u64>, default: u8| -> Result<u8> {
-            Ok(v.map(|v| b.flag(v))
-                .transpose()?
-                .map_or(default, |v| v as u8))
-        };
-        Ok(Config {
-            logs: PathBuf::from(&args.partials),
-            inventory: args.inventory.clone(),
-            out: resolve_out(&args.out)?,
-            rules: args.rules.clone(),
-            snds: args.snds.clone(),
-            lenient: args.lenient,
-            delist_contact: args
-                .delist_contact
-                .as_deref()
-                .map(delist_contact)
-                .transpose()?,
-            metrics: args.metrics.clone(),
-            keep: args
-                .keep
-                .map(|k| KEEP.flag(k as u64))
-                .transpose()?
-                .unwrap_or(0) as usize,
-            recipients: recipient_detail(args.recipient_detail, None)?,
-            ipv4_prefix: prefix(&IPV4_PREFIX, args.ipv4_prefix, 24)?,
-            ipv6_prefix: prefix(&IPV6_PREFIX, args.ipv6_prefix, 64)?,
-            quiet: args.quiet,
-            json_log: args.log_format == crate::cli::LogFormat::Json,
-            ..Config::for_analysis()
-        })
-    }
-}
-
-/// Command line and config file merged (flags win), before validation.
-struct ResolvedArgs {
-    logs: PathBuf,
-    inventory: PathBuf,
-    out: PathBuf,
-    rules: Option<PathBuf>,
-    snds: Option<PathBuf>,
-    lenient: bool,
-    delist_contact: Option<String>,
-    metrics: Option<PathBuf>,
-    state: Option<PathBuf>,
-    rebuild_state: bool,
-    full: bool,
-    recipients: crate::aggregate::RecipientDetail,
-    window: WindowSpec,
-    history_days: u32,
-    keep: usize,
-    tz: Option<String>,
-    threads: Option<usize>,
-    ipv4_prefix: u8,
-    ipv6_prefix: u8,
-    quiet: bool,
-    json_log: bool,
+/// Flags and config file merged (flags win), every number checked against its bounds.
+fn merge(o: Options, file: ConfigFile, purpose: Purpose) -> Result<Config> {
+    let has_config = o.config.is_some();
+    let config_path = o.config.clone().unwrap_or_default();
+    let cfg = config_path.as_path();
+    let logs = path_option(
+        purpose.needs_logs(),
+        o.logs,
+        file.logs,
+        "logs",
+        "DIR",
+        has_config,
+    )?;
+    let inventory = path_option(
+        purpose != Purpose::Ingest,
+        o.inventory,
+        file.inventory,
+        "inventory",
+        "FILE",
+        has_config,
+    )?;
+    let out = path_option(
+        purpose.writes_report_set(),
+        o.out,
+        file.out,
+        "out",
+        "DIR",
+        has_config,
+    )?;
+    let recipients = match o.recipients {
+        Some(r) => r,
+        None => recipient_detail(file.recipient_detail.as_deref())?,
+    };
+    let window = WindowSpec {
+        since: parse_date("since", o.since.as_deref())?,
+        until: parse_date("until", o.until.as_deref())?,
+        days: DAYS.pick(o.days, file.days, cfg)?.map(|d| d as u32),
+    };
+    let threads = match THREADS.pick(o.threads, file.threads, cfg)? {
+        Some(n) => n as usize,
+        // `report` parses nothing: its run summary says one thread, as it always has.
+        None if purpose == Purpose::Report => 1,
+        None => default_threads(),
+    };
+    Ok(Config {
+        logs,
+        partials: o.partials,
+        inventory,
+        out,
+        rules: o.rules.or(file.rules),
+        snds: o.snds.or(file.snds),
+        lenient: o.lenient || file.lenient.unwrap_or(false) || purpose.is_evidence(),
+        delist_contact: o
+            .delist_contact
+            .or(file.delist_contact)
+            .as_deref()
+            .map(delist_contact)
+            .transpose()?,
+        metrics: o.metrics.or(file.metrics),
+        state: o.state.or(file.state),
+        keep: KEEP.pick(o.keep, file.keep, cfg)?.unwrap_or(0) as usize,
+        tz: parse_tz(o.tz.or(file.tz).as_deref())?,
+        rebuild_state: o.rebuild_state,
+        full: o.full || purpose != Purpose::Run,
+        window,
+        recipients,
+        history_days: HISTORY_DAYS
+            .pick(o.history_days, file.history_days, cfg)?
+            .map_or(DEFAULT_HISTORY_DAYS, |d| d as u32),
+        threads,
+        ipv4_prefix: IPV4_PREFIX
+            .pick(o.ipv4_prefix, file.ipv4_prefix, cfg)?
+            .unwrap_or(24) as u8,
+        ipv6_prefix: IPV6_PREFIX
+            .pick(o.ipv6_prefix, file.ipv6_prefix, cfg)?
+            .unwrap_or(64) as u8,
+        quiet: o.quiet || purpose.is_evidence(),
+        json_log: o.json_log,
+    })
 }
 
 #[cfg(test)]
@@ -641,7 +653,7 @@ mod tests {
 
     #[test]
     fn the_default_thread_count_stays_in_bounds() {
-        let n = threads(None).unwrap();
+        let n = default_threads();
         assert!((1..=THREADS.max as usize).contains(&n));
     }
 

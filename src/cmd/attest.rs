@@ -4,7 +4,8 @@ use crate::aggregate::Aggregates;
 use crate::attribute::cidr::{form_list, merge};
 use crate::attribute::inventory::Inventory;
 use crate::cli::{AttestArgs, AttestFormat};
-use crate::cmd::evidence::{evidence_config, parse_target};
+use crate::cmd::evidence::parse_target;
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::report::{csv_io, csv_writer, iso};
 use ipnetwork::IpNetwork;
@@ -22,8 +23,8 @@ struct Line {
     throttle_events: u64,
 }
 
-pub fn run(args: &AttestArgs, w: &mut dyn Write) -> Result<()> {
-    let inventory = Inventory::load(&args.evidence.inventory)?;
+pub fn run(config: &Config, args: &AttestArgs, w: &mut dyn Write) -> Result<()> {
+    let inventory = Inventory::load(&config.inventory)?;
     let scope = match &args.range {
         Some(r) => Some(parse_target(r)?),
         None => None,
@@ -35,13 +36,11 @@ pub fn run(args: &AttestArgs, w: &mut dyn Write) -> Result<()> {
             )));
         }
     }
-    let aggregates = match &args.evidence.logs {
-        Some(_) => {
-            let config = evidence_config(&args.evidence)?;
-            let rules = crate::cmd::run::load_rules(&config)?;
-            Some(crate::cmd::run::analyse(&config, &inventory, &rules)?)
-        }
-        None => None,
+    let aggregates = if config.has_logs() {
+        let rules = crate::cmd::run::load_rules(config)?;
+        Some(crate::cmd::run::analyse(config, &inventory, &rules)?)
+    } else {
+        None
     };
     let mut lines = Vec::new();
     for e in &inventory.entries {

@@ -4,19 +4,17 @@
 use crate::aggregate::partial::Partial;
 use crate::aggregate::{partials, ReportWindow};
 use crate::attribute::inventory::Inventory;
-use crate::cli::ReportArgs;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub fn run(args: &ReportArgs) -> Result<i32> {
+pub fn run(config: &Config) -> Result<i32> {
     let started = Instant::now();
-    let config = Config::from_report_args(args)?;
     let _lock = crate::cmd::run::lock(&config.out)?;
-    let files = partial_files(&args.partials)?;
+    let files = partial_files(config.partials.as_deref().unwrap_or_default())?;
     let inventory = Inventory::load(&config.inventory)?;
-    let rules = crate::cmd::run::load_rules(&config)?;
+    let rules = crate::cmd::run::load_rules(config)?;
     let mut merged = Partial::default();
     for file in &files {
         merged = merged.merge(partials::read(file, &inventory, &rules)?);
@@ -29,15 +27,15 @@ pub fn run(args: &ReportArgs) -> Result<i32> {
         ..ReportWindow::default()
     };
     let aggregates =
-        crate::cmd::run::aggregate_partial(&config, merged, &inventory, &rules, window)?;
+        crate::cmd::run::aggregate_partial(config, merged, &inventory, &rules, window)?;
     let aggregated = started.elapsed();
-    crate::cmd::run::write_reports(&config, &aggregates)?;
+    crate::cmd::run::write_reports(config, &aggregates)?;
     let stages = [
         ("read partials", read),
         ("aggregate", aggregated - read),
         ("reports", started.elapsed() - aggregated),
     ];
-    crate::cmd::run::finish(&config, &aggregates, started, &stages)
+    crate::cmd::run::finish(config, &aggregates, started, &stages)
 }
 
 /// The partials named by a directory (its `*.parquet`), a file, or a glob; sorted.

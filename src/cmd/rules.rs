@@ -4,6 +4,14 @@ use crate::classify::rules::{Part, Rule, RuleSet};
 use crate::cli::RulesFormat;
 use std::io::Write;
 
+/// The built-in catalogue, or it with a provider's rule file applied.
+pub fn load(file: Option<&std::path::Path>) -> crate::error::Result<RuleSet> {
+    Ok(match file {
+        Some(path) => RuleSet::with_file(path)?,
+        None => RuleSet::builtin().clone(),
+    })
+}
+
 pub fn run(format: RulesFormat, rules: &RuleSet, w: &mut dyn Write) -> std::io::Result<()> {
     match format {
         RulesFormat::Table => table(rules.rules(), w),

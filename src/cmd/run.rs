@@ -375,10 +375,7 @@ fn select_window(
 
 /// The built-in catalogue, or it with the provider's `--rules` file applied.
 pub fn load_rules(config: &Config) -> Result<RuleSet> {
-    Ok(match &config.rules {
-        Some(path) => RuleSet::with_file(path)?,
-        None => RuleSet::builtin().clone(),
-    })
+    crate::cmd::rules::load(config.rules.as_deref())
 }
 
 /// Ingest, classify, attribute and aggregate: everything but writing reports (every log line
