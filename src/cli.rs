@@ -441,6 +441,22 @@ pub enum AttestFormat {
     Csv,
 }
 
+impl AttestArgs {
+    /// `attest`'s own flags (the shared ones: `evidence.options()`).
+    pub fn request(&self) -> crate::cmd::attest::Request {
+        crate::cmd::attest::Request {
+            customer: self.customer.clone(),
+            range: self.range.clone(),
+            names: self.names,
+            provider: self.provider.clone(),
+            format: match self.format {
+                AttestFormat::Text => crate::cmd::attest::Format::Text,
+                AttestFormat::Csv => crate::cmd::attest::Format::Csv,
+            },
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// The IP address or CIDR range to explain.
@@ -497,4 +513,14 @@ pub enum RulesFormat {
     /// Markdown (the source of docs/rules.md).
     #[value(alias = "markdown")]
     Md,
+}
+
+impl From<RulesFormat> for crate::cmd::rules::Format {
+    fn from(format: RulesFormat) -> Self {
+        match format {
+            RulesFormat::Table => Self::Table,
+            RulesFormat::Csv => Self::Csv,
+            RulesFormat::Md => Self::Md,
+        }
+    }
 }

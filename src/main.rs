@@ -38,10 +38,10 @@ fn dispatch(command: Command) -> i32 {
             cmd::explain::run(c, &args.target, w)
         }),
         Command::Attest(args) => with_config(args.evidence.options(), Purpose::Attest, |c, w| {
-            cmd::attest::run(c, &args, w)
+            cmd::attest::run(c, &args.request(), w)
         }),
         Command::Classify(args) => to_stdout(|w| {
-            let rules = cmd::rules::load(args.rules.as_deref())?;
+            let rules = blockscope::pipeline::rules(args.rules.as_deref())?;
             let input = cmd::classify::ClassifyInput {
                 texts: &args.texts,
                 mx: args.mx.as_deref(),
@@ -49,8 +49,8 @@ fn dispatch(command: Command) -> i32 {
             cmd::classify::run(&input, &rules, w)
         }),
         Command::Rules(args) => to_stdout(|w| {
-            let rules = cmd::rules::load(args.rules.as_deref())?;
-            cmd::rules::run(args.format, &rules, w).map_err(stdout_error)
+            let rules = blockscope::pipeline::rules(args.rules.as_deref())?;
+            cmd::rules::run(args.format.into(), &rules, w).map_err(stdout_error)
         }),
         Command::Completions { shell } => to_stdout(|w| {
             clap_complete::generate(shell, &mut Cli::command(), "blockscope", w);

@@ -3,7 +3,6 @@
 use crate::aggregate::Aggregates;
 use crate::attribute::cidr::{form_list, merge};
 use crate::attribute::inventory::Inventory;
-use crate::cli::{AttestArgs, AttestFormat};
 use crate::cmd::evidence::parse_target;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -11,6 +10,27 @@ use crate::report::{csv_io, csv_writer, iso};
 use ipnetwork::IpNetwork;
 use std::collections::BTreeSet;
 use std::io::Write;
+
+/// What to attest and how: `attest`'s own flags (the shared ones are in `Config`).
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Only this customer's addresses.
+    pub customer: Option<String>,
+    /// Only addresses inside this CIDR.
+    pub range: Option<String>,
+    /// Name customers (by default only their ids appear).
+    pub names: bool,
+    /// The provider's name for the statement.
+    pub provider: Option<String>,
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Text,
+    Csv,
+}
 
 /// One inventory entry in scope, with the evidence the logs hold for it.
 struct Line {
@@ -23,7 +43,7 @@ struct Line {
     throttle_events: u64,
 }
 
-pub fn run(config: &Config, args: &AttestArgs, w: &mut dyn Write) -> Result<()> {
+pub fn run(config: &Config, args: &Request, w: &mut dyn Write) -> Result<()> {
     let inventory = Inventory::load(&config.inventory)?;
     let scope = match &args.range {
         Some(r) => Some(parse_target(r)?),
@@ -37,8 +57,8 @@ pub fn run(config: &Config, args: &AttestArgs, w: &mut dyn Write) -> Result<()> 
         }
     }
     let aggregates = if config.has_logs() {
-        let rules = crate::cmd::run::load_rules(config)?;
-        Some(crate::cmd::run::analyse(config, &inventory, &rules)?)
+        let rules = crate::pipeline::load_rules(config)?;
+        Some(crate::pipeline::analyse(config, &inventory, &rules)?)
     } else {
         None
     };
@@ -83,8 +103,8 @@ pub fn run(config: &Config, args: &AttestArgs, w: &mut dyn Write) -> Result<()> 
         ));
     }
     match args.format {
-        AttestFormat::Text => text(w, args, &lines, aggregates.as_ref()),
-        AttestFormat::Csv => csv(w, args, &lines),
+        Format::Text => text(w, args, &lines, aggregates.as_ref()),
+        Format::Csv => csv(w, args, &lines),
     }
     .map_err(|source| Error::Output {
         path: "stdout".into(),
@@ -116,7 +136,7 @@ fn ip_key(ip: std::net::IpAddr) -> u128 {
     }
 }
 
-fn who(args: &AttestArgs, l: &Line) -> String {
+fn who(args: &Request, l: &Line) -> String {
     if args.names {
         format!("{} ({})", l.customer_name, l.customer_id)
     } else {
@@ -126,7 +146,7 @@ fn who(args: &AttestArgs, l: &Line) -> String {
 
 fn text(
     w: &mut dyn Write,
-    args: &AttestArgs,
+    args: &Request,
     lines: &[Line],
     agg: Option<&Aggregates>,
 ) -> std::io::Result<()> {
@@ -190,7 +210,7 @@ fn text(
     Ok(())
 }
 
-fn csv(w: &mut dyn Write, args: &AttestArgs, lines: &[Line]) -> std::io::Result<()> {
+fn csv(w: &mut dyn Write, args: &Request, lines: &[Line]) -> std::io::Result<()> {
     // Customer names are typed by people: the same spreadsheet-safe writer as every report.
     let mut out = csv_writer(w);
     let mut header = vec!["network", "customer_id"];

@@ -17,8 +17,8 @@ use std::io::Write;
 pub fn run(config: &Config, target: &str, w: &mut dyn Write) -> Result<()> {
     let target = parse_target(target)?;
     let inventory = Inventory::load(&config.inventory)?;
-    let rules = crate::cmd::run::load_rules(config)?;
-    let agg = crate::cmd::run::analyse(config, &inventory, &rules)?;
+    let rules = crate::pipeline::load_rules(config)?;
+    let agg = crate::pipeline::analyse(config, &inventory, &rules)?;
     let files = ingest::discover(&config.logs, &mut Stats::default());
     let evidence = ingest::evidence(
         &files,

@@ -10,8 +10,8 @@ use std::time::Instant;
 pub fn run(config: &Config, host_id: Option<&str>) -> Result<i32> {
     let started = Instant::now();
     let inventory = Inventory::load(&config.inventory)?;
-    let rules = crate::cmd::run::load_rules(config)?;
-    let mut partial = crate::cmd::run::ingest_logs(config, &inventory, &rules, false, None)?;
+    let rules = crate::pipeline::load_rules(config)?;
+    let mut partial = crate::pipeline::ingest_logs(config, &inventory, &rules, false, None)?;
     partial.cursors.clear();
     let host_id = host_id.map_or_else(host_name, str::to_string);
     let bytes = partials::write(&config.out, &partial, &inventory, &rules, &host_id)?;

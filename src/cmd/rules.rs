@@ -1,22 +1,24 @@
 //! `blockscope rules`: print the rule catalogue (also the source of docs/rules.md).
 
 use crate::classify::rules::{Part, Rule, RuleSet};
-use crate::cli::RulesFormat;
 use std::io::Write;
 
-/// The built-in catalogue, or it with a provider's rule file applied.
-pub fn load(file: Option<&std::path::Path>) -> crate::error::Result<RuleSet> {
-    Ok(match file {
-        Some(path) => RuleSet::with_file(path)?,
-        None => RuleSet::builtin().clone(),
-    })
+/// How the catalogue is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned text table for a terminal.
+    Table,
+    /// CSV, one rule per row.
+    Csv,
+    /// Markdown (the source of docs/rules.md).
+    Md,
 }
 
-pub fn run(format: RulesFormat, rules: &RuleSet, w: &mut dyn Write) -> std::io::Result<()> {
+pub fn run(format: Format, rules: &RuleSet, w: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        RulesFormat::Table => table(rules.rules(), w),
-        RulesFormat::Csv => csv(rules.rules(), w),
-        RulesFormat::Md => markdown(rules.rules(), w),
+        Format::Table => table(rules.rules(), w),
+        Format::Csv => csv(rules.rules(), w),
+        Format::Md => markdown(rules.rules(), w),
     }
 }
 
