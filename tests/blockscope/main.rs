@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
 mod central_syslog;
+mod closed_stdout;
 mod config_validation;
 mod hostile_fields;
 mod real_replies;
