@@ -10,7 +10,7 @@ use blockscope::cli::{Cli, Command};
 use blockscope::cmd;
 use blockscope::config::{Config, Options, Purpose};
 use blockscope::error::{Error, Result, EXIT_OK};
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use std::io::Write;
 
 fn main() {
@@ -22,18 +22,18 @@ fn main() {
 fn dispatch(command: Command) -> i32 {
     match command {
         Command::Run(args) => {
-            exit_code(config(args.options(), Purpose::Run).and_then(|c| cmd::run::run(&c)))
+            exit_code(Config::build(args.options(), Purpose::Run).and_then(|c| cmd::run::run(&c)))
         }
         Command::CheckConfig(args) => with_config(args.options(), Purpose::Run, |c, w| {
             cmd::check_config::run(c, w)
         }),
         Command::Ingest(args) => exit_code(
-            config(args.options(), Purpose::Ingest)
+            Config::build(args.options(), Purpose::Ingest)
                 .and_then(|c| cmd::ingest::run(&c, args.host_id.as_deref())),
         ),
-        Command::Report(args) => {
-            exit_code(config(args.options(), Purpose::Report).and_then(|c| cmd::report::run(&c)))
-        }
+        Command::Report(args) => exit_code(
+            Config::build(args.options(), Purpose::Report).and_then(|c| cmd::report::run(&c)),
+        ),
         Command::Explain(args) => with_config(args.evidence.options(), Purpose::Explain, |c, w| {
             cmd::explain::run(c, &args.target, w)
         }),
@@ -52,21 +52,9 @@ fn dispatch(command: Command) -> i32 {
             let rules = blockscope::pipeline::rules(args.rules.as_deref())?;
             cmd::rules::run(args.format.into(), &rules, w).map_err(stdout_error)
         }),
-        Command::Completions { shell } => to_stdout(|w| {
-            clap_complete::generate(shell, &mut Cli::command(), "blockscope", w);
-            Ok(())
-        }),
-        Command::Man => to_stdout(|w| {
-            clap_mangen::Man::new(Cli::command())
-                .render(w)
-                .map_err(stdout_error)
-        }),
+        Command::Completions { shell } => to_stdout(|w| cmd::completions::run(shell, w)),
+        Command::Man => to_stdout(|w| cmd::man::run(w)),
     }
-}
-
-/// The one validated path, whatever the subcommand.
-fn config(options: Options, purpose: Purpose) -> Result<Config> {
-    Config::build(options, purpose)
 }
 
 /// A command that needs a `Config` and prints to stdout.
@@ -75,7 +63,7 @@ fn with_config(
     purpose: Purpose,
     f: impl FnOnce(&Config, &mut dyn Write) -> Result<()>,
 ) -> i32 {
-    match config(options, purpose) {
+    match Config::build(options, purpose) {
         Ok(c) => to_stdout(|w| f(&c, w)),
         Err(e) => exit_code(Err(e)),
     }

@@ -3,9 +3,9 @@
 use crate::aggregate::Aggregates;
 use crate::attribute::cidr::{form_list, merge};
 use crate::attribute::inventory::Inventory;
-use crate::cmd::evidence::parse_target;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::pipeline::parse_target;
 use crate::report::{csv_io, csv_writer, iso};
 use ipnetwork::IpNetwork;
 use std::collections::BTreeSet;

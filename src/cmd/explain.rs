@@ -4,10 +4,10 @@
 
 use crate::aggregate::partial::Stats;
 use crate::attribute::inventory::Inventory;
-use crate::cmd::evidence::parse_target;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ingest::{self, line::Outcome};
+use crate::pipeline::parse_target;
 use crate::report::iso;
 use crate::report::text::printable;
 use ipnetwork::IpNetwork;

@@ -14,6 +14,7 @@ use crate::error::{Error, Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
 use crate::ingest::fingerprint::KnownFiles;
 use crate::ingest::{snds, timestamp};
 use crate::{ingest, report};
+use ipnetwork::IpNetwork;
 use std::path::Path;
 use std::time::Instant;
 
@@ -218,4 +219,15 @@ pub(crate) fn lock(out: &std::path::Path) -> Result<std::fs::File> {
         }),
         Err(std::fs::TryLockError::Error(source)) => Err(Error::Output { path, source }),
     }
+}
+
+/// `198.51.100.7` or `198.51.100.0/24` (`::ffff:198.51.100.7` is the IPv4 address).
+pub fn parse_target(text: &str) -> Result<IpNetwork> {
+    let net: IpNetwork = text.parse().map_err(|_| {
+        Error::Config(format!(
+            "{text:?} is not an IP address or CIDR (e.g. 198.51.100.7 or 198.51.100.0/24)"
+        ))
+    })?;
+    let net = crate::attribute::inventory::unmapped(net);
+    Ok(IpNetwork::new(net.network(), net.prefix()).unwrap_or(net))
 }
