@@ -1,6 +1,6 @@
 //! Validated run configuration: plain data, no clap types.
 
-use crate::error::{Error, Result};
+use crate::error::{ConfigError, Error, Result};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -156,13 +156,19 @@ struct ConfigFile {
 
 impl ConfigFile {
     fn load(path: &Path) -> Result<ConfigFile> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("--config {}: cannot read: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::ReadFile {
+            path: path.to_path_buf(),
+            error,
+        })?;
         let mut file: ConfigFile = toml::from_str(&text).map_err(|e| {
             let line = e.span().map_or(1, |s| {
                 text[..s.start.min(text.len())].matches('\n').count() + 1
             });
-            Error::Config(format!("{}:{line}: {}", path.display(), e.message()))
+            ConfigError::FileSyntax {
+                name: path.display().to_string(),
+                line,
+                message: e.message().to_string(),
+            }
         })?;
         // Relative paths are relative to the config file, not to cron's working directory.
         let base = path.parent().unwrap_or(Path::new("."));
@@ -186,14 +192,15 @@ impl ConfigFile {
     }
 }
 
-fn parse_date(flag: &str, text: Option<&str>) -> Result<Option<i32>> {
+fn parse_date(flag: &'static str, text: Option<&str>) -> Result<Option<i32>> {
     text.map(|t| {
         chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
             .map(crate::ingest::timestamp::day_of_date)
             .map_err(|_| {
-                Error::Config(format!(
-                    "--{flag} {t:?}: not a date; use YYYY-MM-DD (a day in the --tz zone)"
-                ))
+                Error::from(ConfigError::NotADate {
+                    flag,
+                    text: t.to_string(),
+                })
             })
     })
     .transpose()
@@ -201,9 +208,12 @@ fn parse_date(flag: &str, text: Option<&str>) -> Result<Option<i32>> {
 
 /// Check a `--config` file's text (syntax and option names) without touching the file system.
 pub fn check_config_text(name: &str, text: &str) -> Result<()> {
-    toml::from_str::<ConfigFile>(text)
-        .map(|_| ())
-        .map_err(|e| Error::Config(format!("{name}: {}", e.message())))
+    toml::from_str::<ConfigFile>(text).map(|_| ()).map_err(|e| {
+        Error::from(ConfigError::TextSyntax {
+            name: name.to_string(),
+            message: e.message().to_string(),
+        })
+    })
 }
 
 /// The allowed values of one number option, checked alike on the command line and in the
@@ -264,35 +274,34 @@ impl Bounds {
         format!("--{}", self.key.replace('_', "-"))
     }
 
-    fn range(&self) -> String {
-        format!(
-            "must be between {} and {} ({})",
-            self.min, self.max, self.hint
-        )
-    }
-
     /// A value given on the command line.
     pub(crate) fn flag(&self, value: u64) -> Result<u64> {
         if (self.min..=self.max).contains(&value) {
             return Ok(value);
         }
-        Err(Error::Config(format!(
-            "{} {value}: {}",
-            self.flag_name(),
-            self.range()
-        )))
+        Err(ConfigError::FlagOutOfRange {
+            flag: self.flag_name(),
+            value,
+            min: self.min,
+            max: self.max,
+            hint: self.hint,
+        }
+        .into())
     }
 
     /// A value written in the `--config` file.
     fn file(&self, value: i64, config: &Path) -> Result<u64> {
         match u64::try_from(value) {
             Ok(v) if (self.min..=self.max).contains(&v) => Ok(v),
-            _ => Err(Error::Config(format!(
-                "{} = {value} in --config {}: {}",
-                self.key,
-                config.display(),
-                self.range()
-            ))),
+            _ => Err(ConfigError::FileOutOfRange {
+                key: self.key,
+                value,
+                config: config.to_path_buf(),
+                min: self.min,
+                max: self.max,
+                hint: self.hint,
+            }
+            .into()),
         }
     }
 
@@ -320,9 +329,10 @@ pub(crate) fn delist_contact(text: &str) -> Result<String> {
     if is_mailbox(text) {
         return Ok(text.to_string());
     }
-    Err(Error::Config(format!(
-        "--delist-contact {text:?}: not a mail address; give the provider's own mailbox as local@domain, e.g. abuse@provider.example"
-    )))
+    Err(ConfigError::NotAMailbox {
+        text: text.to_string(),
+    }
+    .into())
 }
 
 fn is_mailbox(text: &str) -> bool {
@@ -353,18 +363,17 @@ fn is_mailbox(text: &str) -> bool {
 pub(crate) fn resolve_out(out: &Path) -> Result<PathBuf> {
     let is_link = std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink());
     if is_link {
-        return std::fs::canonicalize(out).map_err(|e| {
-            Error::Config(format!(
-                "--out {}: a symlink whose target cannot be resolved ({e}); create the directory it points to or point --out at a directory",
-                out.display()
-            ))
+        return std::fs::canonicalize(out).map_err(|error| {
+            Error::from(ConfigError::DanglingOut {
+                out: out.to_path_buf(),
+                error,
+            })
         });
     }
     real_path(out).ok_or_else(|| {
-        Error::Config(format!(
-            "--out {}: cannot resolve the directory it would be written in",
-            out.display()
-        ))
+        Error::from(ConfigError::UnresolvableOut {
+            out: out.to_path_buf(),
+        })
     })
 }
 
@@ -385,25 +394,22 @@ fn real_path(path: &Path) -> Option<PathBuf> {
 fn check_placement(logs: &Path, out: &Path, state: Option<&Path>) -> Result<()> {
     let logs_real = real_path(logs).unwrap_or_else(|| logs.to_path_buf());
     if out.starts_with(&logs_real) {
-        return Err(Error::Config(format!(
-            "--out {} is inside --logs {}: the next run would read the reports as logs; put the reports outside the log tree",
-            out.display(),
-            logs_real.display()
-        )));
+        return Err(ConfigError::OutInsideLogs {
+            out: out.to_path_buf(),
+            logs: logs_real,
+        }
+        .into());
     }
     if logs_real.starts_with(out) {
-        return Err(Error::Config(format!(
-            "--logs {} is inside --out {}: every run replaces --out as a whole; put the reports in a directory of their own",
-            logs_real.display(),
-            out.display()
-        )));
+        return Err(ConfigError::LogsInsideOut {
+            logs: logs_real,
+            out: out.to_path_buf(),
+        }
+        .into());
     }
     if let Some(state) = state.and_then(real_path) {
         if state.starts_with(out) || state.starts_with(&logs_real) {
-            return Err(Error::Config(format!(
-                "--state {} is inside --out or --logs: keep it in a directory of its own (e.g. /var/lib/blockscope/state)",
-                state.display()
-            )));
+            return Err(ConfigError::StateInsideOutOrLogs { state }.into());
         }
     }
     Ok(())
@@ -416,9 +422,10 @@ fn recipient_detail(file: Option<&str>) -> Result<crate::aggregate::RecipientDet
     match file {
         None | Some("domain") => Ok(RecipientDetail::Domain),
         Some("full") => Ok(RecipientDetail::Full),
-        Some(other) => Err(Error::Config(format!(
-            "recipient_detail = {other:?} in --config: use \"domain\" or \"full\""
-        ))),
+        Some(other) => Err(ConfigError::RecipientDetail {
+            value: other.to_string(),
+        }
+        .into()),
     }
 }
 
@@ -439,9 +446,9 @@ impl Config {
 pub fn parse_tz(name: Option<&str>) -> Result<Option<chrono_tz::Tz>> {
     name.map(|n| {
         n.parse::<chrono_tz::Tz>().map_err(|_| {
-            Error::Config(format!(
-                "--tz {n:?}: not a time zone name; use an IANA name such as Europe/Berlin or UTC"
-            ))
+            Error::from(ConfigError::NotAZone {
+                name: n.to_string(),
+            })
         })
     })
     .transpose()
@@ -452,17 +459,15 @@ fn path_option(
     needed: bool,
     flag: Option<PathBuf>,
     file: Option<PathBuf>,
-    name: &str,
-    what: &str,
+    name: &'static str,
+    what: &'static str,
     has_config: bool,
 ) -> Result<PathBuf> {
     match flag.or(file) {
         Some(path) => Ok(path),
         None if !needed => Ok(PathBuf::new()),
-        None if has_config => Err(Error::Config(format!(
-            "--{name} {what} is required (on the command line or as `{name} = ...` in --config)"
-        ))),
-        None => Err(Error::Config(format!("--{name} {what} is required"))),
+        None if has_config => Err(ConfigError::RequiredFlagOrKey { name, what }.into()),
+        None => Err(ConfigError::RequiredFlag { name, what }.into()),
     }
 }
 
@@ -484,28 +489,25 @@ impl Config {
     fn check_paths(&mut self, purpose: Purpose) -> Result<()> {
         let given = |p: &Path| !p.as_os_str().is_empty();
         if given(&self.logs) && !self.logs.is_dir() {
-            return Err(Error::Config(format!(
-                "--logs {}: not a directory; point it at the directory that holds one sub-directory per VPS",
-                self.logs.display()
-            )));
+            return Err(ConfigError::LogsNotADirectory {
+                logs: self.logs.clone(),
+            }
+            .into());
         }
         if given(&self.inventory) && !self.inventory.is_file() {
-            return Err(Error::Config(format!(
-                "--inventory {}: no such file; give the inventory CSV (customer_id,customer_name,vps_id,ip)",
-                self.inventory.display()
-            )));
+            return Err(ConfigError::NoInventory {
+                inventory: self.inventory.clone(),
+            }
+            .into());
         }
         if purpose.writes_report_set() && self.out.exists() && !self.out.is_dir() {
-            return Err(Error::Config(format!(
-                "--out {}: exists and is not a directory",
-                self.out.display()
-            )));
+            return Err(ConfigError::OutNotADirectory {
+                out: self.out.clone(),
+            }
+            .into());
         }
         if let Some(dir) = self.snds.as_ref().filter(|d| !d.is_dir()) {
-            return Err(Error::Config(format!(
-                "--snds {}: not a directory; point it at the directory holding the SNDS CSV exports",
-                dir.display()
-            )));
+            return Err(ConfigError::SndsNotADirectory { snds: dir.clone() }.into());
         }
         if purpose.writes_report_set() {
             self.out = resolve_out(&self.out)?;
@@ -521,17 +523,15 @@ impl WindowSpec {
     /// `--days` and `--since` both name the first day; `--since` after `--until` is empty.
     fn check(&self) -> Result<()> {
         if self.days.is_some() && self.since.is_some() {
-            return Err(Error::Config(
-                "--days and --since both set the window's first day; give one of them".into(),
-            ));
+            return Err(ConfigError::DaysAndSince.into());
         }
         if let (Some(a), Some(b)) = (self.since, self.until) {
             if a > b {
-                return Err(Error::Config(format!(
-                    "--since {} is after --until {}; swap them",
-                    crate::ingest::timestamp::date_of_day(a),
-                    crate::ingest::timestamp::date_of_day(b)
-                )));
+                return Err(ConfigError::SinceAfterUntil {
+                    since: crate::ingest::timestamp::date_of_day(a).to_string(),
+                    until: crate::ingest::timestamp::date_of_day(b).to_string(),
+                }
+                .into());
             }
         }
         Ok(())
@@ -701,5 +701,55 @@ mod tests {
         );
         std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("dangling")).unwrap();
         assert!(resolve_out(&dir.path().join("dangling")).is_err());
+    }
+
+    #[test]
+    fn build_requires_what_each_subcommand_needs_and_nothing_more() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("logs")).unwrap();
+        std::fs::write(
+            dir.path().join("inv.csv"),
+            "customer_id,customer_name,vps_id,ip\n",
+        )
+        .unwrap();
+        let base = Options {
+            inventory: Some(dir.path().join("inv.csv")),
+            ..Options::default()
+        };
+        // attest: the logs are optional; explain and run need them.
+        let attest = Config::build(base.clone(), Purpose::Attest).unwrap();
+        assert!(!attest.has_logs() && attest.lenient && attest.quiet);
+        let e = Config::build(base.clone(), Purpose::Explain).unwrap_err();
+        assert_eq!(e.to_string(), "--logs DIR is required");
+        // report parses nothing: one thread unless told, its --out resolved.
+        let report = Options {
+            partials: Some("p/*.parquet".into()),
+            out: Some(dir.path().join("out")),
+            ..base.clone()
+        };
+        let report = Config::build(report, Purpose::Report).unwrap();
+        assert_eq!(report.threads, 1);
+        assert!(report.out.is_absolute() && !report.has_logs());
+        // ingest: --inventory is the command line's business (it may become optional).
+        let ingest = Options {
+            logs: Some(dir.path().join("logs")),
+            out: Some(dir.path().join("p.parquet")),
+            ..Options::default()
+        };
+        assert!(Config::build(ingest, Purpose::Ingest).is_ok());
+        // One check, whatever the subcommand.
+        for purpose in [Purpose::Attest, Purpose::Report] {
+            let bad = Options {
+                partials: Some("p".into()),
+                out: Some(dir.path().join("out")),
+                ipv4_prefix: Some(40),
+                ..base.clone()
+            };
+            let e = Config::build(bad, purpose).unwrap_err();
+            assert!(matches!(
+                e,
+                Error::Options(ConfigError::FlagOutOfRange { value: 40, .. })
+            ));
+        }
     }
 }
