@@ -1,5 +1,9 @@
-//! Command-line parsing. clap types stay here; `config.rs` turns them into a plain `Config`.
+//! Command-line parsing. clap types stay here: each subcommand's flags become a plain
+//! `config::Options` (the `options()` methods below), and `Config::build` is the one path that
+//! checks them. Flags shared by several subcommands are one argument group each
+//! (`#[command(flatten)]`), so they are spelled, documented and bounded once.
 
+use crate::config::Options;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -7,7 +11,7 @@ use std::path::PathBuf;
 #[command(
     name = "blockscope",
     version,
-    after_help = "Exit codes: 0 success; 1 internal error or cannot write the reports; 2 bad command line, configuration or input; 3 completed with input problems (see summary/input-problems.csv); 4 another run holds the lock.",
+    after_help = "Exit codes: 0 success; 1 internal error or cannot write the reports; 2 bad command line, configuration or input; 3 completed with input problems (see summary/input-problems.csv); 4 another run holds the lock. A closed stdout pipe (`blockscope rules | head`) is not an error.",
     about = "Find which sending IPs and /24 neighbourhoods receivers are blocking, from MTA logs, per customer",
     long_about = None,
     propagate_version = true
@@ -44,6 +48,255 @@ pub enum Command {
     Man,
 }
 
+// ---------------------------------------------------------------------------------------------
+// Argument groups shared by subcommands. Each fills its part of `Options`.
+
+/// `--config FILE` (run, check-config).
+#[derive(Debug, Args)]
+pub struct ConfigFileArgs {
+    /// TOML file with any of the options below (flags override it; paths are relative to it).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `--inventory FILE`, required (report, explain, attest; `run` may take it from --config).
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Inventory CSV with header customer_id,customer_name,vps_id,ip.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: PathBuf,
+}
+
+/// `--threads N`.
+#[derive(Debug, Args)]
+pub struct ThreadsArgs {
+    /// Worker threads for parsing, 1 to 1024 (default: number of CPUs). Reports do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// `--tz ZONE`.
+#[derive(Debug, Args)]
+pub struct ZoneArgs {
+    /// Time zone of log timestamps that carry none (RFC 3164, Exim without log_timezone), e.g.
+    /// Europe/Berlin [default: UTC].
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+}
+
+/// `--ipv4-prefix`, `--ipv6-prefix`: the neighbourhood size.
+#[derive(Debug, Args)]
+pub struct NeighbourhoodArgs {
+    /// IPv4 neighbourhood prefix length, 8 to 32 [default: 24].
+    #[arg(long, value_name = "BITS")]
+    pub ipv4_prefix: Option<u64>,
+    /// IPv6 neighbourhood prefix length, 16 to 128 [default: 64].
+    #[arg(long, value_name = "BITS")]
+    pub ipv6_prefix: Option<u64>,
+}
+
+/// `--snds DIR`, `--lenient`.
+#[derive(Debug, Args)]
+pub struct SndsArgs {
+    /// Directory of Microsoft SNDS exports (IP data and IP status CSV files) to join with the logs.
+    #[arg(long, value_name = "DIR")]
+    pub snds: Option<PathBuf>,
+    /// Skip malformed SNDS rows (counted and listed in input-problems.csv) instead of stopping.
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+/// What goes into and beside a report set (run, report).
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// The provider's own mailbox for delisting portals' confirmation mails (never a customer's).
+    #[arg(long, value_name = "EMAIL")]
+    pub delist_contact: Option<String>,
+    /// How much of recipient addresses quoted in replies the reports show [default: domain]
+    /// (`*@example.com`); `full` keeps whole addresses.
+    #[arg(long, value_enum, value_name = "DETAIL")]
+    pub recipient_detail: Option<RecipientDetailArg>,
+    /// Keep this many previous report sets in `<out>.archive/`, 0 to 1000 [default: 0].
+    #[arg(long, value_name = "N")]
+    pub keep: Option<usize>,
+    /// Write Prometheus metrics (node_exporter textfile-collector format) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
+}
+
+/// `--state DIR` and how to treat it (run, check-config).
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    /// Directory for the state between runs (new/ongoing/resolved per IP and rule).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Ignore the existing state (e.g. after it was reported corrupt) and start it afresh.
+    #[arg(long)]
+    pub rebuild_state: bool,
+    /// Re-read every log from its start (with --state, earlier runs' cursors and stored days are
+    /// replaced by what the logs on disk hold).
+    #[arg(long)]
+    pub full: bool,
+}
+
+/// The report window and the history kept for it (run, check-config).
+#[derive(Debug, Args)]
+pub struct WindowArgs {
+    /// First day of the report window (YYYY-MM-DD in the --tz zone) [default: since the last run].
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Last day of the report window, included (YYYY-MM-DD) [default: the latest day in the data].
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Report the last N days, 1 to 3660 (ending with --until, or the latest day in the data).
+    /// Like --since/--until, a report only: the state is left for the nightly run.
+    #[arg(long, value_name = "N", conflicts_with = "since")]
+    pub days: Option<u64>,
+    /// Days of per-day data the state keeps for later --days/--since windows, 1 to 3660
+    /// [default: 100].
+    #[arg(long, value_name = "N")]
+    pub history_days: Option<u64>,
+}
+
+/// The run summary on stderr (run, report).
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// Do not print the run summary on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Format of the run summary on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl InventoryArgs {
+    fn apply(&self, o: &mut Options) {
+        o.inventory = Some(self.inventory.clone());
+    }
+}
+
+impl ThreadsArgs {
+    fn apply(&self, o: &mut Options) {
+        o.threads = self.threads.map(|n| n as u64);
+    }
+}
+
+impl ZoneArgs {
+    fn apply(&self, o: &mut Options) {
+        o.tz = self.tz.clone();
+    }
+}
+
+impl NeighbourhoodArgs {
+    fn apply(&self, o: &mut Options) {
+        o.ipv4_prefix = self.ipv4_prefix;
+        o.ipv6_prefix = self.ipv6_prefix;
+    }
+}
+
+impl SndsArgs {
+    fn apply(&self, o: &mut Options) {
+        o.snds = self.snds.clone();
+        o.lenient = self.lenient;
+    }
+}
+
+impl OutputArgs {
+    fn apply(&self, o: &mut Options) {
+        o.delist_contact = self.delist_contact.clone();
+        o.recipients = self.recipient_detail.map(|d| match d {
+            RecipientDetailArg::Domain => crate::aggregate::RecipientDetail::Domain,
+            RecipientDetailArg::Full => crate::aggregate::RecipientDetail::Full,
+        });
+        o.keep = self.keep.map(|k| k as u64);
+        o.metrics = self.metrics.clone();
+    }
+}
+
+impl StateArgs {
+    fn apply(&self, o: &mut Options) {
+        o.state = self.state.clone();
+        o.rebuild_state = self.rebuild_state;
+        o.full = self.full;
+    }
+}
+
+impl WindowArgs {
+    fn apply(&self, o: &mut Options) {
+        o.since = self.since.clone();
+        o.until = self.until.clone();
+        o.days = self.days;
+        o.history_days = self.history_days;
+    }
+}
+
+impl SummaryArgs {
+    fn apply(&self, o: &mut Options) {
+        o.quiet = self.quiet;
+        o.json_log = self.log_format == LogFormat::Json;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subcommands.
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub config: ConfigFileArgs,
+    /// Directory with one sub-directory per VPS (named by its vps_id) holding that VPS's mail logs.
+    #[arg(long, value_name = "DIR")]
+    pub logs: Option<PathBuf>,
+    /// Inventory CSV with header customer_id,customer_name,vps_id,ip (ip: address or CIDR).
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// Report directory; replaced atomically when the run succeeds.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Extra or replacement classification rules (same format as the built-in catalogue, see docs/rules.md).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    #[command(flatten)]
+    pub snds: SndsArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    #[command(flatten)]
+    pub tz: ZoneArgs,
+    #[command(flatten)]
+    pub threads: ThreadsArgs,
+    #[command(flatten)]
+    pub neighbourhood: NeighbourhoodArgs,
+    #[command(flatten)]
+    pub summary: SummaryArgs,
+}
+
+impl RunArgs {
+    /// The options as given (the `--config` file is read by `Config::build`).
+    pub fn options(&self) -> Options {
+        let mut o = Options {
+            config: self.config.config.clone(),
+            logs: self.logs.clone(),
+            inventory: self.inventory.clone(),
+            out: self.out.clone(),
+            rules: self.rules.clone(),
+            ..Options::default()
+        };
+        self.snds.apply(&mut o);
+        self.output.apply(&mut o);
+        self.state.apply(&mut o);
+        self.window.apply(&mut o);
+        self.tz.apply(&mut o);
+        self.threads.apply(&mut o);
+        self.neighbourhood.apply(&mut o);
+        self.summary.apply(&mut o);
+        o
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct IngestArgs {
     /// Directory with one sub-directory per VPS (named by its vps_id).
@@ -61,15 +314,29 @@ pub struct IngestArgs {
     /// Extra or replacement classification rules (use the same file for every host).
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// Time zone of log timestamps that carry none [default: UTC].
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
-    /// Worker threads for parsing, 1 to 1024 (default: number of CPUs).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub tz: ZoneArgs,
+    #[command(flatten)]
+    pub threads: ThreadsArgs,
     /// Do not print the summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+impl IngestArgs {
+    pub fn options(&self) -> Options {
+        let mut o = Options {
+            logs: Some(self.logs.clone()),
+            inventory: Some(self.inventory.clone()),
+            out: Some(self.out.clone()),
+            rules: self.rules.clone(),
+            quiet: self.quiet,
+            ..Options::default()
+        };
+        self.tz.apply(&mut o);
+        self.threads.apply(&mut o);
+        o
+    }
 }
 
 #[derive(Debug, Args)]
@@ -77,53 +344,46 @@ pub struct ReportArgs {
     /// A directory of `*.parquet` partials, one partial, or a glob (`/srv/partials/*/2026-11-23.parquet`).
     #[arg(long, value_name = "DIR_OR_GLOB")]
     pub partials: String,
-    /// Inventory CSV with header customer_id,customer_name,vps_id,ip.
-    #[arg(long, value_name = "FILE")]
-    pub inventory: PathBuf,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
     /// Report directory; replaced atomically when the run succeeds.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// The rule file the partials were ingested with.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// Directory of Microsoft SNDS exports to join.
-    #[arg(long, value_name = "DIR")]
-    pub snds: Option<PathBuf>,
-    /// Skip malformed SNDS rows instead of stopping.
-    #[arg(long)]
-    pub lenient: bool,
-    /// The provider's own mailbox for delisting portals' confirmation mails.
-    #[arg(long, value_name = "EMAIL")]
-    pub delist_contact: Option<String>,
-    /// Recipient addresses in reports [default: domain].
-    #[arg(long, value_enum, value_name = "DETAIL")]
-    pub recipient_detail: Option<RecipientDetailArg>,
-    /// Keep this many previous report sets in `<out>.archive/`, 0 to 1000 [default: 0].
-    #[arg(long, value_name = "N")]
-    pub keep: Option<usize>,
-    /// Write Prometheus metrics to this file.
-    #[arg(long, value_name = "FILE")]
-    pub metrics: Option<PathBuf>,
-    /// IPv4 neighbourhood prefix length, 8 to 32 [default: 24].
-    #[arg(long, value_name = "BITS")]
-    pub ipv4_prefix: Option<u64>,
-    /// IPv6 neighbourhood prefix length, 16 to 128 [default: 64].
-    #[arg(long, value_name = "BITS")]
-    pub ipv6_prefix: Option<u64>,
-    /// Do not print the run summary on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Format of the run summary on stderr.
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
+    #[command(flatten)]
+    pub snds: SndsArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub neighbourhood: NeighbourhoodArgs,
+    #[command(flatten)]
+    pub summary: SummaryArgs,
 }
 
-/// Inputs shared by commands that analyse the logs.
+impl ReportArgs {
+    pub fn options(&self) -> Options {
+        let mut o = Options {
+            partials: Some(self.partials.clone()),
+            out: Some(self.out.clone()),
+            rules: self.rules.clone(),
+            ..Options::default()
+        };
+        self.inventory.apply(&mut o);
+        self.snds.apply(&mut o);
+        self.output.apply(&mut o);
+        self.neighbourhood.apply(&mut o);
+        self.summary.apply(&mut o);
+        o
+    }
+}
+
+/// Inputs shared by commands that analyse the logs without writing a report set.
 #[derive(Debug, Args)]
 pub struct EvidenceArgs {
-    /// Inventory CSV with header customer_id,customer_name,vps_id,ip.
-    #[arg(long, value_name = "FILE")]
-    pub inventory: PathBuf,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
     /// Directory with one sub-directory per VPS holding its mail logs.
     #[arg(long, value_name = "DIR")]
     pub logs: Option<PathBuf>,
@@ -133,12 +393,25 @@ pub struct EvidenceArgs {
     /// Extra or replacement classification rules.
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// Worker threads for parsing, 1 to 1024 (default: number of CPUs).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// Time zone of log timestamps that carry none [default: UTC].
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
+    #[command(flatten)]
+    pub threads: ThreadsArgs,
+    #[command(flatten)]
+    pub tz: ZoneArgs,
+}
+
+impl EvidenceArgs {
+    pub fn options(&self) -> Options {
+        let mut o = Options {
+            logs: self.logs.clone(),
+            snds: self.snds.clone(),
+            rules: self.rules.clone(),
+            ..Options::default()
+        };
+        self.inventory.apply(&mut o);
+        self.threads.apply(&mut o);
+        self.tz.apply(&mut o);
+        o
+    }
 }
 
 #[derive(Debug, Args)]
@@ -175,87 +448,6 @@ pub struct ExplainArgs {
     pub target: String,
     #[command(flatten)]
     pub evidence: EvidenceArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct RunArgs {
-    /// TOML file with any of the options below (flags override it; paths are relative to it).
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Directory with one sub-directory per VPS (named by its vps_id) holding that VPS's mail logs.
-    #[arg(long, value_name = "DIR")]
-    pub logs: Option<PathBuf>,
-    /// Inventory CSV with header customer_id,customer_name,vps_id,ip (ip: address or CIDR).
-    #[arg(long, value_name = "FILE")]
-    pub inventory: Option<PathBuf>,
-    /// Report directory; replaced atomically when the run succeeds.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Extra or replacement classification rules (same format as the built-in catalogue, see docs/rules.md).
-    #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
-    /// Directory of Microsoft SNDS exports (IP data and IP status CSV files) to join with the logs.
-    #[arg(long, value_name = "DIR")]
-    pub snds: Option<PathBuf>,
-    /// Skip malformed SNDS rows (counted and listed in input-problems.csv) instead of stopping.
-    #[arg(long)]
-    pub lenient: bool,
-    /// The provider's own mailbox for delisting portals' confirmation mails (never a customer's).
-    #[arg(long, value_name = "EMAIL")]
-    pub delist_contact: Option<String>,
-    /// Directory for the state between runs (new/ongoing/resolved per IP and rule).
-    #[arg(long, value_name = "DIR")]
-    pub state: Option<PathBuf>,
-    /// Ignore the existing state (e.g. after it was reported corrupt) and start it afresh.
-    #[arg(long)]
-    pub rebuild_state: bool,
-    /// How much of recipient addresses quoted in replies the reports show [default: domain]
-    /// (`*@example.com`); `full` keeps whole addresses.
-    #[arg(long, value_enum, value_name = "DETAIL")]
-    pub recipient_detail: Option<RecipientDetailArg>,
-    /// Re-read every log from its start (with --state, earlier runs' cursors and stored days are
-    /// replaced by what the logs on disk hold).
-    #[arg(long)]
-    pub full: bool,
-    /// First day of the report window (YYYY-MM-DD in the --tz zone) [default: since the last run].
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
-    /// Last day of the report window, included (YYYY-MM-DD) [default: the latest day in the data].
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
-    /// Report the last N days, 1 to 3660 (ending with --until, or the latest day in the data).
-    /// Like --since/--until, a report only: the state is left for the nightly run.
-    #[arg(long, value_name = "N", conflicts_with = "since")]
-    pub days: Option<u64>,
-    /// Days of per-day data the state keeps for later --days/--since windows, 1 to 3660
-    /// [default: 100].
-    #[arg(long, value_name = "N")]
-    pub history_days: Option<u64>,
-    /// Time zone of log timestamps that carry none (RFC 3164, Exim without log_timezone), e.g.
-    /// Europe/Berlin [default: UTC].
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
-    /// Keep this many previous report sets in `<out>.archive/`, 0 to 1000 [default: 0].
-    #[arg(long, value_name = "N")]
-    pub keep: Option<usize>,
-    /// Write Prometheus metrics (node_exporter textfile-collector format) to this file.
-    #[arg(long, value_name = "FILE")]
-    pub metrics: Option<PathBuf>,
-    /// Worker threads for parsing, 1 to 1024 (default: number of CPUs). Reports do not depend on it.
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
-    /// IPv4 neighbourhood prefix length, 8 to 32 [default: 24].
-    #[arg(long, value_name = "BITS")]
-    pub ipv4_prefix: Option<u64>,
-    /// IPv6 neighbourhood prefix length, 16 to 128 [default: 64].
-    #[arg(long, value_name = "BITS")]
-    pub ipv6_prefix: Option<u64>,
-    /// Do not print the run summary on stderr.
-    #[arg(long, short)]
-    pub quiet: bool,
-    /// Format of the run summary on stderr.
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -115,6 +115,84 @@ impl SndsError {
     }
 }
 
+/// A bad option, on the command line or in the `--config` file, always naming the flag (or the
+/// config key and file) and the fix. `config::Config::build` is the only place these arise.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("--config {path}: cannot read: {error}")]
+    ReadFile {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{name}:{line}: {message}")]
+    FileSyntax {
+        name: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{name}: {message}")]
+    TextSyntax { name: String, message: String },
+    #[error("{flag} {value}: must be between {min} and {max} ({hint})")]
+    FlagOutOfRange {
+        flag: String,
+        value: u64,
+        min: u64,
+        max: u64,
+        hint: &'static str,
+    },
+    #[error("{key} = {value} in --config {config}: must be between {min} and {max} ({hint})")]
+    FileOutOfRange {
+        key: &'static str,
+        value: i64,
+        config: PathBuf,
+        min: u64,
+        max: u64,
+        hint: &'static str,
+    },
+    #[error("--{name} {what} is required (on the command line or as `{name} = ...` in --config)")]
+    RequiredFlagOrKey {
+        name: &'static str,
+        what: &'static str,
+    },
+    #[error("--{name} {what} is required")]
+    RequiredFlag {
+        name: &'static str,
+        what: &'static str,
+    },
+    #[error("--{flag} {text:?}: not a date; use YYYY-MM-DD (a day in the --tz zone)")]
+    NotADate { flag: &'static str, text: String },
+    #[error("--tz {name:?}: not a time zone name; use an IANA name such as Europe/Berlin or UTC")]
+    NotAZone { name: String },
+    #[error("--delist-contact {text:?}: not a mail address; give the provider's own mailbox as local@domain, e.g. abuse@provider.example")]
+    NotAMailbox { text: String },
+    #[error("recipient_detail = {value:?} in --config: use \"domain\" or \"full\"")]
+    RecipientDetail { value: String },
+    #[error("--logs {logs}: not a directory; point it at the directory that holds one sub-directory per VPS")]
+    LogsNotADirectory { logs: PathBuf },
+    #[error("--inventory {inventory}: no such file; give the inventory CSV (customer_id,customer_name,vps_id,ip)")]
+    NoInventory { inventory: PathBuf },
+    #[error("--out {out}: exists and is not a directory")]
+    OutNotADirectory { out: PathBuf },
+    #[error(
+        "--snds {snds}: not a directory; point it at the directory holding the SNDS CSV exports"
+    )]
+    SndsNotADirectory { snds: PathBuf },
+    #[error("--out {out}: a symlink whose target cannot be resolved ({error}); create the directory it points to or point --out at a directory")]
+    DanglingOut { out: PathBuf, error: std::io::Error },
+    #[error("--out {out}: cannot resolve the directory it would be written in")]
+    UnresolvableOut { out: PathBuf },
+    #[error("--out {out} is inside --logs {logs}: the next run would read the reports as logs; put the reports outside the log tree")]
+    OutInsideLogs { out: PathBuf, logs: PathBuf },
+    #[error("--logs {logs} is inside --out {out}: every run replaces --out as a whole; put the reports in a directory of their own")]
+    LogsInsideOut { logs: PathBuf, out: PathBuf },
+    #[error("--state {state} is inside --out or --logs: keep it in a directory of its own (e.g. /var/lib/blockscope/state)")]
+    StateInsideOutOrLogs { state: PathBuf },
+    #[error("--days and --since both set the window's first day; give one of them")]
+    DaysAndSince,
+    #[error("--since {since} is after --until {until}; swap them")]
+    SinceAfterUntil { since: String, until: String },
+}
+
 /// Everything that can stop a command. `main` prints the chain and maps it to an exit code.
 #[derive(Debug, Error)]
 pub enum Error {
@@ -122,6 +200,8 @@ pub enum Error {
     Inventory(#[from] InventoryError),
     #[error("{0}")]
     Config(String),
+    #[error(transparent)]
+    Options(#[from] ConfigError),
     #[error(transparent)]
     Rules(#[from] RuleError),
     /// The message names the file (and line) and its own fix.
@@ -156,6 +236,7 @@ impl Error {
         match self {
             Error::Inventory(_)
             | Error::Config(_)
+            | Error::Options(_)
             | Error::Rules(_)
             | Error::Snds(_)
             | Error::OutNotOurs { .. }

@@ -1,117 +1,99 @@
+//! The `blockscope` binary: parse the command line, build the one validated `Config`, run the
+//! subcommand, map the outcome to an exit code.
+//!
+//! Exit codes (README.md "Exit codes", `error.rs`): 0 success; 1 failure (cannot write the
+//! reports, internal error); 2 bad command line, configuration or input; 3 completed with input
+//! problems; 4 another run holds the lock. A closed stdout pipe (`blockscope rules | head -1`)
+//! is not an error: the command stops quietly with 0.
+
 use blockscope::cli::{Cli, Command};
-use blockscope::config::Config;
-use blockscope::error::{EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK};
-use clap::{CommandFactory, Parser};
+use blockscope::cmd;
+use blockscope::config::{Config, Options, Purpose};
+use blockscope::error::{Error, Result, EXIT_OK};
+use clap::Parser;
 use std::io::Write;
 
-fn exit_code(result: blockscope::error::Result<i32>) -> i32 {
+fn main() {
+    let cli = Cli::parse();
+    std::process::exit(dispatch(cli.command));
+}
+
+/// Run one subcommand; its exit code.
+fn dispatch(command: Command) -> i32 {
+    match command {
+        Command::Run(args) => {
+            exit_code(Config::build(args.options(), Purpose::Run).and_then(|c| cmd::run::run(&c)))
+        }
+        Command::CheckConfig(args) => with_config(args.options(), Purpose::Run, |c, w| {
+            cmd::check_config::run(c, w)
+        }),
+        Command::Ingest(args) => exit_code(
+            Config::build(args.options(), Purpose::Ingest)
+                .and_then(|c| cmd::ingest::run(&c, args.host_id.as_deref())),
+        ),
+        Command::Report(args) => exit_code(
+            Config::build(args.options(), Purpose::Report).and_then(|c| cmd::report::run(&c)),
+        ),
+        Command::Explain(args) => with_config(args.evidence.options(), Purpose::Explain, |c, w| {
+            cmd::explain::run(c, &args.target, w)
+        }),
+        Command::Attest(args) => with_config(args.evidence.options(), Purpose::Attest, |c, w| {
+            cmd::attest::run(c, &cmd::attest::Request::from(&args), w)
+        }),
+        Command::Classify(args) => to_stdout(|w| {
+            let rules = blockscope::pipeline::rules(args.rules.as_deref())?;
+            let input = cmd::classify::ClassifyInput {
+                texts: &args.texts,
+                mx: args.mx.as_deref(),
+            };
+            cmd::classify::run(&input, &rules, w)
+        }),
+        Command::Rules(args) => to_stdout(|w| {
+            let rules = blockscope::pipeline::rules(args.rules.as_deref())?;
+            cmd::rules::run(args.format.into(), &rules, w).map_err(stdout_error)
+        }),
+        Command::Completions { shell } => to_stdout(|w| cmd::completions::run(shell, w)),
+        Command::Man => to_stdout(|w| cmd::man::run(w)),
+    }
+}
+
+/// A command that needs a `Config` and prints to stdout.
+fn with_config(
+    options: Options,
+    purpose: Purpose,
+    f: impl FnOnce(&Config, &mut dyn Write) -> Result<()>,
+) -> i32 {
+    match Config::build(options, purpose) {
+        Ok(c) => to_stdout(|w| f(&c, w)),
+        Err(e) => exit_code(Err(e)),
+    }
+}
+
+fn exit_code(result: Result<i32>) -> i32 {
     result.unwrap_or_else(|e| {
         print_error(&e);
         e.exit_code()
     })
 }
 
-fn main() {
-    let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Run(args) => {
-            match Config::from_run_args(&args).and_then(|c| blockscope::cmd::run::run(&c)) {
-                Ok(code) => code,
-                Err(e) => {
-                    print_error(&e);
-                    e.exit_code()
-                }
-            }
-        }
-        Command::CheckConfig(args) => match Config::from_run_args(&args) {
-            Ok(config) => to_stdout(|w| blockscope::cmd::check_config::run(&config, w)),
-            Err(e) => {
-                print_error(&e);
-                e.exit_code()
-            }
-        },
-        Command::Ingest(args) => exit_code(blockscope::cmd::ingest::run(&args)),
-        Command::Report(args) => exit_code(blockscope::cmd::report::run(&args)),
-        Command::Completions { shell } => to_stdout(|w| {
-            clap_complete::generate(shell, &mut Cli::command(), "blockscope", w);
-            Ok(())
-        }),
-        Command::Man => to_stdout(|w| {
-            clap_mangen::Man::new(Cli::command())
-                .render(w)
-                .map_err(|source| blockscope::error::Error::Output {
-                    path: "stdout".into(),
-                    source,
-                })
-        }),
-        Command::Attest(args) => to_stdout(|w| blockscope::cmd::attest::run(&args, w)),
-        Command::Explain(args) => to_stdout(|w| blockscope::cmd::explain::run(&args, w)),
-        Command::Classify(args) => to_stdout(|w| {
-            let rules = match &args.rules {
-                Some(path) => blockscope::classify::RuleSet::with_file(path)?,
-                None => blockscope::classify::RuleSet::builtin().clone(),
-            };
-            let input = blockscope::cmd::classify::ClassifyInput {
-                texts: &args.texts,
-                mx: args.mx.as_deref(),
-            };
-            blockscope::cmd::classify::run(&input, &rules, w)
-        }),
-        Command::Rules(args) => {
-            let loaded;
-            let rules = match &args.rules {
-                Some(path) => match blockscope::classify::RuleSet::with_file(path) {
-                    Ok(r) => {
-                        loaded = r;
-                        &loaded
-                    }
-                    Err(e) => {
-                        print_error(&e);
-                        std::process::exit(EXIT_BAD_INPUT);
-                    }
-                },
-                None => blockscope::classify::RuleSet::builtin(),
-            };
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            match blockscope::cmd::rules::run(args.format, rules, &mut out)
-                .and_then(|()| out.flush())
-            {
-                Ok(()) => EXIT_OK,
-                // `blockscope rules | head` closes the pipe early: not an error.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
-                Err(e) => {
-                    eprintln!("blockscope: error: cannot write to stdout: {e}");
-                    EXIT_FAILURE
-                }
-            }
-        }
-    };
-    std::process::exit(code);
+fn stdout_error(source: std::io::Error) -> Error {
+    Error::Output {
+        path: "stdout".into(),
+        source,
+    }
 }
 
 /// Run a command that prints to stdout; a closed pipe ends it quietly.
-fn to_stdout(f: impl FnOnce(&mut dyn Write) -> blockscope::error::Result<()>) -> i32 {
+fn to_stdout(f: impl FnOnce(&mut dyn Write) -> Result<()>) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let result = f(&mut out).and_then(|()| {
-        out.flush()
-            .map_err(|source| blockscope::error::Error::Output {
-                path: "stdout".into(),
-                source,
-            })
-    });
+    let result = f(&mut out).and_then(|()| out.flush().map_err(stdout_error));
     match result {
         Ok(()) => EXIT_OK,
-        Err(blockscope::error::Error::Output { source, .. })
-            if source.kind() == std::io::ErrorKind::BrokenPipe =>
-        {
+        Err(Error::Output { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
             EXIT_OK
         }
-        Err(e) => {
-            print_error(&e);
-            e.exit_code()
-        }
+        Err(e) => exit_code(Err(e)),
     }
 }
 

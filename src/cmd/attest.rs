@@ -3,13 +3,34 @@
 use crate::aggregate::Aggregates;
 use crate::attribute::cidr::{form_list, merge};
 use crate::attribute::inventory::Inventory;
-use crate::cli::{AttestArgs, AttestFormat};
-use crate::cmd::evidence::{evidence_config, parse_target};
+use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::pipeline::parse_target;
 use crate::report::{csv_io, csv_writer, iso};
 use ipnetwork::IpNetwork;
 use std::collections::BTreeSet;
 use std::io::Write;
+
+/// What to attest and how: `attest`'s own flags (the shared ones are in `Config`).
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Only this customer's addresses.
+    pub customer: Option<String>,
+    /// Only addresses inside this CIDR.
+    pub range: Option<String>,
+    /// Name customers (by default only their ids appear).
+    pub names: bool,
+    /// The provider's name for the statement.
+    pub provider: Option<String>,
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    #[default]
+    Text,
+    Csv,
+}
 
 /// One inventory entry in scope, with the evidence the logs hold for it.
 struct Line {
@@ -22,8 +43,8 @@ struct Line {
     throttle_events: u64,
 }
 
-pub fn run(args: &AttestArgs, w: &mut dyn Write) -> Result<()> {
-    let inventory = Inventory::load(&args.evidence.inventory)?;
+pub fn run(config: &Config, args: &Request, w: &mut dyn Write) -> Result<()> {
+    let inventory = Inventory::load(&config.inventory)?;
     let scope = match &args.range {
         Some(r) => Some(parse_target(r)?),
         None => None,
@@ -35,13 +56,11 @@ pub fn run(args: &AttestArgs, w: &mut dyn Write) -> Result<()> {
             )));
         }
     }
-    let aggregates = match &args.evidence.logs {
-        Some(_) => {
-            let config = evidence_config(&args.evidence)?;
-            let rules = crate::cmd::run::load_rules(&config)?;
-            Some(crate::cmd::run::analyse(&config, &inventory, &rules)?)
-        }
-        None => None,
+    let aggregates = if config.has_logs() {
+        let rules = crate::pipeline::load_rules(config)?;
+        Some(crate::pipeline::analyse(config, &inventory, &rules)?)
+    } else {
+        None
     };
     let mut lines = Vec::new();
     for e in &inventory.entries {
@@ -84,8 +103,8 @@ pub fn run(args: &AttestArgs, w: &mut dyn Write) -> Result<()> {
         ));
     }
     match args.format {
-        AttestFormat::Text => text(w, args, &lines, aggregates.as_ref()),
-        AttestFormat::Csv => csv(w, args, &lines),
+        Format::Text => text(w, args, &lines, aggregates.as_ref()),
+        Format::Csv => csv(w, args, &lines),
     }
     .map_err(|source| Error::Output {
         path: "stdout".into(),
@@ -117,7 +136,7 @@ fn ip_key(ip: std::net::IpAddr) -> u128 {
     }
 }
 
-fn who(args: &AttestArgs, l: &Line) -> String {
+fn who(args: &Request, l: &Line) -> String {
     if args.names {
         format!("{} ({})", l.customer_name, l.customer_id)
     } else {
@@ -127,7 +146,7 @@ fn who(args: &AttestArgs, l: &Line) -> String {
 
 fn text(
     w: &mut dyn Write,
-    args: &AttestArgs,
+    args: &Request,
     lines: &[Line],
     agg: Option<&Aggregates>,
 ) -> std::io::Result<()> {
@@ -191,7 +210,7 @@ fn text(
     Ok(())
 }
 
-fn csv(w: &mut dyn Write, args: &AttestArgs, lines: &[Line]) -> std::io::Result<()> {
+fn csv(w: &mut dyn Write, args: &Request, lines: &[Line]) -> std::io::Result<()> {
     // Customer names are typed by people: the same spreadsheet-safe writer as every report.
     let mut out = csv_writer(w);
     let mut header = vec!["network", "customer_id"];
@@ -214,4 +233,20 @@ fn csv(w: &mut dyn Write, args: &AttestArgs, lines: &[Line]) -> std::io::Result<
         out.write_record(&rec).map_err(csv_io)?;
     }
     out.flush()
+}
+
+impl From<&crate::cli::AttestArgs> for Request {
+    /// `attest`'s own flags (the shared ones go through `Config::build`).
+    fn from(args: &crate::cli::AttestArgs) -> Request {
+        Request {
+            customer: args.customer.clone(),
+            range: args.range.clone(),
+            names: args.names,
+            provider: args.provider.clone(),
+            format: match args.format {
+                crate::cli::AttestFormat::Text => Format::Text,
+                crate::cli::AttestFormat::Csv => Format::Csv,
+            },
+        }
+    }
 }

@@ -3,17 +3,13 @@
 use crate::attribute::inventory::Inventory;
 use crate::config::Config;
 use crate::error::Result;
-use crate::ingest::snds;
 use std::io::Write;
 
 pub fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
     let inventory = Inventory::load(&config.inventory)?;
-    let rules = crate::cmd::run::load_rules(config)?;
+    let rules = crate::pipeline::load_rules(config)?;
     // --lenient is honoured as run honours it: malformed rows are listed, not fatal.
-    let snds = match &config.snds {
-        Some(dir) => Some(snds::load_dir(dir, config.lenient)?),
-        None => None,
-    };
+    let snds = crate::pipeline::load_snds(config)?;
     let vps_dirs = std::fs::read_dir(&config.logs)
         .map(|d| {
             d.filter_map(|e| e.ok())

@@ -3,22 +3,22 @@
 //! engineer's terminal.
 
 use crate::attribute::inventory::Inventory;
-use crate::cli::ExplainArgs;
-use crate::cmd::evidence::{evidence_config, parse_target};
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ingest::{self, line::Outcome};
 use crate::model::Stats;
+use crate::pipeline::parse_target;
 use crate::report::iso;
 use crate::report::text::printable;
 use ipnetwork::IpNetwork;
 use std::io::Write;
 
-pub fn run(args: &ExplainArgs, w: &mut dyn Write) -> Result<()> {
-    let target = parse_target(&args.target)?;
-    let inventory = Inventory::load(&args.evidence.inventory)?;
-    let config = evidence_config(&args.evidence)?;
-    let rules = crate::cmd::run::load_rules(&config)?;
-    let agg = crate::cmd::run::analyse(&config, &inventory, &rules)?;
+/// `target`: the IP address or CIDR range to explain.
+pub fn run(config: &Config, target: &str, w: &mut dyn Write) -> Result<()> {
+    let target = parse_target(target)?;
+    let inventory = Inventory::load(&config.inventory)?;
+    let rules = crate::pipeline::load_rules(config)?;
+    let agg = crate::pipeline::analyse(config, &inventory, &rules)?;
     let files = ingest::discover(&config.logs, &mut Stats::default());
     let evidence = ingest::evidence(
         &files,

@@ -1,38 +1,21 @@
 //! `blockscope ingest`: this host's logs -> one Parquet partial (parse, classify, per-day cells).
 
 use crate::attribute::inventory::Inventory;
-use crate::cli::IngestArgs;
 use crate::config::Config;
-use crate::error::{Error, Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
+use crate::error::{Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
 use crate::persist::partials;
 use std::time::Instant;
 
-pub fn run(args: &IngestArgs) -> Result<i32> {
+/// `config.out` is the partial to write; `host_id` is recorded in every row.
+pub fn run(config: &Config, host_id: Option<&str>) -> Result<i32> {
     let started = Instant::now();
-    if !args.logs.is_dir() {
-        return Err(Error::Config(format!(
-            "--logs {}: not a directory; point it at the directory that holds one sub-directory per VPS",
-            args.logs.display()
-        )));
-    }
-    let threads = crate::config::threads(args.threads)?;
-    let config = Config {
-        logs: args.logs.clone(),
-        inventory: args.inventory.clone(),
-        out: args.out.clone(),
-        rules: args.rules.clone(),
-        tz: crate::config::parse_tz(args.tz.as_deref())?,
-        threads,
-        quiet: args.quiet,
-        ..Config::for_analysis()
-    };
     let inventory = Inventory::load(&config.inventory)?;
-    let rules = crate::cmd::run::load_rules(&config)?;
-    let mut partial = crate::cmd::run::ingest_logs(&config, &inventory, &rules, false, None)?;
+    let rules = crate::pipeline::load_rules(config)?;
+    let mut partial = crate::pipeline::ingest_logs(config, &inventory, &rules, false, None)?;
     partial.cursors.clear();
-    let host_id = args.host_id.clone().unwrap_or_else(host_name);
-    let bytes = partials::write(&args.out, &partial, &rules, &host_id)?;
-    if !args.quiet {
+    let host_id = host_id.map_or_else(host_name, str::to_string);
+    let bytes = partials::write(&config.out, &partial, &rules, &host_id)?;
+    if !config.quiet {
         let s = &partial.stats;
         eprintln!(
             "blockscope ingest: {} files, {:.1} MB, {} lines in {:.2}s -> {} ({} event cells, {:.1} KB)",
@@ -40,7 +23,7 @@ pub fn run(args: &IngestArgs) -> Result<i32> {
             s.bytes as f64 / 1e6,
             s.lines,
             started.elapsed().as_secs_f64(),
-            args.out.display(),
+            config.out.display(),
             partial.events.len(),
             bytes as f64 / 1e3
         );

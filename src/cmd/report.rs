@@ -1,9 +1,8 @@
 //! `blockscope report`: Parquet partials (from `ingest` on each log host) -> the report set `run`
-//! writes. Everything after parsing is `run`'s own code.
+//! writes. Everything after parsing is `pipeline`'s, shared with `run`.
 
 use crate::aggregate::ReportWindow;
 use crate::attribute::inventory::Inventory;
-use crate::cli::ReportArgs;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::Partial;
@@ -11,13 +10,12 @@ use crate::persist::partials;
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub fn run(args: &ReportArgs) -> Result<i32> {
+pub fn run(config: &Config) -> Result<i32> {
     let started = Instant::now();
-    let config = Config::from_report_args(args)?;
-    let _lock = crate::cmd::run::lock(&config.out)?;
-    let files = partial_files(&args.partials)?;
+    let _lock = crate::pipeline::lock(&config.out)?;
+    let files = partial_files(config.partials.as_deref().unwrap_or_default())?;
     let inventory = Inventory::load(&config.inventory)?;
-    let rules = crate::cmd::run::load_rules(&config)?;
+    let rules = crate::pipeline::load_rules(config)?;
     let mut merged = Partial::default();
     for file in &files {
         merged = merged.merge(partials::read(file, &rules)?);
@@ -30,15 +28,15 @@ pub fn run(args: &ReportArgs) -> Result<i32> {
         ..ReportWindow::default()
     };
     let aggregates =
-        crate::cmd::run::aggregate_partial(&config, merged, &inventory, &rules, window)?;
+        crate::pipeline::aggregate_partial(config, merged, &inventory, &rules, window)?;
     let aggregated = started.elapsed();
-    crate::cmd::run::write_reports(&config, &aggregates)?;
+    crate::pipeline::write_reports(config, &aggregates)?;
     let stages = [
         ("read partials", read),
         ("aggregate", aggregated - read),
         ("reports", started.elapsed() - aggregated),
     ];
-    crate::cmd::run::finish(&config, &aggregates, started, &stages)
+    crate::pipeline::finish(config, &aggregates, started, &stages)
 }
 
 /// The partials named by a directory (its `*.parquet`), a file, or a glob; sorted.

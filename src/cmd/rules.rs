@@ -1,14 +1,24 @@
 //! `blockscope rules`: print the rule catalogue (also the source of docs/rules.md).
 
 use crate::classify::rules::{Part, Rule, RuleSet};
-use crate::cli::RulesFormat;
 use std::io::Write;
 
-pub fn run(format: RulesFormat, rules: &RuleSet, w: &mut dyn Write) -> std::io::Result<()> {
+/// How the catalogue is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned text table for a terminal.
+    Table,
+    /// CSV, one rule per row.
+    Csv,
+    /// Markdown (the source of docs/rules.md).
+    Md,
+}
+
+pub fn run(format: Format, rules: &RuleSet, w: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        RulesFormat::Table => table(rules.rules(), w),
-        RulesFormat::Csv => csv(rules.rules(), w),
-        RulesFormat::Md => markdown(rules.rules(), w),
+        Format::Table => table(rules.rules(), w),
+        Format::Csv => csv(rules.rules(), w),
+        Format::Md => markdown(rules.rules(), w),
     }
 }
 
@@ -155,4 +165,14 @@ fn anchor(id: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect::<String>()
         .to_lowercase()
+}
+
+impl From<crate::cli::RulesFormat> for Format {
+    fn from(format: crate::cli::RulesFormat) -> Self {
+        match format {
+            crate::cli::RulesFormat::Table => Self::Table,
+            crate::cli::RulesFormat::Csv => Self::Csv,
+            crate::cli::RulesFormat::Md => Self::Md,
+        }
+    }
 }

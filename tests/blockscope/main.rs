@@ -5,6 +5,8 @@
 
 mod acting;
 mod central_syslog;
+mod closed_stdout;
+mod config_validation;
 mod formats;
 mod fuzz;
 mod golden;

@@ -1,5 +1,5 @@
 use super::*;
-use blockscope::config::Config;
+use blockscope::config::{Config, Options, Purpose};
 use proptest::prelude::*;
 
 /// Reply templates; `{ip}` is the address the receiver quotes.
@@ -126,29 +126,15 @@ fn mentions(text: &str, ip: &str) -> bool {
 }
 
 fn run_lib(fleet: &Fleet, threads: usize, out: &str) -> BTreeMap<String, Vec<u8>> {
-    let config = Config {
-        logs: fleet.path("logs"),
-        inventory: fleet.path("inventory.csv"),
-        out: fleet.path(out),
-        rules: None,
-        snds: None,
-        lenient: false,
-        delist_contact: None,
-        metrics: None,
-        state: None,
-        rebuild_state: false,
-        full: false,
-        recipients: Default::default(),
-        window: Default::default(),
-        history_days: 100,
-        keep: 0,
-        tz: None,
-        threads,
-        ipv4_prefix: 24,
-        ipv6_prefix: 64,
+    let options = Options {
+        logs: Some(fleet.path("logs")),
+        inventory: Some(fleet.path("inventory.csv")),
+        out: Some(fleet.path(out)),
+        threads: Some(threads as u64),
         quiet: true,
-        json_log: false,
+        ..Options::default()
     };
+    let config = Config::build(options, Purpose::Run).expect("valid options");
     blockscope::cmd::run::run(&config).expect("run succeeds");
     tree_contents(&fleet.path(out))
 }

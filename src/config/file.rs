@@ -1,0 +1,78 @@
+//! The `--config` file: the same options as the command line, read wide so that every value
+//! gets the flag's check and message (see `values::Bounds`).
+
+use crate::error::{ConfigError, Error, Result};
+use std::path::{Path, PathBuf};
+
+/// The `--config` file: the same options as the command line (flags win).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ConfigFile {
+    pub(super) logs: Option<PathBuf>,
+    pub(super) inventory: Option<PathBuf>,
+    pub(super) out: Option<PathBuf>,
+    pub(super) rules: Option<PathBuf>,
+    pub(super) snds: Option<PathBuf>,
+    pub(super) lenient: Option<bool>,
+    pub(super) delist_contact: Option<String>,
+    pub(super) metrics: Option<PathBuf>,
+    pub(super) state: Option<PathBuf>,
+    // Numbers are read wide (and signed) so that any value written gets the same "must be
+    // between" message as the flag, instead of a type error.
+    pub(super) keep: Option<i64>,
+    pub(super) tz: Option<String>,
+    pub(super) threads: Option<i64>,
+    pub(super) ipv4_prefix: Option<i64>,
+    pub(super) ipv6_prefix: Option<i64>,
+    pub(super) days: Option<i64>,
+    pub(super) history_days: Option<i64>,
+    pub(super) recipient_detail: Option<String>,
+}
+
+impl ConfigFile {
+    pub(super) fn load(path: &Path) -> Result<ConfigFile> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::ReadFile {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        let mut file: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            });
+            ConfigError::FileSyntax {
+                name: path.display().to_string(),
+                line,
+                message: e.message().to_string(),
+            }
+        })?;
+        // Relative paths are relative to the config file, not to cron's working directory.
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [
+            &mut file.logs,
+            &mut file.inventory,
+            &mut file.out,
+            &mut file.rules,
+            &mut file.snds,
+            &mut file.metrics,
+            &mut file.state,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        Ok(file)
+    }
+}
+
+/// Check a `--config` file's text (syntax and option names) without touching the file system.
+pub fn check_config_text(name: &str, text: &str) -> Result<()> {
+    toml::from_str::<ConfigFile>(text).map(|_| ()).map_err(|e| {
+        Error::from(ConfigError::TextSyntax {
+            name: name.to_string(),
+            message: e.message().to_string(),
+        })
+    })
+}

@@ -1,0 +1,235 @@
+//! What the subcommands share, from inputs to a report set: rules, logs -> partial (`ingest_logs`),
+//! partial + SNDS -> report rows (`aggregate_partial`), the report set and the run summary
+//! (`write_reports`, `finish`), the `<out>.lock`. `history` keeps the state's per-day history
+//! for `run`'s report windows. Commands in `cmd/` call these; none calls another command.
+
+pub(crate) mod history;
+
+use crate::aggregate::{self, Aggregates, ReportWindow, WindowKind};
+use crate::attribute::inventory::Inventory;
+use crate::classify::RuleSet;
+use crate::config::Config;
+use crate::error::{Error, Result, EXIT_INPUT_PROBLEMS, EXIT_OK};
+use crate::ingest::fingerprint::KnownFiles;
+use crate::ingest::snds;
+use crate::model::{Partial, Stats};
+use crate::{ingest, report};
+use ipnetwork::IpNetwork;
+use std::path::Path;
+use std::time::Instant;
+
+/// The built-in catalogue, or it with a provider's rule file applied.
+pub fn rules(file: Option<&Path>) -> Result<RuleSet> {
+    Ok(match file {
+        Some(path) => RuleSet::with_file(path)?,
+        None => RuleSet::builtin().clone(),
+    })
+}
+
+/// The rule catalogue `config` asks for (`--rules`).
+pub fn load_rules(config: &Config) -> Result<RuleSet> {
+    rules(config.rules.as_deref())
+}
+
+/// The SNDS exports of `--snds` (None without it), with the rows `--lenient` skipped.
+pub fn load_snds(
+    config: &Config,
+) -> Result<Option<(crate::model::snds::Snds, Vec<crate::error::SndsError>)>> {
+    config
+        .snds
+        .as_deref()
+        .map(|dir| snds::load_dir(dir, config.lenient))
+        .transpose()
+        .map_err(Error::from)
+}
+
+/// The report set, swapped in atomically.
+pub(crate) fn write_reports(config: &Config, aggregates: &Aggregates) -> Result<()> {
+    let options = report::ReportOptions {
+        delist_contact: config.delist_contact.clone(),
+        keep: config.keep,
+    };
+    report::write_report_set(&config.out, aggregates, &options)
+}
+
+/// Metrics and the run summary; the exit code (3 when some input could not be read).
+pub(crate) fn finish(
+    config: &Config,
+    aggregates: &Aggregates,
+    started: Instant,
+    stages: &report::run_summary::Stages,
+) -> Result<i32> {
+    if let Some(path) = &config.metrics {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        crate::fsio::write_atomically(path, |w| {
+            report::metrics::write(w, aggregates, started.elapsed(), now)
+        })
+        .map_err(|source| Error::Output {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    if !config.quiet {
+        let stderr = std::io::stderr();
+        // The summary is informational: a closed stderr must not fail a successful run.
+        let print = if config.json_log {
+            report::run_summary::print_json
+        } else {
+            report::run_summary::print
+        };
+        let _ = print(
+            &mut stderr.lock(),
+            aggregates,
+            started.elapsed(),
+            config.threads,
+            stages,
+        );
+    }
+    Ok(if aggregates.stats.problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_INPUT_PROBLEMS
+    })
+}
+
+/// Ingest, classify, attribute and aggregate: everything but writing reports (every log line
+/// read, no window, no state: for commands that look at the logs as they are).
+pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Result<Aggregates> {
+    let mut partial = ingest_logs(config, inventory, rules, false, None)?;
+    partial.collapse_days();
+    let window = ReportWindow {
+        kind: WindowKind::All,
+        since: None,
+        until: None,
+        tz: config.tz_name(),
+    };
+    aggregate_partial(config, partial, inventory, rules, window)
+}
+
+/// Find, read and parse the logs (only what is new, given earlier runs' cursors).
+pub(crate) fn ingest_logs(
+    config: &Config,
+    inventory: &Inventory,
+    rules: &RuleSet,
+    show: bool,
+    known: Option<&KnownFiles>,
+) -> Result<Partial> {
+    let mut discovery = Stats::default();
+    let files = ingest::discover(&config.logs, &mut discovery);
+    let total: u64 = files.iter().map(|f| f.size).sum();
+    let bar = show.then(|| {
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let tick = |bytes: u64| {
+        if let Some(b) = &bar {
+            b.inc(bytes);
+        }
+    };
+    let mut partial = ingest::ingest(
+        &files,
+        inventory,
+        rules,
+        config.threads,
+        Some(&tick),
+        config.tz,
+        known,
+    )?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    partial.stats.merge(discovery);
+    let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
+    for dir in unknown {
+        partial.stats.problem(
+            &format!("{dir}/"),
+            None,
+            "directory is not a vps_id in the inventory; its events are attributed by IP only",
+        );
+    }
+    partial.stats.problems.sort();
+    Ok(partial)
+}
+
+/// SNDS joined in, polars group-bys: the report rows.
+pub(crate) fn aggregate_partial(
+    config: &Config,
+    mut partial: Partial,
+    inventory: &Inventory,
+    rules: &RuleSet,
+    window: ReportWindow,
+) -> Result<Aggregates> {
+    let snds = match load_snds(config)? {
+        Some((mut data, problems)) => {
+            for p in problems {
+                partial.stats.skip(p.skip_reason());
+                partial
+                    .stats
+                    .problem(&format!("snds/{}", p.file()), p.line(), p.problem());
+            }
+            partial.stats.problems.sort();
+            // SNDS rows count like log events: only the report window's days.
+            let date = |d: Option<i32>| d.map(crate::model::day::date_of_day);
+            aggregate::snds::select_window(&mut data, date(window.since), date(window.until));
+            Some(data)
+        }
+        None => None,
+    };
+    let mut agg = aggregate::aggregate(
+        partial,
+        inventory,
+        rules,
+        snds.as_ref(),
+        config.ipv4_prefix,
+        config.ipv6_prefix,
+        config.recipients,
+    )?;
+    agg.window = window;
+    Ok(agg)
+}
+/// Hold `<out>.lock` for the whole run: a second run for the same report directory stops at once.
+pub(crate) fn lock(out: &std::path::Path) -> Result<std::fs::File> {
+    let path = report::sibling(out, "lock");
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Output {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| Error::Output {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Locked {
+            path: out.to_path_buf(),
+            lock: path,
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(Error::Output { path, source }),
+    }
+}
+
+/// `198.51.100.7` or `198.51.100.0/24` (`::ffff:198.51.100.7` is the IPv4 address).
+pub fn parse_target(text: &str) -> Result<IpNetwork> {
+    let net: IpNetwork = text.parse().map_err(|_| {
+        Error::Config(format!(
+            "{text:?} is not an IP address or CIDR (e.g. 198.51.100.7 or 198.51.100.0/24)"
+        ))
+    })?;
+    let net = crate::attribute::inventory::unmapped(net);
+    Ok(IpNetwork::new(net.network(), net.prefix()).unwrap_or(net))
+}
