@@ -1,4 +1,6 @@
-//! One module per subcommand.
+//! One module per subcommand, and `main`: parse the command line, build the one validated
+//! `Config`, run the subcommand, map its outcome to an exit code (a closed stdout pipe is not an
+//! error).
 
 pub mod attest;
 pub mod check_config;
@@ -10,3 +12,106 @@ pub mod man;
 pub mod report;
 pub mod rules;
 pub mod run;
+
+use crate::cli::{Cli, Command};
+use crate::config::{Config, Options, Purpose};
+use crate::error::{Error, Result, EXIT_OK};
+use clap::Parser;
+use std::io::Write;
+
+/// The whole program: parse the command line, run the subcommand; its exit code.
+pub fn main() -> i32 {
+    dispatch(Cli::parse().command)
+}
+
+/// Run one subcommand; its exit code.
+fn dispatch(command: Command) -> i32 {
+    match command {
+        Command::Run(args) => {
+            exit_code(Config::build(args.options(), Purpose::Run).and_then(|c| run::run(&c)))
+        }
+        Command::CheckConfig(args) => {
+            with_config(args.options(), Purpose::Run, |c, w| check_config::run(c, w))
+        }
+        Command::Ingest(args) => exit_code(
+            Config::build(args.options(), Purpose::Ingest)
+                .and_then(|c| ingest::run(&c, args.host_id.as_deref())),
+        ),
+        Command::Report(args) => {
+            exit_code(Config::build(args.options(), Purpose::Report).and_then(|c| report::run(&c)))
+        }
+        Command::Explain(args) => with_config(args.evidence.options(), Purpose::Explain, |c, w| {
+            explain::run(c, &args.target, w)
+        }),
+        Command::Attest(args) => with_config(args.evidence.options(), Purpose::Attest, |c, w| {
+            attest::run(c, &attest::Request::from(&args), w)
+        }),
+        Command::Classify(args) => to_stdout(|w| {
+            let rules = crate::pipeline::rules(args.rules.as_deref())?;
+            let input = classify::ClassifyInput {
+                texts: &args.texts,
+                mx: args.mx.as_deref(),
+            };
+            classify::run(&input, &rules, w)
+        }),
+        Command::Rules(args) => to_stdout(|w| {
+            let rules = crate::pipeline::rules(args.rules.as_deref())?;
+            rules::run(args.format.into(), &rules, w).map_err(stdout_error)
+        }),
+        Command::Completions { shell } => to_stdout(|w| completions::run(shell, w)),
+        Command::Man => to_stdout(|w| man::run(w)),
+    }
+}
+
+/// A command that needs a `Config` and prints to stdout.
+fn with_config(
+    options: Options,
+    purpose: Purpose,
+    f: impl FnOnce(&Config, &mut dyn Write) -> Result<()>,
+) -> i32 {
+    match Config::build(options, purpose) {
+        Ok(c) => to_stdout(|w| f(&c, w)),
+        Err(e) => exit_code(Err(e)),
+    }
+}
+
+fn exit_code(result: Result<i32>) -> i32 {
+    result.unwrap_or_else(|e| {
+        print_error(&e);
+        e.exit_code()
+    })
+}
+
+fn stdout_error(source: std::io::Error) -> Error {
+    Error::Output {
+        path: "stdout".into(),
+        source,
+    }
+}
+
+/// Run a command that prints to stdout; a closed pipe ends it quietly.
+fn to_stdout(f: impl FnOnce(&mut dyn Write) -> Result<()>) -> i32 {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = f(&mut out).and_then(|()| out.flush().map_err(stdout_error));
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(Error::Output { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {
+            EXIT_OK
+        }
+        Err(e) => exit_code(Err(e)),
+    }
+}
+
+/// Print an error with its whole cause chain.
+fn print_error(e: &dyn std::error::Error) {
+    let mut msg = format!("blockscope: error: {e}");
+    let mut source = e.source();
+    while let Some(cause) = source {
+        msg.push_str(&format!("\n  caused by: {cause}"));
+        source = cause.source();
+    }
+    // Messages quote file names and input text: each line made terminal-safe.
+    let safe: Vec<_> = msg.lines().map(crate::report::text::printable).collect();
+    eprintln!("{}", safe.join("\n"));
+}
