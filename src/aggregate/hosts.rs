@@ -1,0 +1,134 @@
+//! One address per row for the per-subnet heatmaps: inventory addresses and addresses seen.
+
+use super::partial::Partial;
+use super::rows::{ip_sort_key, IpRow};
+use crate::attribute::inventory::Inventory;
+use crate::attribute::{owner_of, subnet_of};
+use crate::classify::rules::Class;
+use ipnetwork::IpNetwork;
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// One address for the per-subnet heatmaps: an inventory address or an address seen sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    pub ip: String,
+    pub subnet: String,
+    pub customer_id: String,
+    pub vps_id: String,
+    pub in_inventory: bool,
+    pub sent: u64,
+    pub deferred: u64,
+    pub bounced: u64,
+    /// The most serious class seen for this IP (blocks first), if any reply was classified.
+    pub worst: Option<Class>,
+    /// Rule ids seen for this IP, `;`-separated.
+    pub rules: String,
+    pub snds_filter: String,
+    pub snds_blocked: bool,
+}
+
+/// Severity order for `Host::worst` (lower is worse).
+fn severity(class: Class) -> u8 {
+    match class {
+        Class::NetworkBlock => 0,
+        Class::IpBlock => 1,
+        Class::Dnsbl => 2,
+        Class::SndsBlock => 3,
+        Class::Throttle => 4,
+        Class::Auth => 5,
+        Class::Content => 6,
+        Class::ReceiverError => 7,
+        Class::Unclassified => 8,
+        Class::NotIp => 9,
+    }
+}
+
+pub(super) fn hosts(
+    partial: &Partial,
+    ips: &[IpRow],
+    inv: &Inventory,
+    v4: u8,
+    v6: u8,
+) -> Vec<Host> {
+    let mut table: BTreeMap<String, Host> = BTreeMap::new();
+    let blank = |ip: IpAddr, customer: String, vps: String, in_inventory: bool| Host {
+        ip: ip.to_string(),
+        subnet: subnet_of(ip, v4, v6),
+        customer_id: customer,
+        vps_id: vps,
+        in_inventory,
+        sent: 0,
+        deferred: 0,
+        bounced: 0,
+        worst: None,
+        rules: String::new(),
+        snds_filter: String::new(),
+        snds_blocked: false,
+    };
+    for e in &inv.entries {
+        let vps = &inv.vpses[e.vps];
+        let customer = inv.customers[vps.customer].id.clone();
+        let small = match e.network {
+            IpNetwork::V4(n) => n.prefix() >= 24,
+            IpNetwork::V6(n) => n.prefix() == 128,
+        };
+        if small {
+            // Only the addresses this entry holds: a more specific row is another owner's.
+            for ip in e.owned.iter().flat_map(|n| n.iter()).take(256) {
+                table
+                    .entry(ip.to_string())
+                    .or_insert_with(|| blank(ip, customer.clone(), vps.id.clone(), true));
+            }
+        }
+    }
+    // Sorted, so an address seen from several VPS directories gets the same owner every run.
+    let mut activity: Vec<_> = partial
+        .activity
+        .iter()
+        .filter_map(|(k, a)| Some((k.ip?, k.observed_vps, a)))
+        .collect();
+    activity.sort_by_key(|(ip, vps, _)| (*ip, *vps));
+    for (ip, observed_vps, a) in activity {
+        let owner = owner_of(inv, Some(ip), observed_vps.map(|v| v as usize));
+        let h = table.entry(ip.to_string()).or_insert_with(|| {
+            blank(
+                ip,
+                owner
+                    .customer
+                    .map_or_else(String::new, |c| inv.customers[c].id.clone()),
+                owner
+                    .vps
+                    .map_or_else(String::new, |v| inv.vpses[v].id.clone()),
+                owner.in_inventory,
+            )
+        });
+        h.sent += a.sent;
+        h.deferred += a.deferred;
+        h.bounced += a.bounced;
+    }
+    for r in ips.iter().filter(|r| !r.ip.is_empty()) {
+        let Ok(ip) = r.ip.parse::<IpAddr>() else {
+            continue;
+        };
+        let h = table
+            .entry(r.ip.clone())
+            .or_insert_with(|| blank(ip, r.customer_id.clone(), r.vps_id.clone(), r.in_inventory));
+        if h.worst.is_none_or(|w| severity(r.class) < severity(w)) {
+            h.worst = Some(r.class);
+        }
+        if !h.rules.split(';').any(|x| x == r.rule_id) {
+            if !h.rules.is_empty() {
+                h.rules.push(';');
+            }
+            h.rules.push_str(&r.rule_id);
+        }
+        if !r.snds.filter.is_empty() {
+            h.snds_filter.clone_from(&r.snds.filter);
+        }
+        h.snds_blocked |= r.snds.blocked == "yes";
+    }
+    let mut out: Vec<Host> = table.into_values().collect();
+    out.sort_by_key(|h| ip_sort_key(h.ip.parse().ok()));
+    out
+}
