@@ -1,19 +1,20 @@
 //! One address per row for the per-subnet heatmaps: inventory addresses and addresses seen.
 
 use super::partial::Partial;
-use super::rows::{ip_sort_key, IpRow};
+use super::rows::IpRow;
 use crate::attribute::inventory::Inventory;
-use crate::attribute::{owner_of, subnet_of};
+use crate::attribute::{owner_of, subnet};
 use crate::classify::rules::Class;
+use crate::ingest::snds::Filter;
 use ipnetwork::IpNetwork;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 /// One address for the per-subnet heatmaps: an inventory address or an address seen sending.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Host {
-    pub ip: String,
-    pub subnet: String,
+    pub ip: IpAddr,
+    pub subnet: IpNetwork,
     pub customer_id: String,
     pub vps_id: String,
     pub in_inventory: bool,
@@ -22,9 +23,10 @@ pub struct Host {
     pub bounced: u64,
     /// The most serious class seen for this IP (blocks first), if any reply was classified.
     pub worst: Option<Class>,
-    /// Rule ids seen for this IP, `;`-separated.
-    pub rules: String,
-    pub snds_filter: String,
+    /// Rule ids seen for this IP.
+    pub rules: BTreeSet<String>,
+    /// SNDS's filter on the latest day with data.
+    pub snds_filter: Option<Filter>,
     pub snds_blocked: bool,
 }
 
@@ -51,10 +53,11 @@ pub(super) fn hosts(
     v4: u8,
     v6: u8,
 ) -> Vec<Host> {
-    let mut table: BTreeMap<String, Host> = BTreeMap::new();
+    // Keyed by address: numeric order, IPv4 first.
+    let mut table: BTreeMap<IpAddr, Host> = BTreeMap::new();
     let blank = |ip: IpAddr, customer: String, vps: String, in_inventory: bool| Host {
-        ip: ip.to_string(),
-        subnet: subnet_of(ip, v4, v6),
+        ip,
+        subnet: subnet(ip, v4, v6),
         customer_id: customer,
         vps_id: vps,
         in_inventory,
@@ -62,8 +65,8 @@ pub(super) fn hosts(
         deferred: 0,
         bounced: 0,
         worst: None,
-        rules: String::new(),
-        snds_filter: String::new(),
+        rules: BTreeSet::new(),
+        snds_filter: None,
         snds_blocked: false,
     };
     for e in &inv.entries {
@@ -77,7 +80,7 @@ pub(super) fn hosts(
             // Only the addresses this entry holds: a more specific row is another owner's.
             for ip in e.owned.iter().flat_map(|n| n.iter()).take(256) {
                 table
-                    .entry(ip.to_string())
+                    .entry(ip)
                     .or_insert_with(|| blank(ip, customer.clone(), vps.id.clone(), true));
             }
         }
@@ -91,7 +94,7 @@ pub(super) fn hosts(
     activity.sort_by_key(|(ip, vps, _)| (*ip, *vps));
     for (ip, observed_vps, a) in activity {
         let owner = owner_of(inv, Some(ip), observed_vps.map(|v| v as usize));
-        let h = table.entry(ip.to_string()).or_insert_with(|| {
+        let h = table.entry(ip).or_insert_with(|| {
             blank(
                 ip,
                 owner
@@ -107,28 +110,21 @@ pub(super) fn hosts(
         h.deferred += a.deferred;
         h.bounced += a.bounced;
     }
-    for r in ips.iter().filter(|r| !r.ip.is_empty()) {
-        let Ok(ip) = r.ip.parse::<IpAddr>() else {
+    for r in ips {
+        let Some(ip) = r.ip else {
             continue;
         };
         let h = table
-            .entry(r.ip.clone())
+            .entry(ip)
             .or_insert_with(|| blank(ip, r.customer_id.clone(), r.vps_id.clone(), r.in_inventory));
         if h.worst.is_none_or(|w| severity(r.class) < severity(w)) {
             h.worst = Some(r.class);
         }
-        if !h.rules.split(';').any(|x| x == r.rule_id) {
-            if !h.rules.is_empty() {
-                h.rules.push(';');
-            }
-            h.rules.push_str(&r.rule_id);
+        h.rules.insert(r.rule_id.clone());
+        if r.snds.filter.is_some() {
+            h.snds_filter = r.snds.filter;
         }
-        if !r.snds.filter.is_empty() {
-            h.snds_filter.clone_from(&r.snds.filter);
-        }
-        h.snds_blocked |= r.snds.blocked == "yes";
+        h.snds_blocked |= r.snds.blocked == Some(true);
     }
-    let mut out: Vec<Host> = table.into_values().collect();
-    out.sort_by_key(|h| ip_sort_key(h.ip.parse().ok()));
-    out
+    table.into_values().collect()
 }

@@ -9,8 +9,8 @@ pub mod snds;
 mod subnets;
 
 pub use hosts::Host;
-pub(crate) use rows::{ip_row_order, ip_sort_key};
-pub use rows::{sort_ip_rows, IpRow, UnclassifiedRow};
+pub(crate) use rows::ip_row_order;
+pub use rows::{sort_ip_rows, IpRow, Status, UnclassifiedRow};
 pub use subnets::{display_order, SubnetRow, Verdict};
 
 use crate::attribute::inventory::Inventory;
@@ -19,6 +19,7 @@ use crate::attribute::sending_ip::IpSource;
 use crate::classify::{self, RuleSet};
 use crate::error::{Error, Result};
 use crate::ingest::snds::Snds;
+use ipnetwork::IpNetwork;
 use partial::{Partial, Stats};
 use polars::prelude::*;
 use std::net::IpAddr;
@@ -105,17 +106,17 @@ impl ReportWindow {
 impl Aggregates {
     /// The rows whose IPv4 address lies in `first..=last` (rows are sorted numerically, IPv4 first).
     pub fn ips_in_v4_range(&self, first: std::net::Ipv4Addr, last: std::net::Ipv4Addr) -> &[IpRow] {
-        let below = |limit: std::net::Ipv4Addr| {
-            move |r: &IpRow| r.ip.parse::<std::net::Ipv4Addr>().is_ok_and(|a| a < limit)
+        let v4 = |r: &IpRow| match r.ip {
+            Some(IpAddr::V4(a)) => Some(a),
+            _ => None,
         };
+        let below = |limit: std::net::Ipv4Addr| move |r: &IpRow| v4(r).is_some_and(|a| a < limit);
         let start = self.ips.partition_point(below(first));
         let end = match last.to_bits().checked_add(1) {
             Some(after) => self
                 .ips
                 .partition_point(below(std::net::Ipv4Addr::from_bits(after))),
-            None => self
-                .ips
-                .partition_point(|r| r.ip.parse::<std::net::Ipv4Addr>().is_ok()),
+            None => self.ips.partition_point(|r| v4(r).is_some()),
         };
         &self.ips[start..end.max(start)]
     }
@@ -130,18 +131,17 @@ impl Aggregates {
         map
     }
 
-    pub fn subnet(&self, subnet: &str) -> Option<&SubnetRow> {
+    /// The subnets.csv row of a subnet (rows are kept in `IpNetwork` order).
+    pub fn subnet(&self, subnet: Option<IpNetwork>) -> Option<&SubnetRow> {
+        let subnet = subnet?;
         self.subnets
-            .binary_search_by(|s| s.subnet.as_str().cmp(subnet))
+            .binary_search_by(|s| s.subnet.cmp(&subnet))
             .ok()
             .map(|i| &self.subnets[i])
     }
 
-    pub fn verdict_of(&self, subnet: &str) -> Option<Verdict> {
-        self.subnets
-            .binary_search_by(|s| s.subnet.as_str().cmp(subnet))
-            .ok()
-            .map(|i| self.subnets[i].verdict)
+    pub fn verdict_of(&self, subnet: Option<IpNetwork>) -> Option<Verdict> {
+        self.subnet(subnet).map(|s| s.verdict)
     }
 }
 
@@ -155,6 +155,20 @@ fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
         .iter()
         .map(|v| v.unwrap_or_default().to_string())
         .collect())
+}
+
+/// A list column of strings, one set per row.
+fn string_sets(df: &DataFrame, name: &str) -> Result<Vec<std::collections::BTreeSet<String>>> {
+    let ca = df.column(name).and_then(|c| c.list()).map_err(polars_err)?;
+    (0..ca.len())
+        .map(|i| {
+            let Some(series) = ca.get_as_series(i) else {
+                return Ok(Default::default());
+            };
+            let values = series.str().map_err(polars_err)?;
+            Ok(values.iter().flatten().map(String::from).collect())
+        })
+        .collect()
 }
 
 fn bools(df: &DataFrame, name: &str) -> Result<Vec<bool>> {
@@ -220,12 +234,10 @@ pub fn aggregate(
     if let Some(data) = sndsdata {
         let summaries = snds::summarise(data);
         for h in hosts.iter_mut() {
-            if let Ok(ip) = h.ip.parse::<IpAddr>() {
-                if let Some(s) = summaries.get(&ip) {
-                    h.snds_filter = s.filter_text();
-                }
-                h.snds_blocked |= data.status_of(ip).is_some_and(|st| st.blocked);
+            if let Some(s) = summaries.get(&h.ip) {
+                h.snds_filter = s.filter;
             }
+            h.snds_blocked |= data.status_of(h.ip).is_some_and(|st| st.blocked);
         }
     }
     let snds_status: Vec<crate::ingest::snds::SndsStatus> =

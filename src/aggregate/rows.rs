@@ -2,40 +2,45 @@
 
 use super::partial::Partial;
 use super::snds;
-use super::{bools, i64s, polars_err, row_owner, strings, u32s, u64s};
+use super::{bools, i64s, polars_err, row_owner, string_sets, strings, u32s, u64s};
 use crate::attribute::inventory::Inventory;
 use crate::attribute::sending_ip::IpSource;
-use crate::attribute::subnet_of;
+use crate::attribute::subnet;
 use crate::classify::{self, rules::Class, RuleSet};
 use crate::error::Result;
+use ipnetwork::IpNetwork;
 use polars::prelude::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
 /// One row of `ips.csv`: a (sending IP, rule) pair with its evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IpRow {
-    pub ip: String,
-    pub subnet: String,
+    /// None: the logs did not say which address sent.
+    pub ip: Option<IpAddr>,
+    /// The neighbourhood of `ip`.
+    pub subnet: Option<IpNetwork>,
     pub customer_id: String,
     pub vps_id: String,
     pub in_inventory: bool,
-    pub platform: String,
+    /// Receiver platforms that replied.
+    pub platforms: BTreeSet<String>,
     pub rule_id: String,
     pub class: Class,
-    pub code: String,
+    /// Reply codes seen (empty codes left out).
+    pub codes: BTreeSet<String>,
     pub events: u64,
     pub first_seen: i64,
     pub last_seen: i64,
     pub delist_route: String,
     pub ip_source: IpSource,
     pub sample_reply: String,
-    pub permanence: String,
-    pub receiver_rule_id: String,
+    /// Whether retrying can succeed, per code seen (`permanent`, `temporary`, `unknown`...).
+    pub permanence: BTreeSet<&'static str>,
+    /// Rule ids the receiver quoted (Outlook.com's S3140 and the like).
+    pub receiver_rule_ids: BTreeSet<String>,
     pub snds: snds::SndsCols,
-    /// `seen` (evidence in the logs; with `--state`: `new`, `ongoing` or `resolved`) or
-    /// `blocked_not_seen` (SNDS lists it, no bounce yet).
-    pub status: &'static str,
+    pub status: Status,
     /// Days from the first event (ever, with `--state`) to the last, counting both.
     pub days_blocked: u64,
 }
@@ -44,10 +49,39 @@ impl IpRow {
     /// A block reply from Microsoft's consumer side (what SNDS covers).
     pub fn is_outlook_block(&self) -> bool {
         self.class.is_block()
-            && self
-                .platform
-                .split(';')
-                .any(|p| p == "outlook.com" || p == "microsoft")
+            && (self.platforms.contains("outlook.com") || self.platforms.contains("microsoft"))
+    }
+
+    /// Whether a receiver platform replied for this row.
+    pub fn has_platform(&self, platform: &str) -> bool {
+        self.platforms.contains(platform)
+    }
+}
+
+/// Where a row stands: seen in this window, or (with `--state`) against the previous runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Status {
+    /// Evidence in the logs (no state kept).
+    Seen,
+    /// First seen in this run.
+    New,
+    /// Seen in an earlier run and in this one.
+    Ongoing,
+    /// Seen in an earlier run, not in this one (reported once, then forgotten).
+    Resolved,
+    /// SNDS lists it as blocked, no bounce yet.
+    BlockedNotSeen,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Seen => "seen",
+            Status::New => "new",
+            Status::Ongoing => "ongoing",
+            Status::Resolved => "resolved",
+            Status::BlockedNotSeen => "blocked_not_seen",
+        }
     }
 }
 
@@ -61,27 +95,34 @@ pub struct UnclassifiedRow {
     pub reply: String,
 }
 
-/// Sort key putting IPv4 before IPv6, numerically; unknown IPs last.
 /// ips.csv order: IP (numerically, IPv4 first, unknown last), rule, customer, VPS.
 pub fn sort_ip_rows(ips: &mut [IpRow]) {
-    ips.sort_by_cached_key(ip_row_order);
+    ips.sort_by(|a, b| ip_row_order(a).cmp(&ip_row_order(b)));
 }
 
 /// The ips.csv order of a row (see `sort_ip_rows`).
-pub(crate) fn ip_row_order(r: &IpRow) -> (String, String, String, String) {
+pub(crate) fn ip_row_order(r: &IpRow) -> (IpOrder, &str, &str, &str) {
     (
-        ip_sort_key(r.ip.parse().ok()),
-        r.rule_id.clone(),
-        r.customer_id.clone(),
-        r.vps_id.clone(),
+        IpOrder(r.ip),
+        r.rule_id.as_str(),
+        r.customer_id.as_str(),
+        r.vps_id.as_str(),
     )
 }
 
-pub(crate) fn ip_sort_key(ip: Option<IpAddr>) -> String {
-    match ip {
-        Some(IpAddr::V4(a)) => format!("4{:08x}", u32::from(a)),
-        Some(IpAddr::V6(a)) => format!("6{:032x}", u128::from(a)),
-        None => "~".into(),
+/// Orders addresses numerically, IPv4 before IPv6, unknown (None) last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IpOrder(pub Option<IpAddr>);
+
+impl Ord for IpOrder {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.0.is_none(), self.0).cmp(&(other.0.is_none(), other.0))
+    }
+}
+
+impl PartialOrd for IpOrder {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -93,9 +134,9 @@ pub(super) fn ip_rows(
     v6: u8,
 ) -> Result<Vec<IpRow>> {
     let n = partial.events.len();
+    // Addresses go into polars as dense ids, so the typed address comes back without parsing.
+    let mut addrs = Interner::default();
     let mut ip = Vec::with_capacity(n);
-    let mut ip_sort = Vec::with_capacity(n);
-    let mut subnet = Vec::with_capacity(n);
     let mut customer = Vec::with_capacity(n);
     let mut vps = Vec::with_capacity(n);
     let mut in_inv = Vec::with_capacity(n);
@@ -112,9 +153,7 @@ pub(super) fn ip_rows(
     let mut sample = Vec::with_capacity(n);
     for (k, a) in &partial.events {
         let owner = row_owner(inv, k);
-        ip.push(k.ip.map_or_else(String::new, |i| i.to_string()));
-        ip_sort.push(ip_sort_key(k.ip));
-        subnet.push(k.ip.map_or_else(String::new, |i| subnet_of(i, v4, v6)));
+        ip.push(addrs.id(k.ip));
         customer.push(owner.customer.map_or("", |c| inv.customers[c].id.as_str()));
         vps.push(owner.vps.map_or("", |v| inv.vpses[v].id.as_str()));
         in_inv.push(owner.in_inventory);
@@ -132,8 +171,6 @@ pub(super) fn ip_rows(
     }
     let df = DataFrame::new_infer_height(vec![
         Column::new("ip".into(), ip),
-        Column::new("ip_sort".into(), ip_sort),
-        Column::new("subnet".into(), subnet),
         Column::new("customer_id".into(), customer),
         Column::new("vps_id".into(), vps),
         Column::new("in_inventory".into(), in_inv),
@@ -151,25 +188,16 @@ pub(super) fn ip_rows(
     ])
     .map_err(polars_err)?;
 
-    let joined = |name: &str| {
-        col(name)
-            .filter(col(name).neq(lit("")))
-            .unique()
-            .sort(SortOptions::default())
-            .str()
-            .join(";", true)
-    };
+    let set = |name: &str| col(name).filter(col(name).neq(lit(""))).unique();
     let out = df
         .lazy()
         .group_by([col("ip"), col("rule_id"), col("customer_id"), col("vps_id")])
         .agg([
-            col("ip_sort").first(),
-            col("subnet").first(),
             col("in_inventory").first(),
             col("rule_idx").first(),
-            joined("platform").alias("platform"),
-            joined("code").alias("code"),
-            joined("receiver_rule_id").alias("receiver_rule_id"),
+            set("platform").alias("platform"),
+            set("code").alias("code"),
+            set("receiver_rule_id").alias("receiver_rule_id"),
             col("ip_source").min(),
             col("events").sum(),
             col("first").min(),
@@ -181,66 +209,96 @@ pub(super) fn ip_rows(
                 )
                 .last(),
         ])
-        .sort_by_exprs(
-            [
-                col("ip_sort"),
-                col("rule_id"),
-                col("customer_id"),
-                col("vps_id"),
-            ],
-            SortMultipleOptions::default(),
-        )
         .collect()
         .map_err(polars_err)?;
 
     let s = |name: &str| strings(&out, name);
-    let (ips, subnets, customers, vpses) =
-        (s("ip")?, s("subnet")?, s("customer_id")?, s("vps_id")?);
-    let (platforms, codes, rrids, samples) = (
-        s("platform")?,
-        s("code")?,
-        s("receiver_rule_id")?,
-        s("sample")?,
-    );
-    let rule_ids = s("rule_id")?;
+    let (customers, vpses, rule_ids, samples) =
+        (s("customer_id")?, s("vps_id")?, s("rule_id")?, s("sample")?);
+    let sets = |name: &str| string_sets(&out, name);
+    let (platforms, codes, rrids) = (sets("platform")?, sets("code")?, sets("receiver_rule_id")?);
     let in_inventory = bools(&out, "in_inventory")?;
+    let ip_ids = u32s(&out, "ip")?;
     let (rule_idxs, sources) = (u32s(&out, "rule_idx")?, u32s(&out, "ip_source")?);
     let (firsts, lasts) = (i64s(&out, "first")?, i64s(&out, "last")?);
     let event_counts = u64s(&out, "events")?;
 
     let mut rows = Vec::with_capacity(out.height());
-    for i in 0..out.height() {
+    let columns = customers
+        .into_iter()
+        .zip(vpses)
+        .zip(rule_ids.into_iter().zip(samples))
+        .zip(platforms.into_iter().zip(codes).zip(rrids));
+    for (i, (((customer_id, vps_id), (rule_id, sample_reply)), ((platforms, codes), rrids))) in
+        columns.enumerate()
+    {
         let rule = rules.rule(rule_idxs[i] as classify::RuleIdx);
+        let ip = addrs.get(ip_ids[i]).flatten();
         rows.push(IpRow {
-            ip: ips[i].clone(),
-            subnet: subnets[i].clone(),
-            customer_id: customers[i].clone(),
-            vps_id: vpses[i].clone(),
+            ip,
+            subnet: ip.map(|ip| subnet(ip, v4, v6)),
+            customer_id,
+            vps_id,
             in_inventory: in_inventory[i],
-            platform: platforms[i].clone(),
-            rule_id: rule_ids[i].clone(),
+            platforms,
+            rule_id,
             class: rule.class,
-            code: codes[i].clone(),
+            permanence: permanence_of_codes(rule, &codes),
+            codes,
             events: event_counts[i],
             first_seen: firsts[i],
             last_seen: lasts[i],
             delist_route: rule.delist_route.clone(),
             ip_source: IpSource::from_rank(sources[i] as u8),
-            sample_reply: samples[i].clone(),
-            permanence: permanence_of_codes(rule, &codes[i]),
-            receiver_rule_id: rrids[i].clone(),
+            sample_reply,
+            receiver_rule_ids: rrids,
             snds: snds::SndsCols::default(),
-            status: "seen",
+            status: Status::Seen,
             days_blocked: crate::state::days(firsts[i], lasts[i]),
         });
     }
+    sort_ip_rows(&mut rows);
     Ok(rows)
 }
 
-fn permanence_of_codes(rule: &classify::rules::Rule, codes: &str) -> String {
-    let set: BTreeSet<&str> = codes
-        .split(';')
+/// Dense ids for values that go into polars as group keys, and back out typed.
+pub(super) struct Interner<T> {
+    ids: HashMap<T, u32>,
+    values: Vec<T>,
+}
+
+impl<T> Default for Interner<T> {
+    fn default() -> Self {
+        Interner {
+            ids: HashMap::new(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl<T: Copy + Eq + std::hash::Hash> Interner<T> {
+    pub(super) fn id(&mut self, value: T) -> u32 {
+        *self.ids.entry(value).or_insert_with(|| {
+            self.values.push(value);
+            (self.values.len() - 1) as u32
+        })
+    }
+
+    pub(super) fn get(&self, id: u32) -> Option<T> {
+        self.values.get(id as usize).copied()
+    }
+}
+
+/// Permanence per code; a row without a code gets the rule's (or `unknown`).
+fn permanence_of_codes(
+    rule: &classify::rules::Rule,
+    codes: &BTreeSet<String>,
+) -> BTreeSet<&'static str> {
+    if codes.is_empty() {
+        return BTreeSet::from([classify::permanence_of(rule, "")]);
+    }
+    codes
+        .iter()
         .map(|c| classify::permanence_of(rule, c))
-        .collect();
-    set.into_iter().collect::<Vec<_>>().join(";")
+        .collect()
 }

@@ -7,14 +7,16 @@
 //! [`escape`]; markup is only ever built from literals. The output is deterministic: no
 //! wall-clock time, no random ids (reports are compared byte for byte across thread counts).
 
+use super::cells::{join, list, opt, yes_no};
 use super::iso;
-use crate::aggregate::{display_order, ip_sort_key, Aggregates, Host, IpRow, SubnetRow, Verdict};
+use crate::aggregate::{display_order, Aggregates, Host, IpRow, Status, SubnetRow, Verdict};
 use crate::classify::rules::Class;
-use crate::ingest::snds::SndsStatus;
-use ipnetwork::Ipv4Network;
+use crate::ingest::snds::{Filter, SndsStatus};
+use ipnetwork::{IpNetwork, Ipv4Network};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 /// Escape untrusted text for HTML element content and quoted attribute values.
 ///
@@ -81,10 +83,10 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 struct Ctx<'a> {
     agg: &'a Aggregates,
     names: BTreeMap<&'a str, &'a str>,
-    hosts: BTreeMap<&'a str, &'a Host>,
-    /// IP -> its block, throttle and SNDS rule ids (`;`-separated): `Host::rules` also lists
-    /// greylisting and unknown users, too long for the heatmaps' side tables.
-    serious: BTreeMap<&'a str, String>,
+    hosts: BTreeMap<IpAddr, &'a Host>,
+    /// IP -> its block, throttle and SNDS rule ids: `Host::rules` also lists greylisting and
+    /// unknown users, too long for the heatmaps' side tables.
+    serious: BTreeMap<IpAddr, BTreeSet<&'a str>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -96,7 +98,7 @@ impl<'a> Ctx<'a> {
                 .iter()
                 .map(|(id, name)| (id.as_str(), name.as_str()))
                 .collect(),
-            hosts: agg.hosts.iter().map(|h| (h.ip.as_str(), h)).collect(),
+            hosts: agg.hosts.iter().map(|h| (h.ip, h)).collect(),
             serious: serious_rules(agg),
         }
     }
@@ -114,7 +116,7 @@ impl<'a> Ctx<'a> {
         }
         let mut customers = BTreeSet::new();
         let mut vpses = BTreeSet::new();
-        for r in self.agg.ips.iter().filter(|r| r.ip == h.ip) {
+        for r in self.agg.ips.iter().filter(|r| r.ip == Some(h.ip)) {
             customers.extend(Some(r.customer_id.as_str()).filter(|c| !c.is_empty()));
             vpses.extend(Some(r.vps_id.as_str()).filter(|v| !v.is_empty()));
         }
@@ -140,23 +142,34 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn serious_rules(agg: &Aggregates) -> BTreeMap<&str, String> {
-    let mut out: BTreeMap<&str, String> = BTreeMap::new();
+fn serious_rules(agg: &Aggregates) -> BTreeMap<IpAddr, BTreeSet<&str>> {
+    let mut out: BTreeMap<IpAddr, BTreeSet<&str>> = BTreeMap::new();
     let serious = |c: Class| c.is_block() || matches!(c, Class::Throttle | Class::SndsBlock);
-    for r in agg
-        .ips
-        .iter()
-        .filter(|r| serious(r.class) && !r.ip.is_empty())
-    {
-        let list = out.entry(r.ip.as_str()).or_default();
-        if !list.split(';').any(|x| x == r.rule_id) {
-            if !list.is_empty() {
-                list.push(';');
-            }
-            list.push_str(&r.rule_id);
+    for r in agg.ips.iter().filter(|r| serious(r.class)) {
+        if let Some(ip) = r.ip {
+            out.entry(ip).or_default().insert(r.rule_id.as_str());
         }
     }
     out
+}
+
+/// Distinct addresses named by the rows.
+fn distinct_ips<'a>(rows: impl Iterator<Item = &'a IpRow>) -> usize {
+    rows.filter_map(|r| r.ip).collect::<BTreeSet<_>>().len()
+}
+
+/// SNDS's filter as it writes it, empty without data.
+fn filter_text(filter: Option<Filter>) -> &'static str {
+    filter.map_or("", Filter::as_str)
+}
+
+/// The key the page's sorting script orders addresses by: IPv4 before IPv6, numerically.
+fn sort_key(ip: Option<IpAddr>) -> String {
+    match ip {
+        Some(IpAddr::V4(a)) => format!("4{:08x}", u32::from(a)),
+        Some(IpAddr::V6(a)) => format!("6{:032x}", u128::from(a)),
+        None => "~".into(),
+    }
 }
 
 fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> usize {
@@ -171,10 +184,12 @@ fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> usize {
 
 /// A table cell; every variant escapes its text.
 enum Cell<'a> {
-    Text(&'a str),
-    Mono(&'a str),
+    Text(Cow<'a, str>),
+    Mono(Cow<'a, str>),
     /// Sorted by address, not by text.
-    Ip(&'a str),
+    Ip(Option<IpAddr>),
+    /// Sorted by its network address.
+    Net(IpNetwork),
     Num(u64),
     Time(i64),
     Verdict(Option<Verdict>),
@@ -183,7 +198,7 @@ enum Cell<'a> {
     /// Customer id, with the name underneath.
     Customer(&'a str),
     /// A `;`-separated list (rule ids), shown wrapping after each item.
-    List(&'a str),
+    List(Cow<'a, str>),
     /// A heatmap state, with its colour.
     State(State),
 }
@@ -192,11 +207,15 @@ fn cell(ctx: &Ctx, c: &Cell) -> String {
     match c {
         Cell::Text(s) => format!("<td>{}</td>", or_dash(s)),
         Cell::Mono(s) => format!("<td class=\"mono\">{}</td>", or_dash(s)),
-        Cell::Ip(s) => format!(
+        Cell::Ip(ip) => format!(
             "<td class=\"mono\" data-sort=\"{}\">{}</td>",
-            // A subnet sorts by its network address.
-            ip_sort_key(s.split('/').next().and_then(|a| a.parse().ok())),
-            or_dash(s)
+            sort_key(*ip),
+            or_dash(&opt(*ip))
+        ),
+        Cell::Net(net) => format!(
+            "<td class=\"mono\" data-sort=\"{}\">{}</td>",
+            sort_key(Some(net.network())),
+            or_dash(&net.to_string())
         ),
         Cell::Num(n) => format!("<td class=\"n\">{n}</td>"),
         // Allowed to break after the date in narrow tables.
@@ -360,14 +379,14 @@ fn glance(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     let agg = ctx.agg;
     let blocked = ctx.rows(|r| r.class.is_block());
     let throttled = ctx.rows(|r| r.class == Class::Throttle);
-    let hoods: Vec<&str> = display_order(&agg.subnets)
+    let hoods: Vec<String> = display_order(&agg.subnets)
         .into_iter()
         .filter(|s| s.verdict == Verdict::Neighbourhood)
-        .map(|s| s.subnet.as_str())
+        .map(|s| s.subnet.to_string())
         .collect();
-    let blocked_ips = distinct(blocked.iter().map(|r| r.ip.as_str()));
+    let blocked_ips = distinct_ips(blocked.iter().copied());
     let customers = distinct(blocked.iter().map(|r| r.customer_id.as_str()));
-    let throttled_ips = distinct(throttled.iter().map(|r| r.ip.as_str()));
+    let throttled_ips = distinct_ips(throttled.iter().copied());
     section(w, "glance", "At a glance")?;
     writeln!(w, "<div class=\"cards\">")?;
     let hood_sub = if hoods.is_empty() {
@@ -404,11 +423,10 @@ fn glance(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
         "rate-limited, not blocked",
     )?;
     if agg.snds_given {
-        let not_seen = distinct(
+        let not_seen = distinct_ips(
             agg.ips
                 .iter()
-                .filter(|r| r.status == "blocked_not_seen")
-                .map(|r| r.ip.as_str()),
+                .filter(|r| r.status == Status::BlockedNotSeen),
         );
         card(
             w,
@@ -455,14 +473,14 @@ fn neighbourhoods(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
         .filter(|s| s.verdict == Verdict::Neighbourhood)
         .map(|s| {
             vec![
-                Cell::Ip(&s.subnet),
+                Cell::Net(s.subnet),
                 Cell::Num(s.blocked_ips),
                 Cell::Num(s.active_ips),
                 Cell::Num(s.inventory_ips),
                 Cell::Num(s.blocked_customers),
                 Cell::Num(s.customers),
-                Cell::List(&s.platforms),
-                Cell::List(&s.rule_ids),
+                Cell::List(Cow::from(list(&s.platforms))),
+                Cell::List(Cow::from(list(&s.rule_ids))),
             ]
         })
         .collect();
@@ -566,7 +584,10 @@ fn affected(agg: &Aggregates) -> Vec<(&SubnetRow, Ipv4Network)> {
     let mut out: Vec<_> = display_order(&agg.subnets)
         .into_iter()
         .filter(|s| s.verdict != Verdict::Clear || s.snds_blocked_ips > 0)
-        .filter_map(|s| s.subnet.parse::<Ipv4Network>().ok().map(|n| (s, n)))
+        .filter_map(|s| match s.subnet {
+            IpNetwork::V4(n) => Some((s, n)),
+            IpNetwork::V6(_) => None,
+        })
         .collect();
     out.sort_by_key(|(s, _)| s.verdict); // stable: numeric order within a verdict
     out
@@ -613,8 +634,10 @@ fn blocks_of(ctx: &Ctx, s: &SubnetRow, net: Ipv4Network) -> Vec<u32> {
         .hosts
         .iter()
         .filter(|h| h.subnet == s.subnet)
-        .filter_map(|h| h.ip.parse::<Ipv4Addr>().ok())
-        .map(|ip| u32::from(ip) & !0xff)
+        .filter_map(|h| match h.ip {
+            IpAddr::V4(ip) => Some(u32::from(ip) & !0xff),
+            IpAddr::V6(_) => None,
+        })
         .collect();
     set.into_iter().collect()
 }
@@ -625,12 +648,12 @@ fn heatmap_card(w: &mut dyn Write, ctx: &Ctx, s: &SubnetRow, net: Ipv4Network) -
         w,
         "<article class=\"hm v-{}\" data-subnet=\"{}\">",
         v.as_str(),
-        escape(&s.subnet)
+        escape(&s.subnet.to_string())
     )?;
     write!(
         w,
         "<div class=\"hm-head\"><h3>{}</h3>{}",
-        escape(&s.subnet),
+        escape(&s.subnet.to_string()),
         badge(v, false)
     )?;
     if s.snds_blocked_ips > 0 {
@@ -646,8 +669,8 @@ fn heatmap_card(w: &mut dyn Write, ctx: &Ctx, s: &SubnetRow, net: Ipv4Network) -
             "{} of the {} customers here are blocked by {} ({}): delist the whole range and find the cause.",
             s.blocked_customers,
             s.customers,
-            or_dash(&s.platforms.replace(';', ", ")),
-            or_dash(&s.rule_ids.replace(';', ", "))
+            or_dash(&join(&s.platforms, ", ")),
+            or_dash(&join(&s.rule_ids, ", "))
         ),
         Verdict::SingleCustomer => {
             "Several blocked IPs, all of one customer: talk to that customer, delist per IP.".into()
@@ -662,13 +685,13 @@ fn heatmap_card(w: &mut dyn Write, ctx: &Ctx, s: &SubnetRow, net: Ipv4Network) -
         s.throttled_ips,
         s.active_ips,
         s.inventory_ips,
-        or_dash(&s.rule_ids.replace(';', ", "))
+        or_dash(&join(&s.rule_ids, ", "))
     )?;
     if !s.suspect_ips.is_empty() {
         writeln!(
             w,
             "<p class=\"facts\">Likely cause (SNDS RED, complaints or trap hits): <b>{}</b></p>",
-            escape(&s.suspect_ips.replace(';', ", "))
+            escape(&join(&s.suspect_ips, ", "))
         )?;
     }
     for base in blocks_of(ctx, s, net) {
@@ -718,13 +741,13 @@ fn grid(
         }
         let ip = Ipv4Addr::from(base + n);
         let ip_text = ip.to_string();
-        let host = ctx.hosts.get(ip_text.as_str()).copied();
+        let host = ctx.hosts.get(&IpAddr::V4(ip)).copied();
         let state = if net.contains(ip) {
             State::of(host)
         } else {
             State::Outside
         };
-        let red = host.is_some_and(|h| h.snds_filter == "RED");
+        let red = host.is_some_and(|h| h.snds_filter == Some(Filter::Red));
         write!(
             w,
             "<rect class=\"cell {}{}\" data-ip=\"{ip_text}\" x=\"{x}\" y=\"{y}\" width=\"{CELL}\" height=\"{CELL}\" rx=\"3\"><title>{}</title></rect>",
@@ -766,10 +789,13 @@ fn tooltip(ctx: &Ctx, s: &SubnetRow, ip: Ipv4Addr, host: Option<&Host>, state: S
             "sent {} · deferred {} · bounced {}",
             h.sent, h.deferred, h.bounced
         ));
-        lines.push(format!("rules: {}", or_dash(&h.rules.replace(';', ", "))));
-        lines.push(format!("SNDS filter: {}", or_dash(&h.snds_filter)));
+        lines.push(format!("rules: {}", or_dash(&join(&h.rules, ", "))));
+        lines.push(format!(
+            "SNDS filter: {}",
+            or_dash(filter_text(h.snds_filter))
+        ));
     } else if state == State::Outside {
-        lines.push(format!("not part of {}", escape(&s.subnet)));
+        lines.push(format!("not part of {}", escape(&s.subnet.to_string())));
     }
     if let Some(r) = ctx.snds_range(ip) {
         lines.push(format!("SNDS: blocked ({})", or_dash(&r.reason.text)));
@@ -784,14 +810,11 @@ fn notable(w: &mut dyn Write, ctx: &Ctx, s: &SubnetRow, base: u32) -> io::Result
         .hosts
         .iter()
         .filter(|h| h.subnet == s.subnet)
-        .filter(|h| {
-            h.ip.parse::<Ipv4Addr>()
-                .is_ok_and(|ip| u32::from(ip) & !0xff == base)
-        })
+        .filter(|h| matches!(h.ip, IpAddr::V4(ip) if u32::from(ip) & !0xff == base))
         .map(|h| (h, State::of(Some(h))))
         .filter(|(h, st)| {
             matches!(st, State::Blocked | State::SndsOnly | State::Throttled)
-                || h.snds_filter == "RED"
+                || h.snds_filter == Some(Filter::Red)
         })
         .collect();
     writeln!(w, "<div class=\"notable\">")?;
@@ -807,12 +830,14 @@ fn notable(w: &mut dyn Write, ctx: &Ctx, s: &SubnetRow, base: u32) -> io::Result
             .zip(&owners)
             .map(|((h, st), (customer, vps))| {
                 vec![
-                    Cell::Ip(&h.ip),
+                    Cell::Ip(Some(h.ip)),
                     Cell::Customer(customer),
-                    Cell::List(vps),
+                    Cell::List(Cow::from(vps)),
                     Cell::State(*st),
-                    Cell::List(ctx.serious.get(h.ip.as_str()).map_or("", String::as_str)),
-                    Cell::Text(&h.snds_filter),
+                    Cell::List(Cow::from(list(
+                        ctx.serious.get(&h.ip).into_iter().flatten(),
+                    ))),
+                    Cell::Text(Cow::from(filter_text(h.snds_filter))),
                 ]
             })
             .collect();
@@ -848,7 +873,7 @@ fn blocked_by_platform(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
         let heading = if r.class == Class::Dnsbl {
             "DNS block lists (any receiver)".to_string()
         } else {
-            r.platform.replace(';', ", ")
+            join(&r.platforms, ", ")
         };
         by_platform.entry(heading).or_default().push(r);
     }
@@ -858,16 +883,16 @@ fn blocked_by_platform(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
             .iter()
             .map(|r| {
                 vec![
-                    Cell::Ip(&r.ip),
+                    Cell::Ip(r.ip),
                     Cell::Customer(&r.customer_id),
-                    Cell::Mono(&r.vps_id),
-                    Cell::Mono(&r.rule_id),
-                    Cell::Mono(&r.code),
-                    Cell::Mono(&r.receiver_rule_id),
+                    Cell::Mono(Cow::from(&r.vps_id)),
+                    Cell::Mono(Cow::from(&r.rule_id)),
+                    Cell::Mono(Cow::from(list(&r.codes))),
+                    Cell::Mono(Cow::from(list(&r.receiver_rule_ids))),
                     Cell::Num(r.events),
                     Cell::Time(r.first_seen),
                     Cell::Time(r.last_seen),
-                    Cell::Verdict(ctx.agg.verdict_of(&r.subnet)),
+                    Cell::Verdict(ctx.agg.verdict_of(r.subnet)),
                 ]
             })
             .collect();
@@ -906,12 +931,6 @@ fn blocked_by_platform(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
 fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     let agg = ctx.agg;
     section(w, "snds", "SNDS: Outlook.com's view")?;
-    let outlook_block = |r: &IpRow| {
-        r.class.is_block()
-            && r.platform
-                .split(';')
-                .any(|p| p == "outlook.com" || p == "microsoft")
-    };
     for note in agg.snds_notes.empty() {
         writeln!(w, "<p class=\"none\">{}</p>", escape(&note))?;
     }
@@ -934,18 +953,8 @@ fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
         let mut counts = Vec::new();
         for s in &ranges {
             let inside_rows = agg.ips_in_v4_range(s.first, s.last);
-            let ours = distinct(
-                inside_rows
-                    .iter()
-                    .filter(|r| r.in_inventory)
-                    .map(|r| r.ip.as_str()),
-            );
-            let felt = distinct(
-                inside_rows
-                    .iter()
-                    .filter(|r| outlook_block(r))
-                    .map(|r| r.ip.as_str()),
-            );
+            let ours = distinct_ips(inside_rows.iter().filter(|r| r.in_inventory));
+            let felt = distinct_ips(inside_rows.iter().filter(|r| r.is_outlook_block()));
             let cidrs: Vec<String> = s.networks.iter().map(|n| n.to_string()).collect();
             texts.push((
                 format!("{} – {}", s.first, s.last),
@@ -960,11 +969,11 @@ fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
             .zip(&counts)
             .map(|((s, (range, _, cidrs)), (ours, felt))| {
                 vec![
-                    Cell::Mono(range),
-                    Cell::List(cidrs),
+                    Cell::Mono(Cow::from(range)),
+                    Cell::List(Cow::from(cidrs)),
                     Cell::Num(*ours),
                     Cell::Num(*felt),
-                    Cell::Text(&s.reason.text),
+                    Cell::Text(Cow::from(&s.reason.text)),
                 ]
             })
             .collect();
@@ -992,18 +1001,18 @@ fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
             )?;
         }
     }
-    let not_seen = ctx.rows(|r| r.status == "blocked_not_seen");
+    let not_seen = ctx.rows(|r| r.status == Status::BlockedNotSeen);
     if !not_seen.is_empty() {
         writeln!(w, "<h3>Blocked by SNDS, not yet felt</h3><p class=\"advice\">Warn these customers before their mail to Outlook.com bounces.</p>")?;
         let rows: Vec<Vec<Cell>> = not_seen
             .iter()
             .map(|r| {
                 vec![
-                    Cell::Ip(&r.ip),
+                    Cell::Ip(r.ip),
                     Cell::Customer(&r.customer_id),
-                    Cell::Mono(&r.vps_id),
-                    Cell::Text(&r.snds.filter),
-                    Cell::Text(&r.snds.reason),
+                    Cell::Mono(Cow::from(&r.vps_id)),
+                    Cell::Text(Cow::from(filter_text(r.snds.filter))),
+                    Cell::Text(Cow::from(&r.snds.reason)),
                 ]
             })
             .collect();
@@ -1014,24 +1023,20 @@ fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
             &rows,
         )?;
     }
-    let lag: BTreeSet<&str> = agg
+    // In the order of the address text, as always listed.
+    let lag: BTreeSet<String> = agg
         .ips
         .iter()
-        .filter(|r| outlook_block(r) && r.snds.blocked == "no")
-        .map(|r| r.ip.as_str())
+        .filter(|r| r.is_outlook_block() && r.snds.blocked == Some(false))
+        .map(|r| opt(r.ip))
         .collect();
     if !lag.is_empty() {
-        let list: Vec<String> = lag.into_iter().map(escape).collect();
+        let list: Vec<String> = lag.iter().map(|ip| escape(ip)).collect();
         writeln!(w, "<p class=\"advice\">Bouncing at Outlook.com but not blocked in SNDS (a neighbourhood block or SNDS lag; say so in the delisting request): <span class=\"mono\">{}</span></p>", list.join(", "))?;
     }
-    let suspects: Vec<(&str, &str)> = display_order(&agg.subnets)
+    let suspects: Vec<(IpNetwork, IpAddr)> = display_order(&agg.subnets)
         .into_iter()
-        .flat_map(|s| {
-            s.suspect_ips
-                .split(';')
-                .filter(|ip| !ip.is_empty())
-                .map(|ip| (s.subnet.as_str(), ip))
-        })
+        .flat_map(|s| s.suspect_ips.iter().map(|ip| (s.subnet, *ip)))
         .collect();
     if !suspects.is_empty() {
         writeln!(w, "<h3>Likely causes</h3><p class=\"advice\">RED filter, a complaint rate of 0.3 % or more, or trap hits inside a blocked subnet: talk to these customers first.</p>")?;
@@ -1048,11 +1053,11 @@ fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
             .zip(hosts.iter().zip(&owners))
             .map(|((subnet, ip), (h, (customer, vps)))| {
                 vec![
-                    Cell::Ip(subnet),
-                    Cell::Ip(ip),
+                    Cell::Net(*subnet),
+                    Cell::Ip(Some(*ip)),
                     Cell::Customer(customer),
-                    Cell::List(vps),
-                    Cell::Text(h.map_or("", |h| h.snds_filter.as_str())),
+                    Cell::List(Cow::from(vps)),
+                    Cell::Text(Cow::from(filter_text(h.and_then(|h| h.snds_filter)))),
                 ]
             })
             .collect();
@@ -1070,12 +1075,12 @@ fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
             .iter()
             .map(|u| {
                 vec![
-                    Cell::Mono(&u.ip),
-                    Cell::Text(u.source),
+                    Cell::Mono(Cow::from(&u.ip)),
+                    Cell::Text(Cow::from(u.source)),
                     Cell::Num(u.days),
-                    Cell::Text(&u.filter),
-                    Cell::Text(&u.blocked),
-                    Cell::Text(&u.reason),
+                    Cell::Text(Cow::from(&u.filter)),
+                    Cell::Text(Cow::from(yes_no(Some(u.blocked)))),
+                    Cell::Text(Cow::from(&u.reason)),
                 ]
             })
             .collect();
@@ -1101,11 +1106,11 @@ fn evidence_rows<'a>(rows: &[&'a IpRow], reply: bool) -> Vec<Vec<Cell<'a>>> {
     rows.iter()
         .map(|r| {
             let mut c = vec![
-                Cell::Ip(&r.ip),
+                Cell::Ip(r.ip),
                 Cell::Customer(&r.customer_id),
-                Cell::Text(&r.platform),
-                Cell::Mono(&r.rule_id),
-                Cell::Mono(&r.code),
+                Cell::Text(Cow::from(list(&r.platforms))),
+                Cell::Mono(Cow::from(&r.rule_id)),
+                Cell::Mono(Cow::from(list(&r.codes))),
                 Cell::Num(r.events),
                 Cell::Time(r.first_seen),
                 Cell::Time(r.last_seen),
@@ -1172,7 +1177,7 @@ fn other_rejections(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
             .iter()
             .map(|(rule, (events, customers))| {
                 vec![
-                    Cell::Mono(rule),
+                    Cell::Mono(Cow::from(*rule)),
                     Cell::Num(*events),
                     Cell::Num(customers.len() as u64),
                 ]
@@ -1226,7 +1231,7 @@ fn input(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
         writeln!(w, "<h3>{title}</h3>")?;
         let rows: Vec<Vec<Cell>> = counts
             .iter()
-            .map(|(reason, n)| vec![Cell::Text(reason), Cell::Num(*n)])
+            .map(|(reason, n)| vec![Cell::Text(Cow::from(*reason)), Cell::Num(*n)])
             .collect();
         table(w, ctx, &["Reason", "Lines"], &rows)?;
     }
@@ -1246,8 +1251,8 @@ fn input(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
             .zip(&lines)
             .map(|(p, line)| {
                 vec![
-                    Cell::Mono(&p.file),
-                    Cell::Mono(line),
+                    Cell::Mono(Cow::from(&p.file)),
+                    Cell::Mono(Cow::from(line)),
                     Cell::Reply(&p.reason),
                 ]
             })
@@ -1259,7 +1264,7 @@ fn input(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
         let rows: Vec<Vec<Cell>> = s
             .unknown_vps_dirs
             .iter()
-            .map(|(dir, n)| vec![Cell::Mono(dir), Cell::Num(*n)])
+            .map(|(dir, n)| vec![Cell::Mono(Cow::from(dir)), Cell::Num(*n)])
             .collect();
         table(w, ctx, &["Directory", "Files"], &rows)?;
     }

@@ -1,6 +1,7 @@
 //! Reports: one module per output, written into a staging directory and swapped into place so a
 //! failed run never leaves a half-written report set where a good one was.
 
+pub(crate) mod cells;
 pub mod customers;
 pub mod delist;
 pub mod html;

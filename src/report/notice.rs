@@ -1,17 +1,19 @@
 //! `customers/<customer_id>.md`: a plain-language notice support can send the customer.
 //! Only that customer's addresses appear; neighbours are never named.
 
+use super::cells::opt;
 use super::iso;
 use super::summary_md::md;
 use crate::aggregate::{Aggregates, IpRow, Verdict};
 use crate::classify::rules::Class;
-use std::collections::BTreeMap;
+use ipnetwork::IpNetwork;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-fn receiver_name(platform: &str) -> String {
-    platform
-        .split(';')
-        .map(|p| match p {
+fn receiver_name(platforms: &BTreeSet<String>) -> String {
+    platforms
+        .iter()
+        .map(|p| match p.as_str() {
             "outlook.com" => "Outlook.com (Hotmail, Outlook.com, Live, MSN mailboxes)",
             "office365" => "Microsoft 365 (business mailboxes)",
             "microsoft" => "Microsoft",
@@ -42,20 +44,20 @@ fn advice(class: Class) -> &'static str {
 }
 
 /// Per (subnet, rule): how many customers it blocks (computed once for all notices).
-pub struct SharedRules<'a>(BTreeMap<(&'a str, &'a str), std::collections::BTreeSet<&'a str>>);
+pub struct SharedRules<'a>(BTreeMap<(Option<IpNetwork>, &'a str), BTreeSet<&'a str>>);
 
 impl<'a> SharedRules<'a> {
     pub fn new(agg: &'a Aggregates) -> SharedRules<'a> {
-        let mut map: BTreeMap<(&str, &str), std::collections::BTreeSet<&str>> = BTreeMap::new();
+        let mut map: BTreeMap<(Option<IpNetwork>, &str), BTreeSet<&str>> = BTreeMap::new();
         for o in agg.ips.iter().filter(|o| o.class.is_block()) {
-            map.entry((o.subnet.as_str(), o.rule_id.as_str()))
+            map.entry((o.subnet, o.rule_id.as_str()))
                 .or_default()
                 .insert(o.customer_id.as_str());
         }
         SharedRules(map)
     }
 
-    fn customers(&self, subnet: &str, rule_id: &str) -> usize {
+    fn customers(&self, subnet: Option<IpNetwork>, rule_id: &str) -> usize {
         self.0.get(&(subnet, rule_id)).map_or(0, |s| s.len())
     }
 }
@@ -93,24 +95,26 @@ pub fn write(
             "We found no blocks or throttling of your servers' addresses in this period.\n"
         )?;
     }
-    let mut by_ip: BTreeMap<(&str, &str), Vec<&IpRow>> = BTreeMap::new();
+    // Sections in the order of the address text, as the notices have always listed them.
+    let mut by_ip: BTreeMap<(String, &str), Vec<&IpRow>> = BTreeMap::new();
     for r in &serious {
         by_ip
-            .entry((r.ip.as_str(), r.vps_id.as_str()))
+            .entry((opt(r.ip), r.vps_id.as_str()))
             .or_default()
             .push(r);
     }
-    for ((ip, vps), rows) in by_ip {
-        let shown = if ip.is_empty() {
+    for ((ip_text, vps), rows) in by_ip {
+        let ip = rows.first().and_then(|r| r.ip);
+        let shown = if ip.is_none() {
             "an address we could not determine"
         } else {
-            ip
+            ip_text.as_str()
         };
         writeln!(w, "## {} (server {})\n", md(shown), md(vps))?;
-        let subnet = rows.first().map_or("", |r| r.subnet.as_str());
+        let subnet = rows.first().and_then(|r| r.subnet);
         let verdict = agg.verdict_of(subnet);
         for r in &rows {
-            let receiver = receiver_name(&r.platform);
+            let receiver = receiver_name(&r.platforms);
             match r.class {
                 Class::SndsBlock => {
                     writeln!(
@@ -151,15 +155,17 @@ pub fn write(
         writeln!(w)?;
         let suspect = agg
             .subnet(subnet)
-            .is_some_and(|s| s.suspect_ips.split(';').any(|x| x == ip));
+            .is_some_and(|s| ip.is_some_and(|ip| s.suspect_ips.contains(&ip)));
         // A neighbourhood block for this customer: the receiver says so, SNDS blocks a range, or the
         // same rule blocks other customers in the subnet (counted, never named).
-        let shared_rule = |r: &IpRow| shared.customers(&r.subnet, &r.rule_id) >= 2;
-        let snds_range = ip.parse::<std::net::Ipv4Addr>().is_ok_and(|a| {
-            agg.snds_status
+        let shared_rule = |r: &IpRow| shared.customers(r.subnet, &r.rule_id) >= 2;
+        let snds_range = match ip {
+            Some(std::net::IpAddr::V4(a)) => agg
+                .snds_status
                 .iter()
-                .any(|s| s.blocked && s.first <= a && a <= s.last && s.first != s.last)
-        });
+                .any(|s| s.blocked && s.first <= a && a <= s.last && s.first != s.last),
+            _ => false,
+        };
         let network = rows.iter().any(|r| {
             r.class == Class::NetworkBlock
                 || (r.class == Class::SndsBlock && snds_range)

@@ -1,11 +1,13 @@
 //! `summary/summary.md`: what a support engineer reads first.
 
+use super::cells::{join, list, opt};
 use super::iso;
-use crate::aggregate::{display_order, Aggregates, IpRow, Verdict};
+use crate::aggregate::{display_order, Aggregates, IpRow, Status, Verdict};
 use crate::classify::rules::Class;
 use crate::ingest::snds::ReasonKind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
+use std::net::IpAddr;
 
 /// Escape untrusted text (receiver replies, ids) for a Markdown table cell.
 pub fn md(text: &str) -> String {
@@ -22,6 +24,14 @@ pub fn md(text: &str) -> String {
         }
     }
     out
+}
+
+/// Distinct addresses named by the rows.
+fn distinct_ips(rows: &[&IpRow]) -> usize {
+    rows.iter()
+        .filter_map(|r| r.ip)
+        .collect::<BTreeSet<_>>()
+        .len()
 }
 
 fn distinct<'a>(rows: impl Iterator<Item = &'a str>) -> usize {
@@ -108,14 +118,10 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     writeln!(
         w,
         "- **{}** blocked IP(s) of **{}** customer(s) (IP blocks, network blocks, DNSBL listings)",
-        distinct(blocked.iter().map(|r| r.ip.as_str())),
+        distinct_ips(&blocked),
         distinct(blocked.iter().map(|r| r.customer_id.as_str()))
     )?;
-    writeln!(
-        w,
-        "- **{}** throttled IP(s)",
-        distinct(throttled.iter().map(|r| r.ip.as_str()))
-    )?;
+    writeln!(w, "- **{}** throttled IP(s)", distinct_ips(&throttled))?;
     writeln!(
         w,
         "- {} rejection(s) that are not about the IP (unknown user, mailbox full, network failures); never counted as blocks",
@@ -137,14 +143,14 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
             writeln!(
                 w,
                 "| {} | {} | {} | {} | {} / {} | {} | {} |",
-                md(&s.subnet),
+                md(&s.subnet.to_string()),
                 s.blocked_ips,
                 s.active_ips,
                 s.inventory_ips,
                 s.blocked_customers,
                 s.customers,
-                or_dash(&s.platforms),
-                or_dash(&s.rule_ids)
+                or_dash(&list(&s.platforms)),
+                or_dash(&list(&s.rule_ids))
             )?;
         }
         writeln!(w)?;
@@ -161,7 +167,7 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         let heading = if r.class == Class::Dnsbl {
             "DNS block lists (any receiver)".to_string()
         } else {
-            r.platform.replace(';', ", ")
+            join(&r.platforms, ", ")
         };
         by_platform.entry(heading).or_default().push(r);
     }
@@ -171,16 +177,16 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         writeln!(w, "|---|---|---|---|---|---|---:|---|---|---|")?;
         let mut routes: BTreeMap<&str, &str> = BTreeMap::new();
         for r in &rows {
-            let verdict = agg.verdict_of(&r.subnet).map_or("", |v| v.as_str());
+            let verdict = agg.verdict_of(r.subnet).map_or("", |v| v.as_str());
             writeln!(
                 w,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                or_dash(&r.ip),
+                or_dash(&opt(r.ip)),
                 or_dash(&r.customer_id),
                 or_dash(&r.vps_id),
                 md(&r.rule_id),
-                or_dash(&r.code),
-                or_dash(&r.receiver_rule_id),
+                or_dash(&list(&r.codes)),
+                or_dash(&list(&r.receiver_rule_ids)),
                 r.events,
                 iso(r.first_seen),
                 iso(r.last_seen),
@@ -217,11 +223,11 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
             ],
             throttled.iter().map(|r| {
                 vec![
-                    or_dash(&r.ip),
+                    or_dash(&opt(r.ip)),
                     or_dash(&r.customer_id),
-                    or_dash(&r.platform),
+                    or_dash(&list(&r.platforms)),
                     md(&r.rule_id),
-                    or_dash(&r.code),
+                    or_dash(&list(&r.codes)),
                     r.events.to_string(),
                     iso(r.first_seen),
                     iso(r.last_seen),
@@ -253,11 +259,11 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
             &["IP", "Customer", "Platform", "Rule", "Code", "Events>", "Last seen"],
             rows.iter().map(|r| {
                 vec![
-                    or_dash(&r.ip),
+                    or_dash(&opt(r.ip)),
                     or_dash(&r.customer_id),
-                    or_dash(&r.platform),
+                    or_dash(&list(&r.platforms)),
                     md(&r.rule_id),
-                    or_dash(&r.code),
+                    or_dash(&list(&r.codes)),
                     r.events.to_string(),
                     iso(r.last_seen),
                 ]
@@ -273,8 +279,8 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
             writeln!(
                 w,
                 "- {} ({}): {} event(s), e.g. `{}`",
-                or_dash(&r.ip),
-                or_dash(&r.platform),
+                or_dash(&opt(r.ip)),
+                or_dash(&list(&r.platforms)),
                 r.events,
                 md(&r.sample_reply)
             )?;
@@ -317,10 +323,10 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
             ],
             unclassified.iter().map(|r| {
                 vec![
-                    or_dash(&r.ip),
+                    or_dash(&opt(r.ip)),
                     or_dash(&r.customer_id),
-                    or_dash(&r.platform),
-                    or_dash(&r.code),
+                    or_dash(&list(&r.platforms)),
+                    or_dash(&list(&r.codes)),
                     r.events.to_string(),
                     md(&r.sample_reply),
                 ]
@@ -395,8 +401,7 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
 
 /// Addresses quoted in another customer's logs: attributed to no one until support confirms.
 fn unconfirmed_note(agg: &Aggregates) -> String {
-    let ips: std::collections::BTreeSet<&str> =
-        agg.unconfirmed.iter().map(|r| r.ip.as_str()).collect();
+    let ips: BTreeSet<Option<IpAddr>> = agg.unconfirmed.iter().map(|r| r.ip).collect();
     let events: u64 = agg.unconfirmed.iter().map(|r| r.events).sum();
     format!(
         "Replies quoting an address of another customer than the VPS whose log holds them: {} repl(ies) about {} address(es), attributed to no customer, left out of the verdicts, notices and delisting pack until support confirms them (`ips.csv` rows with `ip_source` `reply_other_customer`; `input-problems.csv` names both VPSes).",
@@ -431,15 +436,15 @@ fn write_snds(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         writeln!(w, "|---|---|---:|---:|---|")?;
         for s in &blocked {
             let inside_rows = agg.ips_in_v4_range(s.first, s.last);
-            let ours: BTreeSet<&str> = inside_rows
+            let ours: BTreeSet<Option<IpAddr>> = inside_rows
                 .iter()
                 .filter(|r| r.in_inventory)
-                .map(|r| r.ip.as_str())
+                .map(|r| r.ip)
                 .collect();
-            let felt: BTreeSet<&str> = inside_rows
+            let felt: BTreeSet<Option<IpAddr>> = inside_rows
                 .iter()
                 .filter(|r| r.is_outlook_block())
-                .map(|r| r.ip.as_str())
+                .map(|r| r.ip)
                 .collect();
             let cidrs: Vec<String> = s.networks.iter().map(|n| n.to_string()).collect();
             writeln!(
@@ -477,20 +482,27 @@ fn write_snds(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let not_seen: Vec<&IpRow> = agg
         .ips
         .iter()
-        .filter(|r| r.status == "blocked_not_seen")
+        .filter(|r| r.status == Status::BlockedNotSeen)
         .collect();
     if !not_seen.is_empty() {
         writeln!(w, "Blocked by SNDS, not yet felt (warn these customers before their mail to Outlook.com bounces):\n")?;
         for r in &not_seen {
-            writeln!(w, "- {} ({}, {})", r.ip, md(&r.customer_id), md(&r.vps_id))?;
+            writeln!(
+                w,
+                "- {} ({}, {})",
+                opt(r.ip),
+                md(&r.customer_id),
+                md(&r.vps_id)
+            )?;
         }
         writeln!(w)?;
     }
-    let lag: BTreeSet<&str> = agg
+    // In the order of the address text, as always listed.
+    let lag: BTreeSet<String> = agg
         .ips
         .iter()
-        .filter(|r| r.is_outlook_block() && r.snds.blocked == "no")
-        .map(|r| r.ip.as_str())
+        .filter(|r| r.is_outlook_block() && r.snds.blocked == Some(false))
+        .map(|r| opt(r.ip))
         .collect();
     if !lag.is_empty() {
         writeln!(w, "Bouncing at Outlook.com but not blocked in SNDS (a neighbourhood block or SNDS lag; say so in the delisting request): {}\n", lag.into_iter().collect::<Vec<_>>().join(", "))?;
@@ -502,7 +514,7 @@ fn write_snds(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     if !suspects.is_empty() {
         writeln!(w, "Likely causes (RED filter, complaint rate of 0.3 % or more, or trap hits inside a blocked subnet): talk to these customers first.\n")?;
         for s in suspects {
-            writeln!(w, "- {}: {}", s.subnet, s.suspect_ips.replace(';', ", "))?;
+            writeln!(w, "- {}: {}", s.subnet, join(&s.suspect_ips, ", "))?;
         }
         writeln!(w)?;
     }
