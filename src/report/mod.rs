@@ -15,6 +15,7 @@ pub mod subnets;
 pub mod summary_md;
 pub mod text;
 pub mod unclassified;
+pub(crate) mod view;
 
 use crate::aggregate::Aggregates;
 use crate::error::{Error, Result};

@@ -1,42 +1,16 @@
 //! The evidence sections: blocked IPs, SNDS, throttling, other rejections, unclassified, input.
 
 use super::*;
+use crate::report::view::SndsView;
 
 pub(super) fn blocked_by_platform(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     section(w, "blocked", "Blocked IPs by platform")?;
-    let blocked = ctx.rows(|r| r.class.is_block());
-    if blocked.is_empty() {
+    if ctx.view.blocked.is_empty() {
         none(w)?;
     }
-    // DNSBL listings are the list's business whichever receiver consulted it: one group.
-    let mut by_platform: BTreeMap<String, Vec<&IpRow>> = BTreeMap::new();
-    for r in blocked {
-        let heading = if r.class == Class::Dnsbl {
-            "DNS block lists (any receiver)".to_string()
-        } else {
-            join(&r.platforms, ", ")
-        };
-        by_platform.entry(heading).or_default().push(r);
-    }
-    for (heading, rows) in by_platform {
-        writeln!(w, "<h3>{}</h3>", or_dash(&heading))?;
-        let cells: Vec<Vec<Cell>> = rows
-            .iter()
-            .map(|r| {
-                vec![
-                    Cell::Ip(r.ip),
-                    Cell::Customer(&r.customer_id),
-                    Cell::Mono(Cow::from(&r.vps_id)),
-                    Cell::Mono(Cow::from(&r.rule_id)),
-                    Cell::Mono(Cow::from(list(&r.codes))),
-                    Cell::Mono(Cow::from(list(&r.receiver_rule_ids))),
-                    Cell::Num(r.events),
-                    Cell::Time(r.first_seen),
-                    Cell::Time(r.last_seen),
-                    Cell::Verdict(ctx.agg.verdict_of(r.subnet)),
-                ]
-            })
-            .collect();
+    for group in &ctx.view.blocked {
+        writeln!(w, "<h3>{}</h3>", or_dash(&group.heading))?;
+        let cells: Vec<Vec<Cell>> = group.rows.iter().map(|r| blocked_row(ctx, r)).collect();
         let heads = [
             "IP",
             "Customer",
@@ -50,12 +24,8 @@ pub(super) fn blocked_by_platform(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()
             "Subnet verdict",
         ];
         table(w, ctx, &heads, &cells)?;
-        let routes: BTreeMap<&str, &str> = rows
-            .iter()
-            .map(|r| (r.rule_id.as_str(), r.delist_route.as_str()))
-            .collect();
         writeln!(w, "<div class=\"routes\"><b>Delisting</b><ul>")?;
-        for (rule, route) in routes {
+        for (rule, route) in &group.routes {
             writeln!(
                 w,
                 "<li><code>{}</code>: {}</li>",
@@ -68,12 +38,27 @@ pub(super) fn blocked_by_platform(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()
     writeln!(w, "</section>")
 }
 
+fn blocked_row<'a>(ctx: &Ctx, r: &'a IpRow) -> Vec<Cell<'a>> {
+    vec![
+        Cell::Ip(r.ip),
+        Cell::Customer(&r.customer_id),
+        Cell::Mono(Cow::from(&r.vps_id)),
+        Cell::Mono(Cow::from(&r.rule_id)),
+        Cell::Mono(Cow::from(list(&r.codes))),
+        Cell::Mono(Cow::from(list(&r.receiver_rule_ids))),
+        Cell::Num(r.events),
+        Cell::Time(r.first_seen),
+        Cell::Time(r.last_seen),
+        Cell::Verdict(ctx.agg.verdict_of(r.subnet)),
+    ]
+}
+
 /// Outlook.com's own view (SNDS), and where it agrees with the logs.
-pub(super) fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
+pub(super) fn snds(w: &mut dyn Write, ctx: &Ctx, view: &SndsView) -> io::Result<()> {
     let agg = ctx.agg;
     section(w, "snds", "SNDS: Outlook.com's view")?;
-    for note in agg.snds_notes.empty() {
-        writeln!(w, "<p class=\"none\">{}</p>", escape(&note))?;
+    for note in &view.empty_notes {
+        writeln!(w, "<p class=\"none\">{}</p>", escape(note))?;
     }
     if agg.snds_notes.outside_window > 0 {
         writeln!(
@@ -82,164 +67,168 @@ pub(super) fn snds(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
             agg.snds_notes.outside_window
         )?;
     }
-    writeln!(w, "<h3>Blocked ranges</h3>")?;
-    let ranges: Vec<&SndsStatus> = agg.snds_status.iter().filter(|s| s.blocked).collect();
-    if ranges.is_empty() {
-        writeln!(
-            w,
-            "<p class=\"none\">SNDS lists none of our ranges as blocked.</p>"
-        )?;
-    } else {
-        let mut texts = Vec::new();
-        let mut counts = Vec::new();
-        for s in &ranges {
-            let inside_rows = agg.ips_in_v4_range(s.first, s.last);
-            let ours = distinct_ips(inside_rows.iter().filter(|r| r.in_inventory));
-            let felt = distinct_ips(inside_rows.iter().filter(|r| r.is_outlook_block()));
-            let cidrs: Vec<String> = s.networks.iter().map(|n| n.to_string()).collect();
-            texts.push((
-                format!("{} – {}", s.first, s.last),
-                s.first.to_string(),
-                cidrs.join(";"),
-            ));
-            counts.push((ours as u64, felt as u64));
-        }
-        let rows: Vec<Vec<Cell>> = ranges
-            .iter()
-            .zip(&texts)
-            .zip(&counts)
-            .map(|((s, (range, _, cidrs)), (ours, felt))| {
-                vec![
-                    Cell::Mono(Cow::from(range)),
-                    Cell::List(Cow::from(cidrs)),
-                    Cell::Num(*ours),
-                    Cell::Num(*felt),
-                    Cell::Text(Cow::from(&s.reason.text)),
-                ]
-            })
-            .collect();
-        table(
-            w,
-            ctx,
-            &[
-                "Blocked range",
-                "CIDRs",
-                "Our IPs in it",
-                "Bouncing at Outlook.com",
-                "Reason",
-            ],
-            &rows,
-        )?;
-        // Each SNDS reason has its own way out (Spamhaus and Symantec listings are lifted there).
-        let kinds: BTreeSet<crate::ingest::snds::ReasonKind> =
-            ranges.iter().map(|s| s.reason.kind).collect();
-        for kind in kinds {
-            writeln!(
-                w,
-                "<p class=\"advice\">{}: {}</p>",
-                escape(kind.label()),
-                linkify(&kind.delist_route())
-            )?;
-        }
-    }
-    let not_seen = ctx.rows(|r| r.status == Status::BlockedNotSeen);
-    if !not_seen.is_empty() {
-        writeln!(w, "<h3>Blocked by SNDS, not yet felt</h3><p class=\"advice\">Warn these customers before their mail to Outlook.com bounces.</p>")?;
-        let rows: Vec<Vec<Cell>> = not_seen
-            .iter()
-            .map(|r| {
-                vec![
-                    Cell::Ip(r.ip),
-                    Cell::Customer(&r.customer_id),
-                    Cell::Mono(Cow::from(&r.vps_id)),
-                    Cell::Text(Cow::from(filter_text(r.snds.filter))),
-                    Cell::Text(Cow::from(&r.snds.reason)),
-                ]
-            })
-            .collect();
-        table(
-            w,
-            ctx,
-            &["IP", "Customer", "VPS", "SNDS filter", "Reason"],
-            &rows,
-        )?;
-    }
-    // In the order of the address text, as always listed.
-    let lag: BTreeSet<String> = agg
-        .ips
-        .iter()
-        .filter(|r| r.is_outlook_block() && r.snds.blocked == Some(false))
-        .map(|r| opt(r.ip))
-        .collect();
-    if !lag.is_empty() {
-        let list: Vec<String> = lag.iter().map(|ip| escape(ip)).collect();
+    snds_ranges(w, ctx, view)?;
+    snds_not_seen(w, ctx, view)?;
+    if !view.lag.is_empty() {
+        let list: Vec<String> = view.lag.iter().map(|ip| escape(ip)).collect();
         writeln!(w, "<p class=\"advice\">Bouncing at Outlook.com but not blocked in SNDS (a neighbourhood block or SNDS lag; say so in the delisting request): <span class=\"mono\">{}</span></p>", list.join(", "))?;
     }
-    let suspects: Vec<(IpNetwork, IpAddr)> = display_order(&agg.subnets)
-        .into_iter()
+    snds_suspects(w, ctx, view)?;
+    snds_unknown(w, ctx)?;
+    writeln!(w, "</section>")
+}
+
+fn snds_ranges(w: &mut dyn Write, ctx: &Ctx, view: &SndsView) -> io::Result<()> {
+    writeln!(w, "<h3>Blocked ranges</h3>")?;
+    if view.ranges.is_empty() {
+        return writeln!(
+            w,
+            "<p class=\"none\">SNDS lists none of our ranges as blocked.</p>"
+        );
+    }
+    let texts: Vec<(String, String)> = view
+        .ranges
+        .iter()
+        .map(|r| {
+            let s = r.status;
+            (format!("{} – {}", s.first, s.last), list(&s.networks))
+        })
+        .collect();
+    let rows: Vec<Vec<Cell>> = view
+        .ranges
+        .iter()
+        .zip(&texts)
+        .map(|(r, (range, cidrs))| {
+            vec![
+                Cell::Mono(Cow::from(range)),
+                Cell::List(Cow::from(cidrs)),
+                Cell::Num(r.ours as u64),
+                Cell::Num(r.felt as u64),
+                Cell::Text(Cow::from(&r.status.reason.text)),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        ctx,
+        &[
+            "Blocked range",
+            "CIDRs",
+            "Our IPs in it",
+            "Bouncing at Outlook.com",
+            "Reason",
+        ],
+        &rows,
+    )?;
+    // Each SNDS reason has its own way out (Spamhaus and Symantec listings are lifted there).
+    for kind in view.reasons.keys() {
+        writeln!(
+            w,
+            "<p class=\"advice\">{}: {}</p>",
+            escape(kind.label()),
+            linkify(&kind.delist_route())
+        )?;
+    }
+    Ok(())
+}
+
+fn snds_not_seen(w: &mut dyn Write, ctx: &Ctx, view: &SndsView) -> io::Result<()> {
+    if view.not_seen.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "<h3>Blocked by SNDS, not yet felt</h3><p class=\"advice\">Warn these customers before their mail to Outlook.com bounces.</p>")?;
+    let rows: Vec<Vec<Cell>> = view
+        .not_seen
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::Ip(r.ip),
+                Cell::Customer(&r.customer_id),
+                Cell::Mono(Cow::from(&r.vps_id)),
+                Cell::Text(Cow::from(filter_text(r.snds.filter))),
+                Cell::Text(Cow::from(&r.snds.reason)),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        ctx,
+        &["IP", "Customer", "VPS", "SNDS filter", "Reason"],
+        &rows,
+    )
+}
+
+fn snds_suspects(w: &mut dyn Write, ctx: &Ctx, view: &SndsView) -> io::Result<()> {
+    let suspects: Vec<(IpNetwork, IpAddr)> = view
+        .suspects
+        .iter()
         .flat_map(|s| s.suspect_ips.iter().map(|ip| (s.subnet, *ip)))
         .collect();
-    if !suspects.is_empty() {
-        writeln!(w, "<h3>Likely causes</h3><p class=\"advice\">RED filter, a complaint rate of 0.3 % or more, or trap hits inside a blocked subnet: talk to these customers first.</p>")?;
-        let hosts: Vec<Option<&Host>> = suspects
-            .iter()
-            .map(|(_, ip)| ctx.hosts.get(ip).copied())
-            .collect();
-        let owners: Vec<(String, String)> = hosts
-            .iter()
-            .map(|h| h.map_or_else(Default::default, |h| ctx.owner(h)))
-            .collect();
-        let rows: Vec<Vec<Cell>> = suspects
-            .iter()
-            .zip(hosts.iter().zip(&owners))
-            .map(|((subnet, ip), (h, (customer, vps)))| {
-                vec![
-                    Cell::Net(*subnet),
-                    Cell::Ip(Some(*ip)),
-                    Cell::Customer(customer),
-                    Cell::List(Cow::from(vps)),
-                    Cell::Text(Cow::from(filter_text(h.and_then(|h| h.snds_filter)))),
-                ]
-            })
-            .collect();
-        table(
-            w,
-            ctx,
-            &["Subnet", "Suspect IP", "Customer", "VPS", "SNDS filter"],
-            &rows,
-        )?;
+    if suspects.is_empty() {
+        return Ok(());
     }
-    if !agg.snds_unknown.is_empty() {
-        writeln!(w, "<h3>Not in the inventory</h3><p class=\"advice\">SNDS knows these, the inventory does not: the inventory is stale, or SNDS access covers ranges no longer ours (<code>snds-unknown-ips.csv</code>).</p>")?;
-        let rows: Vec<Vec<Cell>> = agg
-            .snds_unknown
-            .iter()
-            .map(|u| {
-                vec![
-                    Cell::Mono(Cow::from(&u.ip)),
-                    Cell::Text(Cow::from(u.source)),
-                    Cell::Num(u.days),
-                    Cell::Text(Cow::from(&u.filter)),
-                    Cell::Text(Cow::from(yes_no(Some(u.blocked)))),
-                    Cell::Text(Cow::from(&u.reason)),
-                ]
-            })
-            .collect();
-        table(
-            w,
-            ctx,
-            &[
-                "IP or range",
-                "Source",
-                "Days",
-                "Filter",
-                "Blocked",
-                "Reason",
-            ],
-            &rows,
-        )?;
+    writeln!(w, "<h3>Likely causes</h3><p class=\"advice\">RED filter, a complaint rate of 0.3 % or more, or trap hits inside a blocked subnet: talk to these customers first.</p>")?;
+    let hosts: Vec<Option<&Host>> = suspects
+        .iter()
+        .map(|(_, ip)| ctx.hosts.get(ip).copied())
+        .collect();
+    let owners: Vec<(String, String)> = hosts
+        .iter()
+        .map(|h| h.map_or_else(Default::default, |h| ctx.owner(h)))
+        .collect();
+    let rows: Vec<Vec<Cell>> = suspects
+        .iter()
+        .zip(hosts.iter().zip(&owners))
+        .map(|((subnet, ip), (h, (customer, vps)))| {
+            vec![
+                Cell::Net(*subnet),
+                Cell::Ip(Some(*ip)),
+                Cell::Customer(customer),
+                Cell::List(Cow::from(vps)),
+                Cell::Text(Cow::from(filter_text(h.and_then(|h| h.snds_filter)))),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        ctx,
+        &["Subnet", "Suspect IP", "Customer", "VPS", "SNDS filter"],
+        &rows,
+    )
+}
+
+fn snds_unknown(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
+    let unknown = &ctx.agg.snds_unknown;
+    if unknown.is_empty() {
+        return Ok(());
     }
-    writeln!(w, "</section>")
+    writeln!(w, "<h3>Not in the inventory</h3><p class=\"advice\">SNDS knows these, the inventory does not: the inventory is stale, or SNDS access covers ranges no longer ours (<code>snds-unknown-ips.csv</code>).</p>")?;
+    let rows: Vec<Vec<Cell>> = unknown
+        .iter()
+        .map(|u| {
+            vec![
+                Cell::Mono(Cow::from(&u.ip)),
+                Cell::Text(Cow::from(u.source)),
+                Cell::Num(u.days),
+                Cell::Text(Cow::from(&u.filter)),
+                Cell::Text(Cow::from(yes_no(Some(u.blocked)))),
+                Cell::Text(Cow::from(&u.reason)),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        ctx,
+        &[
+            "IP or range",
+            "Source",
+            "Days",
+            "Filter",
+            "Blocked",
+            "Reason",
+        ],
+        &rows,
+    )
 }
 
 /// The common columns of per-rule evidence tables.
@@ -278,49 +267,44 @@ pub(super) const EVIDENCE_HEADS: [&str; 9] = [
 
 pub(super) fn throttling(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     section(w, "throttling", "Throttling")?;
-    let rows = ctx.rows(|r| r.class == Class::Throttle);
+    let rows = &ctx.view.throttled;
     if rows.is_empty() {
         none(w)?;
     } else {
-        table(w, ctx, &EVIDENCE_HEADS[..8], &evidence_rows(&rows, false))?;
-        writeln!(w, "<p class=\"advice\">Throttling is not delistable: lower the rate towards that receiver; it lifts as reputation recovers.</p>")?;
+        table(w, ctx, &EVIDENCE_HEADS[..8], &evidence_rows(rows, false))?;
+        writeln!(w, "<p class=\"advice\">{}</p>", view::THROTTLE_ADVICE)?;
     }
     writeln!(w, "</section>")
 }
 
 pub(super) fn other_rejections(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     section(w, "other", "Other rejections")?;
+    let v = &ctx.view;
     let groups = [
-        (Class::Auth, "Domain authentication (fix the customer's domain)", "The receiver refuses the message because the customer's domain or host fails SPF, DKIM, DMARC or PTR requirements. Nothing to delist: fix the DNS records or signing."),
-        (Class::Content, "Content rejections", "The receiver refuses what was sent, not the IP. Nothing to delist: the customer must fix the messages."),
-        (Class::ReceiverError, "Receiver-side DNSBL errors", "These receivers' block-list lookups are broken (e.g. Spamhaus refuses their resolver); the IP is not listed. Tell the recipient's postmaster; do not request delisting."),
+        (view::AUTH, &v.auth),
+        (view::CONTENT, &v.content),
+        (view::RECEIVER_ERRORS, &v.receiver_errors),
     ];
-    for (class, title, advice) in groups {
-        let rows = ctx.rows(|r| r.class == class);
+    for ((title, advice), rows) in groups {
         if rows.is_empty() {
             continue;
         }
         writeln!(w, "<h3>{title}</h3><p class=\"advice\">{advice}</p>")?;
-        table(w, ctx, &EVIDENCE_HEADS, &evidence_rows(&rows, true))?;
+        table(w, ctx, &EVIDENCE_HEADS, &evidence_rows(rows, true))?;
     }
     writeln!(w, "<h3>Not IP problems</h3>")?;
-    let mut by_rule: BTreeMap<&str, (u64, BTreeSet<&str>)> = BTreeMap::new();
-    for r in ctx.rows(|r| r.class == Class::NotIp) {
-        let e = by_rule.entry(r.rule_id.as_str()).or_default();
-        e.0 += r.events;
-        e.1.insert(r.customer_id.as_str());
-    }
-    if by_rule.is_empty() {
+    if v.not_ip.is_empty() {
         none(w)?;
     } else {
         writeln!(w, "<p class=\"advice\">Unknown users, full mailboxes, network failures: never counted as blocks.</p>")?;
-        let rows: Vec<Vec<Cell>> = by_rule
+        let rows: Vec<Vec<Cell>> = v
+            .not_ip
             .iter()
-            .map(|(rule, (events, customers))| {
+            .map(|c| {
                 vec![
-                    Cell::Mono(Cow::from(*rule)),
-                    Cell::Num(*events),
-                    Cell::Num(customers.len() as u64),
+                    Cell::Mono(Cow::from(c.rule_id)),
+                    Cell::Num(c.events),
+                    Cell::Num(c.customers as u64),
                 ]
             })
             .collect();
@@ -331,12 +315,12 @@ pub(super) fn other_rejections(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
 
 pub(super) fn unclassified(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     section(w, "unclassified", "Unclassified replies")?;
-    let rows = ctx.rows(|r| r.class == Class::Unclassified);
+    let rows = &ctx.view.unclassified;
     if rows.is_empty() {
         none(w)?;
     } else {
         writeln!(w, "<p class=\"advice\">No rule matched these replies; if one is an IP block, add a rule with <code>--rules FILE</code> (see docs/rules.md). <code>unclassified.csv</code> groups them fleet-wide with addresses and ids masked.</p>")?;
-        table(w, ctx, &EVIDENCE_HEADS, &evidence_rows(&rows, true))?;
+        table(w, ctx, &EVIDENCE_HEADS, &evidence_rows(rows, true))?;
     }
     writeln!(w, "</section>")
 }

@@ -14,7 +14,8 @@ mod table;
 
 use super::cells::{join, list, opt, yes_no};
 use super::iso;
-use crate::aggregate::{display_order, Aggregates, Host, IpRow, Status, SubnetRow, Verdict};
+use super::view::{self, Summary};
+use crate::aggregate::{display_order, Aggregates, Host, IpRow, SubnetRow, Verdict};
 use crate::classify::rules::Class;
 use crate::ingest::snds::{Filter, SndsStatus};
 use assets::{CSS, SCRIPT};
@@ -91,6 +92,8 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// Lookups shared by the sections.
 struct Ctx<'a> {
     agg: &'a Aggregates,
+    /// The sections' content, shared with summary.md.
+    view: Summary<'a>,
     names: BTreeMap<&'a str, &'a str>,
     hosts: BTreeMap<IpAddr, &'a Host>,
     /// IP -> its block, throttle and SNDS rule ids: `Host::rules` also lists greylisting and
@@ -102,6 +105,7 @@ impl<'a> Ctx<'a> {
     fn new(agg: &'a Aggregates) -> Self {
         Ctx {
             agg,
+            view: Summary::new(agg),
             names: agg
                 .customers
                 .iter()
@@ -110,10 +114,6 @@ impl<'a> Ctx<'a> {
             hosts: agg.hosts.iter().map(|h| (h.ip, h)).collect(),
             serious: serious_rules(agg),
         }
-    }
-
-    fn rows(&self, keep: impl Fn(&IpRow) -> bool) -> Vec<&'a IpRow> {
-        self.agg.ips.iter().filter(|r| keep(r)).collect()
     }
 
     /// Customer and VPS of a heatmap address (`;`-separated when several). An address outside
@@ -162,11 +162,6 @@ fn serious_rules(agg: &Aggregates) -> BTreeMap<IpAddr, BTreeSet<&str>> {
     out
 }
 
-/// Distinct addresses named by the rows.
-fn distinct_ips<'a>(rows: impl Iterator<Item = &'a IpRow>) -> usize {
-    rows.filter_map(|r| r.ip).collect::<BTreeSet<_>>().len()
-}
-
 /// SNDS's filter as it writes it, empty without data.
 fn filter_text(filter: Option<Filter>) -> &'static str {
     filter.map_or("", Filter::as_str)
@@ -181,13 +176,6 @@ fn sort_key(ip: Option<IpAddr>) -> String {
     }
 }
 
-fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> usize {
-    values
-        .filter(|s| !s.is_empty())
-        .collect::<BTreeSet<_>>()
-        .len()
-}
-
 // ---------------------------------------------------------------------------------------------
 // The page
 
@@ -198,8 +186,8 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> io::Result<()> {
     neighbourhoods(w, &ctx)?;
     heatmaps(w, &ctx)?;
     blocked_by_platform(w, &ctx)?;
-    if agg.snds_given {
-        snds(w, &ctx)?;
+    if let Some(view) = &ctx.view.snds {
+        snds(w, &ctx, view)?;
     }
     throttling(w, &ctx)?;
     other_rejections(w, &ctx)?;
@@ -272,16 +260,15 @@ fn card(w: &mut dyn Write, alert: bool, value: &str, label: &str, sub: &str) -> 
 
 fn glance(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     let agg = ctx.agg;
-    let blocked = ctx.rows(|r| r.class.is_block());
-    let throttled = ctx.rows(|r| r.class == Class::Throttle);
-    let hoods: Vec<String> = display_order(&agg.subnets)
-        .into_iter()
-        .filter(|s| s.verdict == Verdict::Neighbourhood)
+    let c = &ctx.view.counts;
+    let hoods: Vec<String> = ctx
+        .view
+        .neighbourhoods
+        .iter()
         .map(|s| s.subnet.to_string())
         .collect();
-    let blocked_ips = distinct_ips(blocked.iter().copied());
-    let customers = distinct(blocked.iter().map(|r| r.customer_id.as_str()));
-    let throttled_ips = distinct_ips(throttled.iter().copied());
+    let (blocked_ips, customers) = (c.blocked_ips, c.blocked_customers);
+    let throttled_ips = c.throttled_ips;
     section(w, "glance", "At a glance")?;
     writeln!(w, "<div class=\"cards\">")?;
     let hood_sub = if hoods.is_empty() {
@@ -317,12 +304,8 @@ fn glance(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
         "throttled IPs",
         "rate-limited, not blocked",
     )?;
-    if agg.snds_given {
-        let not_seen = distinct_ips(
-            agg.ips
-                .iter()
-                .filter(|r| r.status == Status::BlockedNotSeen),
-        );
+    if let Some(snds) = &ctx.view.snds {
+        let not_seen = view::distinct_ips(&snds.not_seen);
         card(
             w,
             not_seen > 0,
@@ -348,24 +331,16 @@ fn glance(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
         _ => card(w, false, "—", "evidence window", "no delivery lines")?,
     }
     writeln!(w, "</div>")?;
-    let not_ip: u64 = ctx
-        .rows(|r| r.class == Class::NotIp)
-        .iter()
-        .map(|r| r.events)
-        .sum();
-    let unclassified: u64 = ctx
-        .rows(|r| r.class == Class::Unclassified)
-        .iter()
-        .map(|r| r.events)
-        .sum();
+    let (not_ip, unclassified) = (c.not_ip_events, c.unclassified_events);
     writeln!(w, "<p class=\"muted\">{not_ip} rejection(s) not about the IP (unknown user, mailbox full, network failures; never counted as blocks) · {unclassified} unclassified repl(ies).</p></section>")
 }
 
 fn neighbourhoods(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     section(w, "neighbourhoods", "Neighbourhood blocks")?;
-    let rows: Vec<Vec<Cell>> = display_order(&ctx.agg.subnets)
-        .into_iter()
-        .filter(|s| s.verdict == Verdict::Neighbourhood)
+    let rows: Vec<Vec<Cell>> = ctx
+        .view
+        .neighbourhoods
+        .iter()
         .map(|s| {
             vec![
                 Cell::Net(s.subnet),
