@@ -16,12 +16,14 @@ pub use subnets::{display_order, SubnetRow, Verdict};
 use crate::attribute::inventory::Inventory;
 use crate::attribute::owner_of;
 use crate::attribute::sending_ip::IpSource;
+use crate::classify::rules::DelistForm;
 use crate::classify::{self, RuleSet};
 use crate::error::{Error, Result};
 use crate::ingest::snds::Snds;
 use ipnetwork::IpNetwork;
 use partial::{Partial, Stats};
 use polars::prelude::*;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// Rows kept in unclassified.csv (most frequent first).
@@ -53,6 +55,32 @@ pub struct Aggregates {
     pub customers: Vec<(String, String)>,
     /// Which log lines the reports cover.
     pub window: ReportWindow,
+    /// What the reports say about a rule (delisting pack file, lookup page), by rule id: rows
+    /// name their rule by id, resolved rows from the state included.
+    pub rule_notes: BTreeMap<String, RuleNotes>,
+}
+
+/// The rule data the reports act on, beyond the row's own columns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleNotes {
+    pub delist: Option<DelistForm>,
+    pub lookup_url: Option<String>,
+}
+
+/// The rules with something for the reports to act on.
+fn rule_notes(rules: &RuleSet) -> BTreeMap<String, RuleNotes> {
+    rules
+        .rules()
+        .iter()
+        .filter(|r| r.delist.is_some() || r.lookup_url.is_some())
+        .map(|r| {
+            let notes = RuleNotes {
+                delist: r.delist,
+                lookup_url: r.lookup_url.clone(),
+            };
+            (r.id.clone(), notes)
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -142,6 +170,18 @@ impl Aggregates {
 
     pub fn verdict_of(&self, subnet: Option<IpNetwork>) -> Option<Verdict> {
         self.subnet(subnet).map(|s| s.verdict)
+    }
+
+    /// The delisting pack file that takes a rule's addresses, if one does.
+    pub fn delist_form(&self, rule_id: &str) -> Option<DelistForm> {
+        self.rule_notes.get(rule_id).and_then(|n| n.delist)
+    }
+
+    /// A rule's lookup page template (`{ip}` where the address goes), if it has one.
+    pub fn lookup_url(&self, rule_id: &str) -> Option<&str> {
+        self.rule_notes
+            .get(rule_id)
+            .and_then(|n| n.lookup_url.as_deref())
     }
 }
 
@@ -286,6 +326,7 @@ pub fn aggregate(
         stats,
         customers,
         window: ReportWindow::default(),
+        rule_notes: rule_notes(rules),
     })
 }
 

@@ -4,7 +4,7 @@ use super::cells::opt;
 use super::{csv_io, csv_writer, iso};
 use crate::aggregate::{Aggregates, IpRow, Status, Verdict};
 use crate::attribute::cidr::{form_list, host, merge};
-use crate::classify::rules::Class;
+use crate::classify::rules::{lookup_url_for, Class, DelistForm};
 use ipnetwork::IpNetwork;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -150,7 +150,8 @@ pub fn write_office365(
     let mut csv = csv_writer(w);
     csv.write_record(["ip", "first_seen", "last_seen", "ndr", "contact"])
         .map_err(csv_io)?;
-    for (r, ip) in with_ip(agg).filter(|(r, _)| r.rule_id == "ms-o365-banned-ip") {
+    let portal = |r: &IpRow| agg.delist_form(&r.rule_id) == Some(DelistForm::SenderOfficeCom);
+    for (r, ip) in with_ip(agg).filter(|(r, _)| portal(r)) {
         csv.write_record([
             ip.as_str(),
             &iso(r.first_seen),
@@ -170,7 +171,7 @@ pub fn write_5_7_511(
     contact: Option<&str>,
 ) -> std::io::Result<()> {
     let rows: Vec<(&IpRow, String)> = with_ip(agg)
-        .filter(|(r, _)| r.rule_id == "ms-o365-banned-sender-5.7.511")
+        .filter(|(r, _)| agg.delist_form(&r.rule_id) == Some(DelistForm::DelistMailbox))
         .collect();
     if rows.is_empty() {
         writeln!(w, "No 5.7.511 (banned sender) blocks in this period.")?;
@@ -211,29 +212,11 @@ fn with_ip(agg: &Aggregates) -> impl Iterator<Item = (&IpRow, String)> {
     agg.ips.iter().filter_map(|r| Some((r, r.ip?.to_string())))
 }
 
-/// Per-list lookup page for an IP.
-fn lookup_url(rule_id: &str, ip: &str) -> String {
-    match rule_id {
-        r if r.contains("spamhaus") || r.contains("ou-001") || r.contains("bl21") => {
-            format!("https://check.spamhaus.org/results/?query={ip}")
-        }
-        r if r.contains("barracuda") => {
-            format!("https://www.barracudacentral.org/lookups/lookup-reputation?ip={ip}")
-        }
-        r if r.contains("spamcop") => {
-            format!("https://www.spamcop.net/w3m?action=checkblock&ip={ip}")
-        }
-        r if r.contains("uceprotect") => {
-            format!("https://www.uceprotect.net/en/rblcheck.php?ipr={ip}")
-        }
-        r if r.contains("proofpoint") => format!("https://ipcheck.proofpoint.com/?ip={ip}"),
-        r if r.contains("cloudmark") || r.contains("orange") => {
-            format!("https://csi.cloudmark.com/en/reset/?ip={ip}")
-        }
-        r if r.contains("cisco") => {
-            format!("https://talosintelligence.com/reputation_center/lookup?search={ip}")
-        }
-        _ => format!("https://mxtoolbox.com/SuperTool.aspx?action=blacklist%3a{ip}"),
+/// The list's lookup page for an IP (the rule's `lookup_url`), or a multi-list lookup.
+fn lookup_url(template: Option<&str>, ip: &str) -> String {
+    match template {
+        Some(t) => lookup_url_for(t, ip),
+        None => format!("https://mxtoolbox.com/SuperTool.aspx?action=blacklist%3a{ip}"),
     }
 }
 
@@ -246,7 +229,7 @@ pub fn write_dnsbl(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         csv.write_record([
             ip.as_str(),
             &r.rule_id,
-            &lookup_url(&r.rule_id, &ip),
+            &lookup_url(agg.lookup_url(&r.rule_id), &ip),
             &r.delist_route,
         ])
         .map_err(csv_io)?;
