@@ -13,18 +13,7 @@ use std::io::Write;
 fn receiver_name(platforms: &BTreeSet<String>) -> String {
     platforms
         .iter()
-        .map(|p| match p.as_str() {
-            "outlook.com" => "Outlook.com (Hotmail, Outlook.com, Live, MSN mailboxes)",
-            "office365" => "Microsoft 365 (business mailboxes)",
-            "microsoft" => "Microsoft",
-            "gmail" => "Gmail",
-            "yahoo" => "Yahoo and AOL",
-            "icloud" => "Apple iCloud",
-            "gmx-webde-ionos" => "GMX, web.de and IONOS",
-            "t-online" => "T-Online",
-            "other" | "unknown" => "other mail servers",
-            other => other,
-        })
+        .map(|p| crate::classify::platform::label(p))
         .collect::<Vec<_>>()
         .join(", ")
 }
