@@ -82,62 +82,73 @@ pub fn write_outlook(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()>
         entry.1.push(r);
     }
     for (subnet, (net, rows)) in by_subnet {
-        let verdict = agg.verdict_of(net).map_or("", Verdict::as_str);
-        let ips: Vec<_> = rows.iter().filter_map(|r| r.ip).map(host).collect();
-        let rule_ids: BTreeSet<&str> = rows
-            .iter()
-            .flat_map(|r| &r.receiver_rule_ids)
-            .map(String::as_str)
-            .collect();
-        let seen: Vec<&&IpRow> = rows.iter().filter(|r| r.events > 0).collect();
-        let customers: BTreeSet<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
-        writeln!(w, "== Range {subnet} ({verdict})")?;
-        writeln!(w, "Addresses: {}", form_list(&merge(ips)))?;
+        range_section(w, agg, (&subnet, net), &rows)?;
+    }
+    Ok(())
+}
+
+/// One range of the Outlook.com request: its addresses, rule ids, dates and latest NDR.
+fn range_section(
+    w: &mut dyn Write,
+    agg: &Aggregates,
+    (subnet, net): (&str, Option<IpNetwork>),
+    rows: &[&IpRow],
+) -> std::io::Result<()> {
+    let verdict = agg.verdict_of(net).map_or("", Verdict::as_str);
+    let ips: Vec<_> = rows.iter().filter_map(|r| r.ip).map(host).collect();
+    let rule_ids: BTreeSet<&str> = rows
+        .iter()
+        .flat_map(|r| &r.receiver_rule_ids)
+        .map(String::as_str)
+        .collect();
+    let seen: Vec<&&IpRow> = rows.iter().filter(|r| r.events > 0).collect();
+    let customers: BTreeSet<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
+    writeln!(w, "== Range {subnet} ({verdict})")?;
+    writeln!(w, "Addresses: {}", form_list(&merge(ips)))?;
+    writeln!(
+        w,
+        "Rule IDs quoted by Outlook.com: {}",
+        if rule_ids.is_empty() {
+            "none".to_string()
+        } else {
+            rule_ids.into_iter().collect::<Vec<_>>().join(", ")
+        }
+    )?;
+    if let (Some(first), Some(last)) = (
+        seen.iter().map(|r| r.first_seen).min(),
+        seen.iter().map(|r| r.last_seen).max(),
+    ) {
+        writeln!(w, "First seen: {}  Last seen: {}", iso(first), iso(last))?;
+    }
+    let snds_only = rows
+        .iter()
+        .filter(|r| r.status == Status::BlockedNotSeen)
+        .count();
+    if snds_only > 0 {
         writeln!(
             w,
-            "Rule IDs quoted by Outlook.com: {}",
-            if rule_ids.is_empty() {
-                "none".to_string()
-            } else {
-                rule_ids.into_iter().collect::<Vec<_>>().join(", ")
-            }
+            "SNDS lists {snds_only} of these as blocked although they have not bounced yet."
         )?;
-        if let (Some(first), Some(last)) = (
-            seen.iter().map(|r| r.first_seen).min(),
-            seen.iter().map(|r| r.last_seen).max(),
-        ) {
-            writeln!(w, "First seen: {}  Last seen: {}", iso(first), iso(last))?;
-        }
-        let snds_only = rows
-            .iter()
-            .filter(|r| r.status == Status::BlockedNotSeen)
-            .count();
-        if snds_only > 0 {
-            writeln!(
-                w,
-                "SNDS lists {snds_only} of these as blocked although they have not bounced yet."
-            )?;
-        }
-        let relayed = third_party_ips(rows.iter().copied());
-        if !relayed.is_empty() {
-            writeln!(
-                w,
-                "SNDS gives another list as the reason for {}: delist there first (dnsbl-lookups.csv); Outlook.com lifts its block when that list does.",
-                relayed.join(", ")
-            )?;
-        }
-        writeln!(w, "Customers affected: {}", customers.len())?;
-        if let Some(latest) = seen.iter().max_by_key(|r| (r.last_seen, &r.sample_reply)) {
-            writeln!(
-                w,
-                "Latest NDR ({}, {}):",
-                opt(latest.ip),
-                iso(latest.last_seen)
-            )?;
-            writeln!(w, "{}", latest.sample_reply)?;
-        }
-        writeln!(w)?;
     }
+    let relayed = third_party_ips(rows.iter().copied());
+    if !relayed.is_empty() {
+        writeln!(
+            w,
+            "SNDS gives another list as the reason for {}: delist there first (dnsbl-lookups.csv); Outlook.com lifts its block when that list does.",
+            relayed.join(", ")
+        )?;
+    }
+    writeln!(w, "Customers affected: {}", customers.len())?;
+    if let Some(latest) = seen.iter().max_by_key(|r| (r.last_seen, &r.sample_reply)) {
+        writeln!(
+            w,
+            "Latest NDR ({}, {}):",
+            opt(latest.ip),
+            iso(latest.last_seen)
+        )?;
+        writeln!(w, "{}", latest.sample_reply)?;
+    }
+    writeln!(w)?;
     Ok(())
 }
 

@@ -93,18 +93,93 @@ pub fn write(
             .push(r);
     }
     for ((ip_text, vps), rows) in by_ip {
-        let ip = rows.first().and_then(|r| r.ip);
-        let shown = if ip.is_none() {
-            "an address we could not determine"
-        } else {
-            ip_text.as_str()
-        };
-        writeln!(w, "## {} (server {})\n", md(shown), md(vps))?;
-        let subnet = rows.first().and_then(|r| r.subnet);
-        let verdict = agg.verdict_of(subnet);
-        for r in &rows {
-            let receiver = receiver_name(&r.platforms);
-            match r.class {
+        ip_section(w, agg, shared, (&ip_text, vps), &rows)?;
+    }
+    let recipient_problems: u64 = rows
+        .iter()
+        .filter(|r| r.class == Class::NotIp)
+        .map(|r| r.events)
+        .sum();
+    if recipient_problems > 0 {
+        writeln!(
+            w,
+            "Not a block: {recipient_problems} message(s) could not be delivered for reasons unrelated to your address (recipient unknown, mailbox full, network errors). Please remove addresses that keep bouncing from your lists.\n"
+        )?;
+    }
+    Ok(())
+}
+
+/// One address's section: what each receiver does, whether it is a neighbourhood block, advice.
+fn ip_section(
+    w: &mut dyn Write,
+    agg: &Aggregates,
+    shared: &SharedRules,
+    (ip_text, vps): (&str, &str),
+    rows: &[&IpRow],
+) -> std::io::Result<()> {
+    let ip = rows.first().and_then(|r| r.ip);
+    let shown = if ip.is_none() {
+        "an address we could not determine"
+    } else {
+        ip_text
+    };
+    writeln!(w, "## {} (server {})\n", md(shown), md(vps))?;
+    let subnet = rows.first().and_then(|r| r.subnet);
+    let verdict = agg.verdict_of(subnet);
+    for r in rows {
+        class_line(w, r)?;
+    }
+    writeln!(w)?;
+    let suspect = agg
+        .subnet(subnet)
+        .is_some_and(|s| ip.is_some_and(|ip| s.suspect_ips.contains(&ip)));
+    let network = is_neighbourhood_block(agg, shared, ip, verdict, rows);
+    if suspect {
+        writeln!(w, "Microsoft's data shows spam complaints or spam-trap hits from this address. This is the most likely cause of the block, so please act on the advice below first.\n")?;
+    } else if network {
+        writeln!(w, "This is a block of the whole address range your server is in (a \"neighbourhood\" block), not of your address alone; it was most likely caused by another sender in the range. We are asking the receiver to lift it for the range.\n")?;
+    } else if rows
+        .iter()
+        .any(|r| r.class.is_block() || r.class == Class::SndsBlock)
+    {
+        writeln!(w, "The block concerns your address alone. We are requesting its removal with the receiver.\n")?;
+    }
+    let worst = rows.iter().map(|r| r.class).min().unwrap_or(Class::NotIp);
+    let text = advice(worst);
+    if !text.is_empty() {
+        writeln!(w, "What you can do: {text}\n")?;
+    }
+    Ok(())
+}
+
+/// A neighbourhood block for this customer: the receiver says so, SNDS blocks a range, or the
+/// same rule blocks other customers in the subnet (counted, never named).
+fn is_neighbourhood_block(
+    agg: &Aggregates,
+    shared: &SharedRules,
+    ip: Option<std::net::IpAddr>,
+    verdict: Option<Verdict>,
+    rows: &[&IpRow],
+) -> bool {
+    let shared_rule = |r: &IpRow| shared.customers(r.subnet, &r.rule_id) >= 2;
+    let snds_range = match ip {
+        Some(std::net::IpAddr::V4(a)) => agg
+            .snds_status
+            .iter()
+            .any(|s| s.blocked && s.first <= a && a <= s.last && s.first != s.last),
+        _ => false,
+    };
+    rows.iter().any(|r| {
+        r.class == Class::NetworkBlock
+            || (r.class == Class::SndsBlock && snds_range)
+            || (r.class.is_block() && verdict == Some(Verdict::Neighbourhood) && shared_rule(r))
+    })
+}
+
+/// What one receiver does to the address, in a sentence.
+fn class_line(w: &mut dyn Write, r: &IpRow) -> std::io::Result<()> {
+    let receiver = receiver_name(&r.platforms);
+    match r.class {
                 Class::SndsBlock => {
                     writeln!(
                         w,
@@ -140,52 +215,5 @@ pub fn write(
                     iso(r.last_seen)
                 )?,
             }
-        }
-        writeln!(w)?;
-        let suspect = agg
-            .subnet(subnet)
-            .is_some_and(|s| ip.is_some_and(|ip| s.suspect_ips.contains(&ip)));
-        // A neighbourhood block for this customer: the receiver says so, SNDS blocks a range, or the
-        // same rule blocks other customers in the subnet (counted, never named).
-        let shared_rule = |r: &IpRow| shared.customers(r.subnet, &r.rule_id) >= 2;
-        let snds_range = match ip {
-            Some(std::net::IpAddr::V4(a)) => agg
-                .snds_status
-                .iter()
-                .any(|s| s.blocked && s.first <= a && a <= s.last && s.first != s.last),
-            _ => false,
-        };
-        let network = rows.iter().any(|r| {
-            r.class == Class::NetworkBlock
-                || (r.class == Class::SndsBlock && snds_range)
-                || (r.class.is_block() && verdict == Some(Verdict::Neighbourhood) && shared_rule(r))
-        });
-        if suspect {
-            writeln!(w, "Microsoft's data shows spam complaints or spam-trap hits from this address. This is the most likely cause of the block, so please act on the advice below first.\n")?;
-        } else if network {
-            writeln!(w, "This is a block of the whole address range your server is in (a \"neighbourhood\" block), not of your address alone; it was most likely caused by another sender in the range. We are asking the receiver to lift it for the range.\n")?;
-        } else if rows
-            .iter()
-            .any(|r| r.class.is_block() || r.class == Class::SndsBlock)
-        {
-            writeln!(w, "The block concerns your address alone. We are requesting its removal with the receiver.\n")?;
-        }
-        let worst = rows.iter().map(|r| r.class).min().unwrap_or(Class::NotIp);
-        let text = advice(worst);
-        if !text.is_empty() {
-            writeln!(w, "What you can do: {text}\n")?;
-        }
-    }
-    let recipient_problems: u64 = rows
-        .iter()
-        .filter(|r| r.class == Class::NotIp)
-        .map(|r| r.events)
-        .sum();
-    if recipient_problems > 0 {
-        writeln!(
-            w,
-            "Not a block: {recipient_problems} message(s) could not be delivered for reasons unrelated to your address (recipient unknown, mailbox full, network errors). Please remove addresses that keep bouncing from your lists.\n"
-        )?;
-    }
     Ok(())
 }
