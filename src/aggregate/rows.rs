@@ -133,9 +133,23 @@ pub(super) fn ip_rows(
     v4: u8,
     v6: u8,
 ) -> Result<Vec<IpRow>> {
-    let n = partial.events.len();
     // Addresses go into polars as dense ids, so the typed address comes back without parsing.
     let mut addrs = Interner::default();
+    let cells = event_frame(partial, inv, rules, &mut addrs)?;
+    let out = group_rows(cells)?;
+    let mut rows = collect_rows(&out, rules, &addrs, v4, v6)?;
+    sort_ip_rows(&mut rows);
+    Ok(rows)
+}
+
+/// One polars row per event cell, with its owner.
+fn event_frame(
+    partial: &Partial,
+    inv: &Inventory,
+    rules: &RuleSet,
+    addrs: &mut Interner<Option<IpAddr>>,
+) -> Result<DataFrame> {
+    let n = partial.events.len();
     let mut ip = Vec::with_capacity(n);
     let mut customer = Vec::with_capacity(n);
     let mut vps = Vec::with_capacity(n);
@@ -169,7 +183,7 @@ pub(super) fn ip_rows(
         sample_time.push(a.sample_time);
         sample.push(a.sample.as_str());
     }
-    let df = DataFrame::new_infer_height(vec![
+    DataFrame::new_infer_height(vec![
         Column::new("ip".into(), ip),
         Column::new("customer_id".into(), customer),
         Column::new("vps_id".into(), vps),
@@ -186,11 +200,13 @@ pub(super) fn ip_rows(
         Column::new("sample_time".into(), sample_time),
         Column::new("sample".into(), sample),
     ])
-    .map_err(polars_err)?;
+    .map_err(polars_err)
+}
 
+/// One row per (IP, rule, customer, VPS): sums, first and last times, sets, the latest reply.
+fn group_rows(df: DataFrame) -> Result<DataFrame> {
     let set = |name: &str| col(name).filter(col(name).neq(lit(""))).unique();
-    let out = df
-        .lazy()
+    df.lazy()
         .group_by([col("ip"), col("rule_id"), col("customer_id"), col("vps_id")])
         .agg([
             col("in_inventory").first(),
@@ -210,18 +226,27 @@ pub(super) fn ip_rows(
                 .last(),
         ])
         .collect()
-        .map_err(polars_err)?;
+        .map_err(polars_err)
+}
 
-    let s = |name: &str| strings(&out, name);
+/// The grouped frame as typed rows (rule data from the table, subnet from the address).
+fn collect_rows(
+    out: &DataFrame,
+    rules: &RuleSet,
+    addrs: &Interner<Option<IpAddr>>,
+    v4: u8,
+    v6: u8,
+) -> Result<Vec<IpRow>> {
+    let s = |name: &str| strings(out, name);
     let (customers, vpses, rule_ids, samples) =
         (s("customer_id")?, s("vps_id")?, s("rule_id")?, s("sample")?);
-    let sets = |name: &str| string_sets(&out, name);
+    let sets = |name: &str| string_sets(out, name);
     let (platforms, codes, rrids) = (sets("platform")?, sets("code")?, sets("receiver_rule_id")?);
-    let in_inventory = bools(&out, "in_inventory")?;
-    let ip_ids = u32s(&out, "ip")?;
-    let (rule_idxs, sources) = (u32s(&out, "rule_idx")?, u32s(&out, "ip_source")?);
-    let (firsts, lasts) = (i64s(&out, "first")?, i64s(&out, "last")?);
-    let event_counts = u64s(&out, "events")?;
+    let in_inventory = bools(out, "in_inventory")?;
+    let ip_ids = u32s(out, "ip")?;
+    let (rule_idxs, sources) = (u32s(out, "rule_idx")?, u32s(out, "ip_source")?);
+    let (firsts, lasts) = (i64s(out, "first")?, i64s(out, "last")?);
+    let event_counts = u64s(out, "events")?;
 
     let mut rows = Vec::with_capacity(out.height());
     let columns = customers
@@ -257,7 +282,6 @@ pub(super) fn ip_rows(
             days_blocked: crate::state::days(firsts[i], lasts[i]),
         });
     }
-    sort_ip_rows(&mut rows);
     Ok(rows)
 }
 
