@@ -180,40 +180,32 @@ fn is_neighbourhood_block(
 fn class_line(w: &mut dyn Write, r: &IpRow) -> std::io::Result<()> {
     let receiver = receiver_name(&r.platforms);
     match r.class {
-                Class::SndsBlock => {
-                    writeln!(
-                        w,
-                        "- Microsoft's sender data (SNDS) lists this address as blocked at {receiver}. Your mail there has not bounced yet, but it will as soon as you send to those mailboxes."
-                    )?;
-                    // A relayed list is lifted where it is kept; say which, and what it means.
-                    match r.snds.reason_kind {
-                        Some(crate::ingest::snds::ReasonKind::Spamhaus) => writeln!(
-                            w,
-                            "  Microsoft blocks it because Spamhaus lists it (SBL/XBL). We ask Spamhaus to remove it; an XBL listing usually means malware or an open proxy on your server, so please check it."
-                        )?,
-                        Some(crate::ingest::snds::ReasonKind::SymantecBrightmail) => writeln!(
-                            w,
-                            "  Microsoft blocks it because Symantec rates it as a spam source. We ask Symantec to review it; please check your server for unwanted mail."
-                        )?,
-                        _ => {}
-                    }
-                }
-                Class::Throttle => writeln!(
-                    w,
-                    "- {receiver} slowed down mail from this address ({} deferral(s), {} to {}).",
-                    r.events,
-                    iso(r.first_seen),
-                    iso(r.last_seen)
-                )?,
-                Class::Auth => writeln!(w, "- {receiver} refused {} message(s) because the sending domain or server failed its authentication checks.", r.events)?,
-                Class::Content => writeln!(w, "- {receiver} refused {} message(s) because of their content.", r.events)?,
-                _ => writeln!(
-                    w,
-                    "- {receiver} refuses mail from this address: {} rejection(s) from {} to {}.",
-                    r.events,
-                    iso(r.first_seen),
-                    iso(r.last_seen)
-                )?,
+        Class::SndsBlock => {
+            writeln!(
+                w,
+                "- Microsoft's sender data (SNDS) lists this address as blocked at {receiver}. Your mail there has not bounced yet, but it will as soon as you send to those mailboxes."
+            )?;
+            // A relayed list is lifted where it is kept; say which, and what it means.
+            if let Some(note) = r.snds.reason_kind.and_then(|k| k.customer_note()) {
+                writeln!(w, "  {note}")?;
             }
+        }
+        Class::Throttle => writeln!(
+            w,
+            "- {receiver} slowed down mail from this address ({} deferral(s), {} to {}).",
+            r.events,
+            iso(r.first_seen),
+            iso(r.last_seen)
+        )?,
+        Class::Auth => writeln!(w, "- {receiver} refused {} message(s) because the sending domain or server failed its authentication checks.", r.events)?,
+        Class::Content => writeln!(w, "- {receiver} refused {} message(s) because of their content.", r.events)?,
+        _ => writeln!(
+            w,
+            "- {receiver} refuses mail from this address: {} rejection(s) from {} to {}.",
+            r.events,
+            iso(r.first_seen),
+            iso(r.last_seen)
+        )?,
+    }
     Ok(())
 }

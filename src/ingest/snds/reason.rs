@@ -111,6 +111,16 @@ impl ReasonKind {
             _ => None,
         }
     }
+
+    /// What a customer's notice says about a list Microsoft relays: it is lifted where it is
+    /// kept, and what the listing means for the customer's server.
+    pub(crate) fn customer_note(self) -> Option<&'static str> {
+        match self {
+            ReasonKind::Spamhaus => Some("Microsoft blocks it because Spamhaus lists it (SBL/XBL). We ask Spamhaus to remove it; an XBL listing usually means malware or an open proxy on your server, so please check it."),
+            ReasonKind::SymantecBrightmail => Some("Microsoft blocks it because Symantec rates it as a spam source. We ask Symantec to review it; please check your server for unwanted mail."),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
