@@ -1,8 +1,8 @@
 //! Joining Microsoft's SNDS view of our IPs with the log evidence.
 
-use super::{IpRow, SubnetRow};
+use super::{IpRow, Status, SubnetRow};
 use crate::attribute::inventory::Inventory;
-use crate::attribute::subnet_of;
+use crate::attribute::subnet;
 use crate::classify::rules::Class;
 use crate::model::snds::{
     ComplaintRate, ExportFile, ExportKind, Filter, ReasonKind, Snds, SUSPECT_COMPLAINT_RATE,
@@ -13,17 +13,19 @@ use ipnetwork::IpNetwork;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-/// SNDS columns of an ips.csv row (empty when no SNDS data was given or the IP is absent).
+/// SNDS columns of an ips.csv row (None when no SNDS data was given or the IP is absent).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SndsCols {
     /// GREEN/YELLOW/RED on the latest day with data.
-    pub filter: String,
-    pub complaint_rate: String,
-    pub trap_hits: String,
-    /// `yes` / `no`; empty when no SNDS data was given.
-    pub blocked: String,
+    pub filter: Option<Filter>,
+    /// The latest day's complaint rate as SNDS writes it (`< 0.1%`).
+    pub complaint_rate: Option<String>,
+    pub trap_hits: Option<u64>,
+    /// None when no SNDS data was given (or the row has no address).
+    pub blocked: Option<bool>,
     pub reason: String,
-    pub days: String,
+    /// Days with IP data; None when no SNDS data was given (or the row has no address).
+    pub days: Option<u64>,
     /// The family of `reason` (which list blocks, and so where to delist); None when not blocked.
     pub reason_kind: Option<ReasonKind>,
 }
@@ -152,32 +154,30 @@ pub(crate) fn select_window(snds: &mut Snds, since: Option<NaiveDate>, until: Op
     }
 }
 
-pub fn cols_for(ip: &str, summaries: &BTreeMap<IpAddr, IpSummary>, snds: &Snds) -> SndsCols {
-    let Ok(addr) = ip.parse::<IpAddr>() else {
-        return SndsCols {
-            blocked: String::new(),
-            ..SndsCols::default()
-        };
+pub fn cols_for(
+    ip: Option<IpAddr>,
+    summaries: &BTreeMap<IpAddr, IpSummary>,
+    snds: &Snds,
+) -> SndsCols {
+    let Some(addr) = ip else {
+        return SndsCols::default();
     };
     let mut cols = SndsCols::default();
     if let Some(s) = summaries.get(&addr) {
-        cols.filter = s.filter_text();
-        cols.complaint_rate = s
-            .complaint_rate
-            .as_ref()
-            .map_or_else(String::new, |r| r.text.clone());
-        cols.trap_hits = s.trap_hits.to_string();
-        cols.days = s.days.len().to_string();
+        cols.filter = s.filter;
+        cols.complaint_rate = s.complaint_rate.as_ref().map(|r| r.text.clone());
+        cols.trap_hits = Some(s.trap_hits);
+        cols.days = Some(s.days.len() as u64);
     } else {
-        cols.days = "0".into();
+        cols.days = Some(0);
     }
     match snds.status_of(addr) {
         Some(st) if st.blocked => {
-            cols.blocked = "yes".into();
+            cols.blocked = Some(true);
             cols.reason.clone_from(&st.reason.text);
             cols.reason_kind = Some(st.reason.kind);
         }
-        _ => cols.blocked = "no".into(),
+        _ => cols.blocked = Some(false),
     }
     cols
 }
@@ -187,12 +187,12 @@ pub fn cols_for(ip: &str, summaries: &BTreeMap<IpAddr, IpSummary>, snds: &Snds) 
 pub fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v4: u8, v6: u8) {
     let summaries = summarise(snds);
     for row in ips.iter_mut() {
-        row.snds = cols_for(&row.ip, &summaries, snds);
+        row.snds = cols_for(row.ip, &summaries, snds);
     }
-    let felt: BTreeSet<&str> = ips
+    let felt: BTreeSet<IpAddr> = ips
         .iter()
         .filter(|r| r.is_outlook_block())
-        .map(|r| r.ip.as_str())
+        .filter_map(|r| r.ip)
         .collect();
     let mut quiet = Vec::new();
     for entry in &inv.entries {
@@ -207,35 +207,32 @@ pub fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v4: u8, 
             let Some(status) = snds.status_of(ip).filter(|s| s.blocked) else {
                 continue;
             };
-            let text = ip.to_string();
-            if felt.contains(text.as_str()) {
+            if felt.contains(&ip) {
                 continue;
             }
             let vps = &inv.vpses[entry.vps];
-            let mut row = IpRow {
-                ip: text.clone(),
-                subnet: subnet_of(ip, v4, v6),
+            quiet.push(IpRow {
+                ip: Some(ip),
+                subnet: Some(subnet(ip, v4, v6)),
                 customer_id: inv.customers[vps.customer].id.clone(),
                 vps_id: vps.id.clone(),
                 in_inventory: true,
-                platform: "outlook.com".into(),
+                platforms: BTreeSet::from(["outlook.com".to_string()]),
                 rule_id: "snds-blocked".into(),
                 class: Class::SndsBlock,
-                code: String::new(),
+                codes: BTreeSet::new(),
                 events: 0,
                 first_seen: i64::MIN,
                 last_seen: i64::MIN,
                 delist_route: status.reason.kind.delist_route(),
                 ip_source: IpSource::Snds,
                 sample_reply: status.reason.text.clone(),
-                permanence: "permanent".into(),
-                receiver_rule_id: String::new(),
-                snds: SndsCols::default(),
-                status: "blocked_not_seen",
+                permanence: BTreeSet::from(["permanent"]),
+                receiver_rule_ids: BTreeSet::new(),
+                snds: cols_for(Some(ip), &summaries, snds),
+                status: Status::BlockedNotSeen,
                 days_blocked: 0,
-            };
-            row.snds = cols_for(&text, &summaries, snds);
-            quiet.push(row);
+            });
         }
     }
     ips.extend(quiet);
@@ -246,7 +243,7 @@ pub fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v4: u8, 
 pub fn annotate_subnets(subnets: &mut [SubnetRow], snds: &Snds, v4: u8, v6: u8) {
     let summaries = summarise(snds);
     for row in subnets.iter_mut() {
-        let Ok(IpNetwork::V4(net)) = row.subnet.parse::<IpNetwork>() else {
+        let IpNetwork::V4(net) = row.subnet else {
             continue;
         };
         let (lo, hi) = (u32::from(net.network()), u32::from(net.broadcast()));
@@ -265,18 +262,18 @@ pub fn annotate_subnets(subnets: &mut [SubnetRow], snds: &Snds, v4: u8, v6: u8) 
             .sum();
         let inside = summaries
             .iter()
-            .filter(|(ip, _)| subnet_of(**ip, v4, v6) == row.subnet);
-        let (mut red, mut suspects) = (0u64, Vec::new());
+            .filter(|(ip, _)| subnet(**ip, v4, v6) == row.subnet);
+        let (mut red, mut suspects) = (0u64, BTreeSet::new());
         for (ip, s) in inside {
             red += u64::from(s.ever_red);
             if s.is_suspect() {
-                suspects.push(ip.to_string());
+                suspects.insert(*ip);
             }
         }
         row.snds_red_ips = red;
         // Suspects matter where something is blocked: by the logs or by SNDS.
         if row.blocked_ips > 0 || row.snds_blocked_ips > 0 {
-            row.suspect_ips = suspects.join(";");
+            row.suspect_ips = suspects;
         }
     }
 }
@@ -289,7 +286,7 @@ pub struct UnknownRow {
     pub source: &'static str,
     pub days: u64,
     pub filter: String,
-    pub blocked: String,
+    pub blocked: bool,
     pub reason: String,
 }
 
@@ -300,8 +297,8 @@ pub fn unknown_ips(snds: &Snds, inv: &Inventory) -> Vec<UnknownRow> {
             continue;
         }
         let (blocked, reason) = match snds.status_of(ip) {
-            Some(st) if st.blocked => ("yes".to_string(), st.reason.text.clone()),
-            _ => ("no".to_string(), String::new()),
+            Some(st) if st.blocked => (true, st.reason.text.clone()),
+            _ => (false, String::new()),
         };
         rows.push(UnknownRow {
             ip: ip.to_string(),
@@ -324,7 +321,7 @@ pub fn unknown_ips(snds: &Snds, inv: &Inventory) -> Vec<UnknownRow> {
                     source: "ip status",
                     days: 0,
                     filter: String::new(),
-                    blocked: "yes".into(),
+                    blocked: true,
                     reason: st.reason.text.clone(),
                 });
             }

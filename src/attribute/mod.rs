@@ -6,20 +6,23 @@ pub mod inventory;
 pub mod sending_ip;
 
 use inventory::{mask128, mask32, Inventory};
+use ipnetwork::IpNetwork;
 use std::net::IpAddr;
 
-/// The neighbourhood (`/24`, `/64` by default) an address belongs to, as CIDR text.
-pub fn subnet_of(ip: IpAddr, v4_prefix: u8, v6_prefix: u8) -> String {
-    match ip {
+/// The neighbourhood (`/24`, `/64` by default) an address belongs to.
+pub fn subnet(ip: IpAddr, v4_prefix: u8, v6_prefix: u8) -> IpNetwork {
+    let net = match ip {
         IpAddr::V4(a) => {
-            let net = std::net::Ipv4Addr::from(u32::from(a) & mask32(v4_prefix));
-            format!("{net}/{v4_prefix}")
+            let net = std::net::Ipv4Addr::from(u32::from(a) & mask32(v4_prefix.min(32)));
+            IpNetwork::new(net.into(), v4_prefix)
         }
         IpAddr::V6(a) => {
-            let net = std::net::Ipv6Addr::from(u128::from(a) & mask128(v6_prefix));
-            format!("{net}/{v6_prefix}")
+            let net = std::net::Ipv6Addr::from(u128::from(a) & mask128(v6_prefix.min(128)));
+            IpNetwork::new(net.into(), v6_prefix)
         }
-    }
+    };
+    // A prefix longer than the address (refused by config validation): the address alone.
+    net.unwrap_or_else(|_| IpNetwork::from(ip))
 }
 
 /// Who an event belongs to.
@@ -89,15 +92,15 @@ mod tests {
     #[test]
     fn subnets() {
         assert_eq!(
-            subnet_of("198.51.100.7".parse().unwrap(), 24, 64),
+            subnet("198.51.100.7".parse().unwrap(), 24, 64).to_string(),
             "198.51.100.0/24"
         );
         assert_eq!(
-            subnet_of("2001:db8:10::25".parse().unwrap(), 24, 64),
+            subnet("2001:db8:10::25".parse().unwrap(), 24, 64).to_string(),
             "2001:db8:10::/64"
         );
         assert_eq!(
-            subnet_of("2001:db8:10:5::25".parse().unwrap(), 24, 48),
+            subnet("2001:db8:10:5::25".parse().unwrap(), 24, 48).to_string(),
             "2001:db8:10::/48"
         );
     }

@@ -3,6 +3,55 @@
 //! The platform is decided by the MX the MTA talked to (`relay=` / `host X[ip]`), never by the
 //! bracketed front-end trailer in the reply: consumer Outlook.com replies carry EOP-style trailers too.
 
+/// Every receiver platform name, with what people call it (customer notices). The MX table
+/// below, the built-in rules' `receiver`s and stored files use these names (tests check it).
+pub const PLATFORMS: &[(&str, &str)] = &[
+    (
+        "outlook.com",
+        "Outlook.com (Hotmail, Outlook.com, Live, MSN mailboxes)",
+    ),
+    ("office365", "Microsoft 365 (business mailboxes)"),
+    ("microsoft", "Microsoft"),
+    ("office365-submission", "office365-submission"),
+    ("outlook.com-submission", "outlook.com-submission"),
+    ("gmail", "Gmail"),
+    ("gmail-submission", "gmail-submission"),
+    ("yahoo", "Yahoo and AOL"),
+    ("yahoo-submission", "yahoo-submission"),
+    ("icloud", "Apple iCloud"),
+    ("gmx-webde-ionos", "GMX, web.de and IONOS"),
+    ("t-online", "T-Online"),
+    ("comcast", "comcast"),
+    ("cox", "cox"),
+    ("spectrum", "spectrum"),
+    ("earthlink", "earthlink"),
+    ("att", "att"),
+    ("orange", "orange"),
+    ("free", "free"),
+    ("laposte", "laposte"),
+    ("sfr", "sfr"),
+    ("yandex", "yandex"),
+    ("mail.ru", "mail.ru"),
+    ("seznam", "seznam"),
+    ("bluewin", "bluewin"),
+    ("mimecast", "mimecast"),
+    ("proofpoint", "proofpoint"),
+    ("cisco-ironport", "cisco-ironport"),
+    ("barracuda", "barracuda"),
+    ("hornetsecurity", "hornetsecurity"),
+    // No MX matched, or none was logged.
+    ("other", "other mail servers"),
+    ("unknown", "other mail servers"),
+];
+
+/// What people call a platform (its name when it has no other).
+pub fn label(platform: &str) -> &str {
+    PLATFORMS
+        .iter()
+        .find(|(name, _)| *name == platform)
+        .map_or(platform, |(_, label)| label)
+}
+
 /// (host-name suffix, platform): a host matches its suffix or is the suffix without its dot.
 /// First match wins, so more specific suffixes come first.
 pub const MX_PLATFORMS: &[(&str, &str)] = &[
@@ -89,10 +138,9 @@ pub fn platform_of_mx(host: &str) -> &'static str {
 
 /// The static name of a platform read back from a stored file (`other` for names no longer known).
 pub fn intern(name: &str) -> &'static str {
-    MX_PLATFORMS
+    PLATFORMS
         .iter()
-        .map(|(_, p)| *p)
-        .chain(["other", "unknown"])
+        .map(|(p, _)| *p)
         .find(|p| *p == name)
         .unwrap_or("other")
 }
@@ -111,6 +159,29 @@ pub fn is_microsoft(platform: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_list_of_platform_names() {
+        let names: std::collections::BTreeSet<&str> = PLATFORMS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names.len(), PLATFORMS.len(), "a name listed twice");
+        let mx: std::collections::BTreeSet<&str> = MX_PLATFORMS
+            .iter()
+            .map(|(_, p)| *p)
+            .chain(["other", "unknown"])
+            .collect();
+        assert_eq!(
+            mx, names,
+            "the MX table and PLATFORMS name the same platforms"
+        );
+        for rule in crate::classify::RuleSet::builtin().rules() {
+            assert!(
+                rule.receiver == "any" || names.contains(rule.receiver.as_str()),
+                "rule {}: receiver {:?} is not a platform of PLATFORMS (or any)",
+                rule.id,
+                rule.receiver
+            );
+        }
+    }
 
     #[test]
     fn platforms_come_from_the_mx() {

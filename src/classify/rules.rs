@@ -115,6 +115,10 @@ pub struct Rule {
     pub permanence: Permanence,
     /// What support should do; empty when there is nothing to delist.
     pub delist_route: String,
+    /// Which file of the delisting pack takes this rule's addresses, if one does.
+    pub delist: Option<DelistForm>,
+    /// The list's lookup page for an address (`{ip}` stands for it), for DNSBL rules.
+    pub lookup_url: Option<String>,
     /// A real reply this rule must classify (checked by a test).
     pub example: String,
     /// Where the rule comes from: `built-in` or `FILE:LINE`.
@@ -131,9 +135,43 @@ pub static UNCLASSIFIED: LazyLock<Rule> = LazyLock::new(|| Rule {
     class: Class::Unclassified,
     permanence: Permanence::FromReplyCode,
     delist_route: String::new(),
+    delist: None,
+    lookup_url: None,
     example: String::new(),
     origin: "built-in".into(),
 });
+
+/// A delisting pack file that takes a rule's addresses (the `delist` field of a rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DelistForm {
+    /// `office365.csv`: the sender.office.com portal, one IP per request.
+    SenderOfficeCom,
+    /// `delist-microsoft-5.7.511.txt`: a draft mail per IP to delist@microsoft.com.
+    DelistMailbox,
+}
+
+impl DelistForm {
+    pub const ALL: [DelistForm; 2] = [DelistForm::SenderOfficeCom, DelistForm::DelistMailbox];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DelistForm::SenderOfficeCom => "sender-office-com",
+            DelistForm::DelistMailbox => "delist-mailbox",
+        }
+    }
+
+    fn parse(name: &str) -> Option<DelistForm> {
+        DelistForm::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+/// The placeholder a `lookup_url` puts the address in.
+pub const IP_PLACEHOLDER: &str = "{ip}";
+
+/// `lookup_url` with the address filled in.
+pub fn lookup_url_for(template: &str, ip: &str) -> String {
+    template.replace(IP_PLACEHOLDER, ip)
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -155,6 +193,10 @@ struct RawRule {
     class: toml::Spanned<String>,
     permanence: toml::Spanned<String>,
     delist_route: String,
+    #[serde(default)]
+    delist: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    lookup_url: Option<toml::Spanned<String>>,
     example: String,
 }
 
@@ -244,6 +286,27 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
                 )
             })?;
         }
+        let delist = match &raw.delist {
+            None => None,
+            Some(d) => Some(DelistForm::parse(d.get_ref()).ok_or_else(|| {
+                err(
+                    d.span().start,
+                    format!(
+                        "delist {:?} of rule {id}: use sender-office-com or delist-mailbox (or leave it out)",
+                        d.get_ref()
+                    ),
+                )
+            })?),
+        };
+        if let Some(url) = &raw.lookup_url {
+            let text = url.get_ref();
+            if !text.starts_with("https://") || text.matches(IP_PLACEHOLDER).count() != 1 {
+                return Err(err(
+                    url.span().start,
+                    format!("lookup_url {text:?} of rule {id}: an https:// address with {IP_PLACEHOLDER} once where the IP goes"),
+                ));
+            }
+        }
         if raw.example.trim().is_empty() {
             return Err(err(
                 start,
@@ -259,6 +322,8 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             class,
             permanence,
             delist_route: raw.delist_route,
+            delist,
+            lookup_url: raw.lookup_url.map(toml::Spanned::into_inner),
             example: raw.example,
             origin: format!("{file}:{}", line_of(text, start)),
         });
@@ -452,5 +517,55 @@ impl RuleSet {
             .first()
             .copied()
             .unwrap_or(self.unclassified_idx())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(extra: &str) -> String {
+        format!("[[rule]]\nid = \"x-listed\"\nreceiver = \"any\"\npattern = 'listed'\nclass = \"dnsbl\"\npermanence = \"permanent\"\ndelist_route = \"\"\n{extra}\nexample = '550 listed'\n")
+    }
+
+    #[test]
+    fn delist_and_lookup_url_are_read_and_validated() {
+        let rules = parse_rules(
+            "t.toml",
+            &rule("delist = \"delist-mailbox\"\nlookup_url = 'https://l.example/?q={ip}'"),
+        )
+        .unwrap();
+        assert_eq!(rules[0].delist, Some(DelistForm::DelistMailbox));
+        assert_eq!(
+            lookup_url_for(rules[0].lookup_url.as_deref().unwrap(), "192.0.2.1"),
+            "https://l.example/?q=192.0.2.1"
+        );
+        let bad = parse_rules("t.toml", &rule("delist = \"fax\"")).unwrap_err();
+        assert_eq!(bad.line, 8);
+        assert!(
+            bad.problem
+                .contains("use sender-office-com or delist-mailbox"),
+            "{bad}"
+        );
+        for url in ["'http://l.example/?q={ip}'", "'https://l.example/'"] {
+            let bad = parse_rules("t.toml", &rule(&format!("lookup_url = {url}"))).unwrap_err();
+            assert!(bad.problem.contains("{ip} once"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_builtin_pack_rules_name_their_form() {
+        let rules = RuleSet::builtin();
+        let form = |id: &str| rules.index_of(id).and_then(|i| rules.rule(i).delist);
+        assert_eq!(form("ms-o365-banned-ip"), Some(DelistForm::SenderOfficeCom));
+        assert_eq!(
+            form("ms-o365-banned-sender-5.7.511"),
+            Some(DelistForm::DelistMailbox)
+        );
+        // Only DNSBL rules have a lookup page.
+        assert!(rules
+            .rules()
+            .iter()
+            .all(|r| r.lookup_url.is_none() || r.class == Class::Dnsbl));
     }
 }

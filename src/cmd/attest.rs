@@ -118,10 +118,13 @@ fn overlaps(a: IpNetwork, b: IpNetwork) -> bool {
 
 /// The blocks and throttling the logs hold for the addresses of `line`.
 fn add_evidence(line: &mut Line, agg: &Aggregates) {
-    let inside = |ip: &str| ip.parse().is_ok_and(|ip| line.network.contains(ip));
-    for r in agg.ips.iter().filter(|r| inside(&r.ip)) {
+    let network = line.network;
+    for r in &agg.ips {
+        let Some(ip) = r.ip.filter(|ip| network.contains(*ip)) else {
+            continue;
+        };
         if r.class.is_block() {
-            line.blocked_ips.insert(r.ip.clone());
+            line.blocked_ips.insert(ip.to_string());
             line.block_events += r.events;
         } else if r.class == crate::classify::rules::Class::Throttle {
             line.throttle_events += r.events;

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{self, line::Outcome};
 use crate::model::Stats;
 use crate::pipeline::parse_target;
+use crate::report::cells::{list, opt, yes_no};
 use crate::report::iso;
 use crate::report::text::printable;
 use ipnetwork::IpNetwork;
@@ -70,39 +71,39 @@ fn write(
     let rows: Vec<_> = agg
         .ips
         .iter()
-        .filter(|r| r.ip.parse().is_ok_and(|ip| target.contains(ip)))
+        .filter(|r| r.ip.is_some_and(|ip| target.contains(ip)))
         .collect();
     if rows.is_empty() {
         writeln!(w, "no rejections, deferrals or SNDS listings")?;
     }
     for r in &rows {
-        let verdict = agg.verdict_of(&r.subnet).map_or("", |v| v.as_str());
+        let verdict = agg.verdict_of(r.subnet).map_or("", |v| v.as_str());
         writeln!(
             w,
             "{}  {}  {} ({})  {} event(s) {}..{}  subnet {} {}  status {}",
-            r.ip,
-            printable(&r.platform),
+            opt(r.ip),
+            printable(&list(&r.platforms)),
             r.rule_id,
             r.class.as_str(),
             r.events,
             iso(r.first_seen),
             iso(r.last_seen),
-            r.subnet,
+            opt(r.subnet),
             verdict,
-            r.status
+            r.status.as_str()
         )?;
         if !r.delist_route.is_empty() {
             writeln!(w, "    delist: {}", printable(&r.delist_route))?;
         }
-        if !r.snds.days.is_empty() {
+        if let Some(days) = r.snds.days {
             writeln!(
                 w,
                 "    SNDS: filter {} complaints {} trap hits {} on {} day(s); blocked {} {}",
-                or_dash(&r.snds.filter),
-                or_dash(&r.snds.complaint_rate),
-                or_dash(&r.snds.trap_hits),
-                r.snds.days,
-                r.snds.blocked,
+                or_dash(&opt(r.snds.filter.map(|f| f.as_str()))),
+                or_dash(&r.snds.complaint_rate.clone().unwrap_or_default()),
+                or_dash(&opt(r.snds.trap_hits)),
+                days,
+                yes_no(r.snds.blocked),
                 printable(&r.snds.reason)
             )?;
         }

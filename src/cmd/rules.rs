@@ -68,6 +68,8 @@ fn csv(rules: &[Rule], w: &mut dyn Write) -> std::io::Result<()> {
         "delist_route",
         "example",
         "origin",
+        "delist",
+        "lookup_url",
     ])
     .map_err(io)?;
     for r in rules {
@@ -82,6 +84,8 @@ fn csv(rules: &[Rule], w: &mut dyn Write) -> std::io::Result<()> {
             &r.delist_route,
             &r.example,
             &r.origin,
+            r.delist.map_or("", |d| d.as_str()),
+            r.lookup_url.as_deref().unwrap_or(""),
         ])
         .map_err(io)?;
     }
@@ -154,6 +158,12 @@ pub fn markdown(rules: &[Rule], w: &mut dyn Write) -> std::io::Result<()> {
             &r.delist_route
         };
         writeln!(w, "- delist route: {route}")?;
+        if let Some(form) = r.delist {
+            writeln!(w, "- delisting pack: `{}`", form.as_str())?;
+        }
+        if let Some(url) = &r.lookup_url {
+            writeln!(w, "- lookup page: {url}")?;
+        }
         writeln!(w, "- example reply:\n\n  ```\n  {}\n  ```\n", r.example)?;
     }
     Ok(())

@@ -183,6 +183,16 @@ pub const SPAMHAUS_LOOKUP: &str = "https://check.spamhaus.org/";
 pub const SYMANTEC_LOOKUP: &str = "https://ipremoval.sms.symantec.com/lookup";
 
 impl ReasonKind {
+    /// What a customer's notice says about a list Microsoft relays: it is lifted where it is
+    /// kept, and what the listing means for the customer's server.
+    pub(crate) fn customer_note(self) -> Option<&'static str> {
+        match self {
+            ReasonKind::Spamhaus => Some("Microsoft blocks it because Spamhaus lists it (SBL/XBL). We ask Spamhaus to remove it; an XBL listing usually means malware or an open proxy on your server, so please check it."),
+            ReasonKind::SymantecBrightmail => Some("Microsoft blocks it because Symantec rates it as a spam source. We ask Symantec to review it; please check your server for unwanted mail."),
+            _ => None,
+        }
+    }
+
     /// Microsoft's own verdict (lifted through the Outlook.com form), not a relayed list.
     pub(crate) fn is_microsoft(self) -> bool {
         matches!(

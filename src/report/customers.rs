@@ -17,7 +17,7 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates, rows: &[&IpRow]) -> std::io::R
     csv.write_record(header).map_err(csv_io)?;
     for r in rows {
         let verdict = agg
-            .verdict_of(&r.subnet)
+            .verdict_of(r.subnet)
             .map_or("", |v| v.as_str())
             .to_string();
         let record = fields(r)

@@ -1,15 +1,16 @@
 //! `delist/`: what support pastes into the receivers' delisting forms and mails.
 
+use super::cells::opt;
 use super::{csv_io, csv_writer, iso};
-use crate::aggregate::{Aggregates, IpRow, Verdict};
+use crate::aggregate::{Aggregates, IpRow, Status, Verdict};
 use crate::attribute::cidr::{form_list, host, merge};
-use crate::classify::rules::Class;
+use crate::classify::rules::{lookup_url_for, Class, DelistForm};
+use ipnetwork::IpNetwork;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::net::IpAddr;
 
 fn is_outlook_com(r: &IpRow) -> bool {
-    r.platform.split(';').any(|p| p == "outlook.com")
+    r.has_platform("outlook.com")
         && match r.class {
             Class::IpBlock | Class::NetworkBlock => true,
             // SNDS blocks relaying Spamhaus or Symantec are lifted there, not by this form.
@@ -20,15 +21,16 @@ fn is_outlook_com(r: &IpRow) -> bool {
 
 /// SNDS blocks this IP for a list Microsoft relays (Spamhaus, Symantec Brightmail).
 fn third_party_snds(r: &IpRow) -> bool {
-    r.snds.blocked == "yes" && r.snds.reason_kind.is_some_and(|k| !k.is_microsoft())
+    r.snds.blocked == Some(true) && r.snds.reason_kind.is_some_and(|k| !k.is_microsoft())
 }
 
 /// `ip (reason label)` for the IPs SNDS blocks for a relayed list, one per IP.
 fn third_party_ips<'a>(rows: impl Iterator<Item = &'a IpRow>) -> Vec<String> {
-    let mut out: BTreeMap<&str, &'static str> = BTreeMap::new();
+    // Keyed by the address as written: the pack has always listed them in text order.
+    let mut out: BTreeMap<String, &'static str> = BTreeMap::new();
     for r in rows.filter(|r| third_party_snds(r)) {
-        if let Some(k) = r.snds.reason_kind {
-            out.insert(r.ip.as_str(), k.label());
+        if let (Some(k), Some(ip)) = (r.snds.reason_kind, r.ip) {
+            out.insert(ip.to_string(), k.label());
         }
     }
     out.into_iter()
@@ -41,7 +43,7 @@ pub fn write_outlook(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()>
     let rows: Vec<&IpRow> = agg
         .ips
         .iter()
-        .filter(|r| is_outlook_com(r) && !r.ip.is_empty())
+        .filter(|r| is_outlook_com(r) && r.ip.is_some())
         .collect();
     writeln!(w, "Outlook.com sender support request")?;
     writeln!(w, "Form: https://support.microsoft.com/supportrequestform/8ad563e3-288e-2a61-8122-3ba03d6b8d75")?;
@@ -57,11 +59,7 @@ pub fn write_outlook(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()>
         }
         return Ok(());
     }
-    let addrs: Vec<_> = rows
-        .iter()
-        .filter_map(|r| r.ip.parse::<IpAddr>().ok())
-        .map(host)
-        .collect();
+    let addrs: Vec<_> = rows.iter().filter_map(|r| r.ip).map(host).collect();
     writeln!(w, "Outbound IP(s) or range(s):")?;
     writeln!(w, "{}", form_list(&merge(addrs)))?;
     writeln!(w)?;
@@ -76,66 +74,81 @@ pub fn write_outlook(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()>
         customers.len()
     )?;
     writeln!(w)?;
-    let mut by_subnet: BTreeMap<&str, Vec<&IpRow>> = BTreeMap::new();
+    // Ranges in the order of their text, as the pack has always listed them.
+    let mut by_subnet: BTreeMap<String, (Option<IpNetwork>, Vec<&IpRow>)> = BTreeMap::new();
     for r in &rows {
-        by_subnet.entry(r.subnet.as_str()).or_default().push(r);
+        let entry = by_subnet.entry(opt(r.subnet)).or_default();
+        entry.0 = r.subnet;
+        entry.1.push(r);
     }
-    for (subnet, rows) in by_subnet {
-        let verdict = agg.verdict_of(subnet).map_or("", Verdict::as_str);
-        let ips: Vec<_> = rows
-            .iter()
-            .filter_map(|r| r.ip.parse::<IpAddr>().ok())
-            .map(host)
-            .collect();
-        let rule_ids: BTreeSet<&str> = rows
-            .iter()
-            .flat_map(|r| r.receiver_rule_id.split(';'))
-            .filter(|s| !s.is_empty())
-            .collect();
-        let seen: Vec<&&IpRow> = rows.iter().filter(|r| r.events > 0).collect();
-        let customers: BTreeSet<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
-        writeln!(w, "== Range {subnet} ({verdict})")?;
-        writeln!(w, "Addresses: {}", form_list(&merge(ips)))?;
+    for (subnet, (net, rows)) in by_subnet {
+        range_section(w, agg, (&subnet, net), &rows)?;
+    }
+    Ok(())
+}
+
+/// One range of the Outlook.com request: its addresses, rule ids, dates and latest NDR.
+fn range_section(
+    w: &mut dyn Write,
+    agg: &Aggregates,
+    (subnet, net): (&str, Option<IpNetwork>),
+    rows: &[&IpRow],
+) -> std::io::Result<()> {
+    let verdict = agg.verdict_of(net).map_or("", Verdict::as_str);
+    let ips: Vec<_> = rows.iter().filter_map(|r| r.ip).map(host).collect();
+    let rule_ids: BTreeSet<&str> = rows
+        .iter()
+        .flat_map(|r| &r.receiver_rule_ids)
+        .map(String::as_str)
+        .collect();
+    let seen: Vec<&&IpRow> = rows.iter().filter(|r| r.events > 0).collect();
+    let customers: BTreeSet<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
+    writeln!(w, "== Range {subnet} ({verdict})")?;
+    writeln!(w, "Addresses: {}", form_list(&merge(ips)))?;
+    writeln!(
+        w,
+        "Rule IDs quoted by Outlook.com: {}",
+        if rule_ids.is_empty() {
+            "none".to_string()
+        } else {
+            rule_ids.into_iter().collect::<Vec<_>>().join(", ")
+        }
+    )?;
+    if let (Some(first), Some(last)) = (
+        seen.iter().map(|r| r.first_seen).min(),
+        seen.iter().map(|r| r.last_seen).max(),
+    ) {
+        writeln!(w, "First seen: {}  Last seen: {}", iso(first), iso(last))?;
+    }
+    let snds_only = rows
+        .iter()
+        .filter(|r| r.status == Status::BlockedNotSeen)
+        .count();
+    if snds_only > 0 {
         writeln!(
             w,
-            "Rule IDs quoted by Outlook.com: {}",
-            if rule_ids.is_empty() {
-                "none".to_string()
-            } else {
-                rule_ids.into_iter().collect::<Vec<_>>().join(", ")
-            }
+            "SNDS lists {snds_only} of these as blocked although they have not bounced yet."
         )?;
-        if let (Some(first), Some(last)) = (
-            seen.iter().map(|r| r.first_seen).min(),
-            seen.iter().map(|r| r.last_seen).max(),
-        ) {
-            writeln!(w, "First seen: {}  Last seen: {}", iso(first), iso(last))?;
-        }
-        let snds_only = rows
-            .iter()
-            .filter(|r| r.status == "blocked_not_seen")
-            .count();
-        if snds_only > 0 {
-            writeln!(
-                w,
-                "SNDS lists {snds_only} of these as blocked although they have not bounced yet."
-            )?;
-        }
-        let relayed = third_party_ips(rows.iter().copied());
-        if !relayed.is_empty() {
-            writeln!(
-                w,
-                "SNDS gives another list as the reason for {}: delist there first (dnsbl-lookups.csv); Outlook.com lifts its block when that list does.",
-                relayed.join(", ")
-            )?;
-        }
-        writeln!(w, "Customers affected: {}", customers.len())?;
-        if let Some(latest) = seen.iter().max_by_key(|r| (r.last_seen, &r.sample_reply)) {
-            writeln!(w, "Latest NDR ({}, {}):", latest.ip, iso(latest.last_seen))?;
-            writeln!(w, "{}", latest.sample_reply)?;
-        }
-        writeln!(w)?;
     }
+    let relayed = third_party_ips(rows.iter().copied());
+    if !relayed.is_empty() {
+        writeln!(
+            w,
+            "SNDS gives another list as the reason for {}: delist there first (dnsbl-lookups.csv); Outlook.com lifts its block when that list does.",
+            relayed.join(", ")
+        )?;
+    }
+    writeln!(w, "Customers affected: {}", customers.len())?;
+    if let Some(latest) = seen.iter().max_by_key(|r| (r.last_seen, &r.sample_reply)) {
+        writeln!(
+            w,
+            "Latest NDR ({}, {}):",
+            opt(latest.ip),
+            iso(latest.last_seen)
+        )?;
+        writeln!(w, "{}", latest.sample_reply)?;
+    }
+    writeln!(w)?;
     Ok(())
 }
 
@@ -148,13 +161,10 @@ pub fn write_office365(
     let mut csv = csv_writer(w);
     csv.write_record(["ip", "first_seen", "last_seen", "ndr", "contact"])
         .map_err(csv_io)?;
-    for r in agg
-        .ips
-        .iter()
-        .filter(|r| r.rule_id == "ms-o365-banned-ip" && !r.ip.is_empty())
-    {
+    let portal = |r: &IpRow| agg.delist_form(&r.rule_id) == Some(DelistForm::SenderOfficeCom);
+    for (r, ip) in with_ip(agg).filter(|(r, _)| portal(r)) {
         csv.write_record([
-            r.ip.as_str(),
+            ip.as_str(),
             &iso(r.first_seen),
             &iso(r.last_seen),
             &r.sample_reply,
@@ -171,23 +181,20 @@ pub fn write_5_7_511(
     agg: &Aggregates,
     contact: Option<&str>,
 ) -> std::io::Result<()> {
-    let rows: Vec<&IpRow> = agg
-        .ips
-        .iter()
-        .filter(|r| r.rule_id == "ms-o365-banned-sender-5.7.511" && !r.ip.is_empty())
+    let rows: Vec<(&IpRow, String)> = with_ip(agg)
+        .filter(|(r, _)| agg.delist_form(&r.rule_id) == Some(DelistForm::DelistMailbox))
         .collect();
     if rows.is_empty() {
         writeln!(w, "No 5.7.511 (banned sender) blocks in this period.")?;
     }
-    for r in rows {
+    for (r, ip) in rows {
         writeln!(w, "To: delist@microsoft.com")?;
         if let Some(c) = contact {
             writeln!(w, "Reply-To: {c}")?;
         }
         writeln!(
             w,
-            "Subject: Delisting request for {} (550 5.7.511 banned sender)",
-            r.ip
+            "Subject: Delisting request for {ip} (550 5.7.511 banned sender)"
         )?;
         writeln!(w)?;
         writeln!(w, "Hello,")?;
@@ -195,7 +202,6 @@ pub fn write_5_7_511(
         writeln!(
             w,
             "we are the hosting provider of {ip}. Mail from {ip} is rejected with 550 5.7.511 since {first} (last {last}, {n} rejection(s)). We have reviewed the customer's sending and ask you to remove the address from your list. The full NDR:",
-            ip = r.ip,
             first = iso(r.first_seen),
             last = iso(r.last_seen),
             n = r.events
@@ -212,29 +218,16 @@ pub fn write_5_7_511(
     Ok(())
 }
 
-/// Per-list lookup page for an IP.
-fn lookup_url(rule_id: &str, ip: &str) -> String {
-    match rule_id {
-        r if r.contains("spamhaus") || r.contains("ou-001") || r.contains("bl21") => {
-            format!("https://check.spamhaus.org/results/?query={ip}")
-        }
-        r if r.contains("barracuda") => {
-            format!("https://www.barracudacentral.org/lookups/lookup-reputation?ip={ip}")
-        }
-        r if r.contains("spamcop") => {
-            format!("https://www.spamcop.net/w3m?action=checkblock&ip={ip}")
-        }
-        r if r.contains("uceprotect") => {
-            format!("https://www.uceprotect.net/en/rblcheck.php?ipr={ip}")
-        }
-        r if r.contains("proofpoint") => format!("https://ipcheck.proofpoint.com/?ip={ip}"),
-        r if r.contains("cloudmark") || r.contains("orange") => {
-            format!("https://csi.cloudmark.com/en/reset/?ip={ip}")
-        }
-        r if r.contains("cisco") => {
-            format!("https://talosintelligence.com/reputation_center/lookup?search={ip}")
-        }
-        _ => format!("https://mxtoolbox.com/SuperTool.aspx?action=blacklist%3a{ip}"),
+/// The rows that name an address, with the address as written.
+fn with_ip(agg: &Aggregates) -> impl Iterator<Item = (&IpRow, String)> {
+    agg.ips.iter().filter_map(|r| Some((r, r.ip?.to_string())))
+}
+
+/// The list's lookup page for an IP (the rule's `lookup_url`), or a multi-list lookup.
+fn lookup_url(template: Option<&str>, ip: &str) -> String {
+    match template {
+        Some(t) => lookup_url_for(t, ip),
+        None => format!("https://mxtoolbox.com/SuperTool.aspx?action=blacklist%3a{ip}"),
     }
 }
 
@@ -243,36 +236,28 @@ pub fn write_dnsbl(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     csv.write_record(["ip", "rule_id", "lookup_url", "delist_route"])
         .map_err(csv_io)?;
-    for r in agg
-        .ips
-        .iter()
-        .filter(|r| r.class == Class::Dnsbl && !r.ip.is_empty())
-    {
+    for (r, ip) in with_ip(agg).filter(|(r, _)| r.class == Class::Dnsbl) {
         csv.write_record([
-            r.ip.as_str(),
+            ip.as_str(),
             &r.rule_id,
-            &lookup_url(&r.rule_id, &r.ip),
+            &lookup_url(agg.lookup_url(&r.rule_id), &ip),
             &r.delist_route,
         ])
         .map_err(csv_io)?;
     }
     // IPs SNDS blocks because Spamhaus or Symantec lists them: one row per IP, that list's page.
     let mut done = BTreeSet::new();
-    for r in agg
-        .ips
-        .iter()
-        .filter(|r| third_party_snds(r) && !r.ip.is_empty())
-    {
+    for (r, ip) in with_ip(agg).filter(|(r, _)| third_party_snds(r)) {
         let Some(kind) = r.snds.reason_kind else {
             continue;
         };
-        if !done.insert(r.ip.as_str()) {
+        if !done.insert(ip.clone()) {
             continue;
         }
         csv.write_record([
-            r.ip.as_str(),
+            ip.as_str(),
             "snds-blocked",
-            &kind.lookup_url(&r.ip).unwrap_or_default(),
+            &kind.lookup_url(&ip).unwrap_or_default(),
             &kind.delist_route(),
         ])
         .map_err(csv_io)?;

@@ -1,5 +1,6 @@
 //! `summary/ips.csv`: one row per (sending IP, rule) across the fleet.
 
+use super::cells::{list, opt, yes_no};
 use super::{csv_io, csv_writer, iso};
 use crate::aggregate::{Aggregates, IpRow};
 use std::io::Write;
@@ -39,15 +40,15 @@ pub const EXTRA: [&str; 10] = [
 
 pub fn fields(r: &IpRow) -> [String; 15] {
     [
-        r.ip.clone(),
-        r.subnet.clone(),
+        opt(r.ip),
+        opt(r.subnet),
         r.customer_id.clone(),
         r.vps_id.clone(),
         r.in_inventory.to_string(),
-        r.platform.clone(),
+        list(&r.platforms),
         r.rule_id.clone(),
         r.class.as_str().to_string(),
-        r.code.clone(),
+        list(&r.codes),
         r.events.to_string(),
         iso(r.first_seen),
         iso(r.last_seen),
@@ -59,15 +60,15 @@ pub fn fields(r: &IpRow) -> [String; 15] {
 
 pub fn extra_fields(r: &IpRow) -> [String; 10] {
     [
-        r.permanence.clone(),
-        r.receiver_rule_id.clone(),
-        r.snds.filter.clone(),
-        r.snds.complaint_rate.clone(),
-        r.snds.trap_hits.clone(),
-        r.snds.blocked.clone(),
+        list(&r.permanence),
+        list(&r.receiver_rule_ids),
+        opt(r.snds.filter.map(|f| f.as_str())),
+        r.snds.complaint_rate.clone().unwrap_or_default(),
+        opt(r.snds.trap_hits),
+        yes_no(r.snds.blocked).to_string(),
         r.snds.reason.clone(),
-        r.snds.days.clone(),
-        r.status.to_string(),
+        opt(r.snds.days),
+        r.status.as_str().to_string(),
         r.days_blocked.to_string(),
     ]
 }
@@ -89,7 +90,9 @@ fn rows_in_order(agg: &Aggregates) -> Vec<&IpRow> {
     let mut rows: Vec<&IpRow> = agg.ips.iter().chain(&agg.unconfirmed).collect();
     if !agg.unconfirmed.is_empty() {
         // Stable: rows equal in this order keep the order the aggregation gave them.
-        rows.sort_by_cached_key(|r| crate::aggregate::ip_row_order(r));
+        rows.sort_by(|a, b| {
+            crate::aggregate::ip_row_order(a).cmp(&crate::aggregate::ip_row_order(b))
+        });
     }
     rows
 }

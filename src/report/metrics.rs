@@ -65,14 +65,11 @@ pub fn write(
         "Rows in input-problems.csv.",
     )?;
     writeln!(w, "blockscope_input_problems {}", s.problems.len())?;
-    let mut blocked: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for r in agg
-        .ips
-        .iter()
-        .filter(|r| r.class.is_block() && !r.ip.is_empty())
-    {
-        for p in r.platform.split(';') {
-            blocked.entry(p).or_default().insert(r.ip.as_str());
+    let mut blocked: BTreeMap<&str, BTreeSet<std::net::IpAddr>> = BTreeMap::new();
+    for r in agg.ips.iter().filter(|r| r.class.is_block()) {
+        let Some(ip) = r.ip else { continue };
+        for p in &r.platforms {
+            blocked.entry(p.as_str()).or_default().insert(ip);
         }
     }
     gauge(

@@ -1,6 +1,7 @@
 //! Reports: one module per output, written into a staging directory and swapped into place so a
 //! failed run never leaves a half-written report set where a good one was.
 
+pub(crate) mod cells;
 pub mod customers;
 pub mod delist;
 pub mod html;
@@ -14,6 +15,7 @@ pub mod subnets;
 pub mod summary_md;
 pub mod text;
 pub mod unclassified;
+pub(crate) mod view;
 
 use crate::aggregate::Aggregates;
 use crate::error::{Error, Result};

@@ -152,11 +152,12 @@ pub fn print_json(
     stages: &Stages,
 ) -> std::io::Result<()> {
     let s = &agg.stats;
-    let blocked: std::collections::BTreeSet<&str> = agg
+    // A row without an address counts once, as before.
+    let blocked: std::collections::BTreeSet<Option<std::net::IpAddr>> = agg
         .ips
         .iter()
         .filter(|r| r.class.is_block())
-        .map(|r| r.ip.as_str())
+        .map(|r| r.ip)
         .collect();
     let line = serde_json::json!({
         "event": "run_finished",

@@ -22,7 +22,7 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
             u.source,
             &u.days.to_string(),
             &u.filter,
-            &u.blocked,
+            super::cells::yes_no(Some(u.blocked)),
             &u.reason,
         ])
         .map_err(csv_io)?;

@@ -1,5 +1,6 @@
 //! `summary/subnets.csv`: one row per neighbourhood (/24, /64) with any delivery activity.
 
+use super::cells::list;
 use super::{csv_io, csv_writer};
 use crate::aggregate::{display_order, Aggregates};
 use std::io::Write;
@@ -28,19 +29,19 @@ pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
         .map_err(csv_io)?;
     for s in display_order(&agg.subnets) {
         csv.write_record([
-            s.subnet.clone(),
+            s.subnet.to_string(),
             s.inventory_ips.to_string(),
             s.active_ips.to_string(),
             s.blocked_ips.to_string(),
             s.customers.to_string(),
             s.blocked_customers.to_string(),
-            s.platforms.clone(),
+            list(&s.platforms),
             s.verdict.as_str().to_string(),
             s.throttled_ips.to_string(),
-            s.rule_ids.clone(),
+            list(&s.rule_ids),
             s.snds_blocked_ips.to_string(),
             s.snds_red_ips.to_string(),
-            s.suspect_ips.clone(),
+            list(&s.suspect_ips),
         ])
         .map_err(csv_io)?;
     }

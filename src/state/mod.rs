@@ -6,11 +6,12 @@
 //! make up the stored history; day files are written under a new generation's names first, so
 //! the switch to a new history is the single rename of state.json.
 
-use crate::aggregate::{sort_ip_rows, Aggregates, IpRow};
+use crate::aggregate::{sort_ip_rows, Aggregates, IpRow, Status};
 use crate::classify::rules::Class;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 pub const VERSION: u32 = 2;
@@ -116,19 +117,24 @@ pub fn apply(
 ) -> State {
     let mut next = previous.clone();
     for row in agg.ips.iter_mut() {
-        if row.ip.is_empty() || row.events == 0 {
+        let Some(ip) = row.ip.filter(|_| row.events > 0) else {
             continue; // SNDS-only rows keep blocked_not_seen; no evidence to remember
-        }
-        let k = key(&row.ip, &row.rule_id);
+        };
+        let ip = ip.to_string();
+        let k = key(&ip, &row.rule_id);
         let prev = previous.entries.get(&k);
-        row.status = if prev.is_some() { "ongoing" } else { "new" };
+        row.status = if prev.is_some() {
+            Status::Ongoing
+        } else {
+            Status::New
+        };
         let first = prev.map_or(row.first_seen, |e| e.first_seen.min(row.first_seen));
         let last = prev.map_or(row.last_seen, |e| e.last_seen.max(row.last_seen));
         row.days_blocked = crate::model::day::days(first, row.last_seen);
         let last_counted = prev.and_then(|e| e.last_day.clone());
         let mut days_seen = prev.map_or(0, |e| e.days_seen);
         let mut last_day = last_counted.clone();
-        if let Some(set) = row_days.get(&(row.ip.clone(), row.rule_id.clone())) {
+        if let Some(set) = row_days.get(&(ip.clone(), row.rule_id.clone())) {
             for d in set {
                 let date = crate::model::day::date_of_day(*d).to_string();
                 if last_counted.as_ref().is_none_or(|l| date > *l) {
@@ -142,14 +148,14 @@ pub fn apply(
         next.entries.insert(
             k,
             Entry {
-                ip: row.ip.clone(),
+                ip,
                 rule_id: row.rule_id.clone(),
                 customer_id: row.customer_id.clone(),
                 vps_id: row.vps_id.clone(),
                 first_seen: first,
                 last_seen: last,
                 class: row.class.as_str().to_string(),
-                platform: row.platform.clone(),
+                platform: joined(&row.platforms),
                 days_seen,
                 last_day,
             },
@@ -164,7 +170,12 @@ pub fn apply(
         .ips
         .iter()
         .filter(|r| r.events > 0)
-        .map(|r| key(&r.ip, &r.rule_id))
+        .map(|r| {
+            key(
+                &r.ip.map_or_else(String::new, |ip| ip.to_string()),
+                &r.rule_id,
+            )
+        })
         .collect();
     let mut resolved = Vec::new();
     for (k, e) in &previous.entries {
@@ -179,32 +190,44 @@ pub fn apply(
     next
 }
 
+/// Platforms as state.json keeps them: `;`-joined, like ips.csv.
+fn joined(platforms: &BTreeSet<String>) -> String {
+    platforms
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 fn resolved_row(e: &Entry, v4: u8, v6: u8) -> IpRow {
     let class = Class::parse(&e.class).unwrap_or(Class::Unclassified);
-    let subnet =
-        e.ip.parse()
-            .map(|ip| crate::attribute::subnet_of(ip, v4, v6))
-            .unwrap_or_default();
+    let ip: Option<IpAddr> = e.ip.parse().ok();
     IpRow {
-        ip: e.ip.clone(),
-        subnet,
+        ip,
+        subnet: ip.map(|ip| crate::attribute::subnet(ip, v4, v6)),
         customer_id: e.customer_id.clone(),
         vps_id: e.vps_id.clone(),
         in_inventory: true,
-        platform: e.platform.clone(),
+        // state.json keeps the platforms as ips.csv writes them, `;`-joined.
+        platforms: e
+            .platform
+            .split(';')
+            .filter(|p| !p.is_empty())
+            .map(String::from)
+            .collect(),
         rule_id: e.rule_id.clone(),
         class,
-        code: String::new(),
+        codes: BTreeSet::new(),
         events: 0,
         first_seen: e.first_seen,
         last_seen: e.last_seen,
         delist_route: String::new(),
         ip_source: crate::model::IpSource::Unknown,
         sample_reply: String::new(),
-        permanence: String::new(),
-        receiver_rule_id: String::new(),
+        permanence: BTreeSet::new(),
+        receiver_rule_ids: BTreeSet::new(),
         snds: Default::default(),
-        status: "resolved",
+        status: Status::Resolved,
         days_blocked: crate::model::day::days(e.first_seen, e.last_seen),
     }
 }

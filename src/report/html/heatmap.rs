@@ -1,0 +1,366 @@
+//! One heatmap per affected IPv4 subnet: a 16×16 grid per /24, and the addresses that need action.
+
+use super::*;
+
+/// What one address of a heatmap shows, most serious first.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub(super) enum State {
+    Blocked,
+    SndsOnly,
+    Throttled,
+    Sent,
+    Silent,
+    NotOurs,
+    /// In the /24 drawn but outside the subnet (prefixes longer than /24).
+    Outside,
+}
+
+impl State {
+    const LEGEND: [State; 6] = [
+        State::Blocked,
+        State::SndsOnly,
+        State::Throttled,
+        State::Sent,
+        State::Silent,
+        State::NotOurs,
+    ];
+
+    pub(super) fn class(self) -> &'static str {
+        match self {
+            State::Blocked => "blocked",
+            State::SndsOnly => "snds",
+            State::Throttled => "throttled",
+            State::Sent => "sent",
+            State::Silent => "silent",
+            State::NotOurs => "notours",
+            State::Outside => "outside",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            State::Blocked => "blocked",
+            State::SndsOnly => "SNDS-blocked, not bouncing yet",
+            State::Throttled => "throttled",
+            State::Sent => "sending, no block",
+            State::Silent => "ours, no activity",
+            State::NotOurs => "not in the inventory",
+            State::Outside => "outside the subnet",
+        }
+    }
+
+    pub(super) fn short(self) -> &'static str {
+        match self {
+            State::SndsOnly => "SNDS only",
+            State::Sent => "sending",
+            State::Silent => "silent",
+            State::NotOurs => "not ours",
+            _ => self.label(),
+        }
+    }
+
+    fn of(host: Option<&Host>) -> State {
+        let Some(h) = host else {
+            return State::NotOurs;
+        };
+        match h.worst {
+            Some(c) if c.is_block() => State::Blocked,
+            Some(Class::SndsBlock) => State::SndsOnly,
+            Some(Class::Throttle) => State::Throttled,
+            _ if !h.in_inventory => State::NotOurs,
+            _ if h.sent + h.deferred + h.bounced > 0 => State::Sent,
+            _ => State::Silent,
+        }
+    }
+}
+
+/// IPv4 subnets worth a heatmap: blocked in the logs or in SNDS. Neighbourhoods first.
+pub(super) fn affected(agg: &Aggregates) -> Vec<(&SubnetRow, Ipv4Network)> {
+    let mut out: Vec<_> = display_order(&agg.subnets)
+        .into_iter()
+        .filter(|s| s.verdict != Verdict::Clear || s.snds_blocked_ips > 0)
+        .filter_map(|s| match s.subnet {
+            IpNetwork::V4(n) => Some((s, n)),
+            IpNetwork::V6(_) => None,
+        })
+        .collect();
+    out.sort_by_key(|(s, _)| s.verdict); // stable: numeric order within a verdict
+    out
+}
+
+pub(super) fn heatmaps(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
+    section(w, "heatmaps", "Subnet heatmaps")?;
+    let subnets = affected(ctx.agg);
+    if subnets.is_empty() {
+        none(w)?;
+        return writeln!(w, "</section>");
+    }
+    writeln!(w, "<p class=\"muted\">One square per address, .0 top left to .255 bottom right; hover a square for its owner, counts, rules and SNDS data. Blocked IPv4 subnets only; clear subnets and IPv6 are left out.</p>")?;
+    legend(w)?;
+    for (s, net) in subnets {
+        heatmap_card(w, ctx, s, net)?;
+    }
+    writeln!(w, "</section>")
+}
+
+pub(super) fn legend(w: &mut dyn Write) -> io::Result<()> {
+    write!(w, "<div class=\"legend\">")?;
+    for st in State::LEGEND {
+        write!(
+            w,
+            "<span><i class=\"sw {}\"></i>{}</span>",
+            st.class(),
+            st.label()
+        )?;
+    }
+    writeln!(
+        w,
+        "<span><i class=\"sw sent red\"></i>thick outline: SNDS filter RED</span></div>"
+    )
+}
+
+/// The /24 blocks to draw for a subnet: its own /24, or each /24 with addresses of ours.
+pub(super) fn blocks_of(ctx: &Ctx, s: &SubnetRow, net: Ipv4Network) -> Vec<u32> {
+    if net.prefix() >= 24 {
+        return vec![u32::from(net.network()) & !0xff];
+    }
+    let set: BTreeSet<u32> = ctx
+        .agg
+        .hosts
+        .iter()
+        .filter(|h| h.subnet == s.subnet)
+        .filter_map(|h| match h.ip {
+            IpAddr::V4(ip) => Some(u32::from(ip) & !0xff),
+            IpAddr::V6(_) => None,
+        })
+        .collect();
+    set.into_iter().collect()
+}
+
+pub(super) fn heatmap_card(
+    w: &mut dyn Write,
+    ctx: &Ctx,
+    s: &SubnetRow,
+    net: Ipv4Network,
+) -> io::Result<()> {
+    let v = s.verdict;
+    writeln!(
+        w,
+        "<article class=\"hm v-{}\" data-subnet=\"{}\">",
+        v.as_str(),
+        escape(&s.subnet.to_string())
+    )?;
+    write!(
+        w,
+        "<div class=\"hm-head\"><h3>{}</h3>{}",
+        escape(&s.subnet.to_string()),
+        badge(v, false)
+    )?;
+    if s.snds_blocked_ips > 0 {
+        write!(
+            w,
+            "<span class=\"badge b-snds\">SNDS blocks {}</span>",
+            plural(s.snds_blocked_ips as usize, "address", "addresses")
+        )?;
+    }
+    writeln!(w, "</div>")?;
+    let why = match v {
+        Verdict::Neighbourhood => format!(
+            "{} of the {} customers here are blocked by {} ({}): delist the whole range and find the cause.",
+            s.blocked_customers,
+            s.customers,
+            or_dash(&join(&s.platforms, ", ")),
+            or_dash(&join(&s.rule_ids, ", "))
+        ),
+        Verdict::SingleCustomer => {
+            "Several blocked IPs, all of one customer: talk to that customer, delist per IP.".into()
+        }
+        Verdict::SingleIp => "Isolated blocks among clean neighbours: delist per IP.".into(),
+        Verdict::Clear => "No block in the logs, but SNDS lists addresses here as blocked.".into(),
+    };
+    writeln!(
+        w,
+        "<p class=\"why\">{why}</p><p class=\"facts\">{} blocked · {} throttled · {} active · {} in the inventory · rules: {}</p>",
+        plural(s.blocked_ips as usize, "IP", "IPs"),
+        s.throttled_ips,
+        s.active_ips,
+        s.inventory_ips,
+        or_dash(&join(&s.rule_ids, ", "))
+    )?;
+    if !s.suspect_ips.is_empty() {
+        writeln!(
+            w,
+            "<p class=\"facts\">Likely cause (SNDS RED, complaints or trap hits): <b>{}</b></p>",
+            escape(&join(&s.suspect_ips, ", "))
+        )?;
+    }
+    for base in blocks_of(ctx, s, net) {
+        writeln!(w, "<div class=\"hm-body\">")?;
+        grid(w, ctx, s, net, base)?;
+        notable(w, ctx, s, base)?;
+        writeln!(w, "</div>")?;
+    }
+    writeln!(w, "</article>")
+}
+
+pub(super) const CELL: u32 = 26;
+pub(super) const GAP: u32 = 3;
+pub(super) const LEFT: u32 = 38;
+pub(super) const TOP: u32 = 18;
+
+/// The 16×16 SVG grid of one /24 starting at `base`.
+pub(super) fn grid(
+    w: &mut dyn Write,
+    ctx: &Ctx,
+    s: &SubnetRow,
+    net: Ipv4Network,
+    base: u32,
+) -> io::Result<()> {
+    let pitch = CELL + GAP;
+    let (width, height) = (LEFT + 16 * pitch, TOP + 16 * pitch);
+    let first = Ipv4Addr::from(base);
+    writeln!(
+        w,
+        "<svg class=\"grid\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"Addresses of {first}/24\">"
+    )?;
+    for col in 0..16 {
+        let x = LEFT + col * pitch + CELL / 2;
+        write!(w, "<text class=\"lbl\" x=\"{x}\" y=\"12\">+{col}</text>")?;
+    }
+    writeln!(w)?;
+    for n in 0..256u32 {
+        let (row, col) = (n / 16, n % 16);
+        let (x, y) = (LEFT + col * pitch, TOP + row * pitch);
+        if col == 0 {
+            write!(
+                w,
+                "<text class=\"lbl row\" x=\"{}\" y=\"{}\">.{n}</text>",
+                LEFT - 6,
+                y + CELL / 2 + 4
+            )?;
+        }
+        let ip = Ipv4Addr::from(base + n);
+        let ip_text = ip.to_string();
+        let host = ctx.hosts.get(&IpAddr::V4(ip)).copied();
+        let state = if net.contains(ip) {
+            State::of(host)
+        } else {
+            State::Outside
+        };
+        let red = host.is_some_and(|h| h.snds_filter == Some(Filter::Red));
+        write!(
+            w,
+            "<rect class=\"cell {}{}\" data-ip=\"{ip_text}\" x=\"{x}\" y=\"{y}\" width=\"{CELL}\" height=\"{CELL}\" rx=\"3\"><title>{}</title></rect>",
+            state.class(),
+            if red { " red" } else { "" },
+            tooltip(ctx, s, ip, host, state)
+        )?;
+        // The last octet on our own addresses, so a printout still says which square is which.
+        if host.is_some_and(|h| h.in_inventory)
+            || matches!(state, State::Blocked | State::Throttled)
+        {
+            write!(
+                w,
+                "<text class=\"oct {}\" x=\"{}\" y=\"{}\">{n}</text>",
+                state.class(),
+                x + CELL / 2,
+                y + CELL / 2 + 4
+            )?;
+        }
+        writeln!(w)?;
+    }
+    writeln!(w, "</svg>")
+}
+
+/// Hover text of one square: already escaped, lines joined with a character reference.
+pub(super) fn tooltip(
+    ctx: &Ctx,
+    s: &SubnetRow,
+    ip: Ipv4Addr,
+    host: Option<&Host>,
+    state: State,
+) -> String {
+    let mut lines = vec![format!("{ip} — {}", state.label())];
+    if let Some(h) = host {
+        if let Some(c) = h.worst {
+            lines[0].push_str(&format!(" ({})", c.as_str()));
+        }
+        let (customer, vps) = ctx.owner(h);
+        lines.push(format!(
+            "customer {} · VPS {}",
+            escape(&ctx.customer_label(&customer)),
+            or_dash(&vps)
+        ));
+        lines.push(format!(
+            "sent {} · deferred {} · bounced {}",
+            h.sent, h.deferred, h.bounced
+        ));
+        lines.push(format!("rules: {}", or_dash(&join(&h.rules, ", "))));
+        lines.push(format!(
+            "SNDS filter: {}",
+            or_dash(filter_text(h.snds_filter))
+        ));
+    } else if state == State::Outside {
+        lines.push(format!("not part of {}", escape(&s.subnet.to_string())));
+    }
+    if let Some(r) = ctx.snds_range(ip) {
+        lines.push(format!("SNDS: blocked ({})", or_dash(&r.reason.text)));
+    }
+    lines.join("&#10;")
+}
+
+/// Beside the grid, the addresses that need action: readable without hovering and on paper.
+pub(super) fn notable(w: &mut dyn Write, ctx: &Ctx, s: &SubnetRow, base: u32) -> io::Result<()> {
+    let hosts: Vec<(&Host, State)> = ctx
+        .agg
+        .hosts
+        .iter()
+        .filter(|h| h.subnet == s.subnet)
+        .filter(|h| matches!(h.ip, IpAddr::V4(ip) if u32::from(ip) & !0xff == base))
+        .map(|h| (h, State::of(Some(h))))
+        .filter(|(h, st)| {
+            matches!(st, State::Blocked | State::SndsOnly | State::Throttled)
+                || h.snds_filter == Some(Filter::Red)
+        })
+        .collect();
+    writeln!(w, "<div class=\"notable\">")?;
+    if hosts.is_empty() {
+        writeln!(
+            w,
+            "<p class=\"none\">No blocked, throttled or RED address in this /24.</p>"
+        )?;
+    } else {
+        let owners: Vec<(String, String)> = hosts.iter().map(|(h, _)| ctx.owner(h)).collect();
+        let rows: Vec<Vec<Cell>> = hosts
+            .iter()
+            .zip(&owners)
+            .map(|((h, st), (customer, vps))| {
+                vec![
+                    Cell::Ip(Some(h.ip)),
+                    Cell::Customer(customer),
+                    Cell::List(Cow::from(vps)),
+                    Cell::State(*st),
+                    Cell::List(Cow::from(list(
+                        ctx.serious.get(&h.ip).into_iter().flatten(),
+                    ))),
+                    Cell::Text(Cow::from(filter_text(h.snds_filter))),
+                ]
+            })
+            .collect();
+        table(
+            w,
+            ctx,
+            &[
+                "IP",
+                "Customer",
+                "VPS",
+                "State",
+                "Block/throttle rules",
+                "SNDS",
+            ],
+            &rows,
+        )?;
+    }
+    writeln!(w, "</div>")
+}

@@ -1,0 +1,234 @@
+//! The summary's content, derived once from the aggregates: the sections, rows, counts and
+//! advice that `summary.md` and `summary.html` both show. The two renderers only decide markup.
+
+use super::cells::opt;
+use crate::aggregate::{display_order, Aggregates, IpRow, Status, SubnetRow, Verdict};
+use crate::classify::rules::Class;
+use crate::model::snds::{ReasonKind, SndsStatus};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Advice under the throttling table.
+pub(crate) const THROTTLE_ADVICE: &str = "Throttling is not delistable: lower the rate towards that receiver; it lifts as reputation recovers.";
+
+/// (title, advice) of the rejections that are not about the IP, by class.
+pub(crate) const AUTH: (&str, &str) = (
+    "Domain authentication (fix the customer's domain)",
+    "The receiver refuses the message because the customer's domain or host fails SPF, DKIM, DMARC or PTR requirements. Nothing to delist: fix the DNS records or signing.",
+);
+pub(crate) const CONTENT: (&str, &str) = (
+    "Content rejections",
+    "The receiver refuses what was sent, not the IP. Nothing to delist: the customer must fix the messages.",
+);
+pub(crate) const RECEIVER_ERRORS: (&str, &str) = (
+    "Receiver-side DNSBL errors",
+    "These receivers' block-list lookups are broken (e.g. Spamhaus refuses their resolver); the IP is not listed. Tell the recipient's postmaster; do not request delisting.",
+);
+
+/// The heading DNSBL listings share: the list's business whichever receiver consulted it.
+const DNSBL_HEADING: &str = "DNS block lists (any receiver)";
+
+/// Everything the summaries show, in display order.
+pub(crate) struct Summary<'a> {
+    pub agg: &'a Aggregates,
+    pub counts: Counts,
+    /// Subnets with the neighbourhood verdict, numerically.
+    pub neighbourhoods: Vec<&'a SubnetRow>,
+    /// Blocked rows grouped by receiver platform (DNSBL listings in one group), by heading.
+    pub blocked: Vec<PlatformGroup<'a>>,
+    pub throttled: Vec<&'a IpRow>,
+    pub auth: Vec<&'a IpRow>,
+    pub content: Vec<&'a IpRow>,
+    pub receiver_errors: Vec<&'a IpRow>,
+    /// Rejections not about the IP, per rule.
+    pub not_ip: Vec<RuleCount<'a>>,
+    pub unclassified: Vec<&'a IpRow>,
+    /// Outlook.com's own view; None when no SNDS data was given.
+    pub snds: Option<SndsView<'a>>,
+}
+
+/// The figures "At a glance" shows.
+#[derive(Debug, Default)]
+pub(crate) struct Counts {
+    pub blocked_ips: usize,
+    pub blocked_customers: usize,
+    pub throttled_ips: usize,
+    /// Rejections not about the IP (unknown user, mailbox full, network failures).
+    pub not_ip_events: u64,
+    pub unclassified_events: u64,
+}
+
+pub(crate) struct PlatformGroup<'a> {
+    pub heading: String,
+    pub rows: Vec<&'a IpRow>,
+    /// Rule id -> its delisting route.
+    pub routes: BTreeMap<&'a str, &'a str>,
+}
+
+pub(crate) struct RuleCount<'a> {
+    pub rule_id: &'a str,
+    pub events: u64,
+    pub customers: usize,
+}
+
+pub(crate) struct SndsView<'a> {
+    /// Blocked IP-status ranges, with how many of our IPs are in each and bounce at Outlook.com.
+    pub ranges: Vec<RangeView<'a>>,
+    /// The reasons of the blocked ranges, each with its texts: each has its own way out.
+    pub reasons: BTreeMap<ReasonKind, BTreeSet<&'a str>>,
+    /// Addresses SNDS blocks that have not bounced yet.
+    pub not_seen: Vec<&'a IpRow>,
+    /// Addresses bouncing at Outlook.com that SNDS does not block, in the order of their text.
+    pub lag: Vec<String>,
+    /// Subnets with likely causes (RED, complaints, trap hits) of their blocks.
+    pub suspects: Vec<&'a SubnetRow>,
+    /// SNDS notes on empty exports.
+    pub empty_notes: Vec<String>,
+}
+
+pub(crate) struct RangeView<'a> {
+    pub status: &'a SndsStatus,
+    pub ours: usize,
+    pub felt: usize,
+}
+
+impl<'a> Summary<'a> {
+    pub(crate) fn new(agg: &'a Aggregates) -> Summary<'a> {
+        let of = |class: Class| rows(agg, |r| r.class == class);
+        let blocked = rows(agg, |r| r.class.is_block());
+        let throttled = of(Class::Throttle);
+        let unclassified = of(Class::Unclassified);
+        let counts = Counts {
+            blocked_ips: distinct_ips(&blocked),
+            blocked_customers: blocked
+                .iter()
+                .map(|r| r.customer_id.as_str())
+                .filter(|c| !c.is_empty())
+                .collect::<BTreeSet<_>>()
+                .len(),
+            throttled_ips: distinct_ips(&throttled),
+            not_ip_events: of(Class::NotIp).iter().map(|r| r.events).sum(),
+            unclassified_events: unclassified.iter().map(|r| r.events).sum(),
+        };
+        Summary {
+            agg,
+            counts,
+            neighbourhoods: display_order(&agg.subnets)
+                .into_iter()
+                .filter(|s| s.verdict == Verdict::Neighbourhood)
+                .collect(),
+            blocked: platform_groups(&blocked),
+            throttled,
+            auth: of(Class::Auth),
+            content: of(Class::Content),
+            receiver_errors: of(Class::ReceiverError),
+            not_ip: rule_counts(&of(Class::NotIp)),
+            unclassified,
+            snds: agg.snds_given.then(|| SndsView::new(agg)),
+        }
+    }
+}
+
+fn rows(agg: &Aggregates, keep: impl Fn(&IpRow) -> bool) -> Vec<&IpRow> {
+    agg.ips.iter().filter(|r| keep(r)).collect()
+}
+
+/// Distinct addresses named by the rows.
+pub(crate) fn distinct_ips(rows: &[&IpRow]) -> usize {
+    rows.iter()
+        .filter_map(|r| r.ip)
+        .collect::<BTreeSet<_>>()
+        .len()
+}
+
+fn platform_groups<'a>(blocked: &[&'a IpRow]) -> Vec<PlatformGroup<'a>> {
+    let mut by_heading: BTreeMap<String, Vec<&IpRow>> = BTreeMap::new();
+    for r in blocked {
+        let heading = if r.class == Class::Dnsbl {
+            DNSBL_HEADING.to_string()
+        } else {
+            super::cells::join(&r.platforms, ", ")
+        };
+        by_heading.entry(heading).or_default().push(r);
+    }
+    by_heading
+        .into_iter()
+        .map(|(heading, rows)| PlatformGroup {
+            heading,
+            routes: rows
+                .iter()
+                .map(|r| (r.rule_id.as_str(), r.delist_route.as_str()))
+                .collect(),
+            rows,
+        })
+        .collect()
+}
+
+fn rule_counts<'a>(rows: &[&'a IpRow]) -> Vec<RuleCount<'a>> {
+    let mut by_rule: BTreeMap<&str, (u64, BTreeSet<&str>)> = BTreeMap::new();
+    for r in rows {
+        let e = by_rule.entry(r.rule_id.as_str()).or_default();
+        e.0 += r.events;
+        e.1.insert(r.customer_id.as_str());
+    }
+    by_rule
+        .into_iter()
+        .map(|(rule_id, (events, customers))| RuleCount {
+            rule_id,
+            events,
+            customers: customers.len(),
+        })
+        .collect()
+}
+
+impl<'a> SndsView<'a> {
+    fn new(agg: &'a Aggregates) -> SndsView<'a> {
+        let blocked: Vec<&SndsStatus> = agg.snds_status.iter().filter(|s| s.blocked).collect();
+        let mut reasons: BTreeMap<ReasonKind, BTreeSet<&str>> = BTreeMap::new();
+        for s in &blocked {
+            reasons
+                .entry(s.reason.kind)
+                .or_default()
+                .insert(s.reason.text.as_str());
+        }
+        let lag: BTreeSet<String> = agg
+            .ips
+            .iter()
+            .filter(|r| r.is_outlook_block() && r.snds.blocked == Some(false))
+            .map(|r| opt(r.ip))
+            .collect();
+        SndsView {
+            ranges: blocked
+                .into_iter()
+                .map(|s| RangeView::new(agg, s))
+                .collect(),
+            reasons,
+            not_seen: rows(agg, |r| r.status == Status::BlockedNotSeen),
+            lag: lag.into_iter().collect(),
+            suspects: display_order(&agg.subnets)
+                .into_iter()
+                .filter(|s| !s.suspect_ips.is_empty())
+                .collect(),
+            empty_notes: agg.snds_notes.empty(),
+        }
+    }
+}
+
+impl<'a> RangeView<'a> {
+    fn new(agg: &'a Aggregates, status: &'a SndsStatus) -> RangeView<'a> {
+        let inside: Vec<&IpRow> = agg
+            .ips_in_v4_range(status.first, status.last)
+            .iter()
+            .collect();
+        let ours: Vec<&IpRow> = inside.iter().copied().filter(|r| r.in_inventory).collect();
+        let felt: Vec<&IpRow> = inside
+            .iter()
+            .copied()
+            .filter(|r| r.is_outlook_block())
+            .collect();
+        RangeView {
+            status,
+            ours: distinct_ips(&ours),
+            felt: distinct_ips(&felt),
+        }
+    }
+}
