@@ -16,13 +16,13 @@ use std::path::PathBuf;
     long_about = None,
     propagate_version = true
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Read the fleet's logs, classify every rejection and deferral, write the report set.
     Run(RunArgs),
     /// Validate the configuration, inventory, rules and SNDS exports without running (same options as run).
@@ -53,120 +53,120 @@ pub enum Command {
 
 /// `--config FILE` (run, check-config).
 #[derive(Debug, Args)]
-pub struct ConfigFileArgs {
+pub(crate) struct ConfigFileArgs {
     /// TOML file with any of the options below (flags override it; paths are relative to it).
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// `--inventory FILE`, required (report, explain, attest; `run` may take it from --config).
 #[derive(Debug, Args)]
-pub struct InventoryArgs {
+pub(crate) struct InventoryArgs {
     /// Inventory CSV with header customer_id,customer_name,vps_id,ip.
     #[arg(long, value_name = "FILE")]
-    pub inventory: PathBuf,
+    pub(crate) inventory: PathBuf,
 }
 
 /// `--threads N`.
 #[derive(Debug, Args)]
-pub struct ThreadsArgs {
+pub(crate) struct ThreadsArgs {
     /// Worker threads for parsing, 1 to 1024 (default: number of CPUs). Reports do not depend on it.
     #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    pub(crate) threads: Option<usize>,
 }
 
 /// `--tz ZONE`.
 #[derive(Debug, Args)]
-pub struct ZoneArgs {
+pub(crate) struct ZoneArgs {
     /// Time zone of log timestamps that carry none (RFC 3164, Exim without log_timezone), e.g.
     /// Europe/Berlin [default: UTC].
     #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
+    pub(crate) tz: Option<String>,
 }
 
 /// `--ipv4-prefix`, `--ipv6-prefix`: the neighbourhood size.
 #[derive(Debug, Args)]
-pub struct NeighbourhoodArgs {
+pub(crate) struct NeighbourhoodArgs {
     /// IPv4 neighbourhood prefix length, 8 to 32 [default: 24].
     #[arg(long, value_name = "BITS")]
-    pub ipv4_prefix: Option<u64>,
+    pub(crate) ipv4_prefix: Option<u64>,
     /// IPv6 neighbourhood prefix length, 16 to 128 [default: 64].
     #[arg(long, value_name = "BITS")]
-    pub ipv6_prefix: Option<u64>,
+    pub(crate) ipv6_prefix: Option<u64>,
 }
 
 /// `--snds DIR`, `--lenient`.
 #[derive(Debug, Args)]
-pub struct SndsArgs {
+pub(crate) struct SndsArgs {
     /// Directory of Microsoft SNDS exports (IP data and IP status CSV files) to join with the logs.
     #[arg(long, value_name = "DIR")]
-    pub snds: Option<PathBuf>,
+    pub(crate) snds: Option<PathBuf>,
     /// Skip malformed SNDS rows (counted and listed in input-problems.csv) instead of stopping.
     #[arg(long)]
-    pub lenient: bool,
+    pub(crate) lenient: bool,
 }
 
 /// What goes into and beside a report set (run, report).
 #[derive(Debug, Args)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// The provider's own mailbox for delisting portals' confirmation mails (never a customer's).
     #[arg(long, value_name = "EMAIL")]
-    pub delist_contact: Option<String>,
+    pub(crate) delist_contact: Option<String>,
     /// How much of recipient addresses quoted in replies the reports show [default: domain]
     /// (`*@example.com`); `full` keeps whole addresses.
     #[arg(long, value_enum, value_name = "DETAIL")]
-    pub recipient_detail: Option<RecipientDetailArg>,
+    pub(crate) recipient_detail: Option<RecipientDetailArg>,
     /// Keep this many previous report sets in `<out>.archive/`, 0 to 1000 [default: 0].
     #[arg(long, value_name = "N")]
-    pub keep: Option<usize>,
+    pub(crate) keep: Option<usize>,
     /// Write Prometheus metrics (node_exporter textfile-collector format) to this file.
     #[arg(long, value_name = "FILE")]
-    pub metrics: Option<PathBuf>,
+    pub(crate) metrics: Option<PathBuf>,
 }
 
 /// `--state DIR` and how to treat it (run, check-config).
 #[derive(Debug, Args)]
-pub struct StateArgs {
+pub(crate) struct StateArgs {
     /// Directory for the state between runs (new/ongoing/resolved per IP and rule).
     #[arg(long, value_name = "DIR")]
-    pub state: Option<PathBuf>,
+    pub(crate) state: Option<PathBuf>,
     /// Ignore the existing state (e.g. after it was reported corrupt) and start it afresh.
     #[arg(long)]
-    pub rebuild_state: bool,
+    pub(crate) rebuild_state: bool,
     /// Re-read every log from its start (with --state, earlier runs' cursors and stored days are
     /// replaced by what the logs on disk hold).
     #[arg(long)]
-    pub full: bool,
+    pub(crate) full: bool,
 }
 
 /// The report window and the history kept for it (run, check-config).
 #[derive(Debug, Args)]
-pub struct WindowArgs {
+pub(crate) struct WindowArgs {
     /// First day of the report window (YYYY-MM-DD in the --tz zone) [default: since the last run].
     #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
+    pub(crate) since: Option<String>,
     /// Last day of the report window, included (YYYY-MM-DD) [default: the latest day in the data].
     #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
+    pub(crate) until: Option<String>,
     /// Report the last N days, 1 to 3660 (ending with --until, or the latest day in the data).
     /// Like --since/--until, a report only: the state is left for the nightly run.
     #[arg(long, value_name = "N", conflicts_with = "since")]
-    pub days: Option<u64>,
+    pub(crate) days: Option<u64>,
     /// Days of per-day data the state keeps for later --days/--since windows, 1 to 3660
     /// [default: 100].
     #[arg(long, value_name = "N")]
-    pub history_days: Option<u64>,
+    pub(crate) history_days: Option<u64>,
 }
 
 /// The run summary on stderr (run, report).
 #[derive(Debug, Args)]
-pub struct SummaryArgs {
+pub(crate) struct SummaryArgs {
     /// Do not print the run summary on stderr.
     #[arg(long, short)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Format of the run summary on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
+    pub(crate) log_format: LogFormat,
 }
 
 impl InventoryArgs {
@@ -205,8 +205,8 @@ impl OutputArgs {
     fn apply(&self, o: &mut Options) {
         o.delist_contact = self.delist_contact.clone();
         o.recipients = self.recipient_detail.map(|d| match d {
-            RecipientDetailArg::Domain => crate::aggregate::RecipientDetail::Domain,
-            RecipientDetailArg::Full => crate::aggregate::RecipientDetail::Full,
+            RecipientDetailArg::Domain => crate::model::RecipientDetail::Domain,
+            RecipientDetailArg::Full => crate::model::RecipientDetail::Full,
         });
         o.keep = self.keep.map(|k| k as u64);
         o.metrics = self.metrics.clone();
@@ -241,42 +241,42 @@ impl SummaryArgs {
 // Subcommands.
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     #[command(flatten)]
-    pub config: ConfigFileArgs,
+    pub(crate) config: ConfigFileArgs,
     /// Directory with one sub-directory per VPS (named by its vps_id) holding that VPS's mail logs.
     #[arg(long, value_name = "DIR")]
-    pub logs: Option<PathBuf>,
+    pub(crate) logs: Option<PathBuf>,
     /// Inventory CSV with header customer_id,customer_name,vps_id,ip (ip: address or CIDR).
     #[arg(long, value_name = "FILE")]
-    pub inventory: Option<PathBuf>,
+    pub(crate) inventory: Option<PathBuf>,
     /// Report directory; replaced atomically when the run succeeds.
     #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
     /// Extra or replacement classification rules (same format as the built-in catalogue, see docs/rules.md).
     #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
     #[command(flatten)]
-    pub snds: SndsArgs,
+    pub(crate) snds: SndsArgs,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
     #[command(flatten)]
-    pub state: StateArgs,
+    pub(crate) state: StateArgs,
     #[command(flatten)]
-    pub window: WindowArgs,
+    pub(crate) window: WindowArgs,
     #[command(flatten)]
-    pub tz: ZoneArgs,
+    pub(crate) tz: ZoneArgs,
     #[command(flatten)]
-    pub threads: ThreadsArgs,
+    pub(crate) threads: ThreadsArgs,
     #[command(flatten)]
-    pub neighbourhood: NeighbourhoodArgs,
+    pub(crate) neighbourhood: NeighbourhoodArgs,
     #[command(flatten)]
-    pub summary: SummaryArgs,
+    pub(crate) summary: SummaryArgs,
 }
 
 impl RunArgs {
     /// The options as given (the `--config` file is read by `Config::build`).
-    pub fn options(&self) -> Options {
+    pub(crate) fn options(&self) -> Options {
         let mut o = Options {
             config: self.config.config.clone(),
             logs: self.logs.clone(),
@@ -298,33 +298,33 @@ impl RunArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct IngestArgs {
+pub(crate) struct IngestArgs {
     /// Directory with one sub-directory per VPS (named by its vps_id).
     #[arg(long, value_name = "DIR")]
-    pub logs: PathBuf,
+    pub(crate) logs: PathBuf,
     /// Inventory CSV (customer_id,customer_name,vps_id,ip): attributes lines to VPSes.
     #[arg(long, value_name = "FILE")]
-    pub inventory: PathBuf,
+    pub(crate) inventory: PathBuf,
     /// The Parquet partial to write (replaced atomically).
     #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// This log host's name, recorded in every row [default: the host name].
     #[arg(long, value_name = "ID")]
-    pub host_id: Option<String>,
+    pub(crate) host_id: Option<String>,
     /// Extra or replacement classification rules (use the same file for every host).
     #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
     #[command(flatten)]
-    pub tz: ZoneArgs,
+    pub(crate) tz: ZoneArgs,
     #[command(flatten)]
-    pub threads: ThreadsArgs,
+    pub(crate) threads: ThreadsArgs,
     /// Do not print the summary on stderr.
     #[arg(long, short)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 impl IngestArgs {
-    pub fn options(&self) -> Options {
+    pub(crate) fn options(&self) -> Options {
         let mut o = Options {
             logs: Some(self.logs.clone()),
             inventory: Some(self.inventory.clone()),
@@ -340,30 +340,30 @@ impl IngestArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// A directory of `*.parquet` partials, one partial, or a glob (`/srv/partials/*/2026-11-23.parquet`).
     #[arg(long, value_name = "DIR_OR_GLOB")]
-    pub partials: String,
+    pub(crate) partials: String,
     #[command(flatten)]
-    pub inventory: InventoryArgs,
+    pub(crate) inventory: InventoryArgs,
     /// Report directory; replaced atomically when the run succeeds.
     #[arg(long, value_name = "DIR")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// The rule file the partials were ingested with.
     #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
     #[command(flatten)]
-    pub snds: SndsArgs,
+    pub(crate) snds: SndsArgs,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
     #[command(flatten)]
-    pub neighbourhood: NeighbourhoodArgs,
+    pub(crate) neighbourhood: NeighbourhoodArgs,
     #[command(flatten)]
-    pub summary: SummaryArgs,
+    pub(crate) summary: SummaryArgs,
 }
 
 impl ReportArgs {
-    pub fn options(&self) -> Options {
+    pub(crate) fn options(&self) -> Options {
         let mut o = Options {
             partials: Some(self.partials.clone()),
             out: Some(self.out.clone()),
@@ -381,26 +381,26 @@ impl ReportArgs {
 
 /// Inputs shared by commands that analyse the logs without writing a report set.
 #[derive(Debug, Args)]
-pub struct EvidenceArgs {
+pub(crate) struct EvidenceArgs {
     #[command(flatten)]
-    pub inventory: InventoryArgs,
+    pub(crate) inventory: InventoryArgs,
     /// Directory with one sub-directory per VPS holding its mail logs.
     #[arg(long, value_name = "DIR")]
-    pub logs: Option<PathBuf>,
+    pub(crate) logs: Option<PathBuf>,
     /// Directory of Microsoft SNDS exports.
     #[arg(long, value_name = "DIR")]
-    pub snds: Option<PathBuf>,
+    pub(crate) snds: Option<PathBuf>,
     /// Extra or replacement classification rules.
     #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
     #[command(flatten)]
-    pub threads: ThreadsArgs,
+    pub(crate) threads: ThreadsArgs,
     #[command(flatten)]
-    pub tz: ZoneArgs,
+    pub(crate) tz: ZoneArgs,
 }
 
 impl EvidenceArgs {
-    pub fn options(&self) -> Options {
+    pub(crate) fn options(&self) -> Options {
         let mut o = Options {
             logs: self.logs.clone(),
             snds: self.snds.clone(),
@@ -415,49 +415,49 @@ impl EvidenceArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct AttestArgs {
+pub(crate) struct AttestArgs {
     #[command(flatten)]
-    pub evidence: EvidenceArgs,
+    pub(crate) evidence: EvidenceArgs,
     /// Only this customer's addresses.
     #[arg(long, value_name = "ID", conflicts_with = "range")]
-    pub customer: Option<String>,
+    pub(crate) customer: Option<String>,
     /// Only addresses inside this CIDR.
     #[arg(long, value_name = "CIDR")]
-    pub range: Option<String>,
+    pub(crate) range: Option<String>,
     /// Name customers (by default only their ids appear).
     #[arg(long)]
-    pub names: bool,
+    pub(crate) names: bool,
     /// The provider's name for the statement.
     #[arg(long, value_name = "NAME")]
-    pub provider: Option<String>,
+    pub(crate) provider: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = AttestFormat::Text)]
-    pub format: AttestFormat,
+    pub(crate) format: AttestFormat,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum AttestFormat {
+pub(crate) enum AttestFormat {
     Text,
     Csv,
 }
 
 #[derive(Debug, Args)]
-pub struct ExplainArgs {
+pub(crate) struct ExplainArgs {
     /// The IP address or CIDR range to explain.
     #[arg(value_name = "IP|CIDR")]
-    pub target: String,
+    pub(crate) target: String,
     #[command(flatten)]
-    pub evidence: EvidenceArgs,
+    pub(crate) evidence: EvidenceArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum RecipientDetailArg {
+pub(crate) enum RecipientDetailArg {
     Domain,
     Full,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     /// A few human-readable lines.
     Text,
     /// One JSON object per line.
@@ -465,31 +465,31 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct RulesArgs {
+pub(crate) struct RulesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = RulesFormat::Table)]
-    pub format: RulesFormat,
+    pub(crate) format: RulesFormat,
     /// Show the catalogue with this rule file applied (as `run --rules FILE` would use it).
     #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct ClassifyArgs {
+pub(crate) struct ClassifyArgs {
     /// Whole MTA log lines or bare receiver replies (quote each); none: one item per stdin line.
     #[arg(value_name = "TEXT")]
-    pub texts: Vec<String>,
+    pub(crate) texts: Vec<String>,
     /// The receiving MX a bare reply came from (e.g. `contoso-com.mail.protection.outlook.com`):
     /// decides the platform. Log lines name their MX themselves.
     #[arg(long, value_name = "HOST")]
-    pub mx: Option<String>,
+    pub(crate) mx: Option<String>,
     /// Classify with this rule file applied (as `run --rules FILE` would).
     #[arg(long, value_name = "FILE")]
-    pub rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum RulesFormat {
+pub(crate) enum RulesFormat {
     /// Aligned text table for a terminal.
     Table,
     /// CSV, one rule per row.

@@ -8,15 +8,15 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 /// Exit code: the run completed and every input was read.
-pub const EXIT_OK: i32 = 0;
+pub(crate) const EXIT_OK: i32 = 0;
 /// Exit code: the run failed (I/O error writing reports, internal error). Previous reports are untouched.
-pub const EXIT_FAILURE: i32 = 1;
+pub(crate) const EXIT_FAILURE: i32 = 1;
 /// Exit code: bad command line, configuration or inventory. Nothing was written.
-pub const EXIT_BAD_INPUT: i32 = 2;
+pub(crate) const EXIT_BAD_INPUT: i32 = 2;
 /// Exit code: reports were written, but some input files or lines could not be read (see the run summary).
-pub const EXIT_INPUT_PROBLEMS: i32 = 3;
+pub(crate) const EXIT_INPUT_PROBLEMS: i32 = 3;
 /// Exit code: another run holds the lock for this report directory; nothing was done.
-pub const EXIT_LOCKED: i32 = 4;
+pub(crate) const EXIT_LOCKED: i32 = 4;
 
 /// A problem in the inventory CSV, always naming the file and line.
 #[derive(Debug, Error)]
@@ -48,9 +48,9 @@ pub enum InventoryError {
 #[derive(Debug, Error)]
 #[error("{file}:{line}: {problem}")]
 pub struct RuleError {
-    pub file: String,
-    pub line: usize,
-    pub problem: String,
+    pub(crate) file: String,
+    pub(crate) line: usize,
+    pub(crate) problem: String,
 }
 
 /// What the fix for a file that is not an export says.
@@ -232,7 +232,7 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         match self {
             Error::Inventory(_)
             | Error::Config(_)

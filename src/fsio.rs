@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// Write a small file atomically (temp file in the same directory, then rename).
-pub fn write_atomically(
+pub(crate) fn write_atomically(
     path: &Path,
     body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {

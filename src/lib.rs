@@ -5,17 +5,21 @@
 //! module per output). `cli` parses, `config` validates (one `Config` for every subcommand),
 //! `pipeline` holds the stages the subcommands share, `cmd` runs one subcommand each.
 
-pub mod aggregate;
+// Crate-private by default: the public surface is what the binary (`cmd::main`), the tests,
+// benches and fuzz targets use, so dead code cannot hide behind `pub`.
+#![warn(unreachable_pub)]
+
+pub(crate) mod aggregate;
 pub mod attribute;
 pub mod classify;
-pub mod cli;
+pub(crate) mod cli;
 pub mod cmd;
 pub mod config;
 pub mod error;
-pub mod fsio;
+pub(crate) mod fsio;
 pub mod ingest;
 pub mod model;
-pub mod persist;
-pub mod pipeline;
-pub mod report;
-pub mod state;
+pub(crate) mod persist;
+pub(crate) mod pipeline;
+pub(crate) mod report;
+pub(crate) mod state;

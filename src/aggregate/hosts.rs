@@ -12,22 +12,22 @@ use std::net::IpAddr;
 
 /// One address for the per-subnet heatmaps: an inventory address or an address seen sending.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Host {
-    pub ip: IpAddr,
-    pub subnet: IpNetwork,
-    pub customer_id: String,
-    pub vps_id: String,
-    pub in_inventory: bool,
-    pub sent: u64,
-    pub deferred: u64,
-    pub bounced: u64,
+pub(crate) struct Host {
+    pub(crate) ip: IpAddr,
+    pub(crate) subnet: IpNetwork,
+    pub(crate) customer_id: String,
+    pub(crate) vps_id: String,
+    pub(crate) in_inventory: bool,
+    pub(crate) sent: u64,
+    pub(crate) deferred: u64,
+    pub(crate) bounced: u64,
     /// The most serious class seen for this IP (blocks first), if any reply was classified.
-    pub worst: Option<Class>,
+    pub(crate) worst: Option<Class>,
     /// Rule ids seen for this IP.
-    pub rules: BTreeSet<String>,
+    pub(crate) rules: BTreeSet<String>,
     /// SNDS's filter on the latest day with data.
-    pub snds_filter: Option<Filter>,
-    pub snds_blocked: bool,
+    pub(crate) snds_filter: Option<Filter>,
+    pub(crate) snds_blocked: bool,
 }
 
 /// Severity order for `Host::worst` (lower is worse).

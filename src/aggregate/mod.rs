@@ -3,13 +3,13 @@
 
 mod hosts;
 mod rows;
-pub mod snds;
+pub(crate) mod snds;
 mod subnets;
 
-pub use hosts::Host;
+pub(crate) use hosts::Host;
 pub(crate) use rows::ip_row_order;
-pub use rows::{sort_ip_rows, IpRow, Status, UnclassifiedRow};
-pub use subnets::{display_order, SubnetRow, Verdict};
+pub(crate) use rows::{sort_ip_rows, IpRow, Status, UnclassifiedRow};
+pub(crate) use subnets::{display_order, SubnetRow, Verdict};
 
 use crate::attribute::inventory::Inventory;
 use crate::attribute::owner_of;
@@ -18,51 +18,51 @@ use crate::classify::{self, RuleSet};
 use crate::error::{Error, Result};
 use crate::model::snds::Snds;
 use crate::model::IpSource;
-use crate::model::{Partial, Stats};
+use crate::model::{Partial, RecipientDetail, Stats};
 use ipnetwork::IpNetwork;
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// Rows kept in unclassified.csv (most frequent first).
-pub const UNCLASSIFIED_ROWS: usize = 500;
+pub(crate) const UNCLASSIFIED_ROWS: usize = 500;
 
 /// Everything the reports need, in report order.
 #[derive(Debug, Clone)]
-pub struct Aggregates {
+pub(crate) struct Aggregates {
     /// Rows attributed to a customer (or to no one for lack of an owner), in ips.csv order.
-    pub ips: Vec<IpRow>,
+    pub(crate) ips: Vec<IpRow>,
     /// Rows of addresses quoted in another customer's logs (`reply_other_customer`): written to
     /// summary/ips.csv only, never to a customer's files, the delisting pack or a verdict, until
     /// support confirms them. Kept apart so that no report can take them in by accident.
-    pub unconfirmed: Vec<IpRow>,
-    pub subnets: Vec<SubnetRow>,
-    pub unclassified: Vec<UnclassifiedRow>,
+    pub(crate) unconfirmed: Vec<IpRow>,
+    pub(crate) subnets: Vec<SubnetRow>,
+    pub(crate) unclassified: Vec<UnclassifiedRow>,
     /// Every inventory address and every address seen sending, for heatmaps.
-    pub hosts: Vec<Host>,
+    pub(crate) hosts: Vec<Host>,
     /// Whether SNDS data was part of the run.
-    pub snds_given: bool,
-    pub snds_unknown: Vec<snds::UnknownRow>,
-    pub snds_status: Vec<crate::model::snds::SndsStatus>,
+    pub(crate) snds_given: bool,
+    pub(crate) snds_unknown: Vec<snds::UnknownRow>,
+    pub(crate) snds_status: Vec<crate::model::snds::SndsStatus>,
     /// The SNDS files read (empty exports included) and rows left out by the window.
-    pub snds_notes: snds::Notes,
-    pub stats: Stats,
-    pub first_time: Option<i64>,
-    pub last_time: Option<i64>,
+    pub(crate) snds_notes: snds::Notes,
+    pub(crate) stats: Stats,
+    pub(crate) first_time: Option<i64>,
+    pub(crate) last_time: Option<i64>,
     /// (customer_id, customer_name) for every inventory customer, sorted by id.
-    pub customers: Vec<(String, String)>,
+    pub(crate) customers: Vec<(String, String)>,
     /// Which log lines the reports cover.
-    pub window: ReportWindow,
+    pub(crate) window: ReportWindow,
     /// What the reports say about a rule (delisting pack file, lookup page), by rule id: rows
     /// name their rule by id, resolved rows from the state included.
-    pub rule_notes: BTreeMap<String, RuleNotes>,
+    pub(crate) rule_notes: BTreeMap<String, RuleNotes>,
 }
 
 /// The rule data the reports act on, beyond the row's own columns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RuleNotes {
-    pub delist: Option<DelistForm>,
-    pub lookup_url: Option<String>,
+pub(crate) struct RuleNotes {
+    pub(crate) delist: Option<DelistForm>,
+    pub(crate) lookup_url: Option<String>,
 }
 
 /// The rules with something for the reports to act on.
@@ -82,7 +82,7 @@ fn rule_notes(rules: &RuleSet) -> BTreeMap<String, RuleNotes> {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum WindowKind {
+pub(crate) enum WindowKind {
     /// Every line read (no state, or its first run).
     #[default]
     All,
@@ -94,18 +94,18 @@ pub enum WindowKind {
 
 /// The report window, as stamped on the reports.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReportWindow {
-    pub kind: WindowKind,
+pub(crate) struct ReportWindow {
+    pub(crate) kind: WindowKind,
     /// First and last day (days since 1970-01-01 in `tz`); None: open.
-    pub since: Option<i32>,
-    pub until: Option<i32>,
+    pub(crate) since: Option<i32>,
+    pub(crate) until: Option<i32>,
     /// The zone the days are in.
-    pub tz: String,
+    pub(crate) tz: String,
 }
 
 impl ReportWindow {
     /// One sentence for the top of a report.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         use crate::model::day::date_of_day;
         match self.kind {
             WindowKind::All => "every log line read".into(),
@@ -131,7 +131,11 @@ impl ReportWindow {
 
 impl Aggregates {
     /// The rows whose IPv4 address lies in `first..=last` (rows are sorted numerically, IPv4 first).
-    pub fn ips_in_v4_range(&self, first: std::net::Ipv4Addr, last: std::net::Ipv4Addr) -> &[IpRow] {
+    pub(crate) fn ips_in_v4_range(
+        &self,
+        first: std::net::Ipv4Addr,
+        last: std::net::Ipv4Addr,
+    ) -> &[IpRow] {
         let v4 = |r: &IpRow| match r.ip {
             Some(IpAddr::V4(a)) => Some(a),
             _ => None,
@@ -148,7 +152,7 @@ impl Aggregates {
     }
 
     /// Row indexes per customer, in ips.csv order (one pass instead of one per customer).
-    pub fn rows_by_customer(&self) -> std::collections::HashMap<&str, Vec<&IpRow>> {
+    pub(crate) fn rows_by_customer(&self) -> std::collections::HashMap<&str, Vec<&IpRow>> {
         let mut map: std::collections::HashMap<&str, Vec<&IpRow>> =
             std::collections::HashMap::new();
         for r in &self.ips {
@@ -158,7 +162,7 @@ impl Aggregates {
     }
 
     /// The subnets.csv row of a subnet (rows are kept in `IpNetwork` order).
-    pub fn subnet(&self, subnet: Option<IpNetwork>) -> Option<&SubnetRow> {
+    pub(crate) fn subnet(&self, subnet: Option<IpNetwork>) -> Option<&SubnetRow> {
         let subnet = subnet?;
         self.subnets
             .binary_search_by(|s| s.subnet.cmp(&subnet))
@@ -166,17 +170,17 @@ impl Aggregates {
             .map(|i| &self.subnets[i])
     }
 
-    pub fn verdict_of(&self, subnet: Option<IpNetwork>) -> Option<Verdict> {
+    pub(crate) fn verdict_of(&self, subnet: Option<IpNetwork>) -> Option<Verdict> {
         self.subnet(subnet).map(|s| s.verdict)
     }
 
     /// The delisting pack file that takes a rule's addresses, if one does.
-    pub fn delist_form(&self, rule_id: &str) -> Option<DelistForm> {
+    pub(crate) fn delist_form(&self, rule_id: &str) -> Option<DelistForm> {
         self.rule_notes.get(rule_id).and_then(|n| n.delist)
     }
 
     /// A rule's lookup page template (`{ip}` where the address goes), if it has one.
-    pub fn lookup_url(&self, rule_id: &str) -> Option<&str> {
+    pub(crate) fn lookup_url(&self, rule_id: &str) -> Option<&str> {
         self.rule_notes
             .get(rule_id)
             .and_then(|n| n.lookup_url.as_deref())
@@ -229,16 +233,7 @@ fn i64s(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
     Ok(ca.iter().map(|v| v.unwrap_or_default()).collect())
 }
 
-/// How much of a recipient address reports show.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum RecipientDetail {
-    /// `*@example.com`.
-    #[default]
-    Domain,
-    Full,
-}
-
-pub fn aggregate(
+pub(crate) fn aggregate(
     partial: Partial,
     inv: &Inventory,
     rules: &RuleSet,
@@ -342,7 +337,7 @@ fn note_run_unclassified_cap(stats: &mut Stats) {
 }
 
 /// The `file` of input problems that belong to the whole run, not to one file.
-pub const RUN_PROBLEM_FILE: &str = "(all log files)";
+pub(crate) const RUN_PROBLEM_FILE: &str = "(all log files)";
 
 /// Who a row of events belongs to: an address quoted in another customer's logs belongs to no
 /// one until support confirms it (`attribute::tenancy`).

@@ -15,52 +15,52 @@ use std::net::IpAddr;
 
 /// One row of `ips.csv`: a (sending IP, rule) pair with its evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IpRow {
+pub(crate) struct IpRow {
     /// None: the logs did not say which address sent.
-    pub ip: Option<IpAddr>,
+    pub(crate) ip: Option<IpAddr>,
     /// The neighbourhood of `ip`.
-    pub subnet: Option<IpNetwork>,
-    pub customer_id: String,
-    pub vps_id: String,
-    pub in_inventory: bool,
+    pub(crate) subnet: Option<IpNetwork>,
+    pub(crate) customer_id: String,
+    pub(crate) vps_id: String,
+    pub(crate) in_inventory: bool,
     /// Receiver platforms that replied.
-    pub platforms: BTreeSet<String>,
-    pub rule_id: String,
-    pub class: Class,
+    pub(crate) platforms: BTreeSet<String>,
+    pub(crate) rule_id: String,
+    pub(crate) class: Class,
     /// Reply codes seen (empty codes left out).
-    pub codes: BTreeSet<String>,
-    pub events: u64,
-    pub first_seen: i64,
-    pub last_seen: i64,
-    pub delist_route: String,
-    pub ip_source: IpSource,
-    pub sample_reply: String,
+    pub(crate) codes: BTreeSet<String>,
+    pub(crate) events: u64,
+    pub(crate) first_seen: i64,
+    pub(crate) last_seen: i64,
+    pub(crate) delist_route: String,
+    pub(crate) ip_source: IpSource,
+    pub(crate) sample_reply: String,
     /// Whether retrying can succeed, per code seen (`permanent`, `temporary`, `unknown`...).
-    pub permanence: BTreeSet<&'static str>,
+    pub(crate) permanence: BTreeSet<&'static str>,
     /// Rule ids the receiver quoted (Outlook.com's S3140 and the like).
-    pub receiver_rule_ids: BTreeSet<String>,
-    pub snds: snds::SndsCols,
-    pub status: Status,
+    pub(crate) receiver_rule_ids: BTreeSet<String>,
+    pub(crate) snds: snds::SndsCols,
+    pub(crate) status: Status,
     /// Days from the first event (ever, with `--state`) to the last, counting both.
-    pub days_blocked: u64,
+    pub(crate) days_blocked: u64,
 }
 
 impl IpRow {
     /// A block reply from Microsoft's consumer side (what SNDS covers).
-    pub fn is_outlook_block(&self) -> bool {
+    pub(crate) fn is_outlook_block(&self) -> bool {
         self.class.is_block()
             && (self.platforms.contains("outlook.com") || self.platforms.contains("microsoft"))
     }
 
     /// Whether a receiver platform replied for this row.
-    pub fn has_platform(&self, platform: &str) -> bool {
+    pub(crate) fn has_platform(&self, platform: &str) -> bool {
         self.platforms.contains(platform)
     }
 }
 
 /// Where a row stands: seen in this window, or (with `--state`) against the previous runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Status {
+pub(crate) enum Status {
     /// Evidence in the logs (no state kept).
     Seen,
     /// First seen in this run.
@@ -74,7 +74,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Seen => "seen",
             Status::New => "new",
@@ -87,16 +87,16 @@ impl Status {
 
 /// One row of `unclassified.csv`: a normalised reply no rule matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnclassifiedRow {
-    pub events: u64,
-    pub ips: u64,
-    pub platform: String,
-    pub code: String,
-    pub reply: String,
+pub(crate) struct UnclassifiedRow {
+    pub(crate) events: u64,
+    pub(crate) ips: u64,
+    pub(crate) platform: String,
+    pub(crate) code: String,
+    pub(crate) reply: String,
 }
 
 /// ips.csv order: IP (numerically, IPv4 first, unknown last), rule, customer, VPS.
-pub fn sort_ip_rows(ips: &mut [IpRow]) {
+pub(crate) fn sort_ip_rows(ips: &mut [IpRow]) {
     ips.sort_by(|a, b| ip_row_order(a).cmp(&ip_row_order(b)));
 }
 

@@ -15,39 +15,39 @@ use std::net::IpAddr;
 
 /// SNDS columns of an ips.csv row (None when no SNDS data was given or the IP is absent).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SndsCols {
+pub(crate) struct SndsCols {
     /// GREEN/YELLOW/RED on the latest day with data.
-    pub filter: Option<Filter>,
+    pub(crate) filter: Option<Filter>,
     /// The latest day's complaint rate as SNDS writes it (`< 0.1%`).
-    pub complaint_rate: Option<String>,
-    pub trap_hits: Option<u64>,
+    pub(crate) complaint_rate: Option<String>,
+    pub(crate) trap_hits: Option<u64>,
     /// None when no SNDS data was given (or the row has no address).
-    pub blocked: Option<bool>,
-    pub reason: String,
+    pub(crate) blocked: Option<bool>,
+    pub(crate) reason: String,
     /// Days with IP data; None when no SNDS data was given (or the row has no address).
-    pub days: Option<u64>,
+    pub(crate) days: Option<u64>,
     /// The family of `reason` (which list blocks, and so where to delist); None when not blocked.
-    pub reason_kind: Option<ReasonKind>,
+    pub(crate) reason_kind: Option<ReasonKind>,
 }
 
 /// What SNDS says about one IP over the whole window.
 #[derive(Debug, Clone, Default)]
-pub struct IpSummary {
-    pub latest_day: Option<NaiveDate>,
+pub(crate) struct IpSummary {
+    pub(crate) latest_day: Option<NaiveDate>,
     /// The latest day's filter and complaint rate.
-    pub filter: Option<Filter>,
-    pub complaint_rate: Option<ComplaintRate>,
-    pub trap_hits: u64,
-    pub days: BTreeSet<NaiveDate>,
-    pub ever_red: bool,
+    pub(crate) filter: Option<Filter>,
+    pub(crate) complaint_rate: Option<ComplaintRate>,
+    pub(crate) trap_hits: u64,
+    pub(crate) days: BTreeSet<NaiveDate>,
+    pub(crate) ever_red: bool,
     /// The highest lower bound of any day's complaint rate (thousandths of a percent): a band
     /// such as `> 4%` counts as 4 %, never as 0.
-    pub max_complaint_low: u32,
+    pub(crate) max_complaint_low: u32,
 }
 
 impl IpSummary {
     /// RED, a high complaint rate or trap hits: the likely cause of a neighbourhood block.
-    pub fn is_suspect(&self) -> bool {
+    pub(crate) fn is_suspect(&self) -> bool {
         self.ever_red || self.trap_hits > 0 || self.max_complaint_low >= SUSPECT_COMPLAINT_RATE
     }
 
@@ -58,7 +58,7 @@ impl IpSummary {
     }
 }
 
-pub fn summarise(snds: &Snds) -> BTreeMap<IpAddr, IpSummary> {
+pub(crate) fn summarise(snds: &Snds) -> BTreeMap<IpAddr, IpSummary> {
     let mut out: BTreeMap<IpAddr, IpSummary> = BTreeMap::new();
     for d in &snds.days {
         let s = out.entry(d.ip).or_default();
@@ -79,13 +79,13 @@ pub fn summarise(snds: &Snds) -> BTreeMap<IpAddr, IpSummary> {
 
 /// What the run summary and summary.md say about the SNDS files themselves.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Notes {
+pub(crate) struct Notes {
     /// Every file read (empty ones included), in name order.
-    pub exports: Vec<ExportFile>,
+    pub(crate) exports: Vec<ExportFile>,
     /// Rows outside the report window, not counted.
-    pub outside_window: u64,
+    pub(crate) outside_window: u64,
     /// IP-status rows replaced by a newer dated snapshot.
-    pub superseded: u64,
+    pub(crate) superseded: u64,
 }
 
 impl Notes {
@@ -154,7 +154,7 @@ pub(crate) fn select_window(snds: &mut Snds, since: Option<NaiveDate>, until: Op
     }
 }
 
-pub fn cols_for(
+pub(crate) fn cols_for(
     ip: Option<IpAddr>,
     summaries: &BTreeMap<IpAddr, IpSummary>,
     snds: &Snds,
@@ -184,7 +184,7 @@ pub fn cols_for(
 
 /// Add SNDS columns to every row, and a `snds_block` / `blocked_not_seen` row for each inventory
 /// address SNDS lists as blocked that has no Outlook.com block in the logs.
-pub fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v4: u8, v6: u8) {
+pub(crate) fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v4: u8, v6: u8) {
     let summaries = summarise(snds);
     for row in ips.iter_mut() {
         row.snds = cols_for(row.ip, &summaries, snds);
@@ -240,7 +240,7 @@ pub fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v4: u8, 
 }
 
 /// `snds_blocked_ips`, `snds_red_ips` and `suspect_ips` per subnet.
-pub fn annotate_subnets(subnets: &mut [SubnetRow], snds: &Snds, v4: u8, v6: u8) {
+pub(crate) fn annotate_subnets(subnets: &mut [SubnetRow], snds: &Snds, v4: u8, v6: u8) {
     let summaries = summarise(snds);
     for row in subnets.iter_mut() {
         let IpNetwork::V4(net) = row.subnet else {
@@ -281,16 +281,16 @@ pub fn annotate_subnets(subnets: &mut [SubnetRow], snds: &Snds, v4: u8, v6: u8) 
 /// IPs (and blocked ranges) SNDS knows that the inventory does not: stale inventory, or SNDS
 /// access to ranges the provider no longer owns.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownRow {
-    pub ip: String,
-    pub source: &'static str,
-    pub days: u64,
-    pub filter: String,
-    pub blocked: bool,
-    pub reason: String,
+pub(crate) struct UnknownRow {
+    pub(crate) ip: String,
+    pub(crate) source: &'static str,
+    pub(crate) days: u64,
+    pub(crate) filter: String,
+    pub(crate) blocked: bool,
+    pub(crate) reason: String,
 }
 
-pub fn unknown_ips(snds: &Snds, inv: &Inventory) -> Vec<UnknownRow> {
+pub(crate) fn unknown_ips(snds: &Snds, inv: &Inventory) -> Vec<UnknownRow> {
     let mut rows = Vec::new();
     for (ip, s) in summarise(snds) {
         if inv.lookup(ip).is_some() {

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// One receiver (or DNSBL) blocks several customers here, or says it blocks part of the network.
     Neighbourhood,
     /// Isolated blocked IPs: no receiver blocks more than one customer here.
@@ -25,7 +25,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Verdict::Neighbourhood => "neighbourhood",
             Verdict::SingleIp => "single_ip",
@@ -37,28 +37,28 @@ impl Verdict {
 
 /// One row of `subnets.csv`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SubnetRow {
-    pub subnet: IpNetwork,
-    pub inventory_ips: u64,
-    pub active_ips: u64,
-    pub blocked_ips: u64,
-    pub customers: u64,
-    pub blocked_customers: u64,
+pub(crate) struct SubnetRow {
+    pub(crate) subnet: IpNetwork,
+    pub(crate) inventory_ips: u64,
+    pub(crate) active_ips: u64,
+    pub(crate) blocked_ips: u64,
+    pub(crate) customers: u64,
+    pub(crate) blocked_customers: u64,
     /// Receiver platforms that block here.
-    pub platforms: BTreeSet<String>,
-    pub verdict: Verdict,
-    pub throttled_ips: u64,
-    pub network_wording: bool,
+    pub(crate) platforms: BTreeSet<String>,
+    pub(crate) verdict: Verdict,
+    pub(crate) throttled_ips: u64,
+    pub(crate) network_wording: bool,
     /// Rules that block here.
-    pub rule_ids: BTreeSet<String>,
+    pub(crate) rule_ids: BTreeSet<String>,
     /// The most customers any single receiver (or DNSBL) blocks in this subnet.
-    pub shared_blocker_customers: u64,
+    pub(crate) shared_blocker_customers: u64,
     /// Addresses of this subnet that SNDS lists as blocked.
-    pub snds_blocked_ips: u64,
+    pub(crate) snds_blocked_ips: u64,
     /// IPs SNDS rated RED on any day.
-    pub snds_red_ips: u64,
+    pub(crate) snds_red_ips: u64,
     /// IPs with RED, a high complaint rate or trap hits inside a blocked subnet.
-    pub suspect_ips: BTreeSet<IpAddr>,
+    pub(crate) suspect_ips: BTreeSet<IpAddr>,
 }
 
 impl SubnetRow {
@@ -384,6 +384,6 @@ fn inventory_share(network: IpNetwork, v4: u8, v6: u8) -> Vec<(IpNetwork, u64)> 
 }
 
 /// Subnets sorted for display: numerically, IPv4 first (the order they are kept in).
-pub fn display_order(subnets: &[SubnetRow]) -> Vec<&SubnetRow> {
+pub(crate) fn display_order(subnets: &[SubnetRow]) -> Vec<&SubnetRow> {
     subnets.iter().collect()
 }

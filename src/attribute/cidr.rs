@@ -4,7 +4,7 @@ use ipnetwork::{IpNetwork, Ipv4Network, Ipv6Network};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The minimal set of CIDR blocks covering the inclusive IPv4 range `first..=last`.
-pub fn range_to_cidrs(first: Ipv4Addr, last: Ipv4Addr) -> Vec<Ipv4Network> {
+pub(crate) fn range_to_cidrs(first: Ipv4Addr, last: Ipv4Addr) -> Vec<Ipv4Network> {
     split(
         u128::from(u32::from(first)),
         u128::from(u32::from(last)),
@@ -64,7 +64,7 @@ fn split(mut start: u128, end: u128, bits: u32) -> Vec<(u128, u8)> {
 }
 
 /// Merge addresses and networks (overlapping or adjacent) into the fewest CIDRs, IPv4 first.
-pub fn merge(networks: impl IntoIterator<Item = IpNetwork>) -> Vec<IpNetwork> {
+pub(crate) fn merge(networks: impl IntoIterator<Item = IpNetwork>) -> Vec<IpNetwork> {
     // Inclusive (first, last) address ranges per family.
     let mut v4: Vec<(u128, u128)> = Vec::new();
     let mut v6: Vec<(u128, u128)> = Vec::new();
@@ -112,12 +112,12 @@ pub fn merge(networks: impl IntoIterator<Item = IpNetwork>) -> Vec<IpNetwork> {
 }
 
 /// Single addresses as host networks (`/32`, `/128`).
-pub fn host(ip: IpAddr) -> IpNetwork {
+pub(crate) fn host(ip: IpAddr) -> IpNetwork {
     IpNetwork::new(ip, if ip.is_ipv4() { 32 } else { 128 }).expect("host prefix is valid")
 }
 
 /// `a/32` and `b/128` printed as bare addresses, ranges as CIDRs, joined for Microsoft's forms.
-pub fn form_list(networks: &[IpNetwork]) -> String {
+pub(crate) fn form_list(networks: &[IpNetwork]) -> String {
     networks
         .iter()
         .map(|n| {

@@ -9,39 +9,39 @@ use std::net::IpAddr;
 use std::path::Path;
 
 #[derive(Debug, Clone)]
-pub struct Customer {
-    pub id: String,
-    pub name: String,
+pub(crate) struct Customer {
+    pub(crate) id: String,
+    pub(crate) name: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct Vps {
-    pub id: String,
+pub(crate) struct Vps {
+    pub(crate) id: String,
     /// Index into `Inventory::customers`.
-    pub customer: usize,
+    pub(crate) customer: usize,
     /// Every address or prefix of this VPS, in file order.
-    pub networks: Vec<IpNetwork>,
+    pub(crate) networks: Vec<IpNetwork>,
     /// Its syslog HOSTNAME (optional `hostname` column; lowercase, no trailing dot).
-    pub hostname: Option<String>,
+    pub(crate) hostname: Option<String>,
 }
 
 #[derive(Debug, Clone)]
-pub struct Entry {
-    pub network: IpNetwork,
-    pub vps: usize,
+pub(crate) struct Entry {
+    pub(crate) network: IpNetwork,
+    pub(crate) vps: usize,
     /// The addresses of `network` this entry really holds: all of it minus the more specific
     /// entries inside it (longest prefix wins), as minimal CIDRs; empty when those cover it all.
     /// Counting, listing and attesting go by these, so an address is never counted twice nor
     /// listed for the customer of the wider block.
-    pub owned: Vec<IpNetwork>,
+    pub(crate) owned: Vec<IpNetwork>,
 }
 
 /// Validated inventory with longest-prefix lookup.
 #[derive(Debug, Default)]
 pub struct Inventory {
-    pub customers: Vec<Customer>,
-    pub vpses: Vec<Vps>,
-    pub entries: Vec<Entry>,
+    pub(crate) customers: Vec<Customer>,
+    pub(crate) vpses: Vec<Vps>,
+    pub(crate) entries: Vec<Entry>,
     customer_by_id: HashMap<String, usize>,
     vps_by_id: HashMap<String, usize>,
     /// (prefix length, masked address) -> entry; one map per prefix length, longest first.
@@ -55,7 +55,7 @@ const REQUIRED: [&str; 4] = ["customer_id", "customer_name", "vps_id", "ip"];
 const HOSTNAME: &str = "hostname";
 
 /// Ids become file names (`customers/<id>.csv`), so they are restricted to a safe alphabet.
-pub fn validate_id(id: &str) -> Result<(), String> {
+pub(crate) fn validate_id(id: &str) -> Result<(), String> {
     if id.is_empty() {
         return Err("is empty".into());
     }
@@ -77,7 +77,7 @@ pub fn validate_id(id: &str) -> Result<(), String> {
 }
 
 impl Inventory {
-    pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
+    pub(crate) fn load(path: &Path) -> Result<Inventory, InventoryError> {
         let file = std::fs::File::open(path).map_err(|source| InventoryError::Read {
             path: path.to_path_buf(),
             source,
@@ -335,7 +335,7 @@ impl Inventory {
 
     /// Longest-prefix match: the inventory entry holding `ip`. An IPv4-mapped IPv6 address
     /// (`::ffff:198.51.100.7`, from a dual-stack socket) is the IPv4 address it maps.
-    pub fn lookup(&self, ip: IpAddr) -> Option<&Entry> {
+    pub(crate) fn lookup(&self, ip: IpAddr) -> Option<&Entry> {
         let idx = match ip.to_canonical() {
             IpAddr::V4(a) => {
                 let a = u32::from(a);
@@ -353,12 +353,12 @@ impl Inventory {
         self.entries.get(idx)
     }
 
-    pub fn vps_index(&self, vps_id: &str) -> Option<usize> {
+    pub(crate) fn vps_index(&self, vps_id: &str) -> Option<usize> {
         self.vps_by_id.get(vps_id).copied()
     }
 
     /// The VPS's only single-address entry of the given family, if it has exactly one.
-    pub fn only_address(&self, vps: usize, v6: bool) -> Option<IpAddr> {
+    pub(crate) fn only_address(&self, vps: usize, v6: bool) -> Option<IpAddr> {
         let mut found = None;
         for n in &self.vpses[vps].networks {
             if n.is_ipv6() != v6 {
@@ -373,7 +373,7 @@ impl Inventory {
     }
 
     /// The VPS's only single address of any family (used when the connection family is unknown).
-    pub fn only_address_any(&self, vps: usize) -> Option<IpAddr> {
+    pub(crate) fn only_address_any(&self, vps: usize) -> Option<IpAddr> {
         match self.vpses[vps].networks.as_slice() {
             [n] if n.prefix() == if n.is_ipv6() { 128 } else { 32 } => Some(n.ip()),
             _ => None,
@@ -513,7 +513,7 @@ fn span(network: &IpNetwork) -> (bool, u128, u128, u8) {
     (network.is_ipv6(), first, last, network.prefix())
 }
 
-pub fn mask32(len: u8) -> u32 {
+pub(crate) fn mask32(len: u8) -> u32 {
     if len == 0 {
         0
     } else {
@@ -521,7 +521,7 @@ pub fn mask32(len: u8) -> u32 {
     }
 }
 
-pub fn mask128(len: u8) -> u128 {
+pub(crate) fn mask128(len: u8) -> u128 {
     if len == 0 {
         0
     } else {

@@ -1,16 +1,16 @@
 //! Attribution: which IP sent a delivery, and which VPS and customer hold that IP.
 
-pub mod cidr;
+pub(crate) mod cidr;
 pub(crate) mod hostname;
 pub mod inventory;
-pub mod sending_ip;
+pub(crate) mod sending_ip;
 
 use inventory::{mask128, mask32, Inventory};
 use ipnetwork::IpNetwork;
 use std::net::IpAddr;
 
 /// The neighbourhood (`/24`, `/64` by default) an address belongs to.
-pub fn subnet(ip: IpAddr, v4_prefix: u8, v6_prefix: u8) -> IpNetwork {
+pub(crate) fn subnet(ip: IpAddr, v4_prefix: u8, v6_prefix: u8) -> IpNetwork {
     let net = match ip {
         IpAddr::V4(a) => {
             let net = std::net::Ipv4Addr::from(u32::from(a) & mask32(v4_prefix.min(32)));
@@ -27,22 +27,22 @@ pub fn subnet(ip: IpAddr, v4_prefix: u8, v6_prefix: u8) -> IpNetwork {
 
 /// Who an event belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Owner {
-    pub vps: Option<usize>,
-    pub customer: Option<usize>,
-    pub in_inventory: bool,
+pub(crate) struct Owner {
+    pub(crate) vps: Option<usize>,
+    pub(crate) customer: Option<usize>,
+    pub(crate) in_inventory: bool,
 }
 
 /// The inventory index of the VPS a cell names as the one whose logs hold it (None: a directory
 /// the inventory does not name, or a VPS it no longer lists). Cells carry names so that they mean
 /// the same under any inventory; the index is looked up when they are aggregated.
-pub fn observed_index(inv: &Inventory, observed: Option<&str>) -> Option<usize> {
+pub(crate) fn observed_index(inv: &Inventory, observed: Option<&str>) -> Option<usize> {
     observed.and_then(|name| inv.vps_index(name))
 }
 
 /// The owner of `ip` observed in the logs of VPS directory `observed_vps`: the inventory holder
 /// of the IP when there is one, else the VPS whose logs it came from.
-pub fn owner_of(inv: &Inventory, ip: Option<IpAddr>, observed_vps: Option<usize>) -> Owner {
+pub(crate) fn owner_of(inv: &Inventory, ip: Option<IpAddr>, observed_vps: Option<usize>) -> Owner {
     if let Some(entry) = ip.and_then(|ip| inv.lookup(ip)) {
         return Owner {
             vps: Some(entry.vps),

@@ -87,7 +87,7 @@ fn names_a_resolver(text: &str, at: usize) -> bool {
 /// The address the receiver quotes as the connecting client: the earliest one a phrase or
 /// lookup link marks as such. Never `receiver` (the MX's own address: a forwarder quoting its own
 /// listing), nor the resolver Spamhaus names in an error return (`/returnc/`).
-pub fn ip_from_reply(reply: &str, receiver: Option<IpAddr>) -> Option<IpAddr> {
+pub(crate) fn ip_from_reply(reply: &str, receiver: Option<IpAddr>) -> Option<IpAddr> {
     let text = crate::classify::matching_text(reply);
     let text: &str = &text;
     let mut candidates: Vec<(usize, IpAddr)> = Vec::new();
@@ -118,7 +118,7 @@ pub fn ip_from_reply(reply: &str, receiver: Option<IpAddr>) -> Option<IpAddr> {
 
 /// An address embedded in a syslog name: `postfix-198.51.100.7`, `postfix-2001:db8::7/out`
 /// (IPv4-mapped `postfix-::ffff:198.51.100.7` is the IPv4 address).
-pub fn ip_from_syslog_name(name: &str) -> Option<IpAddr> {
+pub(crate) fn ip_from_syslog_name(name: &str) -> Option<IpAddr> {
     name.split('/')
         .find_map(|part| {
             part.parse::<IpAddr>()

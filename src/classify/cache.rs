@@ -5,16 +5,16 @@ use super::RuleSet;
 use crate::model::RuleIdx;
 
 /// Classified (reply, code) pairs of one file.
-pub type ReplyCache = foldhash::HashMap<(String, String), RuleIdx>;
+pub(crate) type ReplyCache = foldhash::HashMap<(String, String), RuleIdx>;
 
 /// The rule set with a per-file cache of classified replies.
-pub struct CachedRules<'a> {
-    pub set: &'a RuleSet,
-    pub cache: &'a mut ReplyCache,
+pub(crate) struct CachedRules<'a> {
+    pub(crate) set: &'a RuleSet,
+    pub(crate) cache: &'a mut ReplyCache,
 }
 
 impl CachedRules<'_> {
-    pub fn classify(&mut self, reply: &str, code: &str) -> crate::model::RuleIdx {
+    pub(crate) fn classify(&mut self, reply: &str, code: &str) -> crate::model::RuleIdx {
         // Bounded: a file of all-distinct replies must not grow the cache without limit.
         const MAX: usize = 4096;
         const MAX_CACHED_REPLY: usize = 4096;

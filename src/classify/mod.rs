@@ -1,7 +1,7 @@
 //! Classification of receiver replies through the `RULES` table.
 
-pub mod cache;
-pub mod platform;
+pub(crate) mod cache;
+pub(crate) mod platform;
 pub mod rules;
 
 use regex::Regex;
@@ -41,7 +41,7 @@ static REPLY_CODE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The receiver's internal rule ID quoted in the reply (`S3140`, `AS(1430)`), if any.
-pub fn receiver_rule_id(text: &str) -> Option<String> {
+pub(crate) fn receiver_rule_id(text: &str) -> Option<String> {
     let caps = RECEIVER_RULE_ID.captures(text)?;
     if let Some(m) = caps.get(2) {
         return Some(format!("AS({})", m.as_str()));
@@ -54,7 +54,7 @@ pub fn receiver_rule_id(text: &str) -> Option<String> {
 }
 
 /// The reply's enhanced status code (`5.7.606`), else its basic code (`554`).
-pub fn reply_code(reply: &str) -> Option<&str> {
+pub(crate) fn reply_code(reply: &str) -> Option<&str> {
     let caps = REPLY_CODE.captures(reply.trim_start())?;
     caps.get(2).or_else(|| caps.get(1)).map(|m| m.as_str())
 }
@@ -74,7 +74,7 @@ static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
 /// The text rules and address finders look at: continuation markers of a multi-line reply
 /// dropped (only markers repeating the reply's own code), Exim's `\n` joins and runs of
 /// whitespace collapsed to one space. The original stays in `sample_reply`.
-pub fn matching_text(reply: &str) -> Cow<'_, str> {
+pub(crate) fn matching_text(reply: &str) -> Cow<'_, str> {
     let trimmed = reply.trim();
     let first = REPLY_CODE.captures(trimmed);
     let basic = first.as_ref().and_then(|c| c.get(1)).map(|m| m.as_str());
@@ -170,7 +170,7 @@ static ID_TOKEN: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A reply with addresses, IPs, timestamps and ids masked, so equal replies group together
 /// (`summary/unclassified.csv`). Status codes (`550`, `5.7.1`) are kept.
-pub fn normalise_reply(reply: &str) -> String {
+pub(crate) fn normalise_reply(reply: &str) -> String {
     let mut text = reply.to_string();
     for (re, with) in MASKS.iter() {
         text = re.replace_all(&text, *with).into_owned();
@@ -190,7 +190,7 @@ pub fn normalise_reply(reply: &str) -> String {
 }
 
 /// Permanence of one event: the rule's, or the reply code's first digit when the rule defers to it.
-pub fn permanence_of(rule: &Rule, code: &str) -> &'static str {
+pub(crate) fn permanence_of(rule: &Rule, code: &str) -> &'static str {
     match rule.permanence {
         Permanence::FromReplyCode => {
             if code.starts_with('4') {
@@ -212,7 +212,7 @@ static ADDRESS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| 
 
 /// A reply with recipient addresses cut to their domain (`<*@example.com>`): reports carry the
 /// receiving domain, not who the mail was for, unless `--recipient-detail full`.
-pub fn redact_addresses(reply: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn redact_addresses(reply: &str) -> std::borrow::Cow<'_, str> {
     if !reply.contains('@') {
         return std::borrow::Cow::Borrowed(reply);
     }

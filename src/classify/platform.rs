@@ -5,7 +5,7 @@
 
 /// Every receiver platform name, with what people call it (customer notices). The MX table
 /// below, the built-in rules' `receiver`s and stored files use these names (tests check it).
-pub const PLATFORMS: &[(&str, &str)] = &[
+pub(crate) const PLATFORMS: &[(&str, &str)] = &[
     (
         "outlook.com",
         "Outlook.com (Hotmail, Outlook.com, Live, MSN mailboxes)",
@@ -45,7 +45,7 @@ pub const PLATFORMS: &[(&str, &str)] = &[
 ];
 
 /// What people call a platform (its name when it has no other).
-pub fn label(platform: &str) -> &str {
+pub(crate) fn label(platform: &str) -> &str {
     PLATFORMS
         .iter()
         .find(|(name, _)| *name == platform)
@@ -54,7 +54,7 @@ pub fn label(platform: &str) -> &str {
 
 /// (host-name suffix, platform): a host matches its suffix or is the suffix without its dot.
 /// First match wins, so more specific suffixes come first.
-pub const MX_PLATFORMS: &[(&str, &str)] = &[
+pub(crate) const MX_PLATFORMS: &[(&str, &str)] = &[
     // Submission smarthosts: the VPS relays through the customer's mailbox provider.
     (".smtp.office365.com", "office365-submission"),
     (".smtp-mail.outlook.com", "outlook.com-submission"),
@@ -114,7 +114,7 @@ pub const MX_PLATFORMS: &[(&str, &str)] = &[
 ];
 
 /// Platform name for a receiving MX host, `other` when unknown.
-pub fn platform_of_mx(host: &str) -> &'static str {
+pub(crate) fn platform_of_mx(host: &str) -> &'static str {
     let host = host.trim_end_matches('.');
     // Sendmail shortens long names in the middle: `contoso-com.mail.p...ction.outlook.com`.
     if let Some((head, tail)) = host.split_once("...") {
@@ -137,7 +137,7 @@ pub fn platform_of_mx(host: &str) -> &'static str {
 }
 
 /// The static name of a platform read back from a stored file (`other` for names no longer known).
-pub fn intern(name: &str) -> &'static str {
+pub(crate) fn intern(name: &str) -> &'static str {
     PLATFORMS
         .iter()
         .map(|(p, _)| *p)
@@ -149,11 +149,6 @@ fn ends_with_ignore_case(s: &str, suffix: &str) -> bool {
     s.len() >= suffix.len()
         && s.is_char_boundary(s.len() - suffix.len())
         && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
-}
-
-/// True for the Microsoft platforms (Outlook.com consumer, Office 365, unknown Microsoft).
-pub fn is_microsoft(platform: &str) -> bool {
-    matches!(platform, "outlook.com" | "office365" | "microsoft")
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 /// What a reply means for the sending IP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Class {
+pub(crate) enum Class {
     /// The receiver blocks this IP.
     IpBlock,
     /// The receiver blocks a range the IP is in ("part of their network").
@@ -34,7 +34,7 @@ pub enum Class {
 }
 
 impl Class {
-    pub const ALL: [Class; 9] = [
+    pub(crate) const ALL: [Class; 9] = [
         Class::IpBlock,
         Class::NetworkBlock,
         Class::Throttle,
@@ -47,11 +47,11 @@ impl Class {
     ];
 
     /// The class named `name` among `ALL` (what rule and state files may name).
-    pub fn parse(name: &str) -> Option<Class> {
+    pub(crate) fn parse(name: &str) -> Option<Class> {
         Class::ALL.iter().copied().find(|c| c.as_str() == name)
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Class::IpBlock => "ip_block",
             Class::NetworkBlock => "network_block",
@@ -67,14 +67,14 @@ impl Class {
     }
 
     /// Classes that mean "the receiver refuses mail from this IP".
-    pub fn is_block(self) -> bool {
+    pub(crate) fn is_block(self) -> bool {
         matches!(self, Class::IpBlock | Class::NetworkBlock | Class::Dnsbl)
     }
 }
 
 /// Whether retrying can succeed. Decided by the text where the receiver says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permanence {
+pub(crate) enum Permanence {
     Permanent,
     Temporary,
     /// Follow the reply code: 4xx temporary, 5xx permanent.
@@ -82,7 +82,7 @@ pub enum Permanence {
 }
 
 impl Permanence {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Permanence::Permanent => "permanent",
             Permanence::Temporary => "temporary",
@@ -93,7 +93,7 @@ impl Permanence {
 
 /// What part of the reply a pattern looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
+pub(crate) enum Part {
     /// The whole reply text.
     Reply,
     /// Only its status code (`5.7.606`, or `554` when there is no enhanced code).
@@ -103,30 +103,30 @@ pub enum Part {
 #[derive(Debug, Clone)]
 pub struct Rule {
     /// Stable identifier; appears in every report. Never rename one.
-    pub id: String,
+    pub(crate) id: String,
     /// The receiver whose reply this is (`any` for generic rules).
-    pub receiver: String,
-    pub part: Part,
+    pub(crate) receiver: String,
+    pub(crate) part: Part,
     /// Case-insensitive regex.
-    pub pattern: String,
+    pub(crate) pattern: String,
     /// The rule does not apply when this regex matches too.
-    pub unless: Option<String>,
-    pub class: Class,
-    pub permanence: Permanence,
+    pub(crate) unless: Option<String>,
+    pub(crate) class: Class,
+    pub(crate) permanence: Permanence,
     /// What support should do; empty when there is nothing to delist.
-    pub delist_route: String,
+    pub(crate) delist_route: String,
     /// Which file of the delisting pack takes this rule's addresses, if one does.
-    pub delist: Option<DelistForm>,
+    pub(crate) delist: Option<DelistForm>,
     /// The list's lookup page for an address (`{ip}` stands for it), for DNSBL rules.
-    pub lookup_url: Option<String>,
+    pub(crate) lookup_url: Option<String>,
     /// A real reply this rule must classify (checked by a test).
-    pub example: String,
+    pub(crate) example: String,
     /// Where the rule comes from: `built-in` or `FILE:LINE`.
-    pub origin: String,
+    pub(crate) origin: String,
 }
 
 /// The pseudo-rule for replies no rule matched.
-pub static UNCLASSIFIED: LazyLock<Rule> = LazyLock::new(|| Rule {
+pub(crate) static UNCLASSIFIED: LazyLock<Rule> = LazyLock::new(|| Rule {
     id: "unclassified".into(),
     receiver: "any".into(),
     part: Part::Reply,
@@ -143,7 +143,7 @@ pub static UNCLASSIFIED: LazyLock<Rule> = LazyLock::new(|| Rule {
 
 /// A delisting pack file that takes a rule's addresses (the `delist` field of a rule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DelistForm {
+pub(crate) enum DelistForm {
     /// `office365.csv`: the sender.office.com portal, one IP per request.
     SenderOfficeCom,
     /// `delist-microsoft-5.7.511.txt`: a draft mail per IP to delist@microsoft.com.
@@ -151,9 +151,10 @@ pub enum DelistForm {
 }
 
 impl DelistForm {
-    pub const ALL: [DelistForm; 2] = [DelistForm::SenderOfficeCom, DelistForm::DelistMailbox];
+    pub(crate) const ALL: [DelistForm; 2] =
+        [DelistForm::SenderOfficeCom, DelistForm::DelistMailbox];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DelistForm::SenderOfficeCom => "sender-office-com",
             DelistForm::DelistMailbox => "delist-mailbox",
@@ -166,10 +167,10 @@ impl DelistForm {
 }
 
 /// The placeholder a `lookup_url` puts the address in.
-pub const IP_PLACEHOLDER: &str = "{ip}";
+pub(crate) const IP_PLACEHOLDER: &str = "{ip}";
 
 /// `lookup_url` with the address filled in.
-pub fn lookup_url_for(template: &str, ip: &str) -> String {
+pub(crate) fn lookup_url_for(template: &str, ip: &str) -> String {
     template.replace(IP_PLACEHOLDER, ip)
 }
 
@@ -386,7 +387,7 @@ impl RuleSet {
     }
 
     /// The built-in catalogue with a provider's rule file applied: same id replaces, new ids first.
-    pub fn with_file(path: &Path) -> Result<RuleSet, RuleError> {
+    pub(crate) fn with_file(path: &Path) -> Result<RuleSet, RuleError> {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| RuleError {
             file: name.clone(),
@@ -458,21 +459,21 @@ impl RuleSet {
         })
     }
 
-    pub fn rules(&self) -> &[Rule] {
+    pub(crate) fn rules(&self) -> &[Rule] {
         &self.rules
     }
 
     /// The rule with this index; `len()` (or anything past it) is "unclassified".
-    pub fn rule(&self, idx: RuleIdx) -> &Rule {
+    pub(crate) fn rule(&self, idx: RuleIdx) -> &Rule {
         self.rules.get(idx as usize).unwrap_or(&UNCLASSIFIED)
     }
 
-    pub fn unclassified_idx(&self) -> RuleIdx {
+    pub(crate) fn unclassified_idx(&self) -> RuleIdx {
         self.rules.len() as RuleIdx
     }
 
     /// The index of the rule with this id (`unclassified` included).
-    pub fn index_of(&self, id: &str) -> Option<RuleIdx> {
+    pub(crate) fn index_of(&self, id: &str) -> Option<RuleIdx> {
         match self.rules.iter().position(|r| r.id == id) {
             Some(i) => Some(i as RuleIdx),
             None => (id == UNCLASSIFIED.id).then(|| self.unclassified_idx()),
@@ -481,7 +482,7 @@ impl RuleSet {
 
     /// Every rule that applies to this reply (multi-line markers and whitespace normalised by
     /// `matching_text`), in table order.
-    pub fn matching(&self, reply: &str, code: &str) -> Vec<RuleIdx> {
+    pub(crate) fn matching(&self, reply: &str, code: &str) -> Vec<RuleIdx> {
         let reply = &*super::matching_text(reply);
         let mut hits: Vec<usize> = self
             .reply_set

@@ -13,20 +13,20 @@ use std::io::Write;
 
 /// What to attest and how: `attest`'s own flags (the shared ones are in `Config`).
 #[derive(Debug, Clone, Default)]
-pub struct Request {
+pub(crate) struct Request {
     /// Only this customer's addresses.
-    pub customer: Option<String>,
+    pub(crate) customer: Option<String>,
     /// Only addresses inside this CIDR.
-    pub range: Option<String>,
+    pub(crate) range: Option<String>,
     /// Name customers (by default only their ids appear).
-    pub names: bool,
+    pub(crate) names: bool,
     /// The provider's name for the statement.
-    pub provider: Option<String>,
-    pub format: Format,
+    pub(crate) provider: Option<String>,
+    pub(crate) format: Format,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     #[default]
     Text,
     Csv,
@@ -43,7 +43,7 @@ struct Line {
     throttle_events: u64,
 }
 
-pub fn run(config: &Config, args: &Request, w: &mut dyn Write) -> Result<()> {
+pub(crate) fn run(config: &Config, args: &Request, w: &mut dyn Write) -> Result<()> {
     let inventory = Inventory::load(&config.inventory)?;
     let scope = match &args.range {
         Some(r) => Some(parse_target(r)?),

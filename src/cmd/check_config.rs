@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::error::Result;
 use std::io::Write;
 
-pub fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
+pub(crate) fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
     let inventory = Inventory::load(&config.inventory)?;
     let rules = crate::pipeline::load_rules(config)?;
     // --lenient is honoured as run honours it: malformed rows are listed, not fatal.

@@ -13,11 +13,11 @@ use crate::ingest::{self, Format};
 use std::io::{BufRead, Write};
 
 /// What to classify and how.
-pub struct ClassifyInput<'a> {
+pub(crate) struct ClassifyInput<'a> {
     /// Texts given on the command line; stdin is read (one item a line) when empty.
-    pub texts: &'a [String],
+    pub(crate) texts: &'a [String],
     /// The receiving MX a bare reply came from (decides its platform).
-    pub mx: Option<&'a str>,
+    pub(crate) mx: Option<&'a str>,
 }
 
 const HEADER: [&str; 14] = [
@@ -37,7 +37,7 @@ const HEADER: [&str; 14] = [
     "reply",
 ];
 
-pub fn run(input: &ClassifyInput, rules: &RuleSet, w: &mut dyn Write) -> Result<()> {
+pub(crate) fn run(input: &ClassifyInput, rules: &RuleSet, w: &mut dyn Write) -> Result<()> {
     let out_err = |source| Error::Output {
         path: "stdout".into(),
         source,

@@ -15,7 +15,7 @@ use ipnetwork::IpNetwork;
 use std::io::Write;
 
 /// `target`: the IP address or CIDR range to explain.
-pub fn run(config: &Config, target: &str, w: &mut dyn Write) -> Result<()> {
+pub(crate) fn run(config: &Config, target: &str, w: &mut dyn Write) -> Result<()> {
     let target = parse_target(target)?;
     let inventory = Inventory::load(&config.inventory)?;
     let rules = crate::pipeline::load_rules(config)?;

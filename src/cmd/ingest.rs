@@ -7,7 +7,7 @@ use crate::persist::partials;
 use std::time::Instant;
 
 /// `config.out` is the partial to write; `host_id` is recorded in every row.
-pub fn run(config: &Config, host_id: Option<&str>) -> Result<i32> {
+pub(crate) fn run(config: &Config, host_id: Option<&str>) -> Result<i32> {
     let started = Instant::now();
     let inventory = Inventory::load(&config.inventory)?;
     let rules = crate::pipeline::load_rules(config)?;

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use std::io::Write;
 
-pub fn run(w: &mut dyn Write) -> Result<()> {
+pub(crate) fn run(w: &mut dyn Write) -> Result<()> {
     let command = <crate::cli::Cli as clap::CommandFactory>::command();
     clap_mangen::Man::new(command)
         .render(w)

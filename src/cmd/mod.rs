@@ -2,15 +2,15 @@
 //! `Config`, run the subcommand, map its outcome to an exit code (a closed stdout pipe is not an
 //! error).
 
-pub mod attest;
-pub mod check_config;
-pub mod classify;
-pub mod completions;
-pub mod explain;
-pub mod ingest;
-pub mod man;
-pub mod report;
-pub mod rules;
+pub(crate) mod attest;
+pub(crate) mod check_config;
+pub(crate) mod classify;
+pub(crate) mod completions;
+pub(crate) mod explain;
+pub(crate) mod ingest;
+pub(crate) mod man;
+pub(crate) mod report;
+pub(crate) mod rules;
 pub mod run;
 
 use crate::cli::{Cli, Command};

@@ -10,7 +10,7 @@ use crate::persist::partials;
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub fn run(config: &Config) -> Result<i32> {
+pub(crate) fn run(config: &Config) -> Result<i32> {
     let started = Instant::now();
     let _lock = crate::pipeline::lock(&config.out)?;
     let files = partial_files(config.partials.as_deref().unwrap_or_default())?;

@@ -6,8 +6,8 @@ mod file;
 mod values;
 
 pub use file::check_config_text;
+pub(crate) use values::parse_tz;
 pub(crate) use values::{delist_contact, resolve_out};
-pub use values::{parse_tz, MAX_DAYS};
 
 use crate::error::{ConfigError, Result};
 use file::ConfigFile;
@@ -20,55 +20,55 @@ use values::{
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `--logs` (empty when a subcommand runs without logs).
-    pub logs: PathBuf,
+    pub(crate) logs: PathBuf,
     /// `report --partials`.
-    pub partials: Option<String>,
-    pub inventory: PathBuf,
-    pub out: PathBuf,
+    pub(crate) partials: Option<String>,
+    pub(crate) inventory: PathBuf,
+    pub(crate) out: PathBuf,
     /// A provider's rule file applied over the built-in catalogue.
-    pub rules: Option<PathBuf>,
+    pub(crate) rules: Option<PathBuf>,
     /// Directory of Microsoft SNDS exports.
-    pub snds: Option<PathBuf>,
+    pub(crate) snds: Option<PathBuf>,
     /// Skip and count malformed SNDS rows instead of stopping.
-    pub lenient: bool,
+    pub(crate) lenient: bool,
     /// The provider's own address for delisting portals' confirmation mails.
-    pub delist_contact: Option<String>,
+    pub(crate) delist_contact: Option<String>,
     /// Prometheus textfile to write after a successful run.
-    pub metrics: Option<PathBuf>,
+    pub(crate) metrics: Option<PathBuf>,
     /// State between runs.
-    pub state: Option<PathBuf>,
+    pub(crate) state: Option<PathBuf>,
     /// Previous report sets to keep in `<out>.archive/`.
-    pub keep: usize,
+    pub(crate) keep: usize,
     /// Zone of zone-less log timestamps (None: UTC).
-    pub tz: Option<chrono_tz::Tz>,
-    pub rebuild_state: bool,
+    pub(crate) tz: Option<chrono_tz::Tz>,
+    pub(crate) rebuild_state: bool,
     /// Re-read every log from its start, ignoring what earlier runs read (needs `--state` to matter).
-    pub full: bool,
+    pub(crate) full: bool,
     /// Which days the reports cover.
-    pub window: WindowSpec,
+    pub(crate) window: WindowSpec,
     /// Recipient addresses in reports: domain only unless asked.
-    pub recipients: crate::aggregate::RecipientDetail,
+    pub(crate) recipients: crate::model::RecipientDetail,
     /// Days of per-day data the state keeps for later windows.
-    pub history_days: u32,
-    pub threads: usize,
-    pub ipv4_prefix: u8,
-    pub ipv6_prefix: u8,
-    pub quiet: bool,
+    pub(crate) history_days: u32,
+    pub(crate) threads: usize,
+    pub(crate) ipv4_prefix: u8,
+    pub(crate) ipv6_prefix: u8,
+    pub(crate) quiet: bool,
     /// The run summary as JSON lines instead of text.
-    pub json_log: bool,
+    pub(crate) json_log: bool,
 }
 
 /// The report window asked for; calendar days (days since 1970-01-01) in the provider's zone.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct WindowSpec {
-    pub since: Option<i32>,
-    pub until: Option<i32>,
-    pub days: Option<u32>,
+pub(crate) struct WindowSpec {
+    pub(crate) since: Option<i32>,
+    pub(crate) until: Option<i32>,
+    pub(crate) days: Option<u32>,
 }
 
 impl WindowSpec {
     /// No dates given: the window is what is new since the last run (or everything, without a state).
-    pub fn is_default(&self) -> bool {
+    pub(crate) fn is_default(&self) -> bool {
         *self == WindowSpec::default()
     }
 }
@@ -94,7 +94,7 @@ pub struct Options {
     pub state: Option<PathBuf>,
     pub rebuild_state: bool,
     pub full: bool,
-    pub recipients: Option<crate::aggregate::RecipientDetail>,
+    pub recipients: Option<crate::model::RecipientDetail>,
     pub since: Option<String>,
     pub until: Option<String>,
     pub days: Option<u64>,
@@ -141,16 +141,16 @@ impl Purpose {
 }
 
 /// Days of per-day data kept in the state by default (a quarter, plus a margin).
-pub const DEFAULT_HISTORY_DAYS: u32 = 100;
+pub(crate) const DEFAULT_HISTORY_DAYS: u32 = 100;
 
 impl Config {
     /// Whether `--logs` was given (`attest` runs without).
-    pub fn has_logs(&self) -> bool {
+    pub(crate) fn has_logs(&self) -> bool {
         !self.logs.as_os_str().is_empty()
     }
 
     /// The zone days and windows are counted in, by name (`UTC` without `--tz`).
-    pub fn tz_name(&self) -> String {
+    pub(crate) fn tz_name(&self) -> String {
         self.tz
             .map_or_else(|| "UTC".to_string(), |t| t.name().to_string())
     }

@@ -25,15 +25,15 @@ pub(super) fn parse_date(flag: &'static str, text: Option<&str>) -> Result<Optio
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Bounds {
     /// The config file key (`history_days`); the flag is the same with `-` (`--history-days`).
-    pub key: &'static str,
-    pub min: u64,
-    pub max: u64,
+    pub(crate) key: &'static str,
+    pub(crate) min: u64,
+    pub(crate) max: u64,
     /// What the number means, for the message.
-    pub hint: &'static str,
+    pub(crate) hint: &'static str,
 }
 
 /// Ten years of days: far beyond any report window or history, far below any overflow.
-pub const MAX_DAYS: u64 = 3660;
+pub(crate) const MAX_DAYS: u64 = 3660;
 
 pub(crate) const THREADS: Bounds = Bounds {
     key: "threads",
@@ -225,8 +225,8 @@ pub(super) fn check_placement(logs: &Path, out: &Path, state: Option<&Path>) -> 
 
 /// `recipient_detail` in the config file (the flag's values are checked by clap); domain by
 /// default.
-pub(super) fn recipient_detail(file: Option<&str>) -> Result<crate::aggregate::RecipientDetail> {
-    use crate::aggregate::RecipientDetail;
+pub(super) fn recipient_detail(file: Option<&str>) -> Result<crate::model::RecipientDetail> {
+    use crate::model::RecipientDetail;
     match file {
         None | Some("domain") => Ok(RecipientDetail::Domain),
         Some("full") => Ok(RecipientDetail::Full),
@@ -238,7 +238,7 @@ pub(super) fn recipient_detail(file: Option<&str>) -> Result<crate::aggregate::R
 }
 
 /// An IANA zone name (`Europe/Berlin`, `UTC`).
-pub fn parse_tz(name: Option<&str>) -> Result<Option<chrono_tz::Tz>> {
+pub(crate) fn parse_tz(name: Option<&str>) -> Result<Option<chrono_tz::Tz>> {
     name.map(|n| {
         n.parse::<chrono_tz::Tz>().map_err(|_| {
             Error::from(ConfigError::NotAZone {

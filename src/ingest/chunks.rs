@@ -18,9 +18,9 @@ use crate::model::Partial;
 use std::io::Seek as _;
 
 /// Files larger than this are split (`BLOCKSCOPE_CHUNK_BYTES` overrides it, for tests and tuning).
-pub const DEFAULT_CHUNK_BYTES: u64 = 64 << 20;
+pub(crate) const DEFAULT_CHUNK_BYTES: u64 = 64 << 20;
 
-pub fn chunk_bytes() -> u64 {
+pub(crate) fn chunk_bytes() -> u64 {
     std::env::var("BLOCKSCOPE_CHUNK_BYTES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -29,13 +29,13 @@ pub fn chunk_bytes() -> u64 {
 }
 
 /// How a splittable file is read: its format, and byte ranges `[start, end)`.
-pub struct Plan {
-    pub format: Format,
-    pub ranges: Vec<(u64, u64)>,
+pub(crate) struct Plan {
+    pub(crate) format: Format,
+    pub(crate) ranges: Vec<(u64, u64)>,
 }
 
 /// A plan when `file` is big, plain, recognised and stamped with absolute times.
-pub fn plan(file: &LogFile, chunk: u64) -> Option<Plan> {
+pub(crate) fn plan(file: &LogFile, chunk: u64) -> Option<Plan> {
     if file.size <= chunk {
         return None;
     }
@@ -64,10 +64,10 @@ pub fn plan(file: &LogFile, chunk: u64) -> Option<Plan> {
 
 /// What one range gave: its partial (line numbers local to the range), lines read, and how
 /// many line problems it had (listed or not).
-pub struct Piece {
-    pub partial: Partial,
-    pub lines: u64,
-    pub line_problems: usize,
+pub(crate) struct Piece {
+    pub(crate) partial: Partial,
+    pub(crate) lines: u64,
+    pub(crate) line_problems: usize,
     /// A central file's mail lines from hosts the inventory does not name (line numbers local).
     unknown_hosts: super::central::UnknownHosts,
     /// A central file's range met a year-less host: the file is read whole instead.
@@ -77,7 +77,7 @@ pub struct Piece {
 }
 
 /// Parse the lines that start inside `[start, end)`.
-pub fn read_range(
+pub(crate) fn read_range(
     file: &LogFile,
     format: Format,
     (start, end): (u64, u64),
@@ -160,7 +160,7 @@ pub fn read_range(
 }
 
 /// Put a file's pieces (in range order) back together as one file's partial.
-pub fn assemble(
+pub(crate) fn assemble(
     file: &LogFile,
     inventory: &Inventory,
     rules: &RuleSet,

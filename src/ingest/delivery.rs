@@ -66,17 +66,17 @@ pub(crate) fn status_code<'a>(d: &'a Delivery) -> &'a str {
 
 /// What the pipeline makes of one delivery: everything a report row is built from.
 #[derive(Debug, Clone)]
-pub struct DeliveryFacts {
-    pub ip: Option<IpAddr>,
-    pub ip_source: IpSource,
-    pub platform: &'static str,
-    pub code: String,
-    pub rule: crate::model::RuleIdx,
-    pub receiver_rule_id: Option<Box<str>>,
+pub(crate) struct DeliveryFacts {
+    pub(crate) ip: Option<IpAddr>,
+    pub(crate) ip_source: IpSource,
+    pub(crate) platform: &'static str,
+    pub(crate) code: String,
+    pub(crate) rule: crate::model::RuleIdx,
+    pub(crate) receiver_rule_id: Option<Box<str>>,
 }
 
 /// The facts of one delivery, as `run` records them (`blockscope classify` prints them).
-pub fn delivery_facts(
+pub(crate) fn delivery_facts(
     d: &Delivery,
     observed_vps: Option<u32>,
     inv: &Inventory,
@@ -110,7 +110,7 @@ fn receiver_rule_id(d: &Delivery) -> Option<Box<str>> {
 
 /// Addresses no receiver ever sees as the client: loopback, private, link-local, CGNAT, ULA
 /// (IPv4-mapped ones too).
-pub fn is_internal(ip: IpAddr) -> bool {
+pub(crate) fn is_internal(ip: IpAddr) -> bool {
     match ip.to_canonical() {
         IpAddr::V4(a) => {
             let o = a.octets();
@@ -249,7 +249,7 @@ pub(crate) fn close_unclassified(file: &str, partial: &mut Partial) {
 }
 
 /// Distinct (sending IP, rule, receiver, day) cells one file may add; a VPS has a handful of IPs.
-pub const MAX_KEYS_PER_FILE: usize = 100_000;
+pub(crate) const MAX_KEYS_PER_FILE: usize = 100_000;
 pub(crate) const TOO_MANY_KEYS: &str = "too many distinct sending IPs in one file";
 
 #[cfg(test)]

@@ -14,23 +14,22 @@ use std::net::IpAddr;
 
 /// One log line about an IP, for `blockscope explain`.
 #[derive(Debug, Clone)]
-pub struct Evidence {
-    pub file: String,
-    pub line: u64,
+pub(crate) struct Evidence {
+    pub(crate) file: String,
+    pub(crate) line: u64,
     /// Unix micros (year-less styles resolved like the run does).
-    pub time: i64,
-    pub outcome: Outcome,
-    pub ip: Option<IpAddr>,
-    pub ip_source: IpSource,
-    pub receiver: String,
-    pub rule: crate::model::RuleIdx,
-    pub code: String,
-    pub reply: String,
+    pub(crate) time: i64,
+    pub(crate) outcome: Outcome,
+    pub(crate) ip: Option<IpAddr>,
+    pub(crate) ip_source: IpSource,
+    pub(crate) receiver: String,
+    pub(crate) rule: crate::model::RuleIdx,
+    pub(crate) reply: String,
 }
 
 /// Every delivery line whose sending IP `wanted` accepts, file by file (sequential: this is for
 /// one IP or range, not the nightly run).
-pub fn evidence(
+pub(crate) fn evidence(
     files: &[LogFile],
     inv: &Inventory,
     rules: &RuleSet,
@@ -96,7 +95,6 @@ pub fn evidence(
                 ip_source,
                 receiver: d.receiver_host.unwrap_or("").to_string(),
                 rule,
-                code: code.to_string(),
                 reply: reply.to_string(),
             });
             clock_of.push(k);

@@ -10,7 +10,7 @@ use super::timestamp::RawTime;
 use std::net::IpAddr;
 
 /// `YYYY-MM-DD HH:MM:SS[.mmm][ +hhmm][ [pid]] ` at the start of a line.
-pub fn parse_timestamp(line: &str) -> Option<(RawTime, &str)> {
+pub(crate) fn parse_timestamp(line: &str) -> Option<(RawTime, &str)> {
     let b = line.as_bytes();
     if b.len() < 20
         || b[4] != b'-'
@@ -65,19 +65,19 @@ pub fn parse_timestamp(line: &str) -> Option<(RawTime, &str)> {
 }
 
 /// A line of Exim's own log file.
-pub fn parse_mainlog_line(line: &str) -> Option<(RawTime, Event<'_>)> {
+pub(crate) fn parse_mainlog_line(line: &str) -> Option<(RawTime, Event<'_>)> {
     let (time, body) = parse_timestamp(line)?;
     Some((time, parse_body(body)))
 }
 
 /// The message of an `exim[pid]:` syslog line (Exim keeps its own timestamp unless told not to).
-pub fn parse_syslog_message(message: &str) -> Event<'_> {
+pub(crate) fn parse_syslog_message(message: &str) -> Event<'_> {
     let body = parse_timestamp(message).map_or(message, |(_, b)| b);
     parse_body(body)
 }
 
 /// 16-character (`1jmFYj-00039V-QX`) and 23-character (`1smkL5-00000000e65-24eQ`) message ids.
-pub fn is_message_id(s: &str) -> bool {
+pub(crate) fn is_message_id(s: &str) -> bool {
     let mut parts = s.split('-');
     let (Some(a), Some(b), Some(c), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())

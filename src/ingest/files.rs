@@ -7,19 +7,19 @@ use std::path::{Path, PathBuf};
 
 /// One log file of one VPS.
 #[derive(Debug, Clone)]
-pub struct LogFile {
-    pub path: PathBuf,
+pub(crate) struct LogFile {
+    pub(crate) path: PathBuf,
     /// Path relative to the logs directory, `/`-separated, for messages and reports.
-    pub name: String,
+    pub(crate) name: String,
     /// The VPS directory it sits in (the vps_id).
-    pub vps_dir: String,
-    pub size: u64,
+    pub(crate) vps_dir: String,
+    pub(crate) size: u64,
     /// Latest possible time of its last line (Unix micros): mtime, capped by newer rotations.
-    pub anchor: Option<i64>,
+    pub(crate) anchor: Option<i64>,
 }
 
 /// Walk `logs`: every regular file below a VPS directory is a log.
-pub fn discover(logs: &Path, stats: &mut Stats) -> Vec<LogFile> {
+pub(crate) fn discover(logs: &Path, stats: &mut Stats) -> Vec<LogFile> {
     let mut files = Vec::new();
     let walker = walkdir::WalkDir::new(logs)
         .min_depth(1)

@@ -10,22 +10,22 @@ use std::collections::HashMap;
 
 /// How many leading (decompressed) bytes identify a file: several log lines, each stamped with
 /// a time and a host name, so two different files never share them.
-pub const HEAD_BYTES: usize = 4096;
+pub(crate) const HEAD_BYTES: usize = 4096;
 
-pub fn head_hash(head: &[u8]) -> String {
+pub(crate) fn head_hash(head: &[u8]) -> String {
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(head))
 }
 
 /// The cursors of earlier runs, looked up by a file's head.
 #[derive(Debug, Default)]
-pub struct KnownFiles {
+pub(crate) struct KnownFiles {
     by_head: HashMap<(u32, String), FileCursor>,
     /// Distinct head lengths, longest first (most are `HEAD_BYTES`; short files have their own).
     lengths: Vec<u32>,
 }
 
 impl KnownFiles {
-    pub fn new(cursors: impl IntoIterator<Item = FileCursor>) -> KnownFiles {
+    pub(crate) fn new(cursors: impl IntoIterator<Item = FileCursor>) -> KnownFiles {
         let mut by_head: HashMap<(u32, String), FileCursor> = HashMap::new();
         for c in cursors {
             let key = (c.head_len, c.head_hash.clone());
@@ -44,23 +44,11 @@ impl KnownFiles {
     }
 
     /// The cursor of the file whose head this file starts with (the longest such head).
-    pub fn lookup(&self, head: &[u8]) -> Option<&FileCursor> {
+    pub(crate) fn lookup(&self, head: &[u8]) -> Option<&FileCursor> {
         self.lengths
             .iter()
             .filter(|&&len| len as usize <= head.len() && len > 0)
             .find_map(|&len| self.by_head.get(&(len, head_hash(&head[..len as usize]))))
-    }
-
-    pub fn len(&self) -> usize {
-        self.by_head.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_head.is_empty()
-    }
-
-    pub fn into_cursors(self) -> impl Iterator<Item = FileCursor> {
-        self.by_head.into_values()
     }
 }
 

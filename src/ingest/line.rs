@@ -30,7 +30,7 @@ pub struct Delivery<'a> {
 }
 
 impl<'a> Delivery<'a> {
-    pub fn new(outcome: Outcome) -> Delivery<'a> {
+    pub(crate) fn new(outcome: Outcome) -> Delivery<'a> {
         Delivery {
             outcome,
             instance: "",
@@ -58,7 +58,7 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SkipReason::NoTimestamp => "no recognisable timestamp",
             SkipReason::DeliveryWithoutStatus => "delivery line without status=",

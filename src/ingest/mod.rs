@@ -22,7 +22,7 @@ macro_rules! rfind {
     }};
 }
 
-pub mod bounce;
+pub(crate) mod bounce;
 mod central;
 mod chunks;
 mod clock;
@@ -30,24 +30,24 @@ mod crossings;
 mod delivery;
 mod duplicates;
 mod evidence;
-pub mod exim;
+pub(crate) mod exim;
 mod files;
-pub mod fingerprint;
+pub(crate) mod fingerprint;
 pub mod line;
-pub mod opensmtpd;
-pub mod postfix;
-pub mod reader;
+pub(crate) mod opensmtpd;
+pub(crate) mod postfix;
+pub(crate) mod reader;
 pub mod recipient;
 mod run;
-pub mod sendmail;
+pub(crate) mod sendmail;
 pub mod snds;
-pub mod syslog;
+pub(crate) mod syslog;
 pub mod timestamp;
 
-pub use delivery::{delivery_facts, is_internal, DeliveryFacts, MAX_KEYS_PER_FILE};
-pub use evidence::{evidence, Evidence};
-pub use files::{discover, LogFile};
-pub use run::ingest_file;
+pub(crate) use delivery::delivery_facts;
+pub(crate) use evidence::{evidence, Evidence};
+pub(crate) use files::{discover, LogFile};
+pub(crate) use run::ingest_file;
 
 use crate::attribute::inventory::Inventory;
 use crate::classify::RuleSet;
@@ -65,11 +65,11 @@ use std::path::Path;
 use timestamp::RawTime;
 
 /// Called with each finished file's size (for a progress display).
-pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
+pub(crate) type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
 /// Parse every file on `threads` workers and merge the partial aggregates. With `known` (the
 /// cursors of earlier runs), files are read only past where they were read before.
-pub fn ingest(
+pub(crate) fn ingest(
     files: &[LogFile],
     inventory: &Inventory,
     rules: &RuleSet,

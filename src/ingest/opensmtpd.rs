@@ -71,7 +71,7 @@ fn quoted<'a>(key: &str, after_open: &'a str) -> (&'a str, &'a str) {
     }
 }
 
-pub fn parse(message: &str) -> Event<'_> {
+pub(crate) fn parse(message: &str) -> Event<'_> {
     // `relay: Expire for 0164457cfa7d80da: ... stat=Envelope expired`
     if message.starts_with("relay: Expire for ") {
         return Event::Expired;

@@ -8,13 +8,13 @@ use super::recipient::{self, Address};
 use std::net::IpAddr;
 
 /// Is this syslog program a Postfix daemon whose lines we read? (`postfix/smtp`, `postfix-out/qmgr`.)
-pub fn is_postfix_program(program: &str) -> bool {
+pub(crate) fn is_postfix_program(program: &str) -> bool {
     let process = program.rsplit_once('/').map_or(program, |(_, p)| p);
     matches!(process, "smtp" | "lmtp" | "qmgr" | "error" | "retry")
 }
 
 /// Parse the message of a Postfix line, given its syslog program (`postfix-198.51.100.7/smtp`).
-pub fn parse<'a>(program: &'a str, message: &'a str) -> Event<'a> {
+pub(crate) fn parse<'a>(program: &'a str, message: &'a str) -> Event<'a> {
     let (syslog_name, process) = program.rsplit_once('/').unwrap_or(("", program));
     match process {
         "smtp" | "lmtp" => parse_delivery(syslog_name, message),

@@ -5,21 +5,21 @@ use std::io::{self, BufRead, BufReader, Read as _, Seek as _};
 use std::path::Path;
 
 /// Lines longer than this are skipped (counted), never held in memory whole.
-pub const MAX_LINE: usize = 1 << 20;
+pub(crate) const MAX_LINE: usize = 1 << 20;
 
 /// Open a log; gzip is recognised by its magic bytes, not its name. MultiGzDecoder reads every
 /// member, as logrotate and `cat a.gz b.gz` produce.
-pub fn open_log(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
+pub(crate) fn open_log(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
     Ok(open_head(path, 0)?.resume(0)?.0)
 }
 
 /// A log opened far enough to know its first bytes (to recognise it), not yet positioned.
-pub struct Head {
+pub(crate) struct Head {
     /// Up to the requested number of leading bytes, decompressed.
-    pub bytes: Vec<u8>,
-    pub compressed: bool,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) compressed: bool,
     /// Size on disk.
-    pub disk_len: u64,
+    pub(crate) disk_len: u64,
     source: Source,
 }
 
@@ -29,12 +29,12 @@ enum Source {
 }
 
 /// Log text compresses 5-20 times; beyond this a `.gz` is a decompression bomb.
-pub const MAX_GZIP_RATIO: u64 = 250;
+pub(crate) const MAX_GZIP_RATIO: u64 = 250;
 /// Small files may compress better (one line repeated): never stop before this much.
 const MIN_GZIP_ALLOWANCE: u64 = 64 << 20;
 
 /// Stops reading with an error once more than `left` bytes came out.
-pub struct RatioLimit<R> {
+pub(crate) struct RatioLimit<R> {
     inner: R,
     left: u64,
 }
@@ -53,7 +53,7 @@ impl<R: io::Read> io::Read for RatioLimit<R> {
 }
 
 /// Open a log and read its first `head_len` (decompressed) bytes.
-pub fn open_head(path: &Path, head_len: usize) -> io::Result<Head> {
+pub(crate) fn open_head(path: &Path, head_len: usize) -> io::Result<Head> {
     let file = File::open(path)?;
     let disk_len = file.metadata()?.len();
     let mut buffered = BufReader::with_capacity(1 << 18, file);
@@ -88,7 +88,7 @@ pub fn open_head(path: &Path, head_len: usize) -> io::Result<Head> {
 impl Head {
     /// Position at `start` (decompressed bytes from the beginning); returns the reader and
     /// where it really starts (earlier when the file is shorter than `start`).
-    pub fn resume(self, start: u64) -> io::Result<(Box<dyn BufRead + Send>, u64)> {
+    pub(crate) fn resume(self, start: u64) -> io::Result<(Box<dyn BufRead + Send>, u64)> {
         let head_len = self.bytes.len() as u64;
         match self.source {
             Source::Plain(mut file) => {
@@ -114,7 +114,7 @@ impl Head {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Read {
+pub(crate) enum Read {
     /// A line is in the buffer (without its `\n`).
     Line,
     /// A line longer than the limit was consumed; the buffer holds its first `MAX_LINE` bytes.
@@ -123,7 +123,7 @@ pub enum Read {
 }
 
 /// Read one line into `buf` (cleared first). Returns what was read and how many bytes it consumed.
-pub fn read_line(
+pub(crate) fn read_line(
     reader: &mut dyn BufRead,
     buf: &mut Vec<u8>,
     max: usize,

@@ -195,7 +195,7 @@ impl<'a> FileRun<'a> {
 }
 
 /// Read one whole file (past where an earlier run stopped, with `known`) into its partial.
-pub fn ingest_file(
+pub(crate) fn ingest_file(
     file: &LogFile,
     inventory: &Inventory,
     rules: &RuleSet,

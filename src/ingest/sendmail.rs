@@ -5,7 +5,7 @@ use super::recipient::{self, Address, Context, Problem};
 use memchr::memmem;
 use std::net::IpAddr;
 
-pub fn is_sendmail_program(program: &str) -> bool {
+pub(crate) fn is_sendmail_program(program: &str) -> bool {
     matches!(program, "sm-mta" | "sendmail" | "sm-msp-queue")
 }
 
@@ -37,7 +37,7 @@ fn list_item(text: &str) -> Result<(Address<'_>, &str), Problem> {
     }
 }
 
-pub fn parse(message: &str) -> Event<'_> {
+pub(crate) fn parse(message: &str) -> Event<'_> {
     let Some(after_to) = message
         .split_once(": ")
         .and_then(|(_qid, rest)| rest.strip_prefix("to="))

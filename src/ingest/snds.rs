@@ -32,7 +32,7 @@ impl Filter {
     }
 }
 
-pub use crate::attribute::cidr::range_to_cidrs;
+pub(crate) use crate::attribute::cidr::range_to_cidrs;
 
 fn parse_time(text: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(text.trim(), "%m/%d/%Y %I:%M %p").ok()
@@ -40,7 +40,7 @@ fn parse_time(text: &str) -> Option<NaiveDateTime> {
 
 /// Read every file in `dir`. With `lenient`, malformed rows and files that are not exports are
 /// returned as problems instead of failing the run.
-pub fn load_dir(dir: &Path, lenient: bool) -> Result<(Snds, Vec<SndsError>), SndsError> {
+pub(crate) fn load_dir(dir: &Path, lenient: bool) -> Result<(Snds, Vec<SndsError>), SndsError> {
     let entries = std::fs::read_dir(dir).map_err(|e| SndsError::Unreadable {
         file: dir.display().to_string(),
         reason: format!("{e} (the SNDS directory)"),

@@ -6,21 +6,21 @@
 use super::timestamp::{parse_prefix, RawTime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Envelope<'a> {
-    pub time: RawTime,
+pub(crate) struct Envelope<'a> {
+    pub(crate) time: RawTime,
     /// The syslog HOSTNAME as logged (empty for RFC 5424's nil `-`); central syslog routes by it.
-    pub host: &'a str,
+    pub(crate) host: &'a str,
     /// Program name without the pid (`postfix/smtp`, `exim`, `smtpd`, `sm-mta`).
-    pub program: &'a str,
-    pub message: &'a str,
+    pub(crate) program: &'a str,
+    pub(crate) message: &'a str,
 }
 
 /// `-- Journal begins at ... --`, `-- Boot 3f2a... --`: journalctl's own lines.
-pub fn is_journal_marker(line: &str) -> bool {
+pub(crate) fn is_journal_marker(line: &str) -> bool {
     line.starts_with("-- ") && (line.ends_with(" --") || line == "-- No entries --")
 }
 
-pub fn parse(line: &str) -> Option<Envelope<'_>> {
+pub(crate) fn parse(line: &str) -> Option<Envelope<'_>> {
     let line = strip_pri(line);
     if let Some(rest) = line.strip_prefix("1 ") {
         return parse_rfc5424(rest);

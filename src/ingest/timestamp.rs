@@ -27,7 +27,7 @@ const MONTHS: [&[u8; 3]; 12] = [
 ];
 
 /// Parse the timestamp at the start of a line; returns it and the rest after the following space.
-pub fn parse_prefix(line: &str) -> Option<(RawTime, &str)> {
+pub(crate) fn parse_prefix(line: &str) -> Option<(RawTime, &str)> {
     let b = line.as_bytes();
     if b.first()?.is_ascii_digit() {
         let end = line.find(' ')?;
@@ -51,7 +51,7 @@ fn parse_rfc3339(token: &str) -> Option<i64> {
 
 /// `YYYY-MM-DD?HH:MM:SS` (the separator at byte 10 is the caller's business) as Unix micros,
 /// read as UTC; None unless it is a real date and time.
-pub fn naive_date_time(b: &[u8]) -> Option<i64> {
+pub(crate) fn naive_date_time(b: &[u8]) -> Option<i64> {
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
         return None;
     }
@@ -182,14 +182,14 @@ fn parse_rfc3164(line: &str) -> Option<(RawTime, &str)> {
 
 /// Packs year-less times with a year-wrap counter into ordered integers, then resolves them.
 #[derive(Debug, Default)]
-pub struct YearTracker {
+pub(crate) struct YearTracker {
     wraps: i64,
     prev_month: Option<u8>,
 }
 
 impl YearTracker {
     /// A file-local, order-preserving stamp for a year-less time.
-    pub fn stamp(&mut self, month: u8, day: u8, secs: u32, micros: u32) -> i64 {
+    pub(crate) fn stamp(&mut self, month: u8, day: u8, secs: u32, micros: u32) -> i64 {
         let mut wraps = self.wraps;
         match self.prev_month {
             // December -> January (or any jump back of half a year or more): a new year.
@@ -236,7 +236,7 @@ fn to_micros(year: i32, month: u32, day: u32, secs: u32, micros: u32) -> i64 {
 const ANCHOR_SLACK_MICROS: i64 = 36 * 3600 * 1_000_000;
 
 /// The year of the first line (wrap 0), given the file's newest stamp and its anchor time.
-pub fn base_year(newest_stamp: i64, anchor_micros: i64) -> i32 {
+pub(crate) fn base_year(newest_stamp: i64, anchor_micros: i64) -> i32 {
     let (wraps, month, day, secs, micros) = unpack(newest_stamp);
     let anchor_year = Utc
         .timestamp_micros(anchor_micros)
@@ -330,14 +330,14 @@ pub(crate) fn infer_year(spread: &Spread, anchor_micros: i64) -> Option<YearChoi
 }
 
 /// Turn a file-local stamp into Unix microseconds, given the file's base year.
-pub fn resolve(stamp: i64, base_year: i32) -> i64 {
+pub(crate) fn resolve(stamp: i64, base_year: i32) -> i64 {
     let (wraps, month, day, secs, micros) = unpack(stamp);
     to_micros(base_year + wraps as i32, month, day, secs, micros)
 }
 
 /// Interpret a zone-less wall-clock time (micros as if UTC) in `tz`; without a zone it stays UTC.
 /// In a DST gap the later instant is taken, in a fold the earlier.
-pub fn local_to_utc(micros: i64, tz: Option<chrono_tz::Tz>) -> i64 {
+pub(crate) fn local_to_utc(micros: i64, tz: Option<chrono_tz::Tz>) -> i64 {
     let Some(tz) = tz else { return micros };
     let Some(naive) = Utc.timestamp_micros(micros).single().map(|d| d.naive_utc()) else {
         return micros;
@@ -353,10 +353,10 @@ pub fn local_to_utc(micros: i64, tz: Option<chrono_tz::Tz>) -> i64 {
     }
 }
 
-pub const DAY_MICROS: i64 = 86_400_000_000;
+pub(crate) const DAY_MICROS: i64 = 86_400_000_000;
 
 /// The calendar day (days since 1970-01-01) of an instant in `tz` (UTC without one).
-pub fn day_of(micros: i64, tz: Option<chrono_tz::Tz>) -> i32 {
+pub(crate) fn day_of(micros: i64, tz: Option<chrono_tz::Tz>) -> i32 {
     let local = match (tz, Utc.timestamp_micros(micros).single()) {
         (Some(tz), Some(t)) => t
             .with_timezone(&tz)

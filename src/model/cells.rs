@@ -10,33 +10,33 @@ use std::net::IpAddr;
 
 /// One (observed VPS, sending IP, rule, receiver, code) cell.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct EventKey {
+pub(crate) struct EventKey {
     /// Calendar day of the events (days since 1970-01-01 in the provider's zone); while a
     /// year-less file is read, its file-local day number until `map_days` resolves it.
-    pub day: i32,
+    pub(crate) day: i32,
     /// The VPS whose log holds the line, by vps_id (None: its directory is not in the
     /// inventory); an inventory index only at aggregate time, so cells merge across runs.
-    pub observed_vps: Option<VpsName>,
-    pub ip: Option<IpAddr>,
-    pub ip_source: IpSource,
-    pub rule: RuleIdx,
-    pub platform: &'static str,
-    pub code: Box<str>,
-    pub receiver_rule_id: Option<Box<str>>,
+    pub(crate) observed_vps: Option<VpsName>,
+    pub(crate) ip: Option<IpAddr>,
+    pub(crate) ip_source: IpSource,
+    pub(crate) rule: RuleIdx,
+    pub(crate) platform: &'static str,
+    pub(crate) code: Box<str>,
+    pub(crate) receiver_rule_id: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventAgg {
-    pub events: u64,
-    pub first: i64,
-    pub last: i64,
+pub(crate) struct EventAgg {
+    pub(crate) events: u64,
+    pub(crate) first: i64,
+    pub(crate) last: i64,
     /// The latest reply; ties broken by text so merge order never matters.
-    pub sample_time: i64,
-    pub sample: String,
+    pub(crate) sample_time: i64,
+    pub(crate) sample: String,
 }
 
 impl EventAgg {
-    pub fn new(time: i64, reply: &str) -> EventAgg {
+    pub(crate) fn new(time: i64, reply: &str) -> EventAgg {
         EventAgg {
             events: 1,
             first: time,
@@ -46,7 +46,7 @@ impl EventAgg {
         }
     }
 
-    pub fn add(&mut self, time: i64, reply: &str) {
+    pub(crate) fn add(&mut self, time: i64, reply: &str) {
         self.events += 1;
         self.first = self.first.min(time);
         self.last = self.last.max(time);
@@ -56,7 +56,7 @@ impl EventAgg {
         }
     }
 
-    pub fn merge(&mut self, other: EventAgg) {
+    pub(crate) fn merge(&mut self, other: EventAgg) {
         self.events += other.events;
         self.first = self.first.min(other.first);
         self.last = self.last.max(other.last);
@@ -75,21 +75,21 @@ impl EventAgg {
 
 /// Delivery attempts per sending IP, whatever their outcome (drives "active" IPs).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ActivityKey {
-    pub day: i32,
-    pub observed_vps: Option<VpsName>,
-    pub ip: Option<IpAddr>,
+pub(crate) struct ActivityKey {
+    pub(crate) day: i32,
+    pub(crate) observed_vps: Option<VpsName>,
+    pub(crate) ip: Option<IpAddr>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Activity {
-    pub sent: u64,
-    pub deferred: u64,
-    pub bounced: u64,
+pub(crate) struct Activity {
+    pub(crate) sent: u64,
+    pub(crate) deferred: u64,
+    pub(crate) bounced: u64,
 }
 
 impl Activity {
-    pub fn add(&mut self, other: Activity) {
+    pub(crate) fn add(&mut self, other: Activity) {
         self.sent += other.sent;
         self.deferred += other.deferred;
         self.bounced += other.bounced;
@@ -98,31 +98,31 @@ impl Activity {
 
 /// Unclassified replies grouped by their normalised text, for rule-writing.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UnclassifiedKey {
-    pub day: i32,
-    pub reply: String,
-    pub platform: &'static str,
-    pub code: Box<str>,
+pub(crate) struct UnclassifiedKey {
+    pub(crate) day: i32,
+    pub(crate) reply: String,
+    pub(crate) platform: &'static str,
+    pub(crate) code: Box<str>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UnclassifiedAgg {
-    pub events: u64,
-    pub ips: HashSet<Option<IpAddr>>,
+pub(crate) struct UnclassifiedAgg {
+    pub(crate) events: u64,
+    pub(crate) ips: HashSet<Option<IpAddr>>,
 }
 
 /// Distinct unclassified groups one file keeps: a file of all-distinct replies (hostile, or a
 /// receiver echoing message content) must not hold every text in memory.
-pub const UNCLASSIFIED_PER_FILE: usize = 1_000;
+pub(crate) const UNCLASSIFIED_PER_FILE: usize = 1_000;
 /// Distinct unclassified groups a run keeps (unclassified.csv shows the 500 most frequent).
 /// At least `UNCLASSIFIED_PER_FILE`, so that which groups survive never depends on merge order.
-pub const UNCLASSIFIED_PER_RUN: usize = 5_000;
+pub(crate) const UNCLASSIFIED_PER_RUN: usize = 5_000;
 /// Longest normalised text kept for a group; real replies are far shorter (RFC 5321 lines are
 /// 512 bytes), and a 1 MiB line must not become a 1 MiB key.
-pub const UNCLASSIFIED_TEXT_BYTES: usize = 4_096;
+pub(crate) const UNCLASSIFIED_TEXT_BYTES: usize = 4_096;
 
 /// A normalised reply as a group's text: cut at `UNCLASSIFIED_TEXT_BYTES` (marked with `…`).
-pub fn unclassified_text(mut normalised: String) -> String {
+pub(crate) fn unclassified_text(mut normalised: String) -> String {
     if normalised.len() > UNCLASSIFIED_TEXT_BYTES {
         let mut cut = UNCLASSIFIED_TEXT_BYTES;
         while !normalised.is_char_boundary(cut) {
@@ -156,7 +156,7 @@ impl UnclassifiedKey {
 }
 
 impl UnclassifiedAgg {
-    pub fn add(&mut self, other: UnclassifiedAgg) {
+    pub(crate) fn add(&mut self, other: UnclassifiedAgg) {
         self.events += other.events;
         self.ips.extend(other.ips);
     }

@@ -5,24 +5,24 @@ use serde::{Deserialize, Serialize};
 
 /// Where a file's reading stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileCursor {
+pub(crate) struct FileCursor {
     /// xxh3 of the first `head_len` bytes, hex.
-    pub head_hash: String,
-    pub head_len: u32,
+    pub(crate) head_hash: String,
+    pub(crate) head_len: u32,
     /// Decompressed bytes read (always up to the end of a complete line).
-    pub consumed: u64,
+    pub(crate) consumed: u64,
     /// Lines read, so line numbers in input-problems.csv stay those of the whole file.
-    pub lines: u64,
+    pub(crate) lines: u64,
     /// For a compressed file read to its end: its size on disk, so an unchanged `.gz` is
     /// recognised without decompressing it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compressed_len: Option<u64>,
+    pub(crate) compressed_len: Option<u64>,
     /// The name it had when last read (for people reading the state file).
-    pub name: String,
+    pub(crate) name: String,
     /// Latest calendar day with a delivery line in it (drives expiry of cursors of vanished files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_day: Option<i32>,
+    pub(crate) last_day: Option<i32>,
     /// The earlier cursor (head length, hash) this one supersedes, within a run only.
     #[serde(skip)]
-    pub replaces: Option<(u32, String)>,
+    pub(crate) replaces: Option<(u32, String)>,
 }

@@ -4,24 +4,24 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 
 /// The date of a calendar day number.
-pub fn date_of_day(day: i32) -> NaiveDate {
+pub(crate) fn date_of_day(day: i32) -> NaiveDate {
     NaiveDate::from_epoch_days(day).unwrap_or(NaiveDate::MIN)
 }
 
 /// The calendar day number of a date.
-pub fn day_of_date(date: NaiveDate) -> i32 {
+pub(crate) fn day_of_date(date: NaiveDate) -> i32 {
     date.to_epoch_days()
 }
 
 /// ISO 8601 UTC with seconds, as written in every report.
-pub fn format_utc(micros: i64) -> String {
+pub(crate) fn format_utc(micros: i64) -> String {
     Utc.timestamp_micros(micros)
         .single()
         .map_or_else(String::new, |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
 /// Whole days from first to last event, counting both ends.
-pub fn days(first: i64, last: i64) -> u64 {
+pub(crate) fn days(first: i64, last: i64) -> u64 {
     if first == i64::MIN || last < first {
         return 0;
     }

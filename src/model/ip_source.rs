@@ -3,7 +3,7 @@
 
 /// Provenance of a sending IP, best first (the order is used to pick the best one per row).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum IpSource {
+pub(crate) enum IpSource {
     /// Logged by the MTA as its own interface (Exim `I=`, OpenSMTPD `source=`).
     MtaInterface,
     /// Quoted by the receiver in its reply.
@@ -26,7 +26,7 @@ pub enum IpSource {
 }
 
 impl IpSource {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             IpSource::MtaInterface => "mta_interface",
             IpSource::Reply => "reply",
@@ -40,7 +40,7 @@ impl IpSource {
     }
 
     /// The inverse of `as_str` (unknown text: `Unknown`).
-    pub fn parse(text: &str) -> IpSource {
+    pub(crate) fn parse(text: &str) -> IpSource {
         [
             IpSource::MtaInterface,
             IpSource::Reply,
@@ -55,11 +55,11 @@ impl IpSource {
         .unwrap_or(IpSource::Unknown)
     }
 
-    pub fn rank(self) -> u8 {
+    pub(crate) fn rank(self) -> u8 {
         self as u8
     }
 
-    pub fn from_rank(rank: u8) -> IpSource {
+    pub(crate) fn from_rank(rank: u8) -> IpSource {
         match rank {
             0 => IpSource::MtaInterface,
             1 => IpSource::Reply,

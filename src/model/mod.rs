@@ -4,24 +4,33 @@
 //! index, file cursors, SNDS data). `ingest` produces these, `persist` stores them, `aggregate`
 //! consumes them; this module imports nothing else from the crate.
 
-pub mod cells;
-pub mod cursor;
-pub mod day;
-pub mod ip_source;
-pub mod name;
-pub mod partial;
+pub(crate) mod cells;
+pub(crate) mod cursor;
+pub(crate) mod day;
+pub(crate) mod ip_source;
+pub(crate) mod name;
+pub(crate) mod partial;
 pub mod snds;
-pub mod stats;
+pub(crate) mod stats;
 
-pub use cells::{
+pub(crate) use cells::{
     unclassified_text, Activity, ActivityKey, EventAgg, EventKey, UnclassifiedAgg, UnclassifiedKey,
-    UNCLASSIFIED_PER_FILE, UNCLASSIFIED_PER_RUN, UNCLASSIFIED_TEXT_BYTES,
+    UNCLASSIFIED_PER_FILE, UNCLASSIFIED_PER_RUN,
 };
-pub use cursor::FileCursor;
-pub use ip_source::IpSource;
-pub use name::VpsName;
-pub use partial::Partial;
-pub use stats::{Problem, Stats};
+pub(crate) use cursor::FileCursor;
+pub(crate) use ip_source::IpSource;
+pub(crate) use name::VpsName;
+pub(crate) use partial::Partial;
+pub(crate) use stats::{Problem, Stats};
 
 /// Index into a `classify::RuleSet`; `RuleSet::unclassified_idx()` stands for "unclassified".
-pub type RuleIdx = u16;
+pub(crate) type RuleIdx = u16;
+
+/// How much of a recipient address reports show (`--recipients`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RecipientDetail {
+    /// `*@example.com`.
+    #[default]
+    Domain,
+    Full,
+}

@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 /// A VPS by its inventory vps_id, interned.
-pub type VpsName = &'static str;
+pub(crate) type VpsName = &'static str;
 
 /// The one static copy of `name` (leaked once per distinct name).
-pub fn intern(name: &str) -> &'static str {
+pub(crate) fn intern(name: &str) -> &'static str {
     static SEEN: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
     let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(s) = seen.get(name) {

@@ -13,19 +13,19 @@ use foldhash::HashMap;
 use std::net::IpAddr;
 
 #[derive(Debug, Clone, Default)]
-pub struct Partial {
-    pub stats: Stats,
-    pub events: HashMap<EventKey, EventAgg>,
-    pub activity: HashMap<ActivityKey, Activity>,
-    pub unclassified: HashMap<UnclassifiedKey, UnclassifiedAgg>,
+pub(crate) struct Partial {
+    pub(crate) stats: Stats,
+    pub(crate) events: HashMap<EventKey, EventAgg>,
+    pub(crate) activity: HashMap<ActivityKey, Activity>,
+    pub(crate) unclassified: HashMap<UnclassifiedKey, UnclassifiedAgg>,
     /// Earliest and latest delivery line per day.
-    pub times: BTreeMap<i32, (i64, i64)>,
+    pub(crate) times: BTreeMap<i32, (i64, i64)>,
     /// Where each file read this run stopped (for the next run's incremental ingest).
-    pub cursors: Vec<FileCursor>,
+    pub(crate) cursors: Vec<FileCursor>,
 }
 
 impl Partial {
-    pub fn record_event(&mut self, key: EventKey, time: i64, reply: &str) {
+    pub(crate) fn record_event(&mut self, key: EventKey, time: i64, reply: &str) {
         match self.events.get_mut(&key) {
             Some(agg) => agg.add(time, reply),
             None => {
@@ -35,7 +35,7 @@ impl Partial {
     }
 
     /// Count one unclassified reply; past twice the per-file cap, prune to it (amortised).
-    pub fn record_unclassified(&mut self, key: UnclassifiedKey, ip: Option<IpAddr>) {
+    pub(crate) fn record_unclassified(&mut self, key: UnclassifiedKey, ip: Option<IpAddr>) {
         let u = self.unclassified.entry(key).or_default();
         u.events += 1;
         u.ips.insert(ip);
@@ -46,7 +46,7 @@ impl Partial {
     }
 
     /// Keep the first `cap` unclassified groups in `cap_order`; returns the replies dropped.
-    pub fn cap_unclassified(&mut self, cap: usize) -> u64 {
+    pub(crate) fn cap_unclassified(&mut self, cap: usize) -> u64 {
         if self.unclassified.len() <= cap {
             return 0;
         }
@@ -64,22 +64,22 @@ impl Partial {
             .sum()
     }
 
-    pub fn record_time(&mut self, day: i32, time: i64) {
+    pub(crate) fn record_time(&mut self, day: i32, time: i64) {
         let t = self.times.entry(day).or_insert((time, time));
         t.0 = t.0.min(time);
         t.1 = t.1.max(time);
     }
 
-    pub fn first_time(&self) -> Option<i64> {
+    pub(crate) fn first_time(&self) -> Option<i64> {
         self.times.values().map(|t| t.0).min()
     }
 
-    pub fn last_time(&self) -> Option<i64> {
+    pub(crate) fn last_time(&self) -> Option<i64> {
         self.times.values().map(|t| t.1).max()
     }
 
     /// Days with any delivery line or event, ascending.
-    pub fn days(&self) -> std::collections::BTreeSet<i32> {
+    pub(crate) fn days(&self) -> std::collections::BTreeSet<i32> {
         let mut days: std::collections::BTreeSet<i32> = self.times.keys().copied().collect();
         days.extend(self.events.keys().map(|k| k.day));
         days.extend(self.activity.keys().map(|k| k.day));
@@ -88,17 +88,17 @@ impl Partial {
 
     /// Rename every day (year-less files learn their calendar days once fully read); days that
     /// land on the same calendar day are merged.
-    pub fn map_days(&mut self, f: impl Fn(i32) -> i32) {
+    pub(crate) fn map_days(&mut self, f: impl Fn(i32) -> i32) {
         self.rekey(|d| Some(f(d)));
     }
 
     /// Keep only the days `keep` accepts.
-    pub fn retain_days(&mut self, keep: impl Fn(i32) -> bool) {
+    pub(crate) fn retain_days(&mut self, keep: impl Fn(i32) -> bool) {
         self.rekey(|d| keep(d).then_some(d));
     }
 
     /// Fold all days into one (day 0): the reports aggregate over the whole window.
-    pub fn collapse_days(&mut self) {
+    pub(crate) fn collapse_days(&mut self) {
         self.rekey(|_| Some(0));
     }
 
@@ -136,7 +136,7 @@ impl Partial {
     }
 
     /// Rewrite every time (file-local year-less stamps become real times once the year is known).
-    pub fn map_times(&mut self, f: impl Fn(i64) -> i64) {
+    pub(crate) fn map_times(&mut self, f: impl Fn(i64) -> i64) {
         for agg in self.events.values_mut() {
             agg.map_times(&f);
         }
@@ -145,7 +145,7 @@ impl Partial {
         }
     }
 
-    pub fn merge(mut self, other: Partial) -> Partial {
+    pub(crate) fn merge(mut self, other: Partial) -> Partial {
         // Merge the smaller into the larger to keep merging cheap.
         let (mut big, small) = if self.events.len() >= other.events.len() {
             (std::mem::take(&mut self), other)
@@ -181,8 +181,8 @@ impl Partial {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::cells::UNCLASSIFIED_TEXT_BYTES;
     use crate::model::unclassified_text;
-    use crate::model::UNCLASSIFIED_TEXT_BYTES;
     use foldhash::HashSet;
 
     /// A partial holding `texts` as unclassified groups, `events` replies each.

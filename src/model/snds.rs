@@ -2,12 +2,12 @@
 //! and why they are blocked. The parsers that read the exports live in `ingest::snds`.
 
 use chrono::NaiveDate;
-use ipnetwork::{IpNetwork, Ipv4Network};
+use ipnetwork::Ipv4Network;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// SNDS's filter result: the share of the IP's mail judged spam that day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Filter {
+pub(crate) enum Filter {
     /// Under 10 %.
     Green,
     /// 10–90 %.
@@ -28,39 +28,39 @@ impl Filter {
 
 /// One IP on one day.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SndsDay {
-    pub ip: IpAddr,
+pub(crate) struct SndsDay {
+    pub(crate) ip: IpAddr,
     /// From the file name, else the activity end.
-    pub day: NaiveDate,
-    pub filter: Filter,
+    pub(crate) day: NaiveDate,
+    pub(crate) filter: Filter,
     /// None when the cell is empty.
-    pub complaint_rate: Option<ComplaintRate>,
-    pub trap_hits: u64,
-    pub file: String,
-    pub line: u64,
+    pub(crate) complaint_rate: Option<ComplaintRate>,
+    pub(crate) trap_hits: u64,
+    pub(crate) file: String,
+    pub(crate) line: u64,
 }
 
 /// One IP-status row: an inclusive range, converted to the minimal CIDR set.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SndsStatus {
-    pub first: Ipv4Addr,
-    pub last: Ipv4Addr,
-    pub networks: Vec<Ipv4Network>,
-    pub blocked: bool,
-    pub reason: Reason,
+pub(crate) struct SndsStatus {
+    pub(crate) first: Ipv4Addr,
+    pub(crate) last: Ipv4Addr,
+    pub(crate) networks: Vec<Ipv4Network>,
+    pub(crate) blocked: bool,
+    pub(crate) reason: Reason,
     /// The day of the snapshot, when the file name gives one.
-    pub day: Option<NaiveDate>,
-    pub file: String,
-    pub line: u64,
+    pub(crate) day: Option<NaiveDate>,
+    pub(crate) file: String,
+    pub(crate) line: u64,
 }
 
 /// One file read: which export, which day, how many rows (0: an empty export).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportFile {
-    pub file: String,
-    pub kind: ExportKind,
-    pub day: Option<NaiveDate>,
-    pub rows: u64,
+pub(crate) struct ExportFile {
+    pub(crate) file: String,
+    pub(crate) kind: ExportKind,
+    pub(crate) day: Option<NaiveDate>,
+    pub(crate) rows: u64,
 }
 
 impl ExportFile {
@@ -85,25 +85,25 @@ impl ExportFile {
 
 #[derive(Debug, Clone, Default)]
 pub struct Snds {
-    pub days: Vec<SndsDay>,
-    pub status: Vec<SndsStatus>,
+    pub(crate) days: Vec<SndsDay>,
+    pub(crate) status: Vec<SndsStatus>,
     /// Files read, for the run summary.
-    pub files: u64,
+    pub(crate) files: u64,
     /// Every file read, in name order.
-    pub exports: Vec<ExportFile>,
+    pub(crate) exports: Vec<ExportFile>,
     /// Rows left out because they lie outside the report window (set by aggregation).
-    pub outside_window: u64,
+    pub(crate) outside_window: u64,
     /// IP-status rows left out because a newer dated snapshot replaces them.
-    pub superseded: u64,
+    pub(crate) superseded: u64,
 }
 
 /// Complaint rates whose lower bound is at or above this (thousandths of a percent: 0.3 %) mark
 /// an IP as a suspect.
-pub const SUSPECT_COMPLAINT_RATE: u32 = 300;
+pub(crate) const SUSPECT_COMPLAINT_RATE: u32 = 300;
 
 impl Snds {
     /// The blocking status row covering `ip`, if any (a blocked row wins over a "No" row).
-    pub fn status_of(&self, ip: IpAddr) -> Option<&SndsStatus> {
+    pub(crate) fn status_of(&self, ip: IpAddr) -> Option<&SndsStatus> {
         let IpAddr::V4(v4) = ip else { return None };
         let mut found: Option<&SndsStatus> = None;
         for s in &self.status {
@@ -113,34 +113,26 @@ impl Snds {
         }
         found
     }
-
-    /// All CIDRs of blocked ranges.
-    pub fn blocked_networks(&self) -> impl Iterator<Item = IpNetwork> + '_ {
-        self.status
-            .iter()
-            .filter(|s| s.blocked)
-            .flat_map(|s| s.networks.iter().map(|n| IpNetwork::V4(*n)))
-    }
 }
 
 /// A complaint rate as a range of percentages, in thousandths of a percent (`2.3%` = 2300) so
 /// the type stays `Eq` and exact for SNDS's one or two decimals.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ComplaintRate {
+pub(crate) struct ComplaintRate {
     /// As SNDS wrote it.
-    pub text: String,
+    pub(crate) text: String,
     /// Lower bound (`< 0.1%`: 0); the suspect threshold compares this.
-    pub low: u32,
+    pub(crate) low: u32,
     /// Upper bound (`> 4%`: 100 %).
-    pub high: u32,
+    pub(crate) high: u32,
 }
 
 /// Thousandths of a percent in one percent.
-pub const MILLI: u32 = 1000;
+pub(crate) const MILLI: u32 = 1000;
 
 /// Which export a file is, as far as its name tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ExportKind {
+pub(crate) enum ExportKind {
     /// `data.aspx`: one row per IP per day.
     IpData,
     /// `ipStatus.aspx`: blocked ranges.
@@ -151,7 +143,7 @@ pub enum ExportKind {
 
 /// The family of an SNDS block reason.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ReasonKind {
+pub(crate) enum ReasonKind {
     /// "Blocked due to user complaints or other evidence of spamming": Microsoft's own verdict.
     UserComplaints,
     /// "E-mail address harvesting": Microsoft saw dictionary/harvesting traffic.
@@ -167,20 +159,20 @@ pub enum ReasonKind {
 
 /// A block reason: the family, and the text exactly as SNDS wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Reason {
-    pub kind: ReasonKind,
-    pub text: String,
+pub(crate) struct Reason {
+    pub(crate) kind: ReasonKind,
+    pub(crate) text: String,
 }
 
 /// Outlook.com sender support form (the one place for Microsoft's own SNDS blocks).
-pub const OUTLOOK_FORM: &str =
+pub(crate) const OUTLOOK_FORM: &str =
     "https://support.microsoft.com/supportrequestform/8ad563e3-288e-2a61-8122-3ba03d6b8d75";
 /// Spamhaus's lookup, which leads to the removal request for SBL and XBL listings.
-pub const SPAMHAUS_LOOKUP: &str = "https://check.spamhaus.org/";
+pub(crate) const SPAMHAUS_LOOKUP: &str = "https://check.spamhaus.org/";
 /// Symantec (Broadcom) IP Reputation Investigation: look up the IP, then "investigate"
 /// (Broadcom knowledge article 177234, "Request removal of an IP address from Symantec's
 /// IP-based block lists").
-pub const SYMANTEC_LOOKUP: &str = "https://ipremoval.sms.symantec.com/lookup";
+pub(crate) const SYMANTEC_LOOKUP: &str = "https://ipremoval.sms.symantec.com/lookup";
 
 impl ReasonKind {
     /// What a customer's notice says about a list Microsoft relays: it is lifted where it is

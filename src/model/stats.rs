@@ -5,54 +5,54 @@ use std::collections::BTreeMap;
 
 /// Input statistics for the run summary and summary.md. Every line lands in exactly one bucket.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Stats {
-    pub files: u64,
-    pub bytes: u64,
-    pub lines: u64,
-    pub noise_lines: u64,
-    pub sent: u64,
-    pub deferred: u64,
-    pub bounced: u64,
+pub(crate) struct Stats {
+    pub(crate) files: u64,
+    pub(crate) bytes: u64,
+    pub(crate) lines: u64,
+    pub(crate) noise_lines: u64,
+    pub(crate) sent: u64,
+    pub(crate) deferred: u64,
+    pub(crate) bounced: u64,
     /// Non-final receiver replies (`host X said:` without `to=`), counted within deferred/bounced.
-    pub non_final_replies: u64,
-    pub expired: u64,
-    pub suspended: u64,
+    pub(crate) non_final_replies: u64,
+    pub(crate) expired: u64,
+    pub(crate) suspended: u64,
     /// Local deliveries and hand-offs (content filter, LMTP socket, mailbox): not outbound.
-    pub local_handoffs: u64,
+    pub(crate) local_handoffs: u64,
     /// Log files already fully read by an earlier run (`--state`): not opened past their head.
-    pub files_unchanged: u64,
+    pub(crate) files_unchanged: u64,
     /// Files read from where an earlier run stopped (appended since).
-    pub files_resumed: u64,
+    pub(crate) files_resumed: u64,
     /// Unterminated last lines of plain files, left for the run after the file grows or rotates.
-    pub held_back_lines: u64,
+    pub(crate) held_back_lines: u64,
     /// Huge files read by several workers, and the byte ranges they were cut into.
-    pub split_files: u64,
-    pub split_ranges: u64,
+    pub(crate) split_files: u64,
+    pub(crate) split_ranges: u64,
     /// Skipped lines by reason.
-    pub skipped: BTreeMap<&'static str, u64>,
+    pub(crate) skipped: BTreeMap<&'static str, u64>,
     /// Lines read after a repair (invalid UTF-8 replaced, NUL bytes removed), by reason.
-    pub repaired: BTreeMap<&'static str, u64>,
+    pub(crate) repaired: BTreeMap<&'static str, u64>,
     /// Files and lines that could not be read as they are (`input-problems.csv`), capped per file.
-    pub problems: Vec<Problem>,
+    pub(crate) problems: Vec<Problem>,
     /// VPS directories with no inventory rows.
-    pub unknown_vps_dirs: BTreeMap<String, u64>,
+    pub(crate) unknown_vps_dirs: BTreeMap<String, u64>,
     /// Unclassified replies counted but not kept for unclassified.csv: their file had more than
     /// `UNCLASSIFIED_PER_FILE` distinct groups (text, receiver, code, day).
-    pub unclassified_dropped_in_files: u64,
+    pub(crate) unclassified_dropped_in_files: u64,
     /// The same, dropped when files were merged past `UNCLASSIFIED_PER_RUN` groups.
-    pub unclassified_dropped_in_run: u64,
+    pub(crate) unclassified_dropped_in_run: u64,
 }
 
 /// One row of `input-problems.csv`: a file (line `None`) or a line that could not be read as is.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Problem {
-    pub file: String,
-    pub line: Option<u64>,
-    pub reason: String,
+pub(crate) struct Problem {
+    pub(crate) file: String,
+    pub(crate) line: Option<u64>,
+    pub(crate) reason: String,
 }
 
 impl Stats {
-    pub fn problem(&mut self, file: &str, line: Option<u64>, reason: impl Into<String>) {
+    pub(crate) fn problem(&mut self, file: &str, line: Option<u64>, reason: impl Into<String>) {
         self.problems.push(Problem {
             file: file.to_string(),
             line,
@@ -60,15 +60,15 @@ impl Stats {
         });
     }
 
-    pub fn skip(&mut self, reason: &'static str) {
+    pub(crate) fn skip(&mut self, reason: &'static str) {
         *self.skipped.entry(reason).or_default() += 1;
     }
 
-    pub fn skipped_total(&self) -> u64 {
+    pub(crate) fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()
     }
 
-    pub fn merge(&mut self, other: Stats) {
+    pub(crate) fn merge(&mut self, other: Stats) {
         self.files += other.files;
         self.bytes += other.bytes;
         self.lines += other.lines;
@@ -100,7 +100,7 @@ impl Stats {
     }
 
     /// Unclassified replies not kept for unclassified.csv (counted in the totals above).
-    pub fn unclassified_dropped(&self) -> u64 {
+    pub(crate) fn unclassified_dropped(&self) -> u64 {
         self.unclassified_dropped_in_files + self.unclassified_dropped_in_run
     }
 }

@@ -13,50 +13,50 @@ use std::collections::BTreeMap;
 
 /// One event cell with stable names (also the row shape of Parquet partials).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct StoredEvent {
-    pub ip: Option<String>,
-    pub rule: String,
-    pub vps: Option<String>,
-    pub ip_source: String,
-    pub platform: String,
-    pub code: String,
-    pub receiver_rule_id: Option<String>,
-    pub events: u64,
-    pub first: i64,
-    pub last: i64,
-    pub sample_time: i64,
-    pub sample: String,
+pub(crate) struct StoredEvent {
+    pub(crate) ip: Option<String>,
+    pub(crate) rule: String,
+    pub(crate) vps: Option<String>,
+    pub(crate) ip_source: String,
+    pub(crate) platform: String,
+    pub(crate) code: String,
+    pub(crate) receiver_rule_id: Option<String>,
+    pub(crate) events: u64,
+    pub(crate) first: i64,
+    pub(crate) last: i64,
+    pub(crate) sample_time: i64,
+    pub(crate) sample: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct StoredActivity {
-    pub ip: Option<String>,
-    pub vps: Option<String>,
-    pub sent: u64,
-    pub deferred: u64,
-    pub bounced: u64,
+pub(crate) struct StoredActivity {
+    pub(crate) ip: Option<String>,
+    pub(crate) vps: Option<String>,
+    pub(crate) sent: u64,
+    pub(crate) deferred: u64,
+    pub(crate) bounced: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct StoredUnclassified {
-    pub reply: String,
-    pub platform: String,
-    pub code: String,
-    pub events: u64,
-    pub ips: Vec<Option<String>>,
+pub(crate) struct StoredUnclassified {
+    pub(crate) reply: String,
+    pub(crate) platform: String,
+    pub(crate) code: String,
+    pub(crate) events: u64,
+    pub(crate) ips: Vec<Option<String>>,
 }
 
 /// A partial's cells with stable names, each with its day.
 #[derive(Debug, Default)]
-pub struct StoredCells {
-    pub events: Vec<(i32, StoredEvent)>,
-    pub activity: Vec<(i32, StoredActivity)>,
-    pub unclassified: Vec<(i32, StoredUnclassified)>,
-    pub times: Vec<(i32, (i64, i64))>,
+pub(crate) struct StoredCells {
+    pub(crate) events: Vec<(i32, StoredEvent)>,
+    pub(crate) activity: Vec<(i32, StoredActivity)>,
+    pub(crate) unclassified: Vec<(i32, StoredUnclassified)>,
+    pub(crate) times: Vec<(i32, (i64, i64))>,
 }
 
 /// Name every cell of `partial` (only `day` when given), sorted.
-pub fn to_stored(partial: &Partial, rules: &RuleSet, day: Option<i32>) -> StoredCells {
+pub(crate) fn to_stored(partial: &Partial, rules: &RuleSet, day: Option<i32>) -> StoredCells {
     let wanted = |d: i32| day.is_none_or(|w| w == d);
     let vps_name = |v: Option<VpsName>| v.map(str::to_string);
     let ip_text = |ip: Option<std::net::IpAddr>| ip.map(|i| i.to_string());
@@ -134,7 +134,7 @@ pub fn to_stored(partial: &Partial, rules: &RuleSet, day: Option<i32>) -> Stored
 /// Named cells back into a partial for this run's rules (VPS names are looked up in the
 /// inventory at aggregate time). Events of rules no longer in the catalogue count as
 /// unclassified; they are returned by rule id with their counts.
-pub fn from_stored(cells: StoredCells, rules: &RuleSet) -> (Partial, BTreeMap<String, u64>) {
+pub(crate) fn from_stored(cells: StoredCells, rules: &RuleSet) -> (Partial, BTreeMap<String, u64>) {
     let vps_name_of = |v: &Option<String>| v.as_deref().map(name::intern);
     let parse_ip = |ip: &Option<String>| ip.as_deref().and_then(|i| i.parse().ok());
     let mut unknown_rules: BTreeMap<String, u64> = BTreeMap::new();

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::io::{BufReader, Write as _};
 use std::path::{Path, PathBuf};
 
-pub const DIR: &str = "days";
+pub(crate) const DIR: &str = "days";
 const VERSION: u32 = 1;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -32,12 +32,12 @@ struct DayFile {
 }
 
 /// The stored name of a day's file for a given state generation.
-pub fn file_name(day: i32, generation: u64) -> String {
+pub(crate) fn file_name(day: i32, generation: u64) -> String {
     format!("{DIR}/{}.g{generation}.json.gz", date_of_day(day))
 }
 
 /// Write one day of `partial` (days other than `day` are ignored) to `dir/name`.
-pub fn write_day(
+pub(crate) fn write_day(
     dir: &Path,
     name: &str,
     day: i32,
@@ -74,9 +74,9 @@ pub fn write_day(
 
 /// Why a stored day could not be used as it is.
 #[derive(Debug)]
-pub struct LoadProblem {
-    pub path: PathBuf,
-    pub reason: String,
+pub(crate) struct LoadProblem {
+    pub(crate) path: PathBuf,
+    pub(crate) reason: String,
 }
 
 /// Read and parse one day file (any problem as text, for the error naming the file).
@@ -102,7 +102,7 @@ fn unreadable(dir: &Path, name: &str, day: i32, problem: String) -> crate::error
 }
 
 /// Check that every day file the state names can be read (for `check-config`).
-pub fn check_days(dir: &Path, days: &BTreeMap<String, String>) -> crate::error::Result<()> {
+pub(crate) fn check_days(dir: &Path, days: &BTreeMap<String, String>) -> crate::error::Result<()> {
     for (date, name) in days {
         load_day_file(&dir.join(name)).map_err(|problem| crate::error::Error::StateDay {
             path: dir.join(name),
@@ -115,7 +115,7 @@ pub fn check_days(dir: &Path, days: &BTreeMap<String, String>) -> crate::error::
 
 /// Read one stored day into `into` (as day `day`). A day file that cannot be read stops the
 /// run: the day would otherwise be reported, and stored again, with only tonight's lines.
-pub fn read_day(
+pub(crate) fn read_day(
     dir: &Path,
     name: &str,
     day: i32,

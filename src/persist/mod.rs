@@ -3,6 +3,6 @@
 //! Sits on `model`, and names rules through `classify` (a rule index is valid for one run
 //! only); `state` and the commands use it.
 
-pub mod cells;
-pub mod days;
-pub mod partials;
+pub(crate) mod cells;
+pub(crate) mod days;
+pub(crate) mod partials;

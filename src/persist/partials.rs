@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Bumped when a column changes meaning or disappears (new columns may be added).
-pub const SCHEMA_VERSION: u64 = 1;
+pub(crate) const SCHEMA_VERSION: u64 = 1;
 
 /// The columns, in file order: (name, type).
-pub const COLUMNS: &[(&str, &str)] = &[
+pub(crate) const COLUMNS: &[(&str, &str)] = &[
     ("kind", "string"),
     ("host_id", "string"),
     ("day", "string"),
@@ -128,7 +128,7 @@ fn some(s: &str) -> Option<String> {
 }
 
 /// Write `partial` as a Parquet partial (atomically).
-pub fn write(path: &Path, partial: &Partial, rules: &RuleSet, host_id: &str) -> Result<u64> {
+pub(crate) fn write(path: &Path, partial: &Partial, rules: &RuleSet, host_id: &str) -> Result<u64> {
     let cells = cells::to_stored(partial, rules, None);
     let host = some(host_id);
     let mut rows = Rows::default();
@@ -265,7 +265,7 @@ fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
 }
 
 /// Read a partial back for this run's inventory and rules.
-pub fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
+pub(crate) fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
     let file = std::fs::File::open(path).map_err(|e| bad(path, e))?;
     let df = ParquetReader::new(file)
         .finish()

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::Instant;
 
 /// The built-in catalogue, or it with a provider's rule file applied.
-pub fn rules(file: Option<&Path>) -> Result<RuleSet> {
+pub(crate) fn rules(file: Option<&Path>) -> Result<RuleSet> {
     Ok(match file {
         Some(path) => RuleSet::with_file(path)?,
         None => RuleSet::builtin().clone(),
@@ -27,12 +27,12 @@ pub fn rules(file: Option<&Path>) -> Result<RuleSet> {
 }
 
 /// The rule catalogue `config` asks for (`--rules`).
-pub fn load_rules(config: &Config) -> Result<RuleSet> {
+pub(crate) fn load_rules(config: &Config) -> Result<RuleSet> {
     rules(config.rules.as_deref())
 }
 
 /// The SNDS exports of `--snds` (None without it), with the rows `--lenient` skipped.
-pub fn load_snds(
+pub(crate) fn load_snds(
     config: &Config,
 ) -> Result<Option<(crate::model::snds::Snds, Vec<crate::error::SndsError>)>> {
     config
@@ -96,7 +96,11 @@ pub(crate) fn finish(
 
 /// Ingest, classify, attribute and aggregate: everything but writing reports (every log line
 /// read, no window, no state: for commands that look at the logs as they are).
-pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Result<Aggregates> {
+pub(crate) fn analyse(
+    config: &Config,
+    inventory: &Inventory,
+    rules: &RuleSet,
+) -> Result<Aggregates> {
     let mut partial = ingest_logs(config, inventory, rules, false, None)?;
     partial.collapse_days();
     let window = ReportWindow {
@@ -224,7 +228,7 @@ pub(crate) fn lock(out: &std::path::Path) -> Result<std::fs::File> {
 }
 
 /// `198.51.100.7` or `198.51.100.0/24` (`::ffff:198.51.100.7` is the IPv4 address).
-pub fn parse_target(text: &str) -> Result<IpNetwork> {
+pub(crate) fn parse_target(text: &str) -> Result<IpNetwork> {
     let net: IpNetwork = text.parse().map_err(|_| {
         Error::Config(format!(
             "{text:?} is not an IP address or CIDR (e.g. 198.51.100.7 or 198.51.100.0/24)"

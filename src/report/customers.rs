@@ -7,7 +7,7 @@ use crate::aggregate::{Aggregates, IpRow};
 use std::io::Write;
 
 /// `rows`: the customer's rows of ips.csv, in order.
-pub fn write(w: &mut dyn Write, agg: &Aggregates, rows: &[&IpRow]) -> std::io::Result<()> {
+pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates, rows: &[&IpRow]) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     let header = HEADER
         .iter()

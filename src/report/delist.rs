@@ -39,7 +39,7 @@ fn third_party_ips<'a>(rows: impl Iterator<Item = &'a IpRow>) -> Vec<String> {
 }
 
 /// `outlook-com.txt`: one request for the Outlook.com sender support form.
-pub fn write_outlook(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+pub(crate) fn write_outlook(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let rows: Vec<&IpRow> = agg
         .ips
         .iter()
@@ -153,7 +153,7 @@ fn range_section(
 }
 
 /// `office365.csv`: sender.office.com takes one IP (and one recipient address) per request.
-pub fn write_office365(
+pub(crate) fn write_office365(
     w: &mut dyn Write,
     agg: &Aggregates,
     contact: Option<&str>,
@@ -176,7 +176,7 @@ pub fn write_office365(
 }
 
 /// `delist-microsoft-5.7.511.txt`: one draft mail per IP; the portal cannot lift 5.7.511.
-pub fn write_5_7_511(
+pub(crate) fn write_5_7_511(
     w: &mut dyn Write,
     agg: &Aggregates,
     contact: Option<&str>,
@@ -232,7 +232,7 @@ fn lookup_url(template: Option<&str>, ip: &str) -> String {
 }
 
 /// `dnsbl-lookups.csv`: the lookup page per listed IP and list.
-pub fn write_dnsbl(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+pub(crate) fn write_dnsbl(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     csv.write_record(["ip", "rule_id", "lookup_url", "delist_route"])
         .map_err(csv_io)?;

@@ -4,9 +4,9 @@ use super::{csv_io, csv_writer};
 use crate::aggregate::Aggregates;
 use std::io::Write;
 
-pub const HEADER: [&str; 3] = ["file", "line", "reason"];
+pub(crate) const HEADER: [&str; 3] = ["file", "line", "reason"];
 
-pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     csv.write_record(HEADER).map_err(csv_io)?;
     for p in &agg.stats.problems {

@@ -6,7 +6,7 @@ use crate::aggregate::{Aggregates, IpRow};
 use std::io::Write;
 
 /// Contract columns (issue #3); later columns are appended after them.
-pub const HEADER: [&str; 15] = [
+pub(crate) const HEADER: [&str; 15] = [
     "ip",
     "subnet",
     "customer_id",
@@ -25,7 +25,7 @@ pub const HEADER: [&str; 15] = [
 ];
 
 /// Columns added after the contract ones.
-pub const EXTRA: [&str; 10] = [
+pub(crate) const EXTRA: [&str; 10] = [
     "permanence",
     "receiver_rule_id",
     "snds_filter",
@@ -38,7 +38,7 @@ pub const EXTRA: [&str; 10] = [
     "days_blocked",
 ];
 
-pub fn fields(r: &IpRow) -> [String; 15] {
+pub(crate) fn fields(r: &IpRow) -> [String; 15] {
     [
         opt(r.ip),
         opt(r.subnet),
@@ -58,7 +58,7 @@ pub fn fields(r: &IpRow) -> [String; 15] {
     ]
 }
 
-pub fn extra_fields(r: &IpRow) -> [String; 10] {
+pub(crate) fn extra_fields(r: &IpRow) -> [String; 10] {
     [
         list(&r.permanence),
         list(&r.receiver_rule_ids),
@@ -73,7 +73,7 @@ pub fn extra_fields(r: &IpRow) -> [String; 10] {
     ]
 }
 
-pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     csv.write_record(HEADER.iter().chain(EXTRA.iter()))
         .map_err(csv_io)?;

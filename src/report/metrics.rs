@@ -13,7 +13,7 @@ fn label(value: &str) -> String {
         .replace('\n', r"\n")
 }
 
-pub fn write(
+pub(crate) fn write(
     w: &mut dyn Write,
     agg: &Aggregates,
     elapsed: Duration,

@@ -2,19 +2,19 @@
 //! failed run never leaves a half-written report set where a good one was.
 
 pub(crate) mod cells;
-pub mod customers;
-pub mod delist;
-pub mod html;
-pub mod input_problems;
-pub mod ips;
-pub mod metrics;
-pub mod notice;
-pub mod run_summary;
-pub mod snds_unknown;
-pub mod subnets;
-pub mod summary_md;
-pub mod text;
-pub mod unclassified;
+pub(crate) mod customers;
+pub(crate) mod delist;
+pub(crate) mod html;
+pub(crate) mod input_problems;
+pub(crate) mod ips;
+pub(crate) mod metrics;
+pub(crate) mod notice;
+pub(crate) mod run_summary;
+pub(crate) mod snds_unknown;
+pub(crate) mod subnets;
+pub(crate) mod summary_md;
+pub(crate) mod text;
+pub(crate) mod unclassified;
 pub(crate) mod view;
 
 use crate::aggregate::Aggregates;
@@ -24,19 +24,23 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Marker file identifying a directory as a blockscope report set (so we never replace anything else).
-pub const MARKER: &str = ".blockscope";
+pub(crate) const MARKER: &str = ".blockscope";
 
 /// Settings that shape the reports (not the analysis).
 #[derive(Debug, Clone, Default)]
-pub struct ReportOptions {
+pub(crate) struct ReportOptions {
     /// The provider's own address for delisting portals' confirmation mails.
-    pub delist_contact: Option<String>,
+    pub(crate) delist_contact: Option<String>,
     /// Previous report sets kept in `<out>.archive/` (0: none).
-    pub keep: usize,
+    pub(crate) keep: usize,
 }
 
 /// Write every report into `out`, atomically replacing a previous report set.
-pub fn write_report_set(out: &Path, agg: &Aggregates, options: &ReportOptions) -> Result<()> {
+pub(crate) fn write_report_set(
+    out: &Path,
+    agg: &Aggregates,
+    options: &ReportOptions,
+) -> Result<()> {
     let io = |source: std::io::Error| Error::Output {
         path: out.to_path_buf(),
         source,
@@ -147,7 +151,7 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
 }
 
 /// `<out>.<suffix>` beside the report directory (`reports.lock`, `reports.archive`).
-pub fn sibling(out: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn sibling(out: &Path, suffix: &str) -> PathBuf {
     let mut name = out
         .file_name()
         .map_or_else(|| std::ffi::OsString::from("out"), |n| n.to_os_string());
@@ -255,7 +259,7 @@ fn write_file(
 }
 
 /// Report times: ISO 8601 UTC.
-pub fn iso(micros: i64) -> String {
+pub(crate) fn iso(micros: i64) -> String {
     crate::model::day::format_utc(micros)
 }
 
@@ -269,7 +273,7 @@ pub(crate) fn csv_writer(w: &mut dyn Write) -> SafeCsv<'_> {
 pub(crate) struct SafeCsv<'a>(csv::Writer<&'a mut dyn Write>);
 
 impl SafeCsv<'_> {
-    pub fn write_record<I, T>(&mut self, record: I) -> csv::Result<()>
+    pub(crate) fn write_record<I, T>(&mut self, record: I) -> csv::Result<()>
     where
         I: IntoIterator<Item = T>,
         T: AsRef<str>,
@@ -281,7 +285,7 @@ impl SafeCsv<'_> {
         )
     }
 
-    pub fn flush(&mut self) -> std::io::Result<()> {
+    pub(crate) fn flush(&mut self) -> std::io::Result<()> {
         self.0.flush()
     }
 }
@@ -289,7 +293,7 @@ impl SafeCsv<'_> {
 /// A cell safe to open in a spreadsheet: a leading `= + - @ TAB CR` gets a `'` in front (the
 /// OWASP advice), control characters become visible `\xNN` escapes, and bidi controls become
 /// U+FFFD as in the HTML report (they would show a reply in another order than written).
-pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
     let control = cell
         .chars()

@@ -33,10 +33,10 @@ fn advice(class: Class) -> &'static str {
 }
 
 /// Per (subnet, rule): how many customers it blocks (computed once for all notices).
-pub struct SharedRules<'a>(BTreeMap<(Option<IpNetwork>, &'a str), BTreeSet<&'a str>>);
+pub(crate) struct SharedRules<'a>(BTreeMap<(Option<IpNetwork>, &'a str), BTreeSet<&'a str>>);
 
 impl<'a> SharedRules<'a> {
-    pub fn new(agg: &'a Aggregates) -> SharedRules<'a> {
+    pub(crate) fn new(agg: &'a Aggregates) -> SharedRules<'a> {
         let mut map: BTreeMap<(Option<IpNetwork>, &str), BTreeSet<&str>> = BTreeMap::new();
         for o in agg.ips.iter().filter(|o| o.class.is_block()) {
             map.entry((o.subnet, o.rule_id.as_str()))
@@ -51,7 +51,7 @@ impl<'a> SharedRules<'a> {
     }
 }
 
-pub fn write(
+pub(crate) fn write(
     w: &mut dyn Write,
     agg: &Aggregates,
     customer_id: &str,

@@ -6,9 +6,9 @@ use std::io::Write;
 use std::time::Duration;
 
 /// Wall-clock time per stage of a run (stderr and metrics only).
-pub type Stages = [(&'static str, Duration)];
+pub(crate) type Stages = [(&'static str, Duration)];
 
-pub fn print(
+pub(crate) fn print(
     w: &mut dyn Write,
     agg: &Aggregates,
     elapsed: Duration,
@@ -144,7 +144,7 @@ fn write_snds(w: &mut dyn Write, notes: &crate::aggregate::snds::Notes) -> std::
 }
 
 /// The run summary as one JSON line (`--log-format json`), for log shippers.
-pub fn print_json(
+pub(crate) fn print_json(
     w: &mut dyn Write,
     agg: &Aggregates,
     elapsed: Duration,

@@ -4,7 +4,7 @@ use super::{csv_io, csv_writer};
 use crate::aggregate::Aggregates;
 use std::io::Write;
 
-pub const HEADER: [&str; 6] = [
+pub(crate) const HEADER: [&str; 6] = [
     "ip",
     "source",
     "snds_days",
@@ -13,7 +13,7 @@ pub const HEADER: [&str; 6] = [
     "snds_reason",
 ];
 
-pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     csv.write_record(HEADER).map_err(csv_io)?;
     for u in &agg.snds_unknown {

@@ -5,7 +5,7 @@ use super::{csv_io, csv_writer};
 use crate::aggregate::{display_order, Aggregates};
 use std::io::Write;
 
-pub const HEADER: [&str; 8] = [
+pub(crate) const HEADER: [&str; 8] = [
     "subnet",
     "inventory_ips",
     "active_ips",
@@ -15,7 +15,7 @@ pub const HEADER: [&str; 8] = [
     "platforms",
     "verdict",
 ];
-pub const EXTRA: [&str; 5] = [
+pub(crate) const EXTRA: [&str; 5] = [
     "throttled_ips",
     "rule_ids",
     "snds_blocked_ips",
@@ -23,7 +23,7 @@ pub const EXTRA: [&str; 5] = [
     "suspect_ips",
 ];
 
-pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     csv.write_record(HEADER.iter().chain(EXTRA.iter()))
         .map_err(csv_io)?;

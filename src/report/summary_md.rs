@@ -9,7 +9,7 @@ use std::io::Write;
 use std::net::IpAddr;
 
 /// Escape untrusted text (receiver replies, ids) for a Markdown table cell.
-pub fn md(text: &str) -> String {
+pub(crate) fn md(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -52,7 +52,7 @@ fn or_dash(s: &str) -> String {
     }
 }
 
-pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let view = Summary::new(agg);
     header(w, agg)?;
     glance(w, &view)?;

@@ -16,7 +16,7 @@ pub(crate) fn is_bidi_control(c: char) -> bool {
 /// tab becomes a space, and bidi controls become U+FFFD as in the HTML report. A log line
 /// written by a customer can otherwise retitle the support engineer's terminal, hide text,
 /// or plant an OSC 8 link.
-pub fn printable(text: &str) -> Cow<'_, str> {
+pub(crate) fn printable(text: &str) -> Cow<'_, str> {
     if !text.chars().any(|c| c.is_control() || is_bidi_control(c)) {
         return Cow::Borrowed(text);
     }

@@ -5,9 +5,9 @@ use super::{csv_io, csv_writer};
 use crate::aggregate::Aggregates;
 use std::io::Write;
 
-pub const HEADER: [&str; 5] = ["events", "ips", "platform", "code", "reply"];
+pub(crate) const HEADER: [&str; 5] = ["events", "ips", "platform", "code", "reply"];
 
-pub fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     csv.write_record(HEADER).map_err(csv_io)?;
     for u in &agg.unclassified {

@@ -29,66 +29,66 @@ const DNSBL_HEADING: &str = "DNS block lists (any receiver)";
 
 /// Everything the summaries show, in display order.
 pub(crate) struct Summary<'a> {
-    pub agg: &'a Aggregates,
-    pub counts: Counts,
+    pub(crate) agg: &'a Aggregates,
+    pub(crate) counts: Counts,
     /// Subnets with the neighbourhood verdict, numerically.
-    pub neighbourhoods: Vec<&'a SubnetRow>,
+    pub(crate) neighbourhoods: Vec<&'a SubnetRow>,
     /// Blocked rows grouped by receiver platform (DNSBL listings in one group), by heading.
-    pub blocked: Vec<PlatformGroup<'a>>,
-    pub throttled: Vec<&'a IpRow>,
-    pub auth: Vec<&'a IpRow>,
-    pub content: Vec<&'a IpRow>,
-    pub receiver_errors: Vec<&'a IpRow>,
+    pub(crate) blocked: Vec<PlatformGroup<'a>>,
+    pub(crate) throttled: Vec<&'a IpRow>,
+    pub(crate) auth: Vec<&'a IpRow>,
+    pub(crate) content: Vec<&'a IpRow>,
+    pub(crate) receiver_errors: Vec<&'a IpRow>,
     /// Rejections not about the IP, per rule.
-    pub not_ip: Vec<RuleCount<'a>>,
-    pub unclassified: Vec<&'a IpRow>,
+    pub(crate) not_ip: Vec<RuleCount<'a>>,
+    pub(crate) unclassified: Vec<&'a IpRow>,
     /// Outlook.com's own view; None when no SNDS data was given.
-    pub snds: Option<SndsView<'a>>,
+    pub(crate) snds: Option<SndsView<'a>>,
 }
 
 /// The figures "At a glance" shows.
 #[derive(Debug, Default)]
 pub(crate) struct Counts {
-    pub blocked_ips: usize,
-    pub blocked_customers: usize,
-    pub throttled_ips: usize,
+    pub(crate) blocked_ips: usize,
+    pub(crate) blocked_customers: usize,
+    pub(crate) throttled_ips: usize,
     /// Rejections not about the IP (unknown user, mailbox full, network failures).
-    pub not_ip_events: u64,
-    pub unclassified_events: u64,
+    pub(crate) not_ip_events: u64,
+    pub(crate) unclassified_events: u64,
 }
 
 pub(crate) struct PlatformGroup<'a> {
-    pub heading: String,
-    pub rows: Vec<&'a IpRow>,
+    pub(crate) heading: String,
+    pub(crate) rows: Vec<&'a IpRow>,
     /// Rule id -> its delisting route.
-    pub routes: BTreeMap<&'a str, &'a str>,
+    pub(crate) routes: BTreeMap<&'a str, &'a str>,
 }
 
 pub(crate) struct RuleCount<'a> {
-    pub rule_id: &'a str,
-    pub events: u64,
-    pub customers: usize,
+    pub(crate) rule_id: &'a str,
+    pub(crate) events: u64,
+    pub(crate) customers: usize,
 }
 
 pub(crate) struct SndsView<'a> {
     /// Blocked IP-status ranges, with how many of our IPs are in each and bounce at Outlook.com.
-    pub ranges: Vec<RangeView<'a>>,
+    pub(crate) ranges: Vec<RangeView<'a>>,
     /// The reasons of the blocked ranges, each with its texts: each has its own way out.
-    pub reasons: BTreeMap<ReasonKind, BTreeSet<&'a str>>,
+    pub(crate) reasons: BTreeMap<ReasonKind, BTreeSet<&'a str>>,
     /// Addresses SNDS blocks that have not bounced yet.
-    pub not_seen: Vec<&'a IpRow>,
+    pub(crate) not_seen: Vec<&'a IpRow>,
     /// Addresses bouncing at Outlook.com that SNDS does not block, in the order of their text.
-    pub lag: Vec<String>,
+    pub(crate) lag: Vec<String>,
     /// Subnets with likely causes (RED, complaints, trap hits) of their blocks.
-    pub suspects: Vec<&'a SubnetRow>,
+    pub(crate) suspects: Vec<&'a SubnetRow>,
     /// SNDS notes on empty exports.
-    pub empty_notes: Vec<String>,
+    pub(crate) empty_notes: Vec<String>,
 }
 
 pub(crate) struct RangeView<'a> {
-    pub status: &'a SndsStatus,
-    pub ours: usize,
-    pub felt: usize,
+    pub(crate) status: &'a SndsStatus,
+    pub(crate) ours: usize,
+    pub(crate) felt: usize,
 }
 
 impl<'a> Summary<'a> {

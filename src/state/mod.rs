@@ -14,55 +14,55 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-pub const VERSION: u32 = 2;
+pub(crate) const VERSION: u32 = 2;
 const FILE: &str = "state.json";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
-    pub ip: String,
-    pub rule_id: String,
-    pub customer_id: String,
-    pub vps_id: String,
+pub(crate) struct Entry {
+    pub(crate) ip: String,
+    pub(crate) rule_id: String,
+    pub(crate) customer_id: String,
+    pub(crate) vps_id: String,
     /// Unix micros of the first event ever seen.
-    pub first_seen: i64,
+    pub(crate) first_seen: i64,
     /// Unix micros of the latest event.
-    pub last_seen: i64,
-    pub class: String,
-    pub platform: String,
+    pub(crate) last_seen: i64,
+    pub(crate) class: String,
+    pub(crate) platform: String,
     /// Calendar days with at least one event.
     #[serde(default)]
-    pub days_seen: u64,
+    pub(crate) days_seen: u64,
     /// The latest of those days (YYYY-MM-DD), so a day split over two runs counts once.
     #[serde(default)]
-    pub last_day: Option<String>,
+    pub(crate) last_day: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct State {
-    pub version: u32,
+pub(crate) struct State {
+    pub(crate) version: u32,
     /// Keyed by `ip|rule_id` so the file diffs well and merges are deterministic.
-    pub entries: BTreeMap<String, Entry>,
+    pub(crate) entries: BTreeMap<String, Entry>,
     /// Bumped by every run that saves; names that run's day files.
     #[serde(default)]
-    pub generation: u64,
+    pub(crate) generation: u64,
     /// Where each log file (known by its head) was read to.
     #[serde(default)]
-    pub files: Vec<crate::model::FileCursor>,
+    pub(crate) files: Vec<crate::model::FileCursor>,
     /// Stored history: date (YYYY-MM-DD) -> day file, relative to the state directory.
     #[serde(default)]
-    pub days: BTreeMap<String, String>,
+    pub(crate) days: BTreeMap<String, String>,
 }
 
 fn key(ip: &str, rule_id: &str) -> String {
     format!("{ip}|{rule_id}")
 }
 
-pub fn path(dir: &Path) -> PathBuf {
+pub(crate) fn path(dir: &Path) -> PathBuf {
     dir.join(FILE)
 }
 
 /// Load the state; a missing file is an empty state, a corrupt one an error naming the fix.
-pub fn load(dir: &Path, rebuild: bool) -> Result<State> {
+pub(crate) fn load(dir: &Path, rebuild: bool) -> Result<State> {
     let file = path(dir);
     if rebuild || !file.exists() {
         return Ok(State {
@@ -93,11 +93,12 @@ pub fn load(dir: &Path, rebuild: bool) -> Result<State> {
 }
 
 /// Calendar days with events, per (ip, rule_id), in the report window.
-pub type RowDays = std::collections::HashMap<(String, String), std::collections::BTreeSet<i32>>;
+pub(crate) type RowDays =
+    std::collections::HashMap<(String, String), std::collections::BTreeSet<i32>>;
 
 /// What becomes of entries the report window does not show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Absent {
+pub(crate) enum Absent {
     /// The nightly window (everything new since the last run): absent means it stopped, so the
     /// entry is reported `resolved` once and forgotten.
     Resolve,
@@ -108,7 +109,7 @@ pub enum Absent {
 
 /// Give every row its status against the previous state, add `resolved` rows for what is gone
 /// (only with `Absent::Resolve`), and return the state to save.
-pub fn apply(
+pub(crate) fn apply(
     agg: &mut Aggregates,
     previous: &State,
     row_days: &RowDays,
@@ -233,7 +234,7 @@ fn resolved_row(e: &Entry, v4: u8, v6: u8) -> IpRow {
 }
 
 /// Write the state atomically (only after the reports are in place).
-pub fn save(dir: &Path, state: &State) -> Result<()> {
+pub(crate) fn save(dir: &Path, state: &State) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|source| Error::Output {
         path: dir.to_path_buf(),
         source,
@@ -248,7 +249,7 @@ pub fn save(dir: &Path, state: &State) -> Result<()> {
 
 /// Remove day files no state names any more (an older generation, or a run killed after writing
 /// them); best effort, a leftover file is harmless.
-pub fn remove_unnamed_day_files(dir: &Path, state: &State) {
+pub(crate) fn remove_unnamed_day_files(dir: &Path, state: &State) {
     let named: std::collections::BTreeSet<&str> = state.days.values().map(String::as_str).collect();
     let Ok(entries) = std::fs::read_dir(dir.join(crate::persist::days::DIR)) else {
         return;

@@ -23,7 +23,10 @@ fn source_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn src_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
-    source_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    source_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
     files.sort();
     files
 }
@@ -32,7 +35,12 @@ fn src_files() -> Vec<PathBuf> {
 fn top_module(path: &Path) -> String {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let rel = path.strip_prefix(&src).unwrap();
-    let first = rel.components().next().unwrap().as_os_str().to_string_lossy();
+    let first = rel
+        .components()
+        .next()
+        .unwrap()
+        .as_os_str()
+        .to_string_lossy();
     first.trim_end_matches(".rs").to_string()
 }
 
@@ -153,7 +161,12 @@ fn the_module_imports_have_no_cycle() {
             .windows(2)
             .map(|w| {
                 let files = &graph[&w[0]][&w[1]];
-                format!("{} -> {} (in {})", w[0], w[1], files.iter().cloned().collect::<Vec<_>>().join(", "))
+                format!(
+                    "{} -> {} (in {})",
+                    w[0],
+                    w[1],
+                    files.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
             })
             .collect();
         panic!("import cycle among src/ modules:\n  {}", steps.join("\n  "));
@@ -163,15 +176,28 @@ fn the_module_imports_have_no_cycle() {
 #[test]
 fn the_cycle_finder_finds_a_cycle() {
     let mut graph: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
-    for (a, b) in [("ingest", "model"), ("aggregate", "model"), ("model", "ingest")] {
-        graph.entry(a.into()).or_default().entry(b.into()).or_default();
+    for (a, b) in [
+        ("ingest", "model"),
+        ("aggregate", "model"),
+        ("model", "ingest"),
+    ] {
+        graph
+            .entry(a.into())
+            .or_default()
+            .entry(b.into())
+            .or_default();
     }
-    assert_eq!(
-        find_cycle(&graph).unwrap(),
-        ["ingest", "model", "ingest"].map(String::from)
-    );
+    let cycle = find_cycle(&graph).expect("model <-> ingest is a cycle");
+    assert_eq!(cycle.first(), cycle.last(), "a cycle ends where it starts");
+    let nodes: BTreeSet<&str> = cycle.iter().map(String::as_str).collect();
+    assert_eq!(nodes, BTreeSet::from(["ingest", "model"]));
+    graph.get_mut("model").unwrap().clear();
+    assert_eq!(find_cycle(&graph), None);
     let parsed = referenced_modules("use crate::{\n  model::{Stats, Partial},\n  error::Error, self};\nlet x = crate::classify::matching_text(r);");
-    assert_eq!(parsed, ["classify", "error", "model"].map(String::from).into());
+    assert_eq!(
+        parsed,
+        ["classify", "error", "model"].map(String::from).into()
+    );
 }
 
 #[test]
@@ -183,5 +209,8 @@ fn no_source_file_is_over_800_lines() {
             (lines > MAX_LINES).then(|| format!("{} ({lines} lines)", f.display()))
         })
         .collect();
-    assert!(long.is_empty(), "split these files (at most {MAX_LINES} lines each): {long:?}");
+    assert!(
+        long.is_empty(),
+        "split these files (at most {MAX_LINES} lines each): {long:?}"
+    );
 }

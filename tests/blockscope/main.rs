@@ -4,6 +4,7 @@
 //! other module one area of behaviour.
 
 mod acting;
+mod architecture;
 mod central_syslog;
 mod closed_stdout;
 mod config_validation;

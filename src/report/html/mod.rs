@@ -33,7 +33,7 @@ use table::*;
 /// Control characters cannot be typed into a report meaningfully: whitespace controls become a
 /// space, the others (and bidi overrides, which could make a reply read differently than it
 /// is) become U+FFFD.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -179,7 +179,7 @@ fn sort_key(ip: Option<IpAddr>) -> String {
 // ---------------------------------------------------------------------------------------------
 // The page
 
-pub fn write(w: &mut dyn Write, agg: &Aggregates) -> io::Result<()> {
+pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> io::Result<()> {
     let ctx = Ctx::new(agg);
     head(w, &ctx)?;
     glance(w, &ctx)?;
