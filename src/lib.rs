@@ -1,9 +1,12 @@
 //! blockscope: which sending IPs and neighbourhoods receivers are blocking, from the fleet's MTA logs.
 //!
-//! The pipeline: `ingest` (log formats) -> `classify` (rule table) -> `attribute` (inventory,
-//! sending-IP provenance) -> `aggregate` (partials merged, polars group-bys) -> `report` (one
-//! module per output). `cli` parses, `config` validates (one `Config` for every subcommand),
-//! `pipeline` holds the stages the subcommands share, `cmd` runs one subcommand each.
+//! The pipeline: `ingest` (log formats, the only rayon code) -> `classify` (rule table) and
+//! `attribute` (inventory, sending-IP provenance) -> the neutral `model` of typed event cells ->
+//! `aggregate` (polars stays here; typed report rows) -> `report` (one module per output).
+//! `persist` stores cells (state day files, Parquet partials), `state` tracks new/ongoing/resolved.
+//! `cli` parses, `config` validates (one `Config` for every subcommand), `pipeline` holds the
+//! stages the subcommands share, `cmd` runs one subcommand each. README.md "Code map" has the
+//! import order; `tests/blockscope/architecture.rs` keeps it acyclic.
 
 // Crate-private by default: the public surface is what the binary (`cmd::main`), the tests,
 // benches and fuzz targets use, so dead code cannot hide behind `pub`.
