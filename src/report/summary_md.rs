@@ -3,7 +3,7 @@
 use super::cells::{join, list, opt};
 use super::iso;
 use super::view::{SndsView, Summary, AUTH, CONTENT, RECEIVER_ERRORS, THROTTLE_ADVICE};
-use crate::aggregate::Aggregates;
+use crate::aggregate::{Aggregates, IpRow};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::IpAddr;
@@ -165,35 +165,43 @@ fn blocked(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The columns every per-IP table starts with (throttling adds "First seen" before "Last seen").
+const IP_HEADS: [&str; 7] = [
+    "IP",
+    "Customer",
+    "Platform",
+    "Rule",
+    "Code",
+    "Events>",
+    "Last seen",
+];
+
+fn ip_cells(r: &IpRow) -> Vec<String> {
+    vec![
+        or_dash(&opt(r.ip)),
+        or_dash(&r.customer_id),
+        or_dash(&list(&r.platforms)),
+        md(&r.rule_id),
+        or_dash(&list(&r.codes)),
+        r.events.to_string(),
+        iso(r.last_seen),
+    ]
+}
+
 fn throttling(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {
     writeln!(w, "## Throttling\n")?;
     if view.throttled.is_empty() {
         return writeln!(w, "None.\n");
     }
-    let heads = [
-        "IP",
-        "Customer",
-        "Platform",
-        "Rule",
-        "Code",
-        "Events>",
-        "First seen",
-        "Last seen",
-    ];
+    let mut heads = IP_HEADS.to_vec();
+    heads.insert(6, "First seen");
     table(
         w,
         &heads,
         view.throttled.iter().map(|r| {
-            vec![
-                or_dash(&opt(r.ip)),
-                or_dash(&r.customer_id),
-                or_dash(&list(&r.platforms)),
-                md(&r.rule_id),
-                or_dash(&list(&r.codes)),
-                r.events.to_string(),
-                iso(r.first_seen),
-                iso(r.last_seen),
-            ]
+            let mut cells = ip_cells(r);
+            cells.insert(6, iso(r.first_seen));
+            cells
         }),
     )?;
     writeln!(w, "\n{THROTTLE_ADVICE}\n")
@@ -207,29 +215,7 @@ fn other_rejections(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {
         }
         writeln!(w, "## {title}\n")?;
         writeln!(w, "{advice}\n")?;
-        table(
-            w,
-            &[
-                "IP",
-                "Customer",
-                "Platform",
-                "Rule",
-                "Code",
-                "Events>",
-                "Last seen",
-            ],
-            rows.iter().map(|r| {
-                vec![
-                    or_dash(&opt(r.ip)),
-                    or_dash(&r.customer_id),
-                    or_dash(&list(&r.platforms)),
-                    md(&r.rule_id),
-                    or_dash(&list(&r.codes)),
-                    r.events.to_string(),
-                    iso(r.last_seen),
-                ]
-            }),
-        )?;
+        table(w, &IP_HEADS, rows.iter().map(|r| ip_cells(r)))?;
         writeln!(w)?;
     }
     Ok(())

@@ -27,16 +27,7 @@ const ALL: [Sub; 6] = [
 /// A fleet with one S3140 bounce and the partial `ingest` makes of it (for `report`).
 fn fleet_with_partial() -> Fleet {
     let fleet = Fleet::one_s3140();
-    let out = blockscope()
-        .args(["ingest", "-q", "--threads", "1", "--logs"])
-        .arg(fleet.path("logs"))
-        .arg("--inventory")
-        .arg(fleet.path("inventory.csv"))
-        .arg("--out")
-        .arg(fleet.path("p.parquet"))
-        .output()
-        .unwrap();
-    ok(&out);
+    ok(&fleet.ingest("p.parquet"));
     fleet
 }
 

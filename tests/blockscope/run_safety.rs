@@ -441,16 +441,7 @@ fn too_many_threads_stop_every_command_at_once() {
 #[test]
 fn report_checks_its_flags_like_run() {
     let fleet = Fleet::one_s3140();
-    let out = blockscope()
-        .args(["ingest", "-q", "--threads", "1", "--logs"])
-        .arg(fleet.path("logs"))
-        .arg("--inventory")
-        .arg(fleet.path("inventory.csv"))
-        .arg("--out")
-        .arg(fleet.path("p.parquet"))
-        .output()
-        .unwrap();
-    ok(&out);
+    ok(&fleet.ingest("p.parquet"));
     for (args, says) in [
         (
             vec!["--ipv4-prefix", "0"],

@@ -105,6 +105,19 @@ impl Fleet {
             .unwrap()
     }
 
+    /// `ingest` this fleet's logs (with its inventory) into the partial `rel`.
+    pub(crate) fn ingest(&self, rel: &str) -> Output {
+        blockscope()
+            .args(["ingest", "-q", "--threads", "1", "--logs"])
+            .arg(self.path("logs"))
+            .arg("--inventory")
+            .arg(self.path("inventory.csv"))
+            .arg("--out")
+            .arg(self.path(rel))
+            .output()
+            .unwrap()
+    }
+
     pub(crate) fn csv(&self, rel: &str) -> Vec<BTreeMap<String, String>> {
         read_csv(&self.path("out").join(rel))
     }
