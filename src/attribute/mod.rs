@@ -3,6 +3,7 @@
 pub mod cidr;
 pub(crate) mod hostname;
 pub mod inventory;
+pub mod resolve;
 pub mod sending_ip;
 
 use inventory::{mask128, mask32, Inventory};

@@ -199,6 +199,7 @@ pub fn assemble(
     lines.truncate(PROBLEMS_PER_FILE);
     whole.stats.problems = rest;
     whole.stats.problems.extend(lines);
+    crate::attribute::resolve::resolve(inventory, &mut whole);
     unknown_hosts.report(&file.name, &mut whole.stats);
     crossings.report(&file.name, inventory, &mut whole.stats);
     super::close_unclassified(&file.name, &mut whole);

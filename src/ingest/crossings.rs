@@ -4,10 +4,9 @@
 //! input-problems.csv, naming both VPSes, for support to confirm (docs/security.md).
 
 use crate::attribute::inventory::Inventory;
-use crate::attribute::{tenancy, Tenancy};
-use crate::model::IpSource;
-use crate::model::Stats;
-use std::collections::BTreeMap;
+use crate::attribute::{observed_index, tenancy, Tenancy};
+use crate::model::{Stats, VpsName};
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 /// Distinct crossings remembered per file (the smallest in key order); the rest only counted,
@@ -16,29 +15,25 @@ const MAX_TRACKED: usize = 1_000;
 /// Crossings listed per file (most lines first), then one row for the rest.
 const LISTED: usize = 20;
 
+/// The VPS whose log holds a reply and the address the reply quotes, as logged: whether it
+/// crosses customers is the inventory's to say (`report`). As many as the file's event cells.
+pub(crate) type Quoted = (VpsName, IpAddr);
+
 /// The VPS whose log holds the reply, the VPS whose address it quotes, and the address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Crossing {
+struct Crossing {
     observed: u32,
     holder: u32,
     ip: IpAddr,
 }
 
 impl Crossing {
-    /// The crossing a delivery's sending IP makes, if its provenance says it crosses customers.
-    pub(crate) fn of(
-        inv: &Inventory,
-        observed_vps: Option<u32>,
-        ip: Option<IpAddr>,
-        source: IpSource,
-    ) -> Option<Crossing> {
-        if source != IpSource::ReplyOtherCustomer {
-            return None;
-        }
-        let (observed, ip) = (observed_vps?, ip?);
-        match tenancy(inv, ip, Some(observed as usize)) {
+    /// The crossing a quoted address makes, if it is held by another customer's VPS.
+    fn of(inv: &Inventory, (vps, ip): Quoted) -> Option<Crossing> {
+        let observed = observed_index(inv, Some(vps))?;
+        match tenancy(inv, ip, Some(observed)) {
             Tenancy::OtherCustomer { holder } => Some(Crossing {
-                observed,
+                observed: observed as u32,
                 holder: holder as u32,
                 ip,
             }),
@@ -53,34 +48,71 @@ struct Seen {
     first_line: u64,
 }
 
-/// One file's crossings with their line counts.
+impl Seen {
+    fn add(&mut self, other: Seen) {
+        self.lines += other.lines;
+        self.first_line = self.first_line.min(other.first_line);
+    }
+}
+
+/// One file's quoted addresses with their line counts.
 #[derive(Debug, Default)]
 pub(crate) struct Crossings {
+    quoted: HashMap<Quoted, Seen>,
+}
+
+impl Crossings {
+    pub(crate) fn add(&mut self, q: Quoted, line_no: u64) {
+        let seen = Seen {
+            lines: 1,
+            first_line: line_no,
+        };
+        self.quoted
+            .entry(q)
+            .and_modify(|s| s.add(seen))
+            .or_insert(seen);
+    }
+
+    /// Add a later byte range's quotes, its line numbers shifted by the lines before it.
+    pub(crate) fn merge_shifted(&mut self, other: Crossings, line_offset: u64) {
+        for (q, mut seen) in other.quoted {
+            seen.first_line += line_offset;
+            self.quoted
+                .entry(q)
+                .and_modify(|s| s.add(seen))
+                .or_insert(seen);
+        }
+    }
+
+    /// One input problem per crossing (the most lines first, at most `LISTED`), then one for
+    /// the rest. input-problems.csv is provider-only, so it may name both VPSes and the address.
+    pub(crate) fn report(self, file: &str, inv: &Inventory, stats: &mut Stats) {
+        let mut tracked = Tracked::default();
+        for (q, seen) in self.quoted {
+            if let Some(c) = Crossing::of(inv, q) {
+                tracked.add(c, seen);
+            }
+        }
+        tracked.report(file, inv, stats);
+    }
+}
+
+/// The crossings of one file, bounded.
+#[derive(Debug, Default)]
+struct Tracked {
     seen: BTreeMap<Crossing, Seen>,
     /// Lines of crossings past `MAX_TRACKED`.
     untracked_lines: u64,
 }
 
-impl Crossings {
-    pub(crate) fn add(&mut self, c: Crossing, line_no: u64) {
-        self.add_seen(
-            c,
-            Seen {
-                lines: 1,
-                first_line: line_no,
-            },
-        );
-    }
-
-    /// Keeping the smallest crossings (not the first met) makes a split file's ranges, merged,
-    /// remember exactly what one reader would: a crossing once pushed out stays out.
-    fn add_seen(&mut self, c: Crossing, seen: Seen) {
-        let s = self.seen.entry(c).or_insert(Seen {
-            lines: 0,
-            first_line: seen.first_line,
-        });
-        s.lines += seen.lines;
-        s.first_line = s.first_line.min(seen.first_line);
+impl Tracked {
+    /// Keeping the smallest crossings (not the first met) makes what is kept independent of the
+    /// order crossings are added in: a crossing once pushed out stays out.
+    fn add(&mut self, c: Crossing, seen: Seen) {
+        self.seen
+            .entry(c)
+            .and_modify(|s| s.add(seen))
+            .or_insert(seen);
         if self.seen.len() > MAX_TRACKED {
             if let Some((_, dropped)) = self.seen.pop_last() {
                 self.untracked_lines += dropped.lines;
@@ -88,18 +120,7 @@ impl Crossings {
         }
     }
 
-    /// Add a later byte range's crossings, its line numbers shifted by the lines before it.
-    pub(crate) fn merge_shifted(&mut self, other: Crossings, line_offset: u64) {
-        for (c, mut seen) in other.seen {
-            seen.first_line += line_offset;
-            self.add_seen(c, seen);
-        }
-        self.untracked_lines += other.untracked_lines;
-    }
-
-    /// One input problem per crossing (the most lines first, at most `LISTED`), then one for
-    /// the rest. input-problems.csv is provider-only, so it may name both VPSes and the address.
-    pub(crate) fn report(self, file: &str, inv: &Inventory, stats: &mut Stats) {
+    fn report(self, file: &str, inv: &Inventory, stats: &mut Stats) {
         let mut all: Vec<(Crossing, Seen)> = self.seen.into_iter().collect();
         all.sort_by(|(ka, a), (kb, b)| b.lines.cmp(&a.lines).then_with(|| ka.cmp(kb)));
         let rest = all.split_off(all.len().min(LISTED));

@@ -12,6 +12,7 @@ use super::timestamp::RawTime;
 use super::{central, crossings, detect_format, parse_line_with_host, reader, Format, LogFile};
 use super::{PROBLEMS_PER_FILE, SNIFF_LINES};
 use crate::attribute::inventory::Inventory;
+use crate::attribute::resolve::resolve;
 use crate::classify::cache::{CachedRules, ReplyCache};
 use crate::classify::RuleSet;
 use crate::model::{FileCursor, Partial, Stats};
@@ -60,7 +61,7 @@ pub(crate) struct FileRun<'a> {
     pub(crate) line_problems: usize,
     /// Replies repeat (every retry of a blocked queue): classify each distinct one once.
     pub(crate) classified: ReplyCache,
-    /// Replies quoting another customer's address, for input-problems.csv.
+    /// Addresses replies quote, for the crossings listed in input-problems.csv.
     pub(crate) crossings: crossings::Crossings,
 }
 
@@ -155,8 +156,8 @@ impl<'a> FileRun<'a> {
                     set: self.rules,
                     cache: &mut self.classified,
                 };
-                if let Some(c) = record_delivery(&d, at, observed, self.inventory, rules, p) {
-                    self.crossings.add(c, line_no);
+                if let Some(q) = record_delivery(&d, at, observed, rules, p) {
+                    self.crossings.add(q, line_no);
                 }
             }
             Event::Expired => p.stats.expired += 1,
@@ -415,6 +416,7 @@ fn finish_file(mut run: FileRun, opened: &Opened, pos: &Position, with_state: bo
     let line_problems = run.line_problems;
     let crossings = std::mem::take(&mut run.crossings);
     let (mut partial, unknown_hosts, _) = run.finish();
+    resolve(inventory, &mut partial);
     unknown_hosts.report(&file.name, &mut partial.stats);
     crossings.report(&file.name, inventory, &mut partial.stats);
     close_unclassified(&file.name, &mut partial);

@@ -23,6 +23,22 @@ pub struct EventKey {
     pub platform: &'static str,
     pub code: Box<str>,
     pub receiver_rule_id: Option<Box<str>>,
+    /// `Decided` unless the IP is as logged and waits for `attribute::resolve`.
+    pub pending: Pending,
+}
+
+/// What a cell's sending IP still waits for from the inventory. Ingest records what the log
+/// says; `attribute::resolve` makes the inventory's decisions, once, for `run` and `report`
+/// alike, so a log host can parse without the inventory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Pending {
+    /// Decided: every cell once resolved, and every stored day cell.
+    #[default]
+    Decided,
+    /// As logged: `quoted` for an address the receiver's reply quotes (whose tenant holds it is
+    /// the inventory's to say); with no address, `v6` is the connection's family (None: the log
+    /// does not say), for the VPS's only inventory address of that family.
+    AsLogged { quoted: bool, v6: Option<bool> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +95,8 @@ pub struct ActivityKey {
     pub day: i32,
     pub observed_vps: Option<VpsName>,
     pub ip: Option<IpAddr>,
+    /// `Decided` unless the IP is as logged and waits for `attribute::resolve`.
+    pub pending: Pending,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -109,6 +127,9 @@ pub struct UnclassifiedKey {
 pub struct UnclassifiedAgg {
     pub events: u64,
     pub ips: HashSet<Option<IpAddr>>,
+    /// Replies logged without an address by a VPS (with the connection's family, see
+    /// `Pending`): its only inventory address stands in once `attribute::resolve` runs.
+    pub pending: HashSet<(VpsName, Option<bool>)>,
 }
 
 /// Distinct unclassified groups one file keeps: a file of all-distinct replies (hostile, or a
@@ -159,5 +180,6 @@ impl UnclassifiedAgg {
     pub fn add(&mut self, other: UnclassifiedAgg) {
         self.events += other.events;
         self.ips.extend(other.ips);
+        self.pending.extend(other.pending);
     }
 }

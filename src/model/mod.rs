@@ -14,8 +14,8 @@ pub mod snds;
 pub mod stats;
 
 pub use cells::{
-    unclassified_text, Activity, ActivityKey, EventAgg, EventKey, UnclassifiedAgg, UnclassifiedKey,
-    UNCLASSIFIED_PER_FILE, UNCLASSIFIED_PER_RUN, UNCLASSIFIED_TEXT_BYTES,
+    unclassified_text, Activity, ActivityKey, EventAgg, EventKey, Pending, UnclassifiedAgg,
+    UnclassifiedKey, UNCLASSIFIED_PER_FILE, UNCLASSIFIED_PER_RUN, UNCLASSIFIED_TEXT_BYTES,
 };
 pub use cursor::FileCursor;
 pub use ip_source::IpSource;

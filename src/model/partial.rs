@@ -5,7 +5,7 @@ use super::cells::{
     Activity, ActivityKey, EventAgg, EventKey, UnclassifiedAgg, UnclassifiedKey,
     UNCLASSIFIED_PER_FILE, UNCLASSIFIED_PER_RUN,
 };
-use super::{FileCursor, Stats};
+use super::{FileCursor, Stats, VpsName};
 use std::collections::BTreeMap;
 // A fast hasher for the per-line maps (SipHash showed in profiles); order never matters here,
 // every report sorts explicitly.
@@ -34,11 +34,20 @@ impl Partial {
         }
     }
 
-    /// Count one unclassified reply; past twice the per-file cap, prune to it (amortised).
-    pub fn record_unclassified(&mut self, key: UnclassifiedKey, ip: Option<IpAddr>) {
+    /// Count one unclassified reply; past twice the per-file cap, prune to it (amortised). A
+    /// reply without an address from a known VPS waits as `stand_in` (see `Pending`).
+    pub fn record_unclassified(
+        &mut self,
+        key: UnclassifiedKey,
+        ip: Option<IpAddr>,
+        stand_in: Option<(VpsName, Option<bool>)>,
+    ) {
         let u = self.unclassified.entry(key).or_default();
         u.events += 1;
-        u.ips.insert(ip);
+        match (ip, stand_in) {
+            (None, Some(vps)) => u.pending.insert(vps),
+            _ => u.ips.insert(ip),
+        };
         if self.unclassified.len() > 2 * UNCLASSIFIED_PER_FILE {
             self.stats.unclassified_dropped_in_files +=
                 self.cap_unclassified(UNCLASSIFIED_PER_FILE);
@@ -200,6 +209,7 @@ mod tests {
                 UnclassifiedAgg {
                     events,
                     ips: HashSet::default(),
+                    pending: HashSet::default(),
                 },
             );
         }
@@ -248,7 +258,7 @@ mod tests {
                 platform: "other",
                 code: "".into(),
             };
-            p.record_unclassified(key, None);
+            p.record_unclassified(key, None, None);
             assert!(p.unclassified.len() <= 2 * UNCLASSIFIED_PER_FILE);
         }
         let dropped = p.cap_unclassified(UNCLASSIFIED_PER_FILE) + p.stats.unclassified_dropped();

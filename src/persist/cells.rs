@@ -5,7 +5,7 @@
 
 use crate::classify::{platform, RuleSet};
 use crate::model::{
-    name, Activity, ActivityKey, EventAgg, EventKey, IpSource, Partial, UnclassifiedAgg,
+    name, Activity, ActivityKey, EventAgg, EventKey, IpSource, Partial, Pending, UnclassifiedAgg,
     UnclassifiedKey, VpsName,
 };
 use serde::{Deserialize, Serialize};
@@ -156,6 +156,7 @@ pub fn from_stored(cells: StoredCells, rules: &RuleSet) -> (Partial, BTreeMap<St
             platform: platform::intern(&e.platform),
             code: e.code.into(),
             receiver_rule_id: e.receiver_rule_id.map(String::into_boxed_str),
+            pending: Pending::Decided,
         };
         let agg = EventAgg {
             events: e.events,
@@ -176,6 +177,7 @@ pub fn from_stored(cells: StoredCells, rules: &RuleSet) -> (Partial, BTreeMap<St
             day,
             observed_vps: vps_name_of(&a.vps),
             ip: parse_ip(&a.ip),
+            pending: Pending::Decided,
         };
         out.activity.entry(key).or_default().add(Activity {
             sent: a.sent,
@@ -196,6 +198,7 @@ pub fn from_stored(cells: StoredCells, rules: &RuleSet) -> (Partial, BTreeMap<St
             .add(UnclassifiedAgg {
                 events: u.events,
                 ips: u.ips.iter().map(parse_ip).collect(),
+                pending: Default::default(),
             });
     }
     for (day, (a, b)) in cells.times {
