@@ -1,6 +1,7 @@
 //! Attribution: which IP sent a delivery, and which VPS and customer hold that IP.
 
 pub mod cidr;
+pub(crate) mod crossings;
 pub(crate) mod hostname;
 pub mod inventory;
 pub mod resolve;

@@ -46,8 +46,10 @@ fn only_address(inv: &Inventory, vps: usize, v6: Option<bool>) -> Option<IpAddr>
     }
 }
 
-/// Decide every pending cell of `p`; cells that become equal merge.
+/// Decide every pending cell of `p` (cells that become equal merge) and list the crossings
+/// among its quoted addresses as input problems.
 pub fn resolve(inv: &Inventory, p: &mut Partial) {
+    super::crossings::report(inv, std::mem::take(&mut p.quoted), &mut p.stats);
     let events = std::mem::take(&mut p.events);
     for (mut key, agg) in events {
         if let Pending::AsLogged { v6, .. } = key.pending {

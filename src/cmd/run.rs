@@ -416,6 +416,8 @@ pub(crate) fn ingest_logs(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    // What the logs alone cannot say (whose tenant a quoted address is, ...): one pass.
+    crate::attribute::resolve::resolve(inventory, &mut partial);
     partial.stats.merge(discovery);
     let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
     for dir in unknown {

@@ -199,9 +199,8 @@ pub fn assemble(
     lines.truncate(PROBLEMS_PER_FILE);
     whole.stats.problems = rest;
     whole.stats.problems.extend(lines);
-    crate::attribute::resolve::resolve(inventory, &mut whole);
     unknown_hosts.report(&file.name, &mut whole.stats);
-    crossings.report(&file.name, inventory, &mut whole.stats);
+    crossings.into_partial(&file.name, &mut whole);
     super::close_unclassified(&file.name, &mut whole);
     if line_problems > PROBLEMS_PER_FILE {
         let more = line_problems - PROBLEMS_PER_FILE;

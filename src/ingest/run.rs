@@ -12,7 +12,6 @@ use super::timestamp::RawTime;
 use super::{central, crossings, detect_format, parse_line_with_host, reader, Format, LogFile};
 use super::{PROBLEMS_PER_FILE, SNIFF_LINES};
 use crate::attribute::inventory::Inventory;
-use crate::attribute::resolve::resolve;
 use crate::classify::cache::{CachedRules, ReplyCache};
 use crate::classify::RuleSet;
 use crate::model::{FileCursor, Partial, Stats};
@@ -406,7 +405,7 @@ fn sniffed_format(sniffed: &[(Vec<u8>, reader::Read)]) -> Option<Format> {
 /// The file's partial once read: the read error, crossings, unknown hosts and capped groups
 /// listed as input problems, and (with a state) its cursor.
 fn finish_file(mut run: FileRun, opened: &Opened, pos: &Position, with_state: bool) -> Partial {
-    let (file, inventory) = (run.file, run.inventory);
+    let file = run.file;
     if let Some(e) = &pos.read_error {
         let reason = read_error_reason(e, opened.compressed, pos.line_no);
         run.partial
@@ -416,9 +415,8 @@ fn finish_file(mut run: FileRun, opened: &Opened, pos: &Position, with_state: bo
     let line_problems = run.line_problems;
     let crossings = std::mem::take(&mut run.crossings);
     let (mut partial, unknown_hosts, _) = run.finish();
-    resolve(inventory, &mut partial);
     unknown_hosts.report(&file.name, &mut partial.stats);
-    crossings.report(&file.name, inventory, &mut partial.stats);
+    crossings.into_partial(&file.name, &mut partial);
     close_unclassified(&file.name, &mut partial);
     if let Some(n) = partial.stats.skipped.get(TOO_MANY_KEYS).copied() {
         partial.stats.problem(

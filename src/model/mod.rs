@@ -10,6 +10,7 @@ pub mod day;
 pub mod ip_source;
 pub mod name;
 pub mod partial;
+pub mod quoted;
 pub mod snds;
 pub mod stats;
 
@@ -21,6 +22,7 @@ pub use cursor::FileCursor;
 pub use ip_source::IpSource;
 pub use name::VpsName;
 pub use partial::Partial;
+pub use quoted::{Quoted, QuotedKey, QuotedLines};
 pub use stats::{Problem, Stats};
 
 /// Index into a `classify::RuleSet`; `RuleSet::unclassified_idx()` stands for "unclassified".

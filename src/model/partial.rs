@@ -22,6 +22,8 @@ pub struct Partial {
     pub times: BTreeMap<i32, (i64, i64)>,
     /// Where each file read this run stopped (for the next run's incremental ingest).
     pub cursors: Vec<FileCursor>,
+    /// Addresses replies quote, for the crossings `attribute::resolve` lists.
+    pub quoted: super::Quoted,
 }
 
 impl Partial {
@@ -183,6 +185,7 @@ impl Partial {
             t.1 = t.1.max(b);
         }
         big.cursors.extend(small.cursors);
+        super::quoted::merge(&mut big.quoted, small.quoted);
         big
     }
 }
