@@ -39,6 +39,7 @@ pub fn run(config: &Config) -> Result<i32> {
         stage_start = Instant::now();
     };
     let mut batch = ingest_logs(config, &inventory, &rules, show, known.as_ref())?;
+    resolve(&inventory, &mut batch);
     stage("ingest");
     let cursors = std::mem::take(&mut batch.cursors);
     let history = match (&config.state, &previous) {
@@ -368,6 +369,7 @@ pub fn load_rules(config: &Config) -> Result<RuleSet> {
 /// read, no window, no state: for commands that look at the logs as they are).
 pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Result<Aggregates> {
     let mut partial = ingest_logs(config, inventory, rules, false, None)?;
+    resolve(inventory, &mut partial);
     partial.collapse_days();
     let window = ReportWindow {
         kind: WindowKind::All,
@@ -378,7 +380,15 @@ pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Resul
     aggregate_partial(config, partial, inventory, rules, window)
 }
 
-/// Find, read and parse the logs (only what is new, given earlier runs' cursors).
+/// What the logs alone cannot say, decided with the inventory (`attribute::resolve`): the one
+/// pass `run` and `report` make, on cells as logged.
+pub(crate) fn resolve(inventory: &Inventory, partial: &mut Partial) {
+    crate::attribute::resolve::resolve(inventory, partial);
+    partial.stats.problems.sort();
+}
+
+/// Find, read and parse the logs (only what is new, given earlier runs' cursors); cells as
+/// logged (see `resolve`).
 pub(crate) fn ingest_logs(
     config: &Config,
     inventory: &Inventory,
@@ -416,8 +426,6 @@ pub(crate) fn ingest_logs(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    // What the logs alone cannot say (whose tenant a quoted address is, ...): one pass.
-    crate::attribute::resolve::resolve(inventory, &mut partial);
     partial.stats.merge(discovery);
     let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
     for dir in unknown {

@@ -16,9 +16,9 @@
 use super::*;
 use std::collections::BTreeSet;
 
-/// What `ingest` is given besides its logs and output.
-fn ingest_args(fleet: &Fleet) -> Vec<std::ffi::OsString> {
-    vec!["--inventory".into(), fleet.path("inventory.csv").into()]
+/// What `ingest` is given besides its logs and output: the log hosts' copy of the inventory.
+fn ingest_args(inventory: &Path) -> Vec<std::ffi::OsString> {
+    vec!["--inventory".into(), inventory.into()]
 }
 
 /// 2027-01-01T00:01:00Z: just after the central capture (which ran across New Year).
@@ -105,6 +105,11 @@ fn finished(what: &str, out: &Output) {
 /// `ingest` each share of the fleet's VPS directories on its own "log host", then `report`
 /// the partials; the report tree must equal `run`'s.
 fn assert_split_equals_run(fleet: &Fleet, shares: &[&[&str]]) {
+    assert_split_equals_run_with(fleet, shares, &fleet.path("inventory.csv"));
+}
+
+/// `assert_split_equals_run`, the log hosts ingesting with the inventory at `ingest_inventory`.
+fn assert_split_equals_run_with(fleet: &Fleet, shares: &[&[&str]], ingest_inventory: &Path) {
     finished("run", &fleet.run(2));
     let whole = tree_contents(&fleet.path("out"));
     for (i, share) in shares.iter().enumerate() {
@@ -115,7 +120,7 @@ fn assert_split_equals_run(fleet: &Fleet, shares: &[&[&str]]) {
         let out = blockscope()
             .args(["ingest", "--threads", "2", "--host-id", &host, "--logs"])
             .arg(fleet.path(&host))
-            .args(ingest_args(fleet))
+            .args(ingest_args(ingest_inventory))
             .arg("--out")
             .arg(fleet.path(&format!("partials/{host}.parquet")))
             .output()
@@ -198,4 +203,53 @@ fn split_ingest_with_an_unknown_directory_then_report_equals_run() {
         problems.contains("legacy-42/,,directory is not a vps_id"),
         "{problems}"
     );
+}
+
+/// The log hosts' copy of the inventory is stale (shop has since moved to customer c1): the
+/// partials hold what the logs said, and `report` decides with its inventory as `run` does —
+/// web1 quoting shop's address is now a sibling's, no crossing.
+#[test]
+fn report_decides_with_its_inventory_not_the_log_hosts_copy() {
+    let moved = INVENTORY.replace("c2,Beta Blog,shop", "c1,Alpha Shop,shop");
+    let fleet = mixed_fleet(&moved);
+    fs::write(fleet.path("stale.csv"), INVENTORY).unwrap();
+    assert_split_equals_run_with(
+        &fleet,
+        &[&["web1", "central"], &["remote"]],
+        &fleet.path("stale.csv"),
+    );
+    let ips = fleet.csv("summary/ips.csv");
+    assert!(ips
+        .iter()
+        .any(|r| r["ip"] == "203.0.113.25" && r["ip_source"] == "reply_sibling_vps"));
+    let problems = fs::read_to_string(fleet.path("merged/summary/input-problems.csv")).unwrap();
+    assert!(
+        !problems.contains("VPS web1 (customer c1) quote 203.0.113.25"),
+        "{problems}"
+    );
+}
+
+/// A partial of schema version 1 (written by the previous blockscope, in
+/// tests/fixtures/partials) was decided with the log host's inventory: `report` refuses it and
+/// says what to do, before writing anything.
+#[test]
+fn a_partial_of_the_previous_schema_is_refused_with_what_to_do() {
+    let fleet = Fleet::new(INVENTORY);
+    let old = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/partials");
+    let out = blockscope()
+        .args(["report", "--partials"])
+        .arg(&old)
+        .arg("--inventory")
+        .arg(fleet.path("inventory.csv"))
+        .arg("--out")
+        .arg(fleet.path("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("schema-v1.parquet: partial of schema version 1, this blockscope reads version 2; re-run blockscope ingest on the log host with this version"),
+        "{err}"
+    );
+    assert!(!fleet.path("out").exists());
 }
