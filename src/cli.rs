@@ -49,9 +49,10 @@ pub struct IngestArgs {
     /// Directory with one sub-directory per VPS (named by its vps_id).
     #[arg(long, value_name = "DIR")]
     pub logs: PathBuf,
-    /// Inventory CSV (customer_id,customer_name,vps_id,ip): attributes lines to VPSes.
+    /// Inventory CSV: routes hostname directories and central-syslog files to VPSes. Without
+    /// it every directory is read as the vps_id it is named by, for `report` to resolve.
     #[arg(long, value_name = "FILE")]
-    pub inventory: PathBuf,
+    pub inventory: Option<PathBuf>,
     /// The Parquet partial to write (replaced atomically).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,

@@ -206,6 +206,9 @@ class Inventory:
         if missing:
             raise Fail("%s: header lacks %s" % (path, ",".join(missing)))
         col = [header.index(name) for name in INVENTORY_COLUMNS]
+        host_col = header.index("hostname") if "hostname" in header else None
+        # `has_hostnames`: a hostname column with at least one name.
+        self.has_hostnames = False
         self.customer_of_vps = {}   # vps_id -> customer_id
         self.entries = []           # (version, network int, prefix, vps_id, customer_id)
         names, seen = {}, {}
@@ -213,6 +216,7 @@ class Inventory:
             if len(rec) != len(header):
                 raise Fail("%s:%d: every row needs exactly the header's columns" % (path, line))
             customer, name, vps, ip = (rec[i] for i in col)
+            self.has_hostnames |= host_col is not None and rec[host_col] != ""
             check_id(path, line, "customer_id", customer)
             check_id(path, line, "vps_id", vps)
             net = parse_network(ip)
@@ -506,6 +510,19 @@ def main(argv=None):
         raise Fail("%s: partial of schema version %d, this job reads version %d; re-run "
                    "blockscope ingest on the log host with this version"
                    % (row.file, row.version, SCHEMA_VERSION))
+
+    # `resolve_dirs`: a directory read without the inventory that is not a vps_id is one the
+    # inventory does not name, unless it has a hostname column: then only ingest could route it.
+    if inv.has_hostnames:
+        dirs = (files.where(F.col("kind") == "dir_as_logged").select("name").distinct()
+                .orderBy("name").collect())
+        for row in dirs:
+            if row.name not in inv.customer_of_vps:
+                raise Fail("%s/: read by `blockscope ingest` without --inventory, but it is not a "
+                           "vps_id of the inventory, which has a hostname column: it may be a "
+                           "hostname directory or hold central-syslog files, which ingest routes "
+                           "with the inventory; run `blockscope ingest --inventory FILE` on that "
+                           "log host" % row.name)
 
     # Small lookups: rule -> class, inventory VPS -> customer (broadcast joins).
     rules_df = F.broadcast(spark.createDataFrame(

@@ -7,8 +7,10 @@
 
 use super::inventory::Inventory;
 use super::{observed_index, tenancy, Tenancy};
-use crate::model::{IpSource, Partial, Pending};
+use crate::error::{Error, Result};
+use crate::model::{name, IpSource, Partial, Pending, VpsName};
 use std::collections::hash_map::Entry;
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 /// The sending IP and its provenance, given what the log said: `ip` from `source` (`Reply` for
@@ -47,8 +49,14 @@ fn only_address(inv: &Inventory, vps: usize, v6: Option<bool>) -> Option<IpAddr>
 }
 
 /// Decide every pending cell of `p` (cells that become equal merge) and list the crossings
-/// among its quoted addresses as input problems.
-pub fn resolve(inv: &Inventory, p: &mut Partial) {
+/// among its quoted addresses as input problems. Fails on a directory read without the
+/// inventory that only the inventory could have routed (see `resolve_dirs`).
+pub fn resolve(inv: &Inventory, p: &mut Partial) -> Result<()> {
+    if let Err(dir) = resolve_dirs(inv, p) {
+        return Err(Error::Config(format!(
+            "{dir}/: read by `blockscope ingest` without --inventory, but it is not a vps_id of the inventory, which has a hostname column: it may be a hostname directory or hold central-syslog files, which ingest routes with the inventory; run `blockscope ingest --inventory FILE` on that log host"
+        )));
+    }
     super::crossings::report(inv, std::mem::take(&mut p.quoted), &mut p.stats);
     let events = std::mem::take(&mut p.events);
     for (mut key, agg) in events {
@@ -89,6 +97,54 @@ pub fn resolve(inv: &Inventory, p: &mut Partial) {
                 .insert(observed.and_then(|v| only_address(inv, v, v6)));
         }
     }
+    Ok(())
+}
+
+/// Directories read without an inventory (`Stats::dirs_as_logged`), looked up: a vps_id is
+/// that VPS, as `run` routes it. Any other is, when the inventory has no hostname column, a
+/// directory not in the inventory as `run` counts it, its cells observed by no VPS; with a
+/// hostname column it may be a hostname directory or a central file, which `run` routes line by
+/// line: that directory is returned.
+fn resolve_dirs(inv: &Inventory, p: &mut Partial) -> std::result::Result<(), String> {
+    let mut unknown: BTreeSet<VpsName> = BTreeSet::new();
+    for (dir, files) in std::mem::take(&mut p.stats.dirs_as_logged) {
+        if inv.vps_index(&dir).is_some() {
+            continue;
+        }
+        if inv.has_hostnames() {
+            return Err(dir);
+        }
+        unknown.insert(name::intern(&dir));
+        *p.stats.unknown_vps_dirs.entry(dir).or_default() += files;
+    }
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let known = |v: Option<VpsName>| v.filter(|v| !unknown.contains(v));
+    for (mut key, agg) in std::mem::take(&mut p.events) {
+        key.observed_vps = known(key.observed_vps);
+        match p.events.entry(key) {
+            Entry::Occupied(mut e) => e.get_mut().merge(agg),
+            Entry::Vacant(e) => {
+                e.insert(agg);
+            }
+        }
+    }
+    for (mut key, a) in std::mem::take(&mut p.activity) {
+        key.observed_vps = known(key.observed_vps);
+        p.activity.entry(key).or_default().add(a);
+    }
+    for u in p.unclassified.values_mut() {
+        // No VPS to stand in for: an unknown address, as `run` records it.
+        let before = u.pending.len();
+        u.pending.retain(|(vps, _)| !unknown.contains(vps));
+        if u.pending.len() < before {
+            u.ips.insert(None);
+        }
+    }
+    // Replies in a directory of no VPS cross no customer (`run` records no quote there).
+    p.quoted.retain(|(_, vps, _), _| !unknown.contains(vps));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -159,7 +215,7 @@ mod tests {
             pending: Pending::Decided,
             ..as_logged(ip("198.51.100.7"), false, None)
         });
-        resolve(&inv, &mut p);
+        resolve(&inv, &mut p).unwrap();
         let decided = |ip: Option<IpAddr>| ActivityKey {
             pending: Pending::Decided,
             ..as_logged(ip, false, None)

@@ -18,7 +18,7 @@ pub fn run(args: &IngestArgs) -> Result<i32> {
     let threads = crate::config::threads(args.threads)?;
     let config = Config {
         logs: args.logs.clone(),
-        inventory: args.inventory.clone(),
+        inventory: args.inventory.clone().unwrap_or_default(),
         out: args.out.clone(),
         rules: args.rules.clone(),
         tz: crate::config::parse_tz(args.tz.as_deref())?,
@@ -26,7 +26,11 @@ pub fn run(args: &IngestArgs) -> Result<i32> {
         quiet: args.quiet,
         ..Config::for_analysis()
     };
-    let inventory = Inventory::load(&config.inventory)?;
+    // Without an inventory, cells name the directory they were read in; `report` resolves it.
+    let inventory = match &args.inventory {
+        Some(path) => Inventory::load(path)?,
+        None => Inventory::absent(),
+    };
     let rules = crate::cmd::run::load_rules(&config)?;
     let mut partial = crate::cmd::run::ingest_logs(&config, &inventory, &rules, false, None)?;
     partial.cursors.clear();

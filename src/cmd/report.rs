@@ -22,7 +22,7 @@ pub fn run(args: &ReportArgs) -> Result<i32> {
     for file in &files {
         merged = merged.merge(partials::read(file, &rules)?);
     }
-    crate::cmd::run::resolve(&inventory, &mut merged);
+    crate::cmd::run::resolve(&inventory, &mut merged)?;
     let read = started.elapsed();
     merged.collapse_days();
     let window = ReportWindow {

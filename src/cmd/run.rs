@@ -39,7 +39,7 @@ pub fn run(config: &Config) -> Result<i32> {
         stage_start = Instant::now();
     };
     let mut batch = ingest_logs(config, &inventory, &rules, show, known.as_ref())?;
-    resolve(&inventory, &mut batch);
+    resolve(&inventory, &mut batch)?;
     stage("ingest");
     let cursors = std::mem::take(&mut batch.cursors);
     let history = match (&config.state, &previous) {
@@ -369,7 +369,7 @@ pub fn load_rules(config: &Config) -> Result<RuleSet> {
 /// read, no window, no state: for commands that look at the logs as they are).
 pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Result<Aggregates> {
     let mut partial = ingest_logs(config, inventory, rules, false, None)?;
-    resolve(inventory, &mut partial);
+    resolve(inventory, &mut partial)?;
     partial.collapse_days();
     let window = ReportWindow {
         kind: WindowKind::All,
@@ -382,9 +382,18 @@ pub fn analyse(config: &Config, inventory: &Inventory, rules: &RuleSet) -> Resul
 
 /// What the logs alone cannot say, decided with the inventory (`attribute::resolve`): the one
 /// pass `run` and `report` make, on cells as logged.
-pub(crate) fn resolve(inventory: &Inventory, partial: &mut Partial) {
-    crate::attribute::resolve::resolve(inventory, partial);
+pub(crate) fn resolve(inventory: &Inventory, partial: &mut Partial) -> Result<()> {
+    crate::attribute::resolve::resolve(inventory, partial)?;
+    let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
+    for dir in unknown {
+        partial.stats.problem(
+            &format!("{dir}/"),
+            None,
+            "directory is not a vps_id in the inventory; its events are attributed by IP only",
+        );
+    }
     partial.stats.problems.sort();
+    Ok(())
 }
 
 /// Find, read and parse the logs (only what is new, given earlier runs' cursors); cells as
@@ -427,14 +436,6 @@ pub(crate) fn ingest_logs(
         b.finish_and_clear();
     }
     partial.stats.merge(discovery);
-    let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
-    for dir in unknown {
-        partial.stats.problem(
-            &format!("{dir}/"),
-            None,
-            "directory is not a vps_id in the inventory; its events are attributed by IP only",
-        );
-    }
     partial.stats.problems.sort();
     Ok(partial)
 }

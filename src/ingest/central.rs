@@ -32,6 +32,8 @@ pub(crate) enum Route {
     UnknownDir,
     /// A central file: line by line, by syslog HOSTNAME.
     Central,
+    /// No inventory (`Inventory::absent`): the directory, as logged, for `report` to resolve.
+    AsLogged,
 }
 
 /// Directory levels below `--logs` at which a directory named after a hostname is that VPS:
@@ -39,6 +41,9 @@ pub(crate) enum Route {
 pub(crate) const HOST_DIR_DEPTH: usize = 2;
 
 pub(crate) fn route_of(inventory: &Inventory, file: &LogFile) -> Route {
+    if inventory.is_absent() {
+        return Route::AsLogged;
+    }
     if let Some(v) = inventory.vps_index(&file.vps_dir) {
         return Route::Vps(v as u32);
     }
@@ -54,6 +59,17 @@ pub(crate) fn route_of(inventory: &Inventory, file: &LogFile) -> Route {
             _ => None,
         })
         .unwrap_or(Route::Central)
+}
+
+/// Count a file whose directory the inventory does not name, or (without an inventory) every
+/// file by its directory, for `attribute::resolve`.
+pub(crate) fn count_dir(inventory: &Inventory, file: &LogFile, stats: &mut Stats) {
+    let dirs = match route_of(inventory, file) {
+        Route::UnknownDir => &mut stats.unknown_vps_dirs,
+        Route::AsLogged => &mut stats.dirs_as_logged,
+        Route::Vps(_) | Route::Central => return,
+    };
+    *dirs.entry(file.vps_dir.clone()).or_default() += 1;
 }
 
 /// Distinct logged host names remembered per file (lookup cache, unknown-host counts); past it
@@ -235,7 +251,7 @@ impl Clocks {
     ) -> Option<(Option<u32>, usize)> {
         match self.route {
             Route::Vps(v) => Some((Some(v), 0)),
-            Route::UnknownDir => Some((None, 0)),
+            Route::UnknownDir | Route::AsLogged => Some((None, 0)),
             Route::Central => {
                 let name = host.unwrap_or("");
                 if let Some(&known) = self.hosts.get(name) {

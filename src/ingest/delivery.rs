@@ -139,6 +139,13 @@ pub(crate) struct Observed {
 
 impl Observed {
     /// Interns the name: call once per file or host, not per line.
+    /// The directory's name, as logged, for `attribute::resolve` to look up.
+    pub(crate) fn as_logged(dir: &str) -> Observed {
+        Observed {
+            name: Some(name::intern(dir)),
+        }
+    }
+
     pub(crate) fn of(inv: &Inventory, index: Option<u32>) -> Observed {
         Observed {
             name: index.map(|v| name::intern(&inv.vpses[v as usize].id)),

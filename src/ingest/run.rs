@@ -78,13 +78,11 @@ impl<'a> FileRun<'a> {
             file,
             inventory,
             rules,
-            observed: Observed::of(
-                inventory,
-                match route {
-                    central::Route::Vps(v) => Some(v),
-                    _ => None,
-                },
-            ),
+            observed: match route {
+                central::Route::Vps(v) => Observed::of(inventory, Some(v)),
+                central::Route::AsLogged => Observed::as_logged(&file.vps_dir),
+                _ => Observed::of(inventory, None),
+            },
             format,
             clock: FileClock::new(tz),
             partial,
@@ -204,12 +202,7 @@ pub fn ingest_file(
 ) -> Partial {
     let mut partial = Partial::default();
     partial.stats.files = 1;
-    if central::route_of(inventory, file) == central::Route::UnknownDir {
-        partial
-            .stats
-            .unknown_vps_dirs
-            .insert(file.vps_dir.clone(), 1);
-    }
+    central::count_dir(inventory, file, &mut partial.stats);
     let head = match reader::open_head(&file.path, fingerprint::HEAD_BYTES) {
         Ok(h) => h,
         Err(e) => {

@@ -232,10 +232,15 @@ pub fn write(path: &Path, partial: &Partial, rules: &RuleSet, host_id: &str) -> 
             rows.push(&s, &[("value", *n)], &[]);
         }
     }
-    for (dir, n) in &stats.unknown_vps_dirs {
-        let mut s = base("unknown_dir");
-        s.push(("name", some(dir)));
-        rows.push(&s, &[("value", *n)], &[]);
+    for (kind, dirs) in [
+        ("unknown_dir", &stats.unknown_vps_dirs),
+        ("dir_as_logged", &stats.dirs_as_logged),
+    ] {
+        for (dir, n) in dirs {
+            let mut s = base(kind);
+            s.push(("name", some(dir)));
+            rows.push(&s, &[("value", *n)], &[]);
+        }
     }
     for p in &stats.problems {
         let mut s = base("problem");
@@ -477,6 +482,9 @@ pub fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
             }
             "unknown_dir" => {
                 *stats.unknown_vps_dirs.entry(text(&name[r])).or_default() += value[r].unwrap_or(0)
+            }
+            "dir_as_logged" => {
+                *stats.dirs_as_logged.entry(text(&name[r])).or_default() += value[r].unwrap_or(0)
             }
             "problem" => stats.problems.push(Problem {
                 file: text(&name[r]),

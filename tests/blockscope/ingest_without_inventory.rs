@@ -1,6 +1,6 @@
 //! The partials contract on a realistic multi-customer fleet: log hosts `ingest` their share of
-//! the logs, `report` merges the partials with the inventory, and the report set equals one
-//! `run` over the whole fleet, byte for byte, on every file.
+//! the logs, most without the inventory, `report` merges the partials with the inventory, and
+//! the report set equals one `run` over the whole fleet, byte for byte, on every file.
 //!
 //! The fleet has every case where attribution needs the inventory: a reply quoting another
 //! customer's address (a crossing, listed in input-problems.csv with its first line), one
@@ -9,17 +9,15 @@
 //! tests/fixtures/central-syslog, with a host the inventory does not name), a hostname directory
 //! and, without a hostname column, a directory that is not a vps_id.
 //!
-//! `ingest` still takes `--inventory` here: it routes files and syslog hosts to VPSes while
-//! reading (issue 17: the per-delivery decisions already wait for `attribute::resolve`; the
-//! routing is next). `ingest_args` is the one place that changes when it no longer does.
+//! Without `--inventory`, `ingest` reads every directory as the vps_id it is named by; a
+//! hostname directory or a central file (an inventory with a hostname column and a directory
+//! that is not a vps_id) still needs `--inventory` on its log host, and `report` says so.
 
 use super::*;
 use std::collections::BTreeSet;
 
-/// What `ingest` is given besides its logs and output: the log hosts' copy of the inventory.
-fn ingest_args(inventory: &Path) -> Vec<std::ffi::OsString> {
-    vec!["--inventory".into(), inventory.into()]
-}
+/// One log host's directories, and the inventory copy it ingests with (None: without one).
+type Share<'a> = (&'a [&'a str], Option<&'a Path>);
 
 /// 2027-01-01T00:01:00Z: just after the central capture (which ran across New Year).
 const JAN_1_2027: i64 = 1_798_761_660;
@@ -102,32 +100,27 @@ fn finished(what: &str, out: &Output) {
     );
 }
 
-/// `ingest` each share of the fleet's VPS directories on its own "log host", then `report`
-/// the partials; the report tree must equal `run`'s.
-fn assert_split_equals_run(fleet: &Fleet, shares: &[&[&str]]) {
-    assert_split_equals_run_with(fleet, shares, &fleet.path("inventory.csv"));
+/// `blockscope ingest` of share `i` (its directories copied to `host-<i>/`) into
+/// `partials/host-<i>.parquet`.
+fn ingest_share(fleet: &Fleet, i: usize, (dirs, inventory): Share) -> Output {
+    let host = format!("host-{i}");
+    for dir in dirs {
+        copy_keeping_mtimes(&fleet.path("logs").join(dir), &fleet.path(&host).join(dir));
+    }
+    let mut cmd = blockscope();
+    cmd.args(["ingest", "--threads", "2", "--host-id", &host, "--logs"])
+        .arg(fleet.path(&host))
+        .arg("--out")
+        .arg(fleet.path(&format!("partials/{host}.parquet")));
+    if let Some(inventory) = inventory {
+        cmd.arg("--inventory").arg(inventory);
+    }
+    cmd.output().unwrap()
 }
 
-/// `assert_split_equals_run`, the log hosts ingesting with the inventory at `ingest_inventory`.
-fn assert_split_equals_run_with(fleet: &Fleet, shares: &[&[&str]], ingest_inventory: &Path) {
-    finished("run", &fleet.run(2));
-    let whole = tree_contents(&fleet.path("out"));
-    for (i, share) in shares.iter().enumerate() {
-        let host = format!("host-{i}");
-        for dir in *share {
-            copy_keeping_mtimes(&fleet.path("logs").join(dir), &fleet.path(&host).join(dir));
-        }
-        let out = blockscope()
-            .args(["ingest", "--threads", "2", "--host-id", &host, "--logs"])
-            .arg(fleet.path(&host))
-            .args(ingest_args(ingest_inventory))
-            .arg("--out")
-            .arg(fleet.path(&format!("partials/{host}.parquet")))
-            .output()
-            .unwrap();
-        finished(&format!("ingest {host}"), &out);
-    }
-    let out = blockscope()
+/// `blockscope report` of every partial, with the fleet's inventory, into `merged/`.
+fn report(fleet: &Fleet) -> Output {
+    blockscope()
         .args(["report", "--partials"])
         .arg(fleet.path("partials"))
         .arg("--inventory")
@@ -135,8 +128,18 @@ fn assert_split_equals_run_with(fleet: &Fleet, shares: &[&[&str]], ingest_invent
         .arg("--out")
         .arg(fleet.path("merged"))
         .output()
-        .unwrap();
-    finished("report", &out);
+        .unwrap()
+}
+
+/// `ingest` each share on its own "log host", then `report` the partials; the report tree
+/// must equal `run`'s.
+fn assert_split_equals_run(fleet: &Fleet, shares: &[Share]) {
+    finished("run", &fleet.run(2));
+    let whole = tree_contents(&fleet.path("out"));
+    for (i, share) in shares.iter().enumerate() {
+        finished(&format!("ingest {i}"), &ingest_share(fleet, i, *share));
+    }
+    finished("report", &report(fleet));
     let merged = tree_contents(&fleet.path("merged"));
     assert_eq!(
         merged.keys().collect::<Vec<_>>(),
@@ -155,7 +158,16 @@ fn assert_split_equals_run_with(fleet: &Fleet, shares: &[&[&str]], ingest_invent
 #[test]
 fn split_ingest_of_a_mixed_fleet_then_report_equals_run() {
     let fleet = mixed_fleet(INVENTORY);
-    assert_split_equals_run(&fleet, &[&["web1", "central"], &["remote"]]);
+    // web1's directory is its vps_id: no inventory needed; the central file and the hostname
+    // directory are routed by it.
+    let inventory = fleet.path("inventory.csv");
+    assert_split_equals_run(
+        &fleet,
+        &[
+            (&["web1"], None),
+            (&["central", "remote"], Some(&inventory)),
+        ],
+    );
     // The fleet exercises what it is meant to: each case is in the report.
     let ips = fleet.csv("summary/ips.csv");
     let sources = |ip: &str| -> BTreeSet<&str> {
@@ -197,7 +209,13 @@ fn split_ingest_with_an_unknown_directory_then_report_equals_run() {
         &[S3140_RFC3339, NO_IP_DEFERRAL],
         NOV_23_2026,
     );
-    assert_split_equals_run(&fleet, &[&["web1", "legacy-42"], &["remote", "central"]]);
+    assert_split_equals_run(
+        &fleet,
+        &[
+            (&["web1", "legacy-42"], None),
+            (&["remote", "central"], None),
+        ],
+    );
     let problems = fs::read_to_string(fleet.path("out/summary/input-problems.csv")).unwrap();
     assert!(
         problems.contains("legacy-42/,,directory is not a vps_id"),
@@ -213,10 +231,10 @@ fn report_decides_with_its_inventory_not_the_log_hosts_copy() {
     let moved = INVENTORY.replace("c2,Beta Blog,shop", "c1,Alpha Shop,shop");
     let fleet = mixed_fleet(&moved);
     fs::write(fleet.path("stale.csv"), INVENTORY).unwrap();
-    assert_split_equals_run_with(
+    let stale = fleet.path("stale.csv");
+    assert_split_equals_run(
         &fleet,
-        &[&["web1", "central"], &["remote"]],
-        &fleet.path("stale.csv"),
+        &[(&["web1"], None), (&["central", "remote"], Some(&stale))],
     );
     let ips = fleet.csv("summary/ips.csv");
     assert!(ips
@@ -227,6 +245,27 @@ fn report_decides_with_its_inventory_not_the_log_hosts_copy() {
         !problems.contains("VPS web1 (customer c1) quote 203.0.113.25"),
         "{problems}"
     );
+}
+
+/// Read without the inventory, a directory that is not a vps_id may be a hostname directory or
+/// hold central-syslog files when the inventory has a hostname column: `report` cannot route
+/// those lines after the fact, and says which directory to ingest with `--inventory`.
+#[test]
+fn a_hostname_directory_ingested_without_inventory_is_refused_with_what_to_do() {
+    let fleet = mixed_fleet(INVENTORY);
+    finished(
+        "ingest",
+        &ingest_share(&fleet, 0, (&["web1", "remote"], None)),
+    );
+    let out = report(&fleet);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("remote/: read by `blockscope ingest` without --inventory, but it is not a vps_id of the inventory, which has a hostname column")
+            && err.contains("run `blockscope ingest --inventory FILE` on that log host"),
+        "{err}"
+    );
+    assert!(!fleet.path("merged").exists());
 }
 
 /// A partial of schema version 1 (written by the previous blockscope, in
