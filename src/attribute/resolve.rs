@@ -224,4 +224,42 @@ mod tests {
         assert_eq!(p.activity[&decided(None)].sent, 1);
         assert_eq!(p.activity[&decided(ip("198.51.100.7"))].sent, 3);
     }
+
+    #[test]
+    fn directories_read_without_the_inventory_are_looked_up() {
+        let inv = inventory();
+        let mut p = Partial::default();
+        let activity = |dir: Option<&str>| ActivityKey {
+            day: 1,
+            observed_vps: dir.map(name::intern),
+            ip: ip("192.0.2.1"),
+            pending: Pending::Decided,
+        };
+        for dir in ["v1", "legacy"] {
+            p.activity.entry(activity(Some(dir))).or_default().sent += 1;
+            p.stats.dirs_as_logged.insert(dir.into(), 2);
+        }
+        p.activity.entry(activity(None)).or_default().sent += 1;
+        resolve(&inv, &mut p).unwrap();
+        // v1 is a vps_id; legacy is not: its cells merge with those of no VPS.
+        assert_eq!(p.activity.len(), 2);
+        assert_eq!(p.activity[&activity(None)].sent, 2);
+        assert_eq!(p.activity[&activity(Some("v1"))].sent, 1);
+        assert_eq!(p.stats.unknown_vps_dirs["legacy"], 2);
+        assert!(p.stats.dirs_as_logged.is_empty());
+        // With a hostname column, `legacy` may have been a central file: only ingest could tell.
+        let hosts = Inventory::from_reader(
+            Path::new("inv.csv"),
+            "customer_id,customer_name,vps_id,ip,hostname\nc1,One,v1,198.51.100.7,web1\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        let mut p = Partial::default();
+        p.stats.dirs_as_logged.insert("legacy".into(), 1);
+        let err = resolve(&hosts, &mut p).unwrap_err().to_string();
+        assert!(
+            err.starts_with("legacy/: read by `blockscope ingest` without --inventory"),
+            "{err}"
+        );
+    }
 }
