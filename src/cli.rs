@@ -49,8 +49,8 @@ pub struct IngestArgs {
     /// Directory with one sub-directory per VPS (named by its vps_id).
     #[arg(long, value_name = "DIR")]
     pub logs: PathBuf,
-    /// Inventory CSV: routes hostname directories and central-syslog files to VPSes. Without
-    /// it every directory is read as the vps_id it is named by, for `report` to resolve.
+    /// Inventory CSV: routes central-syslog files to VPSes line by line. Without it files are
+    /// read by directory (vps_id or hostname), for `report` to resolve.
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
     /// The Parquet partial to write (replaced atomically).

@@ -511,18 +511,19 @@ def main(argv=None):
                    "blockscope ingest on the log host with this version"
                    % (row.file, row.version, SCHEMA_VERSION))
 
-    # `resolve_dirs`: a directory read without the inventory that is not a vps_id is one the
-    # inventory does not name, unless it has a hostname column: then only ingest could route it.
+    # `resolve_dirs`: directories read without the inventory (`a` or `a/b`) whose first level
+    # is a vps_id are that VPS; with no hostname column, any other is a directory the inventory
+    # does not name. This job does not match hostnames: a hostname directory or a central file
+    # read without the inventory is for `blockscope report`, or for ingest with --inventory.
     if inv.has_hostnames:
         dirs = (files.where(F.col("kind") == "dir_as_logged").select("name").distinct()
                 .orderBy("name").collect())
         for row in dirs:
-            if row.name not in inv.customer_of_vps:
-                raise Fail("%s/: read by `blockscope ingest` without --inventory, but it is not a "
-                           "vps_id of the inventory, which has a hostname column: it may be a "
-                           "hostname directory or hold central-syslog files, which ingest routes "
-                           "with the inventory; run `blockscope ingest --inventory FILE` on that "
-                           "log host" % row.name)
+            if row.name.split("/")[0] not in inv.customer_of_vps:
+                raise Fail("%s/: read by `blockscope ingest` without --inventory, and not a "
+                           "vps_id directory: this job does not route hostname directories or "
+                           "central-syslog files; merge with `blockscope report`, or run "
+                           "`blockscope ingest --inventory FILE` on that log host" % row.name)
 
     # Small lookups: rule -> class, inventory VPS -> customer (broadcast joins).
     rules_df = F.broadcast(spark.createDataFrame(
@@ -536,7 +537,9 @@ def main(argv=None):
              .select("kind", "vps_id", "ip", "ip_source", "rule_id", "platform", "code",
                      "receiver_rule_id", "events", "first", "last", "sample_time", "sample",
                      "pending")
-             .withColumn("ip_text", F.coalesce(F.col("ip"), F.lit(""))))
+             .withColumn("ip_text", F.coalesce(F.col("ip"), F.lit("")))
+             # A directory read without the inventory (`a/b`) is its first level's VPS, if any.
+             .withColumn("vps_id", F.substring_index(F.col("vps_id"), "/", 1)))
     cells = as_logged_single(spark, cells, inv)
     attrs_udf = ip_attributes_udf(spark.sparkContext.broadcast(inv.index()), v4, v6)
     addresses = (cells.select("ip_text").distinct()

@@ -6,11 +6,11 @@
 //! inventory resolves exactly as `run` does.
 
 use super::inventory::Inventory;
-use super::{observed_index, tenancy, Tenancy};
+use super::{observed_index, route_dirs, tenancy, DirRoute, Tenancy};
 use crate::error::{Error, Result};
 use crate::model::{name, IpSource, Partial, Pending, VpsName};
 use std::collections::hash_map::Entry;
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// The sending IP and its provenance, given what the log said: `ip` from `source` (`Reply` for
@@ -54,7 +54,7 @@ fn only_address(inv: &Inventory, vps: usize, v6: Option<bool>) -> Option<IpAddr>
 pub fn resolve(inv: &Inventory, p: &mut Partial) -> Result<()> {
     if let Err(dir) = resolve_dirs(inv, p) {
         return Err(Error::Config(format!(
-            "{dir}/: read by `blockscope ingest` without --inventory, but it is not a vps_id of the inventory, which has a hostname column: it may be a hostname directory or hold central-syslog files, which ingest routes with the inventory; run `blockscope ingest --inventory FILE` on that log host"
+            "{dir}/: read by `blockscope ingest` without --inventory, but neither a vps_id nor a hostname of the inventory, which has a hostname column: central-syslog files, whose lines ingest routes by their syslog host; run `blockscope ingest --inventory FILE` on that log host"
         )));
     }
     super::crossings::report(inv, std::mem::take(&mut p.quoted), &mut p.stats);
@@ -100,29 +100,40 @@ pub fn resolve(inv: &Inventory, p: &mut Partial) -> Result<()> {
     Ok(())
 }
 
-/// Directories read without an inventory (`Stats::dirs_as_logged`), looked up: a vps_id is
-/// that VPS, as `run` routes it. Any other is, when the inventory has no hostname column, a
-/// directory not in the inventory as `run` counts it, its cells observed by no VPS; with a
-/// hostname column it may be a hostname directory or a central file, which `run` routes line by
-/// line: that directory is returned.
+/// Directories read without an inventory (`Stats::dirs_as_logged`: `a` or `a/b`), routed by
+/// the rule ingest reads with (`route_dirs`): a vps_id or a hostname directory is that VPS; a
+/// directory the inventory does not name (no `hostname` column) is counted as such, its cells
+/// observed by no VPS. A central file (any other directory, with a `hostname` column) is routed
+/// line by line while reading: its directory is returned.
 fn resolve_dirs(inv: &Inventory, p: &mut Partial) -> std::result::Result<(), String> {
-    let mut unknown: BTreeSet<VpsName> = BTreeSet::new();
-    for (dir, files) in std::mem::take(&mut p.stats.dirs_as_logged) {
-        if inv.vps_index(&dir).is_some() {
-            continue;
+    let mut renamed: HashMap<VpsName, Option<VpsName>> = HashMap::new();
+    for (key, files) in std::mem::take(&mut p.stats.dirs_as_logged) {
+        let dirs: Vec<&str> = key.split('/').collect();
+        let to = match route_dirs(inv, &dirs) {
+            DirRoute::Vps(v) => Some(name::intern(&inv.vpses[v].id)),
+            DirRoute::Unknown => {
+                *p.stats
+                    .unknown_vps_dirs
+                    .entry(dirs[0].to_string())
+                    .or_default() += files;
+                None
+            }
+            DirRoute::Central => return Err(key),
+        };
+        let from = name::intern(&key);
+        if to != Some(from) {
+            renamed.insert(from, to);
         }
-        if inv.has_hostnames() {
-            return Err(dir);
-        }
-        unknown.insert(name::intern(&dir));
-        *p.stats.unknown_vps_dirs.entry(dir).or_default() += files;
     }
-    if unknown.is_empty() {
+    if renamed.is_empty() {
         return Ok(());
     }
-    let known = |v: Option<VpsName>| v.filter(|v| !unknown.contains(v));
+    let rename = |v: Option<VpsName>| match v.and_then(|v| renamed.get(v)) {
+        Some(to) => *to,
+        None => v,
+    };
     for (mut key, agg) in std::mem::take(&mut p.events) {
-        key.observed_vps = known(key.observed_vps);
+        key.observed_vps = rename(key.observed_vps);
         match p.events.entry(key) {
             Entry::Occupied(mut e) => e.get_mut().merge(agg),
             Entry::Vacant(e) => {
@@ -131,19 +142,29 @@ fn resolve_dirs(inv: &Inventory, p: &mut Partial) -> std::result::Result<(), Str
         }
     }
     for (mut key, a) in std::mem::take(&mut p.activity) {
-        key.observed_vps = known(key.observed_vps);
+        key.observed_vps = rename(key.observed_vps);
         p.activity.entry(key).or_default().add(a);
     }
     for u in p.unclassified.values_mut() {
-        // No VPS to stand in for: an unknown address, as `run` records it.
-        let before = u.pending.len();
-        u.pending.retain(|(vps, _)| !unknown.contains(vps));
-        if u.pending.len() < before {
-            u.ips.insert(None);
+        for (vps, v6) in std::mem::take(&mut u.pending) {
+            match rename(Some(vps)) {
+                Some(vps) => {
+                    u.pending.insert((vps, v6));
+                }
+                // No VPS to stand in for: an unknown address, as `run` records it.
+                None => {
+                    u.ips.insert(None);
+                }
+            }
         }
     }
     // Replies in a directory of no VPS cross no customer (`run` records no quote there).
-    p.quoted.retain(|(_, vps, _), _| !unknown.contains(vps));
+    for ((file, vps, ip), lines) in std::mem::take(&mut p.quoted) {
+        if let Some(vps) = rename(Some(vps)) {
+            let quoted = crate::model::Quoted::from([((file, vps, ip), lines)]);
+            crate::model::quoted::merge(&mut p.quoted, quoted);
+        }
+    }
     Ok(())
 }
 

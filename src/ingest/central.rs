@@ -20,6 +20,7 @@ use super::line::Event;
 use super::{FileClock, LogFile, Mode};
 use crate::attribute::hostname::HostMatch;
 use crate::attribute::inventory::Inventory;
+use crate::attribute::{route_dirs, DirRoute, HOST_DIR_DEPTH};
 use crate::model::{Partial, Stats};
 use std::collections::{BTreeMap, HashMap};
 
@@ -36,29 +37,29 @@ pub(crate) enum Route {
     AsLogged,
 }
 
-/// Directory levels below `--logs` at which a directory named after a hostname is that VPS:
-/// `logs/<hostname>/` and `logs/<dir>/<hostname>/`.
-pub(crate) const HOST_DIR_DEPTH: usize = 2;
-
 pub(crate) fn route_of(inventory: &Inventory, file: &LogFile) -> Route {
     if inventory.is_absent() {
         return Route::AsLogged;
     }
-    if let Some(v) = inventory.vps_index(&file.vps_dir) {
-        return Route::Vps(v as u32);
+    match route_dirs(inventory, &dirs_of(file)) {
+        DirRoute::Vps(v) => Route::Vps(v as u32),
+        DirRoute::Unknown => Route::UnknownDir,
+        DirRoute::Central => Route::Central,
     }
-    if !inventory.has_hostnames() {
-        return Route::UnknownDir;
-    }
+}
+
+/// The directories of a file that route it (`attribute::route_dirs`).
+fn dirs_of(file: &LogFile) -> Vec<&str> {
     let mut dirs: Vec<&str> = file.name.split('/').collect();
     dirs.pop(); // the file name
-    dirs.into_iter()
-        .take(HOST_DIR_DEPTH)
-        .find_map(|dir| match inventory.vps_by_hostname(dir) {
-            HostMatch::Vps(v) => Some(Route::Vps(v as u32)),
-            _ => None,
-        })
-        .unwrap_or(Route::Central)
+    dirs.truncate(HOST_DIR_DEPTH);
+    dirs
+}
+
+/// A file's directories as one name (`a` or `a/b`; a vps_id has no `/`): what its cells carry
+/// as the observed VPS when read without the inventory.
+pub(crate) fn dir_key(file: &LogFile) -> String {
+    dirs_of(file).join("/")
 }
 
 /// Count a file whose directory the inventory does not name, or (without an inventory) every
@@ -66,7 +67,10 @@ pub(crate) fn route_of(inventory: &Inventory, file: &LogFile) -> Route {
 pub(crate) fn count_dir(inventory: &Inventory, file: &LogFile, stats: &mut Stats) {
     let dirs = match route_of(inventory, file) {
         Route::UnknownDir => &mut stats.unknown_vps_dirs,
-        Route::AsLogged => &mut stats.dirs_as_logged,
+        Route::AsLogged => {
+            *stats.dirs_as_logged.entry(dir_key(file)).or_default() += 1;
+            return;
+        }
         Route::Vps(_) | Route::Central => return,
     };
     *dirs.entry(file.vps_dir.clone()).or_default() += 1;

@@ -80,7 +80,7 @@ impl<'a> FileRun<'a> {
             rules,
             observed: match route {
                 central::Route::Vps(v) => Observed::of(inventory, Some(v)),
-                central::Route::AsLogged => Observed::as_logged(&file.vps_dir),
+                central::Route::AsLogged => Observed::as_logged(&central::dir_key(file)),
                 _ => Observed::of(inventory, None),
             },
             format,

@@ -9,9 +9,9 @@
 //! tests/fixtures/central-syslog, with a host the inventory does not name), a hostname directory
 //! and, without a hostname column, a directory that is not a vps_id.
 //!
-//! Without `--inventory`, `ingest` reads every directory as the vps_id it is named by; a
-//! hostname directory or a central file (an inventory with a hostname column and a directory
-//! that is not a vps_id) still needs `--inventory` on its log host, and `report` says so.
+//! Without `--inventory`, `ingest` reads files by their directories (a vps_id or a hostname
+//! directory, as `report` finds out); a central-syslog file, whose lines are routed by their
+//! syslog host while reading, still needs `--inventory` on its log host, and `report` says so.
 
 use super::*;
 use std::collections::BTreeSet;
@@ -62,6 +62,12 @@ fn mixed_fleet(inventory: &str) -> Fleet {
             USER_UNKNOWN,
             SENT_GMAIL,
         ],
+        NOV_23_2026,
+    );
+    // A rotation kept in a sub-directory of web1's own.
+    fleet.log(
+        "web1/archive/mail.log.1",
+        &[SPAMHAUS, NO_IP_DEFERRAL],
         NOV_23_2026,
     );
     fleet.log(
@@ -158,14 +164,14 @@ fn assert_split_equals_run(fleet: &Fleet, shares: &[Share]) {
 #[test]
 fn split_ingest_of_a_mixed_fleet_then_report_equals_run() {
     let fleet = mixed_fleet(INVENTORY);
-    // web1's directory is its vps_id: no inventory needed; the central file and the hostname
-    // directory are routed by it.
+    // web1's directory is its vps_id and shop's is its hostname: no inventory needed; the
+    // central file is routed by it, line by line.
     let inventory = fleet.path("inventory.csv");
     assert_split_equals_run(
         &fleet,
         &[
-            (&["web1"], None),
-            (&["central", "remote"], Some(&inventory)),
+            (&["web1", "remote"], None),
+            (&["central"], Some(&inventory)),
         ],
     );
     // The fleet exercises what it is meant to: each case is in the report.
@@ -234,7 +240,7 @@ fn report_decides_with_its_inventory_not_the_log_hosts_copy() {
     let stale = fleet.path("stale.csv");
     assert_split_equals_run(
         &fleet,
-        &[(&["web1"], None), (&["central", "remote"], Some(&stale))],
+        &[(&["web1", "remote"], None), (&["central"], Some(&stale))],
     );
     let ips = fleet.csv("summary/ips.csv");
     assert!(ips
@@ -247,21 +253,22 @@ fn report_decides_with_its_inventory_not_the_log_hosts_copy() {
     );
 }
 
-/// Read without the inventory, a directory that is not a vps_id may be a hostname directory or
-/// hold central-syslog files when the inventory has a hostname column: `report` cannot route
-/// those lines after the fact, and says which directory to ingest with `--inventory`.
+/// Read without the inventory, a directory that is neither a vps_id nor a hostname holds
+/// central-syslog files when the inventory has a hostname column: `report` cannot route their
+/// lines (each host has its own clock) after the fact, and says which directory to ingest with
+/// `--inventory`.
 #[test]
-fn a_hostname_directory_ingested_without_inventory_is_refused_with_what_to_do() {
+fn a_central_file_ingested_without_inventory_is_refused_with_what_to_do() {
     let fleet = mixed_fleet(INVENTORY);
     finished(
         "ingest",
-        &ingest_share(&fleet, 0, (&["web1", "remote"], None)),
+        &ingest_share(&fleet, 0, (&["web1", "central"], None)),
     );
     let out = report(&fleet);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("remote/: read by `blockscope ingest` without --inventory, but it is not a vps_id of the inventory, which has a hostname column")
+        err.contains("central/: read by `blockscope ingest` without --inventory, but neither a vps_id nor a hostname of the inventory, which has a hostname column")
             && err.contains("run `blockscope ingest --inventory FILE` on that log host"),
         "{err}"
     );
