@@ -1,7 +1,8 @@
 //! Central syslog: one log host receiving every VPS's syslog (rsyslog, syslog-ng, journald
 //! remote).
 //!
-//! Where a file's lines belong is decided by its directory (`route_of`):
+//! Where a file's lines belong is decided by its directory (`route_of`, by the rule in
+//! `attribute::route_dirs`):
 //!
 //! - `logs/<vps_id>/…` — that VPS's own logs, exactly as without central syslog;
 //! - `logs/<hostname>/…` or `logs/<dir>/<hostname>/…` (rsyslog's `/var/log/remote/%HOSTNAME%/`
@@ -9,7 +10,10 @@
 //! - any other directory, when the inventory has a `hostname` column — a central file: each
 //!   line goes to the VPS its syslog HOSTNAME names (`attribute::hostname` for the matching
 //!   rules). Mail lines of hosts the inventory does not name are skipped and counted per host;
-//! - any other directory without a `hostname` column — attributed by IP only, as before.
+//! - any other directory without a `hostname` column — attributed by IP only, as before;
+//! - without an inventory (`ingest` on a log host) — the directory as logged (`dir_key`), routed
+//!   by `attribute::resolve` with the report's inventory by the same rule; a central file cannot
+//!   be (its hosts' lines are routed, each with its own clock, while reading), and is refused.
 //!
 //! In a central file every host keeps its own clock (`FileClock`: timestamp style, year wraps,
 //! newest line), so hosts logging RFC 3164 and RFC 3339 can share a file, and each host's
