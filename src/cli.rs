@@ -302,9 +302,10 @@ pub(crate) struct IngestArgs {
     /// Directory with one sub-directory per VPS (named by its vps_id).
     #[arg(long, value_name = "DIR")]
     pub(crate) logs: PathBuf,
-    /// Inventory CSV (customer_id,customer_name,vps_id,ip): attributes lines to VPSes.
+    /// Inventory CSV: routes central-syslog files to VPSes line by line. Without it files are
+    /// read by directory (vps_id or hostname), for `report` to resolve.
     #[arg(long, value_name = "FILE")]
-    pub(crate) inventory: PathBuf,
+    pub(crate) inventory: Option<PathBuf>,
     /// The Parquet partial to write (replaced atomically).
     #[arg(long, value_name = "FILE")]
     pub(crate) out: PathBuf,
@@ -327,7 +328,7 @@ impl IngestArgs {
     pub(crate) fn options(&self) -> Options {
         let mut o = Options {
             logs: Some(self.logs.clone()),
-            inventory: Some(self.inventory.clone()),
+            inventory: self.inventory.clone(),
             out: Some(self.out.clone()),
             rules: self.rules.clone(),
             quiet: self.quiet,

@@ -29,7 +29,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # IpSource in src/attribute/sending_ip.rs: the list index is the rank (best first).
 IP_SOURCES = ["mta_interface", "reply", "syslog_name", "inventory_single", "unknown", "snds",
@@ -206,6 +206,9 @@ class Inventory:
         if missing:
             raise Fail("%s: header lacks %s" % (path, ",".join(missing)))
         col = [header.index(name) for name in INVENTORY_COLUMNS]
+        host_col = header.index("hostname") if "hostname" in header else None
+        # `has_hostnames`: a hostname column with at least one name.
+        self.has_hostnames = False
         self.customer_of_vps = {}   # vps_id -> customer_id
         self.entries = []           # (version, network int, prefix, vps_id, customer_id)
         names, seen = {}, {}
@@ -213,6 +216,7 @@ class Inventory:
             if len(rec) != len(header):
                 raise Fail("%s:%d: every row needs exactly the header's columns" % (path, line))
             customer, name, vps, ip = (rec[i] for i in col)
+            self.has_hostnames |= host_col is not None and rec[host_col] != ""
             check_id(path, line, "customer_id", customer)
             check_id(path, line, "vps_id", vps)
             net = parse_network(ip)
@@ -240,6 +244,21 @@ class Inventory:
         for version, value, prefix, vps, customer in self.entries:
             tables[version].setdefault(prefix, {})[value] = (vps, customer)
         return {v: sorted(t.items(), reverse=True) for v, t in tables.items()}
+
+    def only_addresses(self):
+        """`Inventory::only_address` / `only_address_any`: (vps, family, address text) where
+        the VPS has exactly one entry of the family (`v4`, `v6`; `any`: one entry in all) and
+        it is a single address."""
+        nets = {}
+        for version, value, prefix, vps, _customer in self.entries:
+            nets.setdefault(vps, []).append((version, value, prefix))
+        out = []
+        for vps, ns in sorted(nets.items()):
+            for family, of in (("v4", [n for n in ns if n[0] == 4]),
+                               ("v6", [n for n in ns if n[0] == 6]), ("any", ns)):
+                if len(of) == 1 and of[0][2] == (32 if of[0][0] == 4 else 128):
+                    out.append((vps, family, ip_text(of[0][0], of[0][1])))
+        return out
 
     def shares(self, v4, v6):
         """`inventory_share` for every entry: (subnet, addresses, customer) rows."""
@@ -399,6 +418,54 @@ def ip_attributes_udf(index_bc, v4, v6):
     return F.udf(attrs, IP_ATTRS, useArrow=False)
 
 
+def as_logged_single(spark, cells, inv):
+    """`attribute::resolve::decide` for cells as logged (`pending` not null) without a
+    (parseable) address: the VPS's only address of the connection's family stands in
+    (`inventory_single`), else `unknown`. Activity rows get the source their `pending` implies
+    (`reply` for a quoted address) for `as_logged_tenancy`."""
+    singles = F.broadcast(spark.createDataFrame(
+        inv.only_addresses() or [("", "none", "")],  # "none": never a family
+        "single_vps string, single_family string, single_ip string"))
+    parses = F.udf(lambda t: parse_ip(t) is not None, T.BooleanType())
+    logged = F.col("pending").isNotNull()
+    # A quoted address that does not parse stands in for none, of any family (`Pending` v6 None).
+    family = F.when(F.col("pending").isin("v4", "v6"), F.col("pending")).otherwise(F.lit("any"))
+    no_ip = logged & ~parses(F.col("ip_text"))
+    source = F.when(F.col("kind") == "activity",
+                    F.when(F.col("pending") == "quoted", F.lit("reply")).otherwise(F.lit("unknown"))
+                    ).otherwise(F.col("ip_source"))
+    cells = (cells.withColumn("ip_source", F.when(logged, source).otherwise(F.col("ip_source")))
+             .withColumn("no_ip", no_ip).withColumn("family", family)
+             .join(singles, (F.col("vps_id") == F.col("single_vps"))
+                   & (F.col("family") == F.col("single_family")) & F.col("no_ip"), "left"))
+    return (cells
+            .withColumn("ip_source", F.when(F.col("no_ip"), F.when(F.col("single_ip").isNotNull(),
+                                                                   F.lit("inventory_single"))
+                                            .otherwise(F.lit("unknown")))
+                        .otherwise(F.col("ip_source")))
+            .withColumn("ip", F.when(F.col("no_ip"), F.col("single_ip")).otherwise(F.col("ip")))
+            .withColumn("ip_text", F.coalesce(F.col("ip"), F.lit("")))
+            .drop("no_ip", "family", "single_vps", "single_family", "single_ip"))
+
+
+def as_logged_tenancy(cells):
+    """`attribute::resolve::decide` for a quoted address as logged, once its holder is known:
+    `reply` in its holder's own log (or a log, or of an address, the inventory does not name),
+    `reply_sibling_vps` in the log of another VPS of the holder's customer, else
+    `reply_other_customer`; an activity row's crossing address becomes null."""
+    quoted = (F.col("pending").isNotNull() & (F.col("ip_source") == "reply")
+              & F.col("obs_customer").isNotNull() & F.col("inv_vps").isNotNull()
+              & (F.col("inv_vps") != F.col("vps_id")))
+    crossing = F.when(F.col("inv_customer") == F.col("obs_customer"),
+                      F.lit("reply_sibling_vps")).otherwise(F.lit(OTHER_CUSTOMER))
+    cells = cells.withColumn("ip_source", F.when(quoted, crossing).otherwise(F.col("ip_source")))
+    dropped = ((F.col("kind") == "activity") & F.col("pending").isNotNull()
+               & (F.col("ip_source") == OTHER_CUSTOMER))
+    return (cells.withColumn("ip", F.when(dropped, F.lit(None)).otherwise(F.col("ip")))
+            .withColumn("ip_source", F.when(F.col("kind") == "activity", F.lit(None))
+                        .otherwise(F.col("ip_source"))))
+
+
 def sorted_join(column):
     """';'-joined sorted distinct values (nulls skipped), as polars' unique().sort().join()."""
     return F.array_join(F.array_sort(F.collect_set(column)), ";")
@@ -431,16 +498,32 @@ def main(argv=None):
                    "written by `blockscope ingest`, one file, or a glob"
                    % (args.partials, str(e).splitlines()[0]))
 
-    # Every file must say it is schema version 1 (`partials::read`).
+    # Every file must say it is schema version 2 (`partials::read`).
     versions = (files.groupBy(F.col("_metadata.file_path").alias("file"))
                 .agg(F.max(F.when((F.col("kind") == "meta") & (F.col("name") == "schema_version"),
                                   F.col("value").cast("long"))).alias("version"))
                 .where(F.col("version").isNull() | (F.col("version") != SCHEMA_VERSION))
                 .collect())
     for row in versions:
-        raise Fail("%s: not a blockscope partial (%s)" % (
-            row.file, "no schema_version row" if row.version is None
-            else "schema version %d; this job reads version %d" % (row.version, SCHEMA_VERSION)))
+        if row.version is None:
+            raise Fail("%s: not a blockscope partial (no schema_version row)" % row.file)
+        raise Fail("%s: partial of schema version %d, this job reads version %d; re-run "
+                   "blockscope ingest on the log host with this version"
+                   % (row.file, row.version, SCHEMA_VERSION))
+
+    # `resolve_dirs`: directories read without the inventory (`a` or `a/b`) whose first level
+    # is a vps_id are that VPS; with no hostname column, any other is a directory the inventory
+    # does not name. This job does not match hostnames: a hostname directory or a central file
+    # read without the inventory is for `blockscope report`, or for ingest with --inventory.
+    if inv.has_hostnames:
+        dirs = (files.where(F.col("kind") == "dir_as_logged").select("name").distinct()
+                .orderBy("name").collect())
+        for row in dirs:
+            if row.name.split("/")[0] not in inv.customer_of_vps:
+                raise Fail("%s/: read by `blockscope ingest` without --inventory, and not a "
+                           "vps_id directory: this job does not route hostname directories or "
+                           "central-syslog files; merge with `blockscope report`, or run "
+                           "`blockscope ingest --inventory FILE` on that log host" % row.name)
 
     # Small lookups: rule -> class, inventory VPS -> customer (broadcast joins).
     rules_df = F.broadcast(spark.createDataFrame(
@@ -452,13 +535,18 @@ def main(argv=None):
     # Only the columns this job knows: later schema versions may add more.
     cells = (files.where(F.col("kind").isin("event", "activity"))
              .select("kind", "vps_id", "ip", "ip_source", "rule_id", "platform", "code",
-                     "receiver_rule_id", "events", "first", "last", "sample_time", "sample")
-             .withColumn("ip_text", F.coalesce(F.col("ip"), F.lit(""))))
+                     "receiver_rule_id", "events", "first", "last", "sample_time", "sample",
+                     "pending")
+             .withColumn("ip_text", F.coalesce(F.col("ip"), F.lit("")))
+             # A directory read without the inventory (`a/b`) is its first level's VPS, if any.
+             .withColumn("vps_id", F.substring_index(F.col("vps_id"), "/", 1)))
+    cells = as_logged_single(spark, cells, inv)
     attrs_udf = ip_attributes_udf(spark.sparkContext.broadcast(inv.index()), v4, v6)
     addresses = (cells.select("ip_text").distinct()
                  .withColumn("a", attrs_udf("ip_text")).select("ip_text", "a.*"))
     cells = (cells.drop("ip").join(addresses, "ip_text", "left")
              .join(vps_df, F.col("vps_id") == F.col("vps_key"), "left"))
+    cells = as_logged_tenancy(cells)
     # `owner_of`: the inventory holder of the IP, else the VPS directory the line was logged in
     # (when that directory is an inventory VPS).
     held = F.col("inv_vps").isNotNull()

@@ -158,7 +158,10 @@ COLUMNS = [("kind", pa.string()), ("host_id", pa.string()), ("day", pa.string())
            ("last", pa.int64()), ("sample_time", pa.int64()), ("sample", pa.string()),
            ("sent", pa.uint64()), ("deferred", pa.uint64()), ("bounced", pa.uint64()),
            ("reply", pa.string()), ("ips", pa.string()), ("name", pa.string()),
-           ("value", pa.uint64()), ("line", pa.uint64()), ("reason", pa.string())]
+           ("value", pa.uint64()), ("line", pa.uint64()), ("reason", pa.string()),
+           ("pending", pa.string())]
+# What a cell as logged waits for (null: decided); odd combinations on purpose.
+PENDING = [None, None, None, "quoted", "v4", "v6", "any"]
 
 def write(name, rows, extra_column=False):
     arrays = [pa.array([r.get(n) for r in rows], type=t) for n, t in COLUMNS]
@@ -169,7 +172,7 @@ def write(name, rows, extra_column=False):
     pq.write_table(pa.Table.from_arrays(arrays, names=names), "%s/partials/%s.parquet" % (out, name))
 
 def meta(host):
-    return {"kind": "meta", "host_id": host, "name": "schema_version", "value": 1}
+    return {"kind": "meta", "host_id": host, "name": "schema_version", "value": 2}
 
 def event(host, vps, ip, rule, platform, code, source, events, first, last, sample_time, sample):
     return {"kind": "event", "host_id": host, "day": "2026-11-12", "vps_id": vps, "ip": ip,
@@ -190,8 +193,9 @@ for f in range(3):
         e = event(host, c(VPSES), c(IPS), c(RULES), c(PLATFORMS), c(CODES), c(SOURCES),
                   c([None, 1, 2, 7, 1000]), c(TIMES), c(TIMES), c([t, t, None]), c(SAMPLES))
         e["receiver_rule_id"] = c(RRIDS)
+        e["pending"] = c(PENDING)
         rows.append(e)
-    rows += [activity(host, c(VPSES), c(IPS)) for _ in range(60)]
+    rows += [dict(activity(host, c(VPSES), c(IPS)), pending=c(PENDING)) for _ in range(60)]
     write(host, rows, extra_column=(f == 1))
 
 # One subnet per verdict.

@@ -48,6 +48,8 @@ pub struct Inventory {
     by_prefix_v4: Vec<(u8, HashMap<u32, usize>)>,
     by_prefix_v6: Vec<(u8, HashMap<u128, usize>)>,
     hosts: HostIndex,
+    /// `absent()`: no inventory at all (a log host's `ingest` without `--inventory`).
+    absent: bool,
 }
 
 const REQUIRED: [&str; 4] = ["customer_id", "customer_name", "vps_id", "ip"];
@@ -324,6 +326,19 @@ impl Inventory {
 
     /// Whether the inventory has a `hostname` column with at least one name: then log
     /// directories that are not a vps_id are read as central syslog (`ingest::central`).
+    /// No inventory: `ingest` routes every file by its directory as logged, and `report`
+    /// resolves the directories with its inventory (`attribute::resolve`).
+    pub(crate) fn absent() -> Inventory {
+        Inventory {
+            absent: true,
+            ..Inventory::default()
+        }
+    }
+
+    pub(crate) fn is_absent(&self) -> bool {
+        self.absent
+    }
+
     pub(crate) fn has_hostnames(&self) -> bool {
         !self.hosts.is_empty()
     }

@@ -1,8 +1,10 @@
 //! Attribution: which IP sent a delivery, and which VPS and customer hold that IP.
 
 pub(crate) mod cidr;
+pub(crate) mod crossings;
 pub(crate) mod hostname;
 pub mod inventory;
+pub(crate) mod resolve;
 pub(crate) mod sending_ip;
 
 use inventory::{mask128, mask32, Inventory};
@@ -67,6 +69,39 @@ pub(crate) enum Tenancy {
     Sibling { holder: usize },
     /// An address of a VPS of another customer.
     OtherCustomer { holder: usize },
+}
+
+/// Directory levels below `--logs` at which a directory named after a hostname is that VPS:
+/// `logs/<hostname>/` and `logs/<dir>/<hostname>/`.
+pub(crate) const HOST_DIR_DEPTH: usize = 2;
+
+/// Where the lines of a file in directories `dirs` (its first `HOST_DIR_DEPTH` levels below
+/// `--logs`) belong: ingest routes by it while reading, and `resolve` routes a partial's
+/// directories read without the inventory by the same rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DirRoute {
+    /// A VPS's own directory: by vps_id (the first level), else by hostname.
+    Vps(usize),
+    /// A directory the inventory does not name, and no `hostname` column: by IP only.
+    Unknown,
+    /// Any other directory of an inventory with hostnames: central syslog, line by line.
+    Central,
+}
+
+pub(crate) fn route_dirs(inv: &Inventory, dirs: &[&str]) -> DirRoute {
+    if let Some(v) = dirs.first().and_then(|d| inv.vps_index(d)) {
+        return DirRoute::Vps(v);
+    }
+    if !inv.has_hostnames() {
+        return DirRoute::Unknown;
+    }
+    dirs.iter()
+        .take(HOST_DIR_DEPTH)
+        .find_map(|dir| match inv.vps_by_hostname(dir) {
+            hostname::HostMatch::Vps(v) => Some(DirRoute::Vps(v)),
+            _ => None,
+        })
+        .unwrap_or(DirRoute::Central)
 }
 
 /// Reply text is written by whoever controls the observing VPS's log (its customer), so an

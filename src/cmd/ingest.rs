@@ -9,7 +9,12 @@ use std::time::Instant;
 /// `config.out` is the partial to write; `host_id` is recorded in every row.
 pub(crate) fn run(config: &Config, host_id: Option<&str>) -> Result<i32> {
     let started = Instant::now();
-    let inventory = Inventory::load(&config.inventory)?;
+    // Without an inventory, cells name the directory they were read in; `report` resolves it.
+    let inventory = if config.inventory.as_os_str().is_empty() {
+        Inventory::absent()
+    } else {
+        Inventory::load(&config.inventory)?
+    };
     let rules = crate::pipeline::load_rules(config)?;
     let mut partial = crate::pipeline::ingest_logs(config, &inventory, &rules, false, None)?;
     partial.cursors.clear();

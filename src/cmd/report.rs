@@ -20,7 +20,7 @@ pub(crate) fn run(config: &Config) -> Result<i32> {
     for file in &files {
         merged = merged.merge(partials::read(file, &rules)?);
     }
-    merged.stats.problems.sort();
+    crate::pipeline::resolve(&inventory, &mut merged)?;
     let read = started.elapsed();
     merged.collapse_days();
     let window = ReportWindow {

@@ -7,7 +7,9 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::ingest::fingerprint::KnownFiles;
 use crate::pipeline::history::{row_days, select_window, History};
-use crate::pipeline::{aggregate_partial, finish, ingest_logs, load_rules, lock, write_reports};
+use crate::pipeline::{
+    aggregate_partial, finish, ingest_logs, load_rules, lock, resolve, write_reports,
+};
 use std::path::Path;
 use std::time::Instant;
 
@@ -36,6 +38,7 @@ pub fn run(config: &Config) -> Result<i32> {
         stage_start = Instant::now();
     };
     let mut batch = ingest_logs(config, &inventory, &rules, show, known.as_ref())?;
+    resolve(&inventory, &mut batch)?;
     stage("ingest");
     let cursors = std::mem::take(&mut batch.cursors);
     let history = match (&config.state, &previous) {

@@ -1,7 +1,8 @@
 //! Central syslog: one log host receiving every VPS's syslog (rsyslog, syslog-ng, journald
 //! remote).
 //!
-//! Where a file's lines belong is decided by its directory (`route_of`):
+//! Where a file's lines belong is decided by its directory (`route_of`, by the rule in
+//! `attribute::route_dirs`):
 //!
 //! - `logs/<vps_id>/…` — that VPS's own logs, exactly as without central syslog;
 //! - `logs/<hostname>/…` or `logs/<dir>/<hostname>/…` (rsyslog's `/var/log/remote/%HOSTNAME%/`
@@ -9,7 +10,10 @@
 //! - any other directory, when the inventory has a `hostname` column — a central file: each
 //!   line goes to the VPS its syslog HOSTNAME names (`attribute::hostname` for the matching
 //!   rules). Mail lines of hosts the inventory does not name are skipped and counted per host;
-//! - any other directory without a `hostname` column — attributed by IP only, as before.
+//! - any other directory without a `hostname` column — attributed by IP only, as before;
+//! - without an inventory (`ingest` on a log host) — the directory as logged (`dir_key`), routed
+//!   by `attribute::resolve` with the report's inventory by the same rule; a central file cannot
+//!   be (its hosts' lines are routed, each with its own clock, while reading), and is refused.
 //!
 //! In a central file every host keeps its own clock (`FileClock`: timestamp style, year wraps,
 //! newest line), so hosts logging RFC 3164 and RFC 3339 can share a file, and each host's
@@ -20,6 +24,7 @@ use super::line::Event;
 use super::{FileClock, LogFile, Mode};
 use crate::attribute::hostname::HostMatch;
 use crate::attribute::inventory::Inventory;
+use crate::attribute::{route_dirs, DirRoute, HOST_DIR_DEPTH};
 use crate::model::{Partial, Stats};
 use std::collections::{BTreeMap, HashMap};
 
@@ -32,28 +37,47 @@ pub(crate) enum Route {
     UnknownDir,
     /// A central file: line by line, by syslog HOSTNAME.
     Central,
+    /// No inventory (`Inventory::absent`): the directory, as logged, for `report` to resolve.
+    AsLogged,
 }
 
-/// Directory levels below `--logs` at which a directory named after a hostname is that VPS:
-/// `logs/<hostname>/` and `logs/<dir>/<hostname>/`.
-pub(crate) const HOST_DIR_DEPTH: usize = 2;
-
 pub(crate) fn route_of(inventory: &Inventory, file: &LogFile) -> Route {
-    if let Some(v) = inventory.vps_index(&file.vps_dir) {
-        return Route::Vps(v as u32);
+    if inventory.is_absent() {
+        return Route::AsLogged;
     }
-    if !inventory.has_hostnames() {
-        return Route::UnknownDir;
+    match route_dirs(inventory, &dirs_of(file)) {
+        DirRoute::Vps(v) => Route::Vps(v as u32),
+        DirRoute::Unknown => Route::UnknownDir,
+        DirRoute::Central => Route::Central,
     }
+}
+
+/// The directories of a file that route it (`attribute::route_dirs`).
+fn dirs_of(file: &LogFile) -> Vec<&str> {
     let mut dirs: Vec<&str> = file.name.split('/').collect();
     dirs.pop(); // the file name
-    dirs.into_iter()
-        .take(HOST_DIR_DEPTH)
-        .find_map(|dir| match inventory.vps_by_hostname(dir) {
-            HostMatch::Vps(v) => Some(Route::Vps(v as u32)),
-            _ => None,
-        })
-        .unwrap_or(Route::Central)
+    dirs.truncate(HOST_DIR_DEPTH);
+    dirs
+}
+
+/// A file's directories as one name (`a` or `a/b`; a vps_id has no `/`): what its cells carry
+/// as the observed VPS when read without the inventory.
+pub(crate) fn dir_key(file: &LogFile) -> String {
+    dirs_of(file).join("/")
+}
+
+/// Count a file whose directory the inventory does not name, or (without an inventory) every
+/// file by its directory, for `attribute::resolve`.
+pub(crate) fn count_dir(inventory: &Inventory, file: &LogFile, stats: &mut Stats) {
+    let dirs = match route_of(inventory, file) {
+        Route::UnknownDir => &mut stats.unknown_vps_dirs,
+        Route::AsLogged => {
+            *stats.dirs_as_logged.entry(dir_key(file)).or_default() += 1;
+            return;
+        }
+        Route::Vps(_) | Route::Central => return,
+    };
+    *dirs.entry(file.vps_dir.clone()).or_default() += 1;
 }
 
 /// Distinct logged host names remembered per file (lookup cache, unknown-host counts); past it
@@ -235,7 +259,7 @@ impl Clocks {
     ) -> Option<(Option<u32>, usize)> {
         match self.route {
             Route::Vps(v) => Some((Some(v), 0)),
-            Route::UnknownDir => Some((None, 0)),
+            Route::UnknownDir | Route::AsLogged => Some((None, 0)),
             Route::Central => {
                 let name = host.unwrap_or("");
                 if let Some(&known) = self.hosts.get(name) {

@@ -174,9 +174,7 @@ pub(crate) fn assemble(
     whole.stats.files = 1;
     whole.stats.split_files = 1;
     whole.stats.split_ranges = pieces.len() as u64;
-    if super::central::route_of(inventory, file) == super::central::Route::UnknownDir {
-        whole.stats.unknown_vps_dirs.insert(file.vps_dir.clone(), 1);
-    }
+    super::central::count_dir(inventory, file, &mut whole.stats);
     let mut offset = 0u64;
     let mut line_problems = 0usize;
     let mut unknown_hosts = super::central::UnknownHosts::default();
@@ -200,7 +198,7 @@ pub(crate) fn assemble(
     whole.stats.problems = rest;
     whole.stats.problems.extend(lines);
     unknown_hosts.report(&file.name, &mut whole.stats);
-    crossings.report(&file.name, inventory, &mut whole.stats);
+    crossings.into_partial(&file.name, &mut whole);
     super::close_unclassified(&file.name, &mut whole);
     if line_problems > PROBLEMS_PER_FILE {
         let more = line_problems - PROBLEMS_PER_FILE;

@@ -4,55 +4,55 @@
 use super::crossings;
 use super::line::{Delivery, Outcome};
 use crate::attribute::inventory::Inventory;
+use crate::attribute::resolve::decide;
 use crate::attribute::sending_ip::{ip_from_reply, ip_from_syslog_name};
-use crate::attribute::{tenancy, Tenancy};
 use crate::classify::cache::CachedRules;
 use crate::classify::{self, platform::platform_of_mx, RuleSet};
 use crate::model::{
-    name, unclassified_text, Activity, ActivityKey, EventKey, IpSource, Partial, UnclassifiedKey,
-    VpsName,
+    name, unclassified_text, Activity, ActivityKey, EventKey, IpSource, Partial, Pending,
+    UnclassifiedKey, VpsName,
 };
 use std::net::IpAddr;
 
+/// The sending IP as the log gives it, without the inventory: the address and where it came
+/// from (`Reply` for one the receiver quoted, `Unknown` with none), and the connection's family
+/// when no address is given (`attribute::resolve::decide` makes the rest of the decision).
+pub(crate) fn logged_ip(d: &Delivery) -> (Option<IpAddr>, IpSource, Option<bool>) {
+    // A NATed VPS logs its private interface; receivers see (and quote) the public address.
+    // A dual-stack socket logs IPv4 as `::ffff:a.b.c.d`: that is the IPv4 address.
+    let interface = d.sending_ip.map(|ip| ip.to_canonical());
+    if let Some(ip) = interface.filter(|ip| !is_internal(*ip)) {
+        return (Some(ip), IpSource::MtaInterface, None);
+    }
+    if d.has_receiver_reply && d.outcome != Outcome::Sent {
+        if let Some(ip) = ip_from_reply(&d.reply, d.receiver_ip) {
+            return (Some(ip), IpSource::Reply, None);
+        }
+    }
+    if let Some(ip) = ip_from_syslog_name(d.instance) {
+        return (Some(ip), IpSource::SyslogName, None);
+    }
+    let v6 = d.receiver_ip.map(|r| r.to_canonical().is_ipv6());
+    (None, IpSource::Unknown, v6)
+}
+
+/// What the inventory still has to decide about a logged IP (see `model::Pending`).
+fn pending_of((ip, source, v6): (Option<IpAddr>, IpSource, Option<bool>)) -> Pending {
+    let quoted = source == IpSource::Reply;
+    if quoted || ip.is_none() {
+        Pending::AsLogged { quoted, v6 }
+    } else {
+        Pending::Decided
+    }
+}
+
+/// The sending IP and its provenance, decided with the inventory (`blockscope classify`).
 pub(crate) fn sending_ip(
     d: &Delivery,
     observed_vps: Option<u32>,
     inv: &Inventory,
 ) -> (Option<IpAddr>, IpSource) {
-    // A NATed VPS logs its private interface; receivers see (and quote) the public address.
-    // A dual-stack socket logs IPv4 as `::ffff:a.b.c.d`: that is the IPv4 address.
-    let interface = d.sending_ip.map(|ip| ip.to_canonical());
-    if let Some(ip) = interface.filter(|ip| !is_internal(*ip)) {
-        return (Some(ip), IpSource::MtaInterface);
-    }
-    if d.has_receiver_reply && d.outcome != Outcome::Sent {
-        if let Some(ip) = ip_from_reply(&d.reply, d.receiver_ip) {
-            return (Some(ip), reply_source(inv, ip, observed_vps));
-        }
-    }
-    if let Some(ip) = ip_from_syslog_name(d.instance) {
-        return (Some(ip), IpSource::SyslogName);
-    }
-    if let Some(vps) = observed_vps {
-        let only = match d.receiver_ip {
-            Some(receiver) => inv.only_address(vps as usize, receiver.to_canonical().is_ipv6()),
-            None => inv.only_address_any(vps as usize),
-        };
-        if let Some(ip) = only {
-            return (Some(ip), IpSource::InventorySingle);
-        }
-    }
-    (None, IpSource::Unknown)
-}
-
-/// `reply`, or the tenant boundary a quoted address crosses: reply text is written into the
-/// observing VPS's log, which its customer controls (see `attribute::tenancy`).
-fn reply_source(inv: &Inventory, ip: IpAddr, observed_vps: Option<u32>) -> IpSource {
-    match tenancy(inv, ip, observed_vps.map(|v| v as usize)) {
-        Tenancy::Own => IpSource::Reply,
-        Tenancy::Sibling { .. } => IpSource::ReplySiblingVps,
-        Tenancy::OtherCustomer { .. } => IpSource::ReplyOtherCustomer,
-    }
+    decide(inv, logged_ip(d), observed_vps.map(|v| v as usize))
 }
 
 /// The reply's status code (`5.7.606`, `554`) when the receiver answered, else the MTA's dsn.
@@ -130,19 +130,24 @@ pub(crate) fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
-/// The VPS a line was logged by: its inventory index, for the attribution decided while
-/// reading, and its interned vps_id, which the cells carry.
+/// The VPS a line was logged by: its interned vps_id, which the cells carry (the inventory's
+/// decisions about it wait for `attribute::resolve`).
 #[derive(Clone, Copy)]
 pub(crate) struct Observed {
-    pub(crate) index: Option<u32>,
     pub(crate) name: Option<VpsName>,
 }
 
 impl Observed {
     /// Interns the name: call once per file or host, not per line.
+    /// The directory's name, as logged, for `attribute::resolve` to look up.
+    pub(crate) fn as_logged(dir: &str) -> Observed {
+        Observed {
+            name: Some(name::intern(dir)),
+        }
+    }
+
     pub(crate) fn of(inv: &Inventory, index: Option<u32>) -> Observed {
         Observed {
-            index,
             name: index.map(|v| name::intern(&inv.vpses[v as usize].id)),
         }
     }
@@ -155,25 +160,28 @@ pub(crate) struct At {
     pub(crate) day: i32,
 }
 
-/// Record one delivery; returns the crossing when its reply quotes another customer's address
-/// (the caller lists it as an input problem).
+/// Record one delivery as logged (`attribute::resolve` decides the rest); returns the VPS and
+/// the address its reply quotes, for the crossings listed as input problems.
 pub(crate) fn record_delivery(
     d: &Delivery,
     at: At,
     observed: Observed,
-    inv: &Inventory,
     mut rules: CachedRules,
     p: &mut Partial,
-) -> Option<crossings::Crossing> {
+) -> Option<crossings::Quoted> {
     p.record_time(at.day, at.time);
-    let (ip, ip_source) = sending_ip(d, observed.index, inv);
-    let crossing = crossings::Crossing::of(inv, observed.index, ip, ip_source);
+    let logged = logged_ip(d);
+    let (ip, ip_source, v6) = logged;
+    let pending = pending_of(logged);
+    let quoted = observed
+        .name
+        .zip(ip)
+        .filter(|_| ip_source == IpSource::Reply);
     let activity_key = ActivityKey {
         day: at.day,
         observed_vps: observed.name,
-        // Activity makes an address "active" in its subnet and on the heatmap: an unconfirmed
-        // address of another customer must not (the observing VPS's own sender is unknown).
-        ip: ip.filter(|_| crossing.is_none()),
+        ip,
+        pending,
     };
     // A file naming millions of sending IPs is hostile: count, do not grow without bound.
     if p.activity.len() >= MAX_KEYS_PER_FILE && !p.activity.contains_key(&activity_key) {
@@ -210,7 +218,7 @@ pub(crate) fn record_delivery(
             platform,
             code: code.into(),
         };
-        p.record_unclassified(key, ip);
+        p.record_unclassified(key, ip, observed.name.map(|vps| (vps, v6)));
     }
     let receiver_rule_id = receiver_rule_id(d);
     let key = EventKey {
@@ -222,13 +230,14 @@ pub(crate) fn record_delivery(
         platform,
         code: code.into(),
         receiver_rule_id,
+        pending,
     };
     if p.events.len() >= MAX_KEYS_PER_FILE && !p.events.contains_key(&key) {
         p.stats.skip(TOO_MANY_KEYS);
         return None;
     }
     p.record_event(key, at.time, reply);
-    crossing
+    quoted
 }
 
 /// Cap a finished file's unclassified groups at the per-file limit (merging a central file's

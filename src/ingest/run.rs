@@ -60,7 +60,7 @@ pub(crate) struct FileRun<'a> {
     pub(crate) line_problems: usize,
     /// Replies repeat (every retry of a blocked queue): classify each distinct one once.
     pub(crate) classified: ReplyCache,
-    /// Replies quoting another customer's address, for input-problems.csv.
+    /// Addresses replies quote, for the crossings listed in input-problems.csv.
     pub(crate) crossings: crossings::Crossings,
 }
 
@@ -78,13 +78,11 @@ impl<'a> FileRun<'a> {
             file,
             inventory,
             rules,
-            observed: Observed::of(
-                inventory,
-                match route {
-                    central::Route::Vps(v) => Some(v),
-                    _ => None,
-                },
-            ),
+            observed: match route {
+                central::Route::Vps(v) => Observed::of(inventory, Some(v)),
+                central::Route::AsLogged => Observed::as_logged(&central::dir_key(file)),
+                _ => Observed::of(inventory, None),
+            },
             format,
             clock: FileClock::new(tz),
             partial,
@@ -155,8 +153,8 @@ impl<'a> FileRun<'a> {
                     set: self.rules,
                     cache: &mut self.classified,
                 };
-                if let Some(c) = record_delivery(&d, at, observed, self.inventory, rules, p) {
-                    self.crossings.add(c, line_no);
+                if let Some(q) = record_delivery(&d, at, observed, rules, p) {
+                    self.crossings.add(q, line_no);
                 }
             }
             Event::Expired => p.stats.expired += 1,
@@ -204,12 +202,7 @@ pub(crate) fn ingest_file(
 ) -> Partial {
     let mut partial = Partial::default();
     partial.stats.files = 1;
-    if central::route_of(inventory, file) == central::Route::UnknownDir {
-        partial
-            .stats
-            .unknown_vps_dirs
-            .insert(file.vps_dir.clone(), 1);
-    }
+    central::count_dir(inventory, file, &mut partial.stats);
     let head = match reader::open_head(&file.path, fingerprint::HEAD_BYTES) {
         Ok(h) => h,
         Err(e) => {
@@ -405,7 +398,7 @@ fn sniffed_format(sniffed: &[(Vec<u8>, reader::Read)]) -> Option<Format> {
 /// The file's partial once read: the read error, crossings, unknown hosts and capped groups
 /// listed as input problems, and (with a state) its cursor.
 fn finish_file(mut run: FileRun, opened: &Opened, pos: &Position, with_state: bool) -> Partial {
-    let (file, inventory) = (run.file, run.inventory);
+    let file = run.file;
     if let Some(e) = &pos.read_error {
         let reason = read_error_reason(e, opened.compressed, pos.line_no);
         run.partial
@@ -416,7 +409,7 @@ fn finish_file(mut run: FileRun, opened: &Opened, pos: &Position, with_state: bo
     let crossings = std::mem::take(&mut run.crossings);
     let (mut partial, unknown_hosts, _) = run.finish();
     unknown_hosts.report(&file.name, &mut partial.stats);
-    crossings.report(&file.name, inventory, &mut partial.stats);
+    crossings.into_partial(&file.name, &mut partial);
     close_unclassified(&file.name, &mut partial);
     if let Some(n) = partial.stats.skipped.get(TOO_MANY_KEYS).copied() {
         partial.stats.problem(

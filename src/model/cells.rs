@@ -23,6 +23,22 @@ pub(crate) struct EventKey {
     pub(crate) platform: &'static str,
     pub(crate) code: Box<str>,
     pub(crate) receiver_rule_id: Option<Box<str>>,
+    /// `Decided` unless the IP is as logged and waits for `attribute::resolve`.
+    pub(crate) pending: Pending,
+}
+
+/// What a cell's sending IP still waits for from the inventory. Ingest records what the log
+/// says; `attribute::resolve` makes the inventory's decisions, once, for `run` and `report`
+/// alike, so a log host can parse without the inventory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub(crate) enum Pending {
+    /// Decided: every cell once resolved, and every stored day cell.
+    #[default]
+    Decided,
+    /// As logged: `quoted` for an address the receiver's reply quotes (whose tenant holds it is
+    /// the inventory's to say); with no address, `v6` is the connection's family (None: the log
+    /// does not say), for the VPS's only inventory address of that family.
+    AsLogged { quoted: bool, v6: Option<bool> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +95,8 @@ pub(crate) struct ActivityKey {
     pub(crate) day: i32,
     pub(crate) observed_vps: Option<VpsName>,
     pub(crate) ip: Option<IpAddr>,
+    /// `Decided` unless the IP is as logged and waits for `attribute::resolve`.
+    pub(crate) pending: Pending,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -109,6 +127,9 @@ pub(crate) struct UnclassifiedKey {
 pub(crate) struct UnclassifiedAgg {
     pub(crate) events: u64,
     pub(crate) ips: HashSet<Option<IpAddr>>,
+    /// Replies logged without an address by a VPS (with the connection's family, see
+    /// `Pending`): its only inventory address stands in once `attribute::resolve` runs.
+    pub(crate) pending: HashSet<(VpsName, Option<bool>)>,
 }
 
 /// Distinct unclassified groups one file keeps: a file of all-distinct replies (hostile, or a
@@ -159,5 +180,6 @@ impl UnclassifiedAgg {
     pub(crate) fn add(&mut self, other: UnclassifiedAgg) {
         self.events += other.events;
         self.ips.extend(other.ips);
+        self.pending.extend(other.pending);
     }
 }

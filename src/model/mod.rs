@@ -10,17 +10,19 @@ pub(crate) mod day;
 pub(crate) mod ip_source;
 pub(crate) mod name;
 pub(crate) mod partial;
+pub(crate) mod quoted;
 pub mod snds;
 pub(crate) mod stats;
 
 pub(crate) use cells::{
-    unclassified_text, Activity, ActivityKey, EventAgg, EventKey, UnclassifiedAgg, UnclassifiedKey,
-    UNCLASSIFIED_PER_FILE, UNCLASSIFIED_PER_RUN,
+    unclassified_text, Activity, ActivityKey, EventAgg, EventKey, Pending, UnclassifiedAgg,
+    UnclassifiedKey, UNCLASSIFIED_PER_FILE, UNCLASSIFIED_PER_RUN,
 };
 pub(crate) use cursor::FileCursor;
 pub(crate) use ip_source::IpSource;
 pub(crate) use name::VpsName;
 pub(crate) use partial::Partial;
+pub(crate) use quoted::{Quoted, QuotedLines};
 pub(crate) use stats::{Problem, Stats};
 
 /// Index into a `classify::RuleSet`; `RuleSet::unclassified_idx()` stands for "unclassified".

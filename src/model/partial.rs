@@ -5,7 +5,7 @@ use super::cells::{
     Activity, ActivityKey, EventAgg, EventKey, UnclassifiedAgg, UnclassifiedKey,
     UNCLASSIFIED_PER_FILE, UNCLASSIFIED_PER_RUN,
 };
-use super::{FileCursor, Stats};
+use super::{FileCursor, Stats, VpsName};
 use std::collections::BTreeMap;
 // A fast hasher for the per-line maps (SipHash showed in profiles); order never matters here,
 // every report sorts explicitly.
@@ -22,6 +22,8 @@ pub(crate) struct Partial {
     pub(crate) times: BTreeMap<i32, (i64, i64)>,
     /// Where each file read this run stopped (for the next run's incremental ingest).
     pub(crate) cursors: Vec<FileCursor>,
+    /// Addresses replies quote, for the crossings `attribute::resolve` lists.
+    pub(crate) quoted: super::Quoted,
 }
 
 impl Partial {
@@ -34,11 +36,20 @@ impl Partial {
         }
     }
 
-    /// Count one unclassified reply; past twice the per-file cap, prune to it (amortised).
-    pub(crate) fn record_unclassified(&mut self, key: UnclassifiedKey, ip: Option<IpAddr>) {
+    /// Count one unclassified reply; past twice the per-file cap, prune to it (amortised). A
+    /// reply without an address from a known VPS waits as `stand_in` (see `Pending`).
+    pub(crate) fn record_unclassified(
+        &mut self,
+        key: UnclassifiedKey,
+        ip: Option<IpAddr>,
+        stand_in: Option<(VpsName, Option<bool>)>,
+    ) {
         let u = self.unclassified.entry(key).or_default();
         u.events += 1;
-        u.ips.insert(ip);
+        match (ip, stand_in) {
+            (None, Some(vps)) => u.pending.insert(vps),
+            _ => u.ips.insert(ip),
+        };
         if self.unclassified.len() > 2 * UNCLASSIFIED_PER_FILE {
             self.stats.unclassified_dropped_in_files +=
                 self.cap_unclassified(UNCLASSIFIED_PER_FILE);
@@ -174,6 +185,7 @@ impl Partial {
             t.1 = t.1.max(b);
         }
         big.cursors.extend(small.cursors);
+        super::quoted::merge(&mut big.quoted, small.quoted);
         big
     }
 }
@@ -200,6 +212,7 @@ mod tests {
                 UnclassifiedAgg {
                     events,
                     ips: HashSet::default(),
+                    pending: HashSet::default(),
                 },
             );
         }
@@ -248,7 +261,7 @@ mod tests {
                 platform: "other",
                 code: "".into(),
             };
-            p.record_unclassified(key, None);
+            p.record_unclassified(key, None, None);
             assert!(p.unclassified.len() <= 2 * UNCLASSIFIED_PER_FILE);
         }
         let dropped = p.cap_unclassified(UNCLASSIFIED_PER_FILE) + p.stats.unclassified_dropped();

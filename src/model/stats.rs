@@ -36,6 +36,9 @@ pub(crate) struct Stats {
     pub(crate) problems: Vec<Problem>,
     /// VPS directories with no inventory rows.
     pub(crate) unknown_vps_dirs: BTreeMap<String, u64>,
+    /// Files per top directory read without an inventory: their cells name the directory as the
+    /// observed VPS until `attribute::resolve` looks it up.
+    pub(crate) dirs_as_logged: BTreeMap<String, u64>,
     /// Unclassified replies counted but not kept for unclassified.csv: their file had more than
     /// `UNCLASSIFIED_PER_FILE` distinct groups (text, receiver, code, day).
     pub(crate) unclassified_dropped_in_files: u64,
@@ -94,6 +97,9 @@ impl Stats {
         self.problems.extend(other.problems);
         for (k, v) in other.unknown_vps_dirs {
             *self.unknown_vps_dirs.entry(k).or_default() += v;
+        }
+        for (k, v) in other.dirs_as_logged {
+            *self.dirs_as_logged.entry(k).or_default() += v;
         }
         self.unclassified_dropped_in_files += other.unclassified_dropped_in_files;
         self.unclassified_dropped_in_run += other.unclassified_dropped_in_run;

@@ -5,7 +5,7 @@
 
 use crate::classify::{platform, RuleSet};
 use crate::model::{
-    name, Activity, ActivityKey, EventAgg, EventKey, IpSource, Partial, UnclassifiedAgg,
+    name, Activity, ActivityKey, EventAgg, EventKey, IpSource, Partial, Pending, UnclassifiedAgg,
     UnclassifiedKey, VpsName,
 };
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,9 @@ pub(crate) struct StoredEvent {
     pub(crate) last: i64,
     pub(crate) sample_time: i64,
     pub(crate) sample: String,
+    /// `pending_text`; absent once decided (always in the state's day files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pending: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -35,6 +38,9 @@ pub(crate) struct StoredActivity {
     pub(crate) sent: u64,
     pub(crate) deferred: u64,
     pub(crate) bounced: u64,
+    /// `pending_text`; absent once decided (always in the state's day files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) pending: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -44,6 +50,41 @@ pub(crate) struct StoredUnclassified {
     pub(crate) code: String,
     pub(crate) events: u64,
     pub(crate) ips: Vec<Option<String>>,
+    /// Replies without an address, per (VPS, `pending_text` family), waiting for the VPS's only
+    /// address (`UnclassifiedAgg::pending`); empty once decided.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) stand_ins: Vec<(String, String)>,
+}
+
+/// A `Pending` as stored: None when decided, else `quoted` (an address the reply quotes) or
+/// the connection's family of an address-less cell, `v4`, `v6` or `any`.
+pub(crate) fn pending_text(p: Pending) -> Option<String> {
+    let Pending::AsLogged { quoted, v6 } = p else {
+        return None;
+    };
+    Some(family_text(v6, quoted).to_string())
+}
+
+fn family_text(v6: Option<bool>, quoted: bool) -> &'static str {
+    match (quoted, v6) {
+        (true, _) => "quoted",
+        (false, Some(false)) => "v4",
+        (false, Some(true)) => "v6",
+        (false, None) => "any",
+    }
+}
+
+/// `pending_text` read back; None for text no version writes.
+pub(crate) fn parse_pending(text: Option<&str>) -> Option<Pending> {
+    let (quoted, v6) = match text {
+        None => return Some(Pending::Decided),
+        Some("quoted") => (true, None),
+        Some("v4") => (false, Some(false)),
+        Some("v6") => (false, Some(true)),
+        Some("any") => (false, None),
+        Some(_) => return None,
+    };
+    Some(Pending::AsLogged { quoted, v6 })
 }
 
 /// A partial's cells with stable names, each with its day.
@@ -78,6 +119,7 @@ pub(crate) fn to_stored(partial: &Partial, rules: &RuleSet, day: Option<i32>) ->
                 last: a.last,
                 sample_time: a.sample_time,
                 sample: a.sample.clone(),
+                pending: pending_text(k.pending),
             };
             (k.day, e)
         })
@@ -94,6 +136,7 @@ pub(crate) fn to_stored(partial: &Partial, rules: &RuleSet, day: Option<i32>) ->
                 sent: a.sent,
                 deferred: a.deferred,
                 bounced: a.bounced,
+                pending: pending_text(k.pending),
             };
             (k.day, row)
         })
@@ -106,12 +149,19 @@ pub(crate) fn to_stored(partial: &Partial, rules: &RuleSet, day: Option<i32>) ->
         .map(|(k, u)| {
             let mut ips: Vec<Option<String>> = u.ips.iter().map(|ip| ip_text(*ip)).collect();
             ips.sort();
+            let mut stand_ins: Vec<(String, String)> = u
+                .pending
+                .iter()
+                .map(|(vps, v6)| (vps.to_string(), family_text(*v6, false).to_string()))
+                .collect();
+            stand_ins.sort();
             let row = StoredUnclassified {
                 reply: k.reply.clone(),
                 platform: k.platform.to_string(),
                 code: k.code.to_string(),
                 events: u.events,
                 ips,
+                stand_ins,
             };
             (k.day, row)
         })
@@ -137,6 +187,8 @@ pub(crate) fn to_stored(partial: &Partial, rules: &RuleSet, day: Option<i32>) ->
 pub(crate) fn from_stored(cells: StoredCells, rules: &RuleSet) -> (Partial, BTreeMap<String, u64>) {
     let vps_name_of = |v: &Option<String>| v.as_deref().map(name::intern);
     let parse_ip = |ip: &Option<String>| ip.as_deref().and_then(|i| i.parse().ok());
+    // Readers check the text first (`parse_pending`); anything else is taken as decided.
+    let pending_of = |p: &Option<String>| parse_pending(p.as_deref()).unwrap_or_default();
     let mut unknown_rules: BTreeMap<String, u64> = BTreeMap::new();
     let mut out = Partial::default();
     for (day, e) in cells.events {
@@ -156,6 +208,7 @@ pub(crate) fn from_stored(cells: StoredCells, rules: &RuleSet) -> (Partial, BTre
             platform: platform::intern(&e.platform),
             code: e.code.into(),
             receiver_rule_id: e.receiver_rule_id.map(String::into_boxed_str),
+            pending: pending_of(&e.pending),
         };
         let agg = EventAgg {
             events: e.events,
@@ -176,6 +229,7 @@ pub(crate) fn from_stored(cells: StoredCells, rules: &RuleSet) -> (Partial, BTre
             day,
             observed_vps: vps_name_of(&a.vps),
             ip: parse_ip(&a.ip),
+            pending: pending_of(&a.pending),
         };
         out.activity.entry(key).or_default().add(Activity {
             sent: a.sent,
@@ -196,6 +250,14 @@ pub(crate) fn from_stored(cells: StoredCells, rules: &RuleSet) -> (Partial, BTre
             .add(UnclassifiedAgg {
                 events: u.events,
                 ips: u.ips.iter().map(parse_ip).collect(),
+                pending: u
+                    .stand_ins
+                    .iter()
+                    .filter_map(|(vps, family)| match parse_pending(Some(family)) {
+                        Some(Pending::AsLogged { v6, .. }) => Some((name::intern(vps), v6)),
+                        _ => None,
+                    })
+                    .collect(),
             });
     }
     for (day, (a, b)) in cells.times {
@@ -224,6 +286,7 @@ mod tests {
             last: 2,
             sample_time: 2,
             sample: "550 5.7.606 Access denied".into(),
+            pending: None,
         }
     }
 
@@ -242,6 +305,7 @@ mod tests {
                     sent: 1,
                     deferred: 0,
                     bounced: 0,
+                    pending: Some("v4".into()),
                 },
             )],
             unclassified: Vec::new(),
@@ -253,6 +317,8 @@ mod tests {
         let vpses: Vec<Option<&str>> = again.events.iter().map(|(_, e)| e.vps.as_deref()).collect();
         assert_eq!(vpses, [None, Some("vps-gone")]);
         assert_eq!(again.activity[0].1.vps.as_deref(), Some("vps-gone"));
+        // An address-less cell as logged keeps what it waits for.
+        assert_eq!(again.activity[0].1.pending.as_deref(), Some("v4"));
         assert_eq!(again.events[1].1, event(Some("vps-gone")));
     }
 }

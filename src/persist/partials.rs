@@ -8,13 +8,14 @@ use super::cells::{self, StoredActivity, StoredCells, StoredEvent, StoredUnclass
 use crate::classify::RuleSet;
 use crate::error::{Error, Result};
 use crate::model::day::{date_of_day, day_of_date};
-use crate::model::{Partial, Problem, Stats};
+use crate::model::{Partial, Problem, Quoted, QuotedLines, Stats};
 use polars::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Bumped when a column changes meaning or disappears (new columns may be added).
-pub(crate) const SCHEMA_VERSION: u64 = 1;
+/// Bumped when a column changes meaning or disappears (new columns may be added). 2: cells as
+/// logged (`pending`, `stand_in` and `quoted` rows), decided by `report` with its inventory.
+pub(crate) const SCHEMA_VERSION: u64 = 2;
 
 /// The columns, in file order: (name, type).
 pub(crate) const COLUMNS: &[(&str, &str)] = &[
@@ -42,6 +43,7 @@ pub(crate) const COLUMNS: &[(&str, &str)] = &[
     ("value", "u64"),
     ("line", "u64"),
     ("reason", "string"),
+    ("pending", "string"),
 ];
 
 #[derive(Default)]
@@ -150,6 +152,7 @@ pub(crate) fn write(path: &Path, partial: &Partial, rules: &RuleSet, host_id: &s
             ("code", some(&e.code)),
             ("receiver_rule_id", e.receiver_rule_id),
             ("sample", some(&e.sample)),
+            ("pending", e.pending),
         ]);
         rows.push(
             &s,
@@ -167,6 +170,7 @@ pub(crate) fn write(path: &Path, partial: &Partial, rules: &RuleSet, host_id: &s
             ("day", some(&date_of_day(day).to_string())),
             ("vps_id", a.vps),
             ("ip", a.ip),
+            ("pending", a.pending),
         ]);
         rows.push(
             &s,
@@ -184,15 +188,31 @@ pub(crate) fn write(path: &Path, partial: &Partial, rules: &RuleSet, host_id: &s
             .iter()
             .map(|ip| ip.clone().unwrap_or_default())
             .collect();
-        let mut s = base("unclassified");
-        s.extend([
+        let group = [
             ("day", some(&date_of_day(day).to_string())),
             ("platform", some(&u.platform)),
             ("code", some(&u.code)),
             ("reply", some(&u.reply)),
-            ("ips", Some(ips.join(";"))),
-        ]);
+        ];
+        let mut s = base("unclassified");
+        s.extend(group.clone());
+        s.push(("ips", Some(ips.join(";"))));
         rows.push(&s, &[("events", u.events)], &[]);
+        for (vps, family) in u.stand_ins {
+            let mut s = base("stand_in");
+            s.extend(group.clone());
+            s.extend([("vps_id", Some(vps)), ("pending", Some(family))]);
+            rows.push(&s, &[], &[]);
+        }
+    }
+    for ((file, vps, ip), seen) in &partial.quoted {
+        let mut s = base("quoted");
+        s.extend([
+            ("name", some(file)),
+            ("vps_id", some(vps)),
+            ("ip", Some(ip.to_string())),
+        ]);
+        rows.push(&s, &[("value", seen.lines), ("line", seen.first_line)], &[]);
     }
     for (day, (first, last)) in cells.times {
         let mut s = base("time");
@@ -212,10 +232,15 @@ pub(crate) fn write(path: &Path, partial: &Partial, rules: &RuleSet, host_id: &s
             rows.push(&s, &[("value", *n)], &[]);
         }
     }
-    for (dir, n) in &stats.unknown_vps_dirs {
-        let mut s = base("unknown_dir");
-        s.push(("name", some(dir)));
-        rows.push(&s, &[("value", *n)], &[]);
+    for (kind, dirs) in [
+        ("unknown_dir", &stats.unknown_vps_dirs),
+        ("dir_as_logged", &stats.dirs_as_logged),
+    ] {
+        for (dir, n) in dirs {
+            let mut s = base(kind);
+            s.push(("name", some(dir)));
+            rows.push(&s, &[("value", *n)], &[]);
+        }
     }
     for p in &stats.problems {
         let mut s = base("problem");
@@ -264,6 +289,29 @@ fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
     ))
 }
 
+/// The partial's `schema_version` row must name this version: an older partial was decided
+/// with the log host's inventory, or lacks what `report` now decides.
+fn check_version(
+    path: &Path,
+    kind: &[Option<String>],
+    name: &[Option<String>],
+    value: &[Option<u64>],
+) -> Result<()> {
+    let version = (0..kind.len())
+        .find(|&r| {
+            kind[r].as_deref() == Some("meta") && name[r].as_deref() == Some("schema_version")
+        })
+        .and_then(|r| value[r]);
+    match version {
+        Some(SCHEMA_VERSION) => Ok(()),
+        Some(v) => Err(Error::Config(format!(
+            "{}: partial of schema version {v}, this blockscope reads version {SCHEMA_VERSION}; re-run blockscope ingest on the log host with this version",
+            path.display()
+        ))),
+        None => Err(bad(path, "no schema_version row")),
+    }
+}
+
 /// Read a partial back for this run's inventory and rules.
 pub(crate) fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
     let file = std::fs::File::open(path).map_err(|e| bad(path, e))?;
@@ -283,8 +331,9 @@ pub(crate) fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
         let col = df.column(name).map_err(|e| bad(path, e))?;
         Ok(col.i64().map_err(|e| bad(path, e))?.iter().collect())
     };
-    let (kind, day, vps, ip, ip_source, rule, platform, code, rrid) = (
-        s("kind")?,
+    let (kind, name, value) = (s("kind")?, s("name")?, u("value")?);
+    check_version(path, &kind, &name, &value)?;
+    let (day, vps, ip, ip_source, rule, platform, code, rrid) = (
         s("day")?,
         s("vps_id")?,
         s("ip")?,
@@ -294,21 +343,30 @@ pub(crate) fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
         s("code")?,
         s("receiver_rule_id")?,
     );
-    let (sample, reply, ips, name, reason) = (
+    let (sample, reply, ips, reason, pending) = (
         s("sample")?,
         s("reply")?,
         s("ips")?,
-        s("name")?,
         s("reason")?,
+        s("pending")?,
     );
-    let (events, sent, deferred, bounced, value, line) = (
+    let (events, sent, deferred, bounced, line) = (
         u("events")?,
         u("sent")?,
         u("deferred")?,
         u("bounced")?,
-        u("value")?,
         u("line")?,
     );
+    // What a cell as logged waits for: checked here, so a row no version writes is an error.
+    let pending_at = |r: usize| -> Result<Option<String>> {
+        match cells::parse_pending(pending[r].as_deref()) {
+            Some(_) => Ok(pending[r].clone()),
+            None => Err(bad(
+                path,
+                format!("row {}: pending {:?}", r + 1, pending[r]),
+            )),
+        }
+    };
     let (first, last, sample_time) = (i("first")?, i("last")?, i("sample_time")?);
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let day_of = |r: usize| -> Result<i32> {
@@ -317,12 +375,21 @@ pub(crate) fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
             .map(day_of_date)
             .map_err(|_| bad(path, format!("row {}: day {d:?} is not YYYY-MM-DD", r + 1)))
     };
+    let stand_in_family = |r: usize| -> Result<String> {
+        match pending_at(r)? {
+            Some(family) if family != "quoted" => Ok(family),
+            _ => Err(bad(
+                path,
+                format!("row {}: stand_in without a family", r + 1),
+            )),
+        }
+    };
     let mut cells = StoredCells::default();
     let mut stats = Stats::default();
-    let mut version = None;
+    let mut stand_ins: Vec<(i32, StoredUnclassified)> = Vec::new();
+    let mut quoted = Quoted::new();
     for r in 0..df.height() {
         match kind[r].as_deref().unwrap_or_default() {
-            "meta" if name[r].as_deref() == Some("schema_version") => version = value[r],
             "event" => cells.events.push((
                 day_of(r)?,
                 StoredEvent {
@@ -338,6 +405,7 @@ pub(crate) fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
                     last: last[r].unwrap_or(0),
                     sample_time: sample_time[r].unwrap_or(0),
                     sample: text(&sample[r]),
+                    pending: pending_at(r)?,
                 },
             )),
             "activity" => cells.activity.push((
@@ -348,6 +416,7 @@ pub(crate) fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
                     sent: sent[r].unwrap_or(0),
                     deferred: deferred[r].unwrap_or(0),
                     bounced: bounced[r].unwrap_or(0),
+                    pending: pending_at(r)?,
                 },
             )),
             "unclassified" => cells.unclassified.push((
@@ -362,8 +431,40 @@ pub(crate) fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
                         .split(';')
                         .map(|s| (!s.is_empty()).then(|| s.to_string()))
                         .collect(),
+                    stand_ins: Vec::new(),
                 },
             )),
+            // Added to its group's cell: no events of its own, one address-less VPS.
+            "stand_in" => stand_ins.push((
+                day_of(r)?,
+                StoredUnclassified {
+                    reply: text(&reply[r]),
+                    platform: text(&platform[r]),
+                    code: text(&code[r]),
+                    events: 0,
+                    ips: Vec::new(),
+                    stand_ins: vec![(text(&vps[r]), stand_in_family(r)?)],
+                },
+            )),
+            "quoted" => {
+                let address = ip[r].as_deref().and_then(|i| i.parse().ok());
+                let (Some(address), Some(v)) = (address, vps[r].as_deref()) else {
+                    return Err(bad(
+                        path,
+                        format!("row {}: quoted row without ip or vps_id", r + 1),
+                    ));
+                };
+                let key = (
+                    text(&name[r]).into_boxed_str(),
+                    crate::model::name::intern(v),
+                    address,
+                );
+                let lines = QuotedLines {
+                    lines: value[r].unwrap_or(0),
+                    first_line: line[r].unwrap_or(0),
+                };
+                crate::model::quoted::merge(&mut quoted, Quoted::from([(key, lines)]));
+            }
             "time" => cells
                 .times
                 .push((day_of(r)?, (first[r].unwrap_or(0), last[r].unwrap_or(0)))),
@@ -382,6 +483,9 @@ pub(crate) fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
             "unknown_dir" => {
                 *stats.unknown_vps_dirs.entry(text(&name[r])).or_default() += value[r].unwrap_or(0)
             }
+            "dir_as_logged" => {
+                *stats.dirs_as_logged.entry(text(&name[r])).or_default() += value[r].unwrap_or(0)
+            }
             "problem" => stats.problems.push(Problem {
                 file: text(&name[r]),
                 line: line[r],
@@ -390,17 +494,9 @@ pub(crate) fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
             _ => {}
         }
     }
-    match version {
-        Some(SCHEMA_VERSION) => {}
-        Some(v) => {
-            return Err(bad(
-                path,
-                format!("schema version {v}; this blockscope reads version {SCHEMA_VERSION}"),
-            ))
-        }
-        None => return Err(bad(path, "no schema_version row")),
-    }
+    cells.unclassified.extend(stand_ins);
     let (mut partial, unknown_rules) = cells::from_stored(cells, rules);
+    partial.quoted = quoted;
     for (rule, n) in unknown_rules {
         stats.problem(
             &path.display().to_string(),
@@ -410,4 +506,74 @@ pub(crate) fn read(path: &Path, rules: &RuleSet) -> Result<Partial> {
     }
     partial.stats = stats;
     Ok(partial)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{name, ActivityKey, EventKey, IpSource, Pending, UnclassifiedKey};
+
+    /// Cells as logged survive the round trip, so `report` decides exactly what `run` would.
+    #[test]
+    fn cells_as_logged_round_trip() {
+        let rules = RuleSet::builtin();
+        let vps = Some(name::intern("web1"));
+        let ip: Option<std::net::IpAddr> = "198.51.100.8".parse().ok();
+        let logged = |quoted, v6| Pending::AsLogged { quoted, v6 };
+        let mut p = Partial::default();
+        for (ip, ip_source, pending) in [
+            (ip, IpSource::Reply, logged(true, None)),
+            (None, IpSource::Unknown, logged(false, Some(true))),
+            (None, IpSource::Unknown, logged(false, None)),
+            (ip, IpSource::MtaInterface, Pending::Decided),
+        ] {
+            let key = EventKey {
+                day: 20_000,
+                observed_vps: vps,
+                ip,
+                ip_source,
+                rule: rules.unclassified_idx(),
+                platform: "gmail",
+                code: "4.3.5".into(),
+                receiver_rule_id: None,
+                pending,
+            };
+            p.record_event(key, 1_000, "451 4.3.5 try later");
+            let key = ActivityKey {
+                day: 20_000,
+                observed_vps: vps,
+                ip,
+                pending,
+            };
+            p.activity.entry(key).or_default().deferred += 1;
+        }
+        let group = UnclassifiedKey {
+            day: 20_000,
+            reply: "451 try later".into(),
+            platform: "gmail",
+            code: "4.3.5".into(),
+        };
+        p.record_unclassified(group.clone(), None, vps.map(|v| (v, Some(false))));
+        p.record_unclassified(group, ip, None);
+        let quoted = QuotedLines {
+            lines: 3,
+            first_line: 7,
+        };
+        p.quoted.insert(
+            (
+                "web1/mail.log".into(),
+                "web1",
+                "203.0.113.25".parse().unwrap(),
+            ),
+            quoted,
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.parquet");
+        write(&path, &p, rules, "host").unwrap();
+        let back = read(&path, rules).unwrap();
+        assert_eq!(back.events, p.events);
+        assert_eq!(back.activity, p.activity);
+        assert_eq!(back.unclassified, p.unclassified);
+        assert_eq!(back.quoted, p.quoted);
+    }
 }

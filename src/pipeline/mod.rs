@@ -102,6 +102,7 @@ pub(crate) fn analyse(
     rules: &RuleSet,
 ) -> Result<Aggregates> {
     let mut partial = ingest_logs(config, inventory, rules, false, None)?;
+    resolve(inventory, &mut partial)?;
     partial.collapse_days();
     let window = ReportWindow {
         kind: WindowKind::All,
@@ -112,7 +113,24 @@ pub(crate) fn analyse(
     aggregate_partial(config, partial, inventory, rules, window)
 }
 
-/// Find, read and parse the logs (only what is new, given earlier runs' cursors).
+/// What the logs alone cannot say, decided with the inventory (`attribute::resolve`): the one
+/// pass `run` and `report` make, on cells as logged.
+pub(crate) fn resolve(inventory: &Inventory, partial: &mut Partial) -> Result<()> {
+    crate::attribute::resolve::resolve(inventory, partial)?;
+    let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
+    for dir in unknown {
+        partial.stats.problem(
+            &format!("{dir}/"),
+            None,
+            "directory is not a vps_id in the inventory; its events are attributed by IP only",
+        );
+    }
+    partial.stats.problems.sort();
+    Ok(())
+}
+
+/// Find, read and parse the logs (only what is new, given earlier runs' cursors); cells as
+/// logged (see `resolve`).
 pub(crate) fn ingest_logs(
     config: &Config,
     inventory: &Inventory,
@@ -151,14 +169,6 @@ pub(crate) fn ingest_logs(
         b.finish_and_clear();
     }
     partial.stats.merge(discovery);
-    let unknown: Vec<String> = partial.stats.unknown_vps_dirs.keys().cloned().collect();
-    for dir in unknown {
-        partial.stats.problem(
-            &format!("{dir}/"),
-            None,
-            "directory is not a vps_id in the inventory; its events are attributed by IP only",
-        );
-    }
     partial.stats.problems.sort();
     Ok(partial)
 }

@@ -15,6 +15,7 @@ mod hostile;
 mod hostile_fields;
 mod html;
 mod huge_files;
+mod ingest_without_inventory;
 mod nightly;
 mod operations;
 mod partials;
