@@ -92,6 +92,7 @@ pub(crate) fn write(
     )?;
     for v in [
         Verdict::Neighbourhood,
+        Verdict::SeveralListed,
         Verdict::SingleIp,
         Verdict::SingleCustomer,
         Verdict::Clear,

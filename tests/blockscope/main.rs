@@ -32,5 +32,6 @@ mod tenant_isolation;
 mod unclassified_cap;
 mod util;
 mod verdicts;
+mod verdicts_by_evidence;
 
 use util::*;
