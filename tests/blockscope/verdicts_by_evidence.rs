@@ -29,7 +29,13 @@ fn a_spamhaus_listing_of_two_customers_is_several_listed_not_a_neighbourhood() {
         &[&spamhaus("198.51.100.8")],
         NOV_23_2026,
     );
-    ok(&fleet.run(1));
+    let out = fleet.run(1);
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("0 neighbourhood subnet(s), 1 with several separate listings"),
+        "{stderr}"
+    );
     let s = subnet_row(&fleet, "198.51.100.0/24");
     assert_eq!(s["blocked_customers"], "2");
     assert_eq!(s["verdict"], "several_listed");

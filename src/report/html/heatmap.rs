@@ -1,6 +1,7 @@
 //! One heatmap per affected IPv4 subnet: a 16×16 grid per /24, and the addresses that need action.
 
 use super::*;
+use crate::report::cells::blocker_name;
 use crate::report::view::blocker_advice;
 
 /// What one address of a heatmap shows, most serious first.
@@ -168,8 +169,10 @@ pub(super) fn heatmap_card(
     writeln!(w, "</div>")?;
     let why = match v {
         Verdict::Neighbourhood => format!(
-            "{} of the {} customers here are blocked, and a receiver's evidence says the range is blocked: ask that receiver for the range and find the cause.",
-            s.blocked_customers, s.customers
+            "Blocked as a range by {}: ask for the range as its advice below says, and find the cause. {} of the {} customers here bounce.",
+            join(s.blockers.iter().filter(|b| b.range).map(|b| blocker_name(&b.id)), ", "),
+            s.blocked_customers,
+            s.customers
         ),
         Verdict::SeveralListed => format!(
             "{} of the {} customers here are blocked, each listing on its own: not a range block; each address is lifted at its own receiver or list.",
