@@ -30,6 +30,15 @@ pub(crate) enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in the order the reports list them.
+    pub(crate) const ALL: [Verdict; 5] = [
+        Verdict::Neighbourhood,
+        Verdict::SeveralListed,
+        Verdict::SingleIp,
+        Verdict::SingleCustomer,
+        Verdict::Clear,
+    ];
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Verdict::Neighbourhood => "neighbourhood",
@@ -359,4 +368,19 @@ fn inventory_share(network: IpNetwork, v4: u8, v6: u8) -> Vec<(IpNetwork, u64)> 
 /// Subnets sorted for display: numerically, IPv4 first (the order they are kept in).
 pub(crate) fn display_order(subnets: &[SubnetRow]) -> Vec<&SubnetRow> {
     subnets.iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's subnets.csv part documents every verdict value the code writes.
+    #[test]
+    fn the_readme_documents_every_verdict() {
+        let readme = include_str!("../../README.md");
+        for v in Verdict::ALL {
+            let entry = format!("\n- `{}` — ", v.as_str());
+            assert!(readme.contains(&entry), "README lacks {entry:?}");
+        }
+    }
 }
