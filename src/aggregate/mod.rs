@@ -1,11 +1,13 @@
 //! Aggregation: the merged partials become report rows. polars does the group-bys and stays in
 //! this module; what leaves it is plain Rust data.
 
+mod blockers;
 mod hosts;
 mod rows;
 pub(crate) mod snds;
 mod subnets;
 
+pub(crate) use blockers::{Blocker, BlockerId};
 pub(crate) use hosts::Host;
 pub(crate) use rows::ip_row_order;
 pub(crate) use rows::{sort_ip_rows, IpRow, Status, UnclassifiedRow};
@@ -256,7 +258,7 @@ pub(crate) fn aggregate(
     if let Some(data) = sndsdata {
         snds::annotate_ips(&mut ips, data, inv, v4_prefix, v6_prefix);
     }
-    let mut subnets = subnets::subnet_rows(&partial, &ips, inv, v4_prefix, v6_prefix)?;
+    let mut subnets = subnets::subnet_rows(&partial, &ips, inv, sndsdata, v4_prefix, v6_prefix)?;
     if let Some(data) = sndsdata {
         snds::annotate_subnets(&mut subnets, data, v4_prefix, v6_prefix);
     }

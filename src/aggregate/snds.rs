@@ -13,6 +13,9 @@ use ipnetwork::IpNetwork;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
+/// The rule id of rows and blockers that come from SNDS's blocked list, not from a reply.
+pub(crate) const SNDS_RULE_ID: &str = "snds-blocked";
+
 /// SNDS columns of an ips.csv row (None when no SNDS data was given or the IP is absent).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct SndsCols {
@@ -218,7 +221,7 @@ pub(crate) fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v
                 vps_id: vps.id.clone(),
                 in_inventory: true,
                 platforms: BTreeSet::from(["outlook.com".to_string()]),
-                rule_id: "snds-blocked".into(),
+                rule_id: SNDS_RULE_ID.into(),
                 class: Class::SndsBlock,
                 codes: BTreeSet::new(),
                 events: 0,

@@ -1,11 +1,13 @@
 //! Per-neighbourhood rows of `subnets.csv` and their verdicts.
 
+use super::blockers::{blockers_by_subnet, Blocker};
 use super::rows::{Interner, IpRow};
-use super::{bools, polars_err, string_sets, u32s};
+use super::{polars_err, string_sets, u32s};
 use crate::attribute::inventory::Inventory;
 use crate::attribute::{owner_of, subnet};
 use crate::classify::rules::Class;
 use crate::error::Result;
+use crate::model::snds::Snds;
 use crate::model::Partial;
 use ipnetwork::IpNetwork;
 use polars::prelude::*;
@@ -14,8 +16,11 @@ use std::net::IpAddr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Verdict {
-    /// One receiver (or DNSBL) blocks several customers here, or says it blocks part of the network.
+    /// A receiver's evidence says the range is blocked (see `Blocker::range`).
     Neighbourhood,
+    /// Several customers' addresses are blocked, each listing on its own (a DNSBL naming
+    /// addresses one by one, different receivers blocking different customers).
+    SeveralListed,
     /// Isolated blocked IPs: no receiver blocks more than one customer here.
     SingleIp,
     /// Several blocked IPs, all of one customer.
@@ -25,9 +30,19 @@ pub(crate) enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in the order the reports list them.
+    pub(crate) const ALL: [Verdict; 5] = [
+        Verdict::Neighbourhood,
+        Verdict::SeveralListed,
+        Verdict::SingleIp,
+        Verdict::SingleCustomer,
+        Verdict::Clear,
+    ];
+
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Verdict::Neighbourhood => "neighbourhood",
+            Verdict::SeveralListed => "several_listed",
             Verdict::SingleIp => "single_ip",
             Verdict::SingleCustomer => "single_customer",
             Verdict::Clear => "clear",
@@ -48,11 +63,10 @@ pub(crate) struct SubnetRow {
     pub(crate) platforms: BTreeSet<String>,
     pub(crate) verdict: Verdict,
     pub(crate) throttled_ips: u64,
-    pub(crate) network_wording: bool,
     /// Rules that block here.
     pub(crate) rule_ids: BTreeSet<String>,
-    /// The most customers any single receiver (or DNSBL) blocks in this subnet.
-    pub(crate) shared_blocker_customers: u64,
+    /// Who blocks here and as what, per receiver, list or SNDS range: the verdict's evidence.
+    pub(crate) blockers: Vec<Blocker>,
     /// Addresses of this subnet that SNDS lists as blocked.
     pub(crate) snds_blocked_ips: u64,
     /// IPs SNDS rated RED on any day.
@@ -73,20 +87,23 @@ impl SubnetRow {
             platforms: BTreeSet::new(),
             verdict: Verdict::Clear,
             throttled_ips: 0,
-            network_wording: false,
             rule_ids: BTreeSet::new(),
-            shared_blocker_customers: 0,
+            blockers: Vec::new(),
             snds_blocked_ips: 0,
             snds_red_ips: 0,
             suspect_ips: BTreeSet::new(),
         }
     }
 
+    /// Range evidence from any one receiver decides (an SNDS range too, bounced or not); without
+    /// it, blocks of several customers are that many separate listings.
     fn verdict(&self) -> Verdict {
-        if self.blocked_ips == 0 {
-            Verdict::Clear
-        } else if self.network_wording || self.shared_blocker_customers >= 2 {
+        if self.blockers.iter().any(|b| b.range) {
             Verdict::Neighbourhood
+        } else if self.blocked_ips == 0 {
+            Verdict::Clear
+        } else if self.blocked_customers >= 2 {
+            Verdict::SeveralListed
         } else if self.blocked_ips > 1 && self.blocked_customers == 1 {
             Verdict::SingleCustomer
         } else {
@@ -109,10 +126,8 @@ struct BlockColumns<'a> {
     customer: Vec<&'a str>,
     platform: Vec<&'a str>,
     rule_id: Vec<&'a str>,
-    blocker: Vec<&'a str>,
     blocked: Vec<bool>,
     throttled: Vec<bool>,
-    network: Vec<bool>,
 }
 
 /// The rows being built, by subnet (numeric order), with the customers seen in each.
@@ -134,6 +149,7 @@ pub(super) fn subnet_rows(
     partial: &Partial,
     ips: &[IpRow],
     inv: &Inventory,
+    snds: Option<&Snds>,
     v4: u8,
     v6: u8,
 ) -> Result<Vec<SubnetRow>> {
@@ -142,8 +158,10 @@ pub(super) fn subnet_rows(
     let activity = activity_frame(partial, inv, &mut ids, v4, v6)?;
     add_activity(&mut table, &activity, &ids)?;
     let blocks = block_frame(ips, &mut ids)?;
-    add_blocks(&mut table, &blocks, &ids)?;
-    add_shared(&mut table, blocks, &ids)?;
+    add_blocks(&mut table, blocks, &ids)?;
+    for (net, blockers) in blockers_by_subnet(ips, snds) {
+        table.row(net).blockers = blockers;
+    }
     add_inventory(&mut table, inv, v4, v6);
     let Table { rows, customers } = table;
     Ok(rows
@@ -211,9 +229,7 @@ fn add_activity(table: &mut Table, activity: &DataFrame, ids: &Ids) -> Result<()
     Ok(())
 }
 
-/// Blocks and throttling from the ips rows, one row per receiver platform. The "blocker" is who
-/// refuses the mail: the receiver platform, or the DNSBL rule for list-based blocks (the same
-/// Spamhaus listing shows up at many receivers).
+/// Blocks and throttling from the ips rows, one row per receiver platform.
 fn block_frame(ips: &[IpRow], ids: &mut Ids) -> Result<DataFrame> {
     let mut b = BlockColumns::default();
     let no_platform = [String::new()];
@@ -234,14 +250,8 @@ fn block_frame(ips: &[IpRow], ids: &mut Ids) -> Result<DataFrame> {
             b.customer.push(r.customer_id.as_str());
             b.platform.push(platform.as_str());
             b.rule_id.push(r.rule_id.as_str());
-            b.blocker.push(if r.class == Class::Dnsbl {
-                r.rule_id.as_str()
-            } else {
-                platform.as_str()
-            });
             b.blocked.push(r.class.is_block());
             b.throttled.push(r.class == Class::Throttle);
-            b.network.push(r.class == Class::NetworkBlock);
         }
     }
     DataFrame::new_infer_height(vec![
@@ -250,18 +260,15 @@ fn block_frame(ips: &[IpRow], ids: &mut Ids) -> Result<DataFrame> {
         Column::new("customer_id".into(), b.customer),
         Column::new("platform".into(), b.platform),
         Column::new("rule_id".into(), b.rule_id),
-        Column::new("blocker".into(), b.blocker),
         Column::new("blocked".into(), b.blocked),
         Column::new("throttled".into(), b.throttled),
-        Column::new("network".into(), b.network),
     ])
     .map_err(polars_err)
 }
 
-fn add_blocks(table: &mut Table, blocks: &DataFrame, ids: &Ids) -> Result<()> {
+fn add_blocks(table: &mut Table, blocks: DataFrame, ids: &Ids) -> Result<()> {
     let blocked_set = |name: &str| col(name).filter(col("blocked")).unique();
     let out = blocks
-        .clone()
         .lazy()
         .group_by([col("subnet")])
         .agg([
@@ -277,7 +284,6 @@ fn add_blocks(table: &mut Table, blocks: &DataFrame, ids: &Ids) -> Result<()> {
                 .filter(col("throttled"))
                 .n_unique()
                 .alias("throttled_ips"),
-            col("network").any(true).alias("network"),
             blocked_set("platform").alias("platforms"),
             blocked_set("rule_id").alias("rule_ids"),
         ])
@@ -287,7 +293,6 @@ fn add_blocks(table: &mut Table, blocks: &DataFrame, ids: &Ids) -> Result<()> {
     let blocked = u32s(&out, "blocked_ips")?;
     let blocked_customers = u32s(&out, "blocked_customers")?;
     let throttled = u32s(&out, "throttled_ips")?;
-    let network = bools(&out, "network")?;
     let sets = string_sets(&out, "platforms")?
         .into_iter()
         .zip(string_sets(&out, "rule_ids")?);
@@ -301,29 +306,6 @@ fn add_blocks(table: &mut Table, blocks: &DataFrame, ids: &Ids) -> Result<()> {
         row.throttled_ips = u64::from(throttled[i]);
         row.platforms = platforms;
         row.rule_ids = rule_ids;
-        row.network_wording = network[i];
-    }
-    Ok(())
-}
-
-/// Most customers blocked by any one blocker, per subnet.
-fn add_shared(table: &mut Table, blocks: DataFrame, ids: &Ids) -> Result<()> {
-    let shared = blocks
-        .lazy()
-        .filter(col("blocked").and(col("customer_id").neq(lit(""))))
-        .group_by([col("subnet"), col("blocker")])
-        .agg([col("customer_id").n_unique().alias("customers")])
-        .group_by([col("subnet")])
-        .agg([col("customers").max().alias("shared_blocker_customers")])
-        .collect()
-        .map_err(polars_err)?;
-    let subnets = u32s(&shared, "subnet")?;
-    let counts = u32s(&shared, "shared_blocker_customers")?;
-    for (id, count) in subnets.into_iter().zip(counts) {
-        let row = ids.subnets.get(id).and_then(|s| table.rows.get_mut(&s));
-        if let Some(row) = row {
-            row.shared_blocker_customers = u64::from(count);
-        }
     }
     Ok(())
 }
@@ -386,4 +368,19 @@ fn inventory_share(network: IpNetwork, v4: u8, v6: u8) -> Vec<(IpNetwork, u64)> 
 /// Subnets sorted for display: numerically, IPv4 first (the order they are kept in).
 pub(crate) fn display_order(subnets: &[SubnetRow]) -> Vec<&SubnetRow> {
     subnets.iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's subnets.csv part documents every verdict value the code writes.
+    #[test]
+    fn the_readme_documents_every_verdict() {
+        let readme = include_str!("../../README.md");
+        for v in Verdict::ALL {
+            let entry = format!("\n- `{}` — ", v.as_str());
+            assert!(readme.contains(&entry), "README lacks {entry:?}");
+        }
+    }
 }

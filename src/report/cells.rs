@@ -1,6 +1,7 @@
 //! The text of typed row values as the reports write them: the only place sets and options
 //! become `;`-joined cells and empty strings.
 
+use crate::aggregate::{Blocker, BlockerId};
 use std::fmt::Display;
 
 /// Items joined with `sep` (`;` in CSV cells, `, ` in prose).
@@ -32,4 +33,32 @@ pub(crate) fn yes_no(value: Option<bool>) -> &'static str {
         Some(false) => "no",
         None => "",
     }
+}
+
+/// Who blocks, as the reports name it: the receiver platform, the list's rule id, or the SNDS
+/// range.
+pub(crate) fn blocker_name(id: &BlockerId) -> String {
+    match id {
+        BlockerId::Receiver(p) if p.is_empty() => "unknown receiver".into(),
+        BlockerId::Receiver(p) => p.clone(),
+        BlockerId::List(rule_id) => rule_id.clone(),
+        BlockerId::Snds(first, last) if first == last => format!("snds[{first}]"),
+        BlockerId::Snds(first, last) => format!("snds[{first}-{last}]"),
+    }
+}
+
+/// `who:class(N IPs, M customers)`: one item of subnets.csv's `blocked_by`.
+pub(crate) fn blocked_by(b: &Blocker) -> String {
+    format!(
+        "{}:{}({}, {})",
+        blocker_name(&b.id),
+        b.class.as_str(),
+        count(b.ips.len(), "IP", "IPs"),
+        count(b.customers.len(), "customer", "customers")
+    )
+}
+
+/// `1 IP`, `2 IPs`.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }

@@ -90,12 +90,7 @@ pub(crate) fn write(
         "blockscope_subnets",
         "Subnets with delivery activity, by verdict.",
     )?;
-    for v in [
-        Verdict::Neighbourhood,
-        Verdict::SingleIp,
-        Verdict::SingleCustomer,
-        Verdict::Clear,
-    ] {
+    for v in Verdict::ALL {
         let n = agg.subnets.iter().filter(|s| s.verdict == v).count();
         writeln!(w, "blockscope_subnets{{verdict=\"{}\"}} {n}", v.as_str())?;
     }

@@ -67,16 +67,13 @@ pub(crate) fn print(
         .filter(|r| r.class.is_block())
         .map(|r| &r.ip)
         .collect::<std::collections::BTreeSet<_>>();
-    let neighbourhoods = agg
-        .subnets
-        .iter()
-        .filter(|s| s.verdict == Verdict::Neighbourhood)
-        .count();
+    let with = |v: Verdict| agg.subnets.iter().filter(|s| s.verdict == v).count();
     writeln!(
         w,
-        "  verdicts: {} blocked IPs, {} neighbourhood subnet(s)",
+        "  verdicts: {} blocked IPs, {} neighbourhood subnet(s), {} with several separate listings",
         blocked.len(),
-        neighbourhoods
+        with(Verdict::Neighbourhood),
+        with(Verdict::SeveralListed)
     )?;
     if agg.snds_given {
         write_snds(w, &agg.snds_notes)?;
@@ -184,6 +181,7 @@ pub(crate) fn print_json(
         "unclassified_dropped": s.unclassified_dropped(),
         "blocked_ips": blocked.len(),
         "neighbourhood_subnets": agg.subnets.iter().filter(|s| s.verdict == Verdict::Neighbourhood).count(),
+        "several_listed_subnets": agg.subnets.iter().filter(|s| s.verdict == Verdict::SeveralListed).count(),
     });
     let mut line = line;
     if agg.snds_given {

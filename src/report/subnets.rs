@@ -1,6 +1,6 @@
 //! `summary/subnets.csv`: one row per neighbourhood (/24, /64) with any delivery activity.
 
-use super::cells::list;
+use super::cells::{blocked_by, list};
 use super::{csv_io, csv_writer};
 use crate::aggregate::{display_order, Aggregates};
 use std::io::Write;
@@ -15,12 +15,13 @@ pub(crate) const HEADER: [&str; 8] = [
     "platforms",
     "verdict",
 ];
-pub(crate) const EXTRA: [&str; 5] = [
+pub(crate) const EXTRA: [&str; 6] = [
     "throttled_ips",
     "rule_ids",
     "snds_blocked_ips",
     "snds_red_ips",
     "suspect_ips",
+    "blocked_by",
 ];
 
 pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
@@ -42,6 +43,7 @@ pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> 
             s.snds_blocked_ips.to_string(),
             s.snds_red_ips.to_string(),
             list(&s.suspect_ips),
+            list(s.blockers.iter().map(blocked_by)),
         ])
         .map_err(csv_io)?;
     }

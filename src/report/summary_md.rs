@@ -1,9 +1,11 @@
 //! `summary/summary.md`: what a support engineer reads first.
 
-use super::cells::{join, list, opt};
+use super::cells::{blocked_by, join, list, opt};
 use super::iso;
-use super::view::{SndsView, Summary, AUTH, CONTENT, RECEIVER_ERRORS, THROTTLE_ADVICE};
-use crate::aggregate::{Aggregates, IpRow};
+use super::view::{
+    blocker_advice, SndsView, Summary, AUTH, CONTENT, RECEIVER_ERRORS, THROTTLE_ADVICE,
+};
+use crate::aggregate::{Aggregates, IpRow, SubnetRow};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::IpAddr;
@@ -88,8 +90,13 @@ fn glance(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {
     writeln!(w, "## At a glance\n")?;
     writeln!(
         w,
-        "- **{}** neighbourhood block(s): subnets where one receiver blocks several customers, or says it blocks part of the network",
+        "- **{}** neighbourhood block(s): subnets a receiver blocks as a range (by its own words, an SNDS range over several customers, or its IP-level rule on several customers)",
         view.neighbourhoods.len()
+    )?;
+    writeln!(
+        w,
+        "- **{}** subnet(s) with several separate listings (several customers listed one address at a time; not a range block)",
+        view.several_listed.len()
     )?;
     writeln!(
         w,
@@ -107,12 +114,26 @@ fn glance(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {
 
 fn neighbourhoods(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {
     writeln!(w, "## Neighbourhood blocks\n")?;
-    if view.neighbourhoods.is_empty() {
+    subnets(w, view, &view.neighbourhoods)?;
+    if !view.neighbourhoods.is_empty() {
+        writeln!(w, "A neighbourhood block is one a receiver applies to the range (its own words, an SNDS blocked range over several customers, or its IP-level rule on several customers' addresses): ask that receiver as its advice above says and look for the sender that caused it.\n")?;
+    }
+    writeln!(w, "### Several separate listings\n")?;
+    subnets(w, view, &view.several_listed)?;
+    if !view.several_listed.is_empty() {
+        writeln!(w, "Several customers' addresses are listed here, each on its own (a block list naming addresses one by one, or different receivers blocking different customers): not a range block. Each address is lifted where its advice above says, one at a time.\n")?;
+    }
+    Ok(())
+}
+
+/// Subnets as a table, then who blocks each as what and the action that receiver or list accepts.
+fn subnets(w: &mut dyn Write, view: &Summary, rows: &[&SubnetRow]) -> std::io::Result<()> {
+    if rows.is_empty() {
         return writeln!(w, "None.\n");
     }
-    writeln!(w, "| Subnet | Blocked IPs | Active IPs | Inventory IPs | Customers blocked / in subnet | Platforms | Rules |")?;
+    writeln!(w, "| Subnet | Blocked IPs | Active IPs | Inventory IPs | Customers blocked / in subnet | Blocked by | Rules |")?;
     writeln!(w, "|---|---:|---:|---:|---:|---|---|")?;
-    for s in &view.neighbourhoods {
+    for s in rows {
         writeln!(
             w,
             "| {} | {} | {} | {} | {} / {} | {} | {} |",
@@ -122,12 +143,24 @@ fn neighbourhoods(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {
             s.inventory_ips,
             s.blocked_customers,
             s.customers,
-            or_dash(&list(&s.platforms)),
+            or_dash(&join(s.blockers.iter().map(blocked_by), "; ")),
             or_dash(&list(&s.rule_ids))
         )?;
     }
     writeln!(w)?;
-    writeln!(w, "A neighbourhood block is lifted for the range, not per customer: ask the receiver to delist the whole subnet (see the Outlook.com route below) and look for the sender that caused it.\n")
+    for s in rows {
+        for b in &s.blockers {
+            let advice = blocker_advice(view.agg, b);
+            writeln!(
+                w,
+                "- {} — {}: {}",
+                md(&s.subnet.to_string()),
+                md(&blocked_by(b)),
+                md(&advice)
+            )?;
+        }
+    }
+    writeln!(w)
 }
 
 fn blocked(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {

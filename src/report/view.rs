@@ -1,8 +1,8 @@
 //! The summary's content, derived once from the aggregates: the sections, rows, counts and
 //! advice that `summary.md` and `summary.html` both show. The two renderers only decide markup.
 
-use super::cells::opt;
-use crate::aggregate::{display_order, Aggregates, IpRow, Status, SubnetRow, Verdict};
+use super::cells::{count, join, opt};
+use crate::aggregate::{display_order, Aggregates, Blocker, IpRow, Status, SubnetRow, Verdict};
 use crate::classify::rules::Class;
 use crate::model::snds::{ReasonKind, SndsStatus};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +33,8 @@ pub(crate) struct Summary<'a> {
     pub(crate) counts: Counts,
     /// Subnets with the neighbourhood verdict, numerically.
     pub(crate) neighbourhoods: Vec<&'a SubnetRow>,
+    /// Subnets where several customers' addresses are listed each on its own, numerically.
+    pub(crate) several_listed: Vec<&'a SubnetRow>,
     /// Blocked rows grouped by receiver platform (DNSBL listings in one group), by heading.
     pub(crate) blocked: Vec<PlatformGroup<'a>>,
     pub(crate) throttled: Vec<&'a IpRow>,
@@ -112,10 +114,8 @@ impl<'a> Summary<'a> {
         Summary {
             agg,
             counts,
-            neighbourhoods: display_order(&agg.subnets)
-                .into_iter()
-                .filter(|s| s.verdict == Verdict::Neighbourhood)
-                .collect(),
+            neighbourhoods: with_verdict(agg, Verdict::Neighbourhood),
+            several_listed: with_verdict(agg, Verdict::SeveralListed),
             blocked: platform_groups(&blocked),
             throttled,
             auth: of(Class::Auth),
@@ -126,6 +126,64 @@ impl<'a> Summary<'a> {
             snds: agg.snds_given.then(|| SndsView::new(agg)),
         }
     }
+}
+
+fn with_verdict(agg: &Aggregates, verdict: Verdict) -> Vec<&SubnetRow> {
+    display_order(&agg.subnets)
+        .into_iter()
+        .filter(|s| s.verdict == verdict)
+        .collect()
+}
+
+/// Lookup links written per blocker at most (a list names its addresses one by one).
+const LOOKUPS_SHOWN: usize = 8;
+
+/// What one receiver's or list's block of a subnet is, and the action that receiver or list
+/// accepts: its rules' delisting routes (rule data), and its lookup page per address.
+pub(crate) fn blocker_advice(agg: &Aggregates, b: &Blocker) -> String {
+    let routes: BTreeSet<&str> = b
+        .routes
+        .values()
+        .map(String::as_str)
+        .filter(|r| !r.is_empty())
+        .collect();
+    let mut out = blocker_scope(b);
+    if !routes.is_empty() {
+        out.push_str(&format!(" Route: {}.", join(routes, " / ")));
+    }
+    let lookups = lookups(agg, b);
+    if !lookups.is_empty() {
+        out.push_str(&format!(" Look up each address: {}.", join(lookups, ", ")));
+    }
+    out
+}
+
+/// What the evidence says is blocked: the range (one request for it) or addresses (one each).
+fn blocker_scope(b: &Blocker) -> String {
+    let customers = count(b.customers.len(), "customer", "customers");
+    match (b.class, b.range) {
+        (Class::NetworkBlock, _) => "Blocks the range (its reply says part of the network is on its block list): one request for the whole range, filed by us; the customers cannot lift it.".into(),
+        (Class::SndsBlock, true) => format!("SNDS lists a blocked range over addresses of {customers}: one request for the whole range, filed by us."),
+        (Class::SndsBlock, false) => "SNDS lists these addresses as blocked.".into(),
+        (_, true) => format!("Refuses addresses of {customers} with per-IP rules, so it rates the range: find and stop the cause first, then delist each address (one request per IP)."),
+        (Class::Dnsbl, _) => "Lists addresses one by one, not the range: each listing is lifted on its own, once that address's sender is fixed.".into(),
+        _ => "Blocks single addresses: delist each one (one request per IP) once its sender is fixed.".into(),
+    }
+}
+
+/// The lookup page of each blocked address (numerically), for rules with one (rule data
+/// `lookup_url`).
+fn lookups(agg: &Aggregates, b: &Blocker) -> Vec<String> {
+    let pages: BTreeSet<&str> = b.routes.keys().filter_map(|r| agg.lookup_url(r)).collect();
+    pages
+        .iter()
+        .flat_map(|page| {
+            b.ips
+                .iter()
+                .take(LOOKUPS_SHOWN)
+                .map(|ip| page.replace("{ip}", &ip.to_string()))
+        })
+        .collect()
 }
 
 fn rows(agg: &Aggregates, keep: impl Fn(&IpRow) -> bool) -> Vec<&IpRow> {

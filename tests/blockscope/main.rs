@@ -33,5 +33,6 @@ mod tenant_isolation;
 mod unclassified_cap;
 mod util;
 mod verdicts;
+mod verdicts_by_evidence;
 
 use util::*;

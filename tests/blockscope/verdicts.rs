@@ -112,7 +112,7 @@ fn single_blocked_ip_among_clean_neighbours() {
 
 #[test]
 fn neighbourhood_needs_one_receiver_blocking_several_customers() {
-    // Different receivers blocking two customers for their own reasons: isolated blocks.
+    // Different receivers blocking two customers for their own reasons: separate listings.
     let fleet = Fleet::new(&neighbourhood_inventory());
     fleet.log("vps-a/mail.log", &[SPAMHAUS], NOV_23_2026).log(
         "vps-b/mail.log",
@@ -120,7 +120,10 @@ fn neighbourhood_needs_one_receiver_blocking_several_customers() {
         NOV_23_2026,
     );
     ok(&fleet.run(1));
-    assert_eq!(fleet.csv("summary/subnets.csv")[0]["verdict"], "single_ip");
+    assert_eq!(
+        fleet.csv("summary/subnets.csv")[0]["verdict"],
+        "several_listed"
+    );
     // The same receiver banning IPs of two customers in one /24: a neighbourhood.
     fs::write(
         fleet.path("logs/vps-a/mail.log"),

@@ -46,7 +46,7 @@ html.js table.sortable th[aria-sort=ascending]::after{content:" \25B2";color:var
 html.js table.sortable th[aria-sort=descending]::after{content:" \25BC";color:var(--ink)}
 .badge{display:inline-block;padding:2px 10px;border-radius:999px;font-size:11.5px;font-weight:700;text-transform:uppercase;letter-spacing:.04em;color:#fff;white-space:nowrap;vertical-align:middle}
 .b-neighbourhood{background:var(--blocked)}
-.b-single_ip,.b-single_customer{background:#a35400}
+.b-single_ip,.b-single_customer,.b-several_listed{background:#a35400}
 .b-clear{background:#78909c}
 .b-snds{background:#5e35b1}
 .routes{margin:8px 0 18px}

@@ -1,6 +1,8 @@
 //! One heatmap per affected IPv4 subnet: a 16×16 grid per /24, and the addresses that need action.
 
 use super::*;
+use crate::report::cells::blocker_name;
+use crate::report::view::blocker_advice;
 
 /// What one address of a heatmap shows, most serious first.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -167,11 +169,14 @@ pub(super) fn heatmap_card(
     writeln!(w, "</div>")?;
     let why = match v {
         Verdict::Neighbourhood => format!(
-            "{} of the {} customers here are blocked by {} ({}): delist the whole range and find the cause.",
+            "Blocked as a range by {}: ask for the range as its advice below says, and find the cause. {} of the {} customers here bounce.",
+            join(s.blockers.iter().filter(|b| b.range).map(|b| blocker_name(&b.id)), ", "),
             s.blocked_customers,
-            s.customers,
-            or_dash(&join(&s.platforms, ", ")),
-            or_dash(&join(&s.rule_ids, ", "))
+            s.customers
+        ),
+        Verdict::SeveralListed => format!(
+            "{} of the {} customers here are blocked, each listing on its own: not a range block; each address is lifted at its own receiver or list.",
+            s.blocked_customers, s.customers
         ),
         Verdict::SingleCustomer => {
             "Several blocked IPs, all of one customer: talk to that customer, delist per IP.".into()
@@ -188,6 +193,7 @@ pub(super) fn heatmap_card(
         s.inventory_ips,
         or_dash(&join(&s.rule_ids, ", "))
     )?;
+    blockers(w, ctx, s)?;
     if !s.suspect_ips.is_empty() {
         writeln!(
             w,
@@ -202,6 +208,23 @@ pub(super) fn heatmap_card(
         writeln!(w, "</div>")?;
     }
     writeln!(w, "</article>")
+}
+
+/// Who blocks the subnet as what, each with the action that receiver or list accepts.
+fn blockers(w: &mut dyn Write, ctx: &Ctx, s: &SubnetRow) -> io::Result<()> {
+    if s.blockers.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "<ul class=\"blockers\">")?;
+    for b in &s.blockers {
+        writeln!(
+            w,
+            "<li><b>{}</b>: {}</li>",
+            escape(&blocked_by(b)),
+            escape(&blocker_advice(ctx.agg, b))
+        )?;
+    }
+    writeln!(w, "</ul>")
 }
 
 pub(super) const CELL: u32 = 26;

@@ -12,7 +12,7 @@ mod evidence;
 mod heatmap;
 mod table;
 
-use super::cells::{join, list, opt, yes_no};
+use super::cells::{blocked_by, join, list, opt, yes_no};
 use super::iso;
 use super::view::{self, Summary};
 use crate::aggregate::{display_order, Aggregates, Host, IpRow, SubnetRow, Verdict};
@@ -337,9 +337,24 @@ fn glance(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
 
 fn neighbourhoods(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     section(w, "neighbourhoods", "Neighbourhood blocks")?;
-    let rows: Vec<Vec<Cell>> = ctx
-        .view
-        .neighbourhoods
+    subnet_table(w, ctx, &ctx.view.neighbourhoods)?;
+    if !ctx.view.neighbourhoods.is_empty() {
+        writeln!(w, "<p class=\"advice\">A neighbourhood block is one a receiver applies to the range (its own words, an SNDS blocked range over several customers, or its IP-level rule on several customers' addresses): ask that receiver as its \"Blocked by\" advice says (each subnet's card below) and look for the sender that caused it.</p>")?;
+    }
+    writeln!(w, "<h3>Several separate listings</h3>")?;
+    subnet_table(w, ctx, &ctx.view.several_listed)?;
+    if !ctx.view.several_listed.is_empty() {
+        writeln!(w, "<p class=\"advice\">Several customers' addresses here are listed, each on its own (a block list naming addresses one by one, or different receivers blocking different customers): not a range block. Each address is lifted where its \"Blocked by\" advice says, one at a time.</p>")?;
+    }
+    writeln!(w, "</section>")
+}
+
+/// Subnets with who blocks each as what, and the action each receiver or list accepts.
+fn subnet_table(w: &mut dyn Write, ctx: &Ctx, subnets: &[&SubnetRow]) -> io::Result<()> {
+    if subnets.is_empty() {
+        return none(w);
+    }
+    let rows: Vec<Vec<Cell>> = subnets
         .iter()
         .map(|s| {
             vec![
@@ -349,28 +364,22 @@ fn neighbourhoods(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
                 Cell::Num(s.inventory_ips),
                 Cell::Num(s.blocked_customers),
                 Cell::Num(s.customers),
-                Cell::List(Cow::from(list(&s.platforms))),
+                Cell::List(Cow::from(list(s.blockers.iter().map(blocked_by)))),
                 Cell::List(Cow::from(list(&s.rule_ids))),
             ]
         })
         .collect();
-    if rows.is_empty() {
-        none(w)?;
-    } else {
-        let heads = [
-            "Subnet",
-            "Blocked IPs",
-            "Active IPs",
-            "Inventory IPs",
-            "Customers blocked",
-            "Customers in subnet",
-            "Platforms",
-            "Rules",
-        ];
-        table(w, ctx, &heads, &rows)?;
-        writeln!(w, "<p class=\"advice\">A neighbourhood block is lifted for the range, not per customer: ask the receiver to delist the whole subnet (see the delisting routes below) and look for the sender that caused it.</p>")?;
-    }
-    writeln!(w, "</section>")
+    let heads = [
+        "Subnet",
+        "Blocked IPs",
+        "Active IPs",
+        "Inventory IPs",
+        "Customers blocked",
+        "Customers in subnet",
+        "Blocked by",
+        "Rules",
+    ];
+    table(w, ctx, &heads, &rows)
 }
 
 #[cfg(test)]

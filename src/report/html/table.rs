@@ -103,6 +103,8 @@ pub(super) fn badge(v: Verdict, short: bool) -> String {
     let label = match v {
         Verdict::Neighbourhood if short => "neighbourhood",
         Verdict::Neighbourhood => "neighbourhood block",
+        Verdict::SeveralListed if short => "several listed",
+        Verdict::SeveralListed => "several separate listings",
         Verdict::SingleIp => "single IP",
         Verdict::SingleCustomer => "single customer",
         Verdict::Clear => "clear in the logs",
