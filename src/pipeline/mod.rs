@@ -15,6 +15,7 @@ use crate::ingest::snds;
 use crate::model::{Partial, Stats};
 use crate::{ingest, report};
 use ipnetwork::IpNetwork;
+use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -46,7 +47,7 @@ pub(crate) fn load_snds(
 /// The report set, swapped in atomically.
 pub(crate) fn write_reports(config: &Config, aggregates: &Aggregates) -> Result<()> {
     let options = report::ReportOptions {
-        delist_contact: config.delist_contact.clone(),
+        provider: config.provider.clone(),
         keep: config.keep,
     };
     report::write_report_set(&config.out, aggregates, &options)
@@ -86,6 +87,11 @@ pub(crate) fn finish(
             config.threads,
             stages,
         );
+        if !config.json_log {
+            if let Some(note) = report::delist::incomplete_note(aggregates, &config.provider) {
+                let _ = writeln!(stderr.lock(), "  delisting pack: {note}");
+            }
+        }
     }
     Ok(if aggregates.stats.problems.is_empty() {
         EXIT_OK
