@@ -308,7 +308,15 @@ fn range_section(
         form_list(&merge(asked))
     };
     form_fields(w, provider, subnet, &list, rows, customers.len())?;
-    writeln!(w, "Copy and paste any error messages: the latest NDR below")?;
+    writeln!(
+        w,
+        "Copy and paste any error messages: {}",
+        if seen.is_empty() {
+            "none yet (no bounce); give SNDS's reason from \"Why we ask\" below"
+        } else {
+            "the latest NDR below"
+        }
+    )?;
     writeln!(w)?;
     let we = provider
         .name
@@ -343,10 +351,18 @@ fn range_section(
     }
     match seen.iter().max_by_key(|r| (r.last_seen, &r.sample_reply)) {
         Some(latest) => {
-            writeln!(w, "Latest NDR ({}, {}):", opt(latest.ip), iso(latest.last_seen))?;
+            writeln!(
+                w,
+                "Latest NDR ({}, {}):",
+                opt(latest.ip),
+                iso(latest.last_seen)
+            )?;
             writeln!(w, "{}", latest.sample_reply)?;
         }
-        None => writeln!(w, "No NDR: Outlook.com has not bounced these addresses yet; paste the SNDS reason above instead.")?,
+        None => writeln!(
+            w,
+            "No NDR: Outlook.com has not bounced these addresses yet."
+        )?,
     }
     writeln!(w)?;
     Ok(())

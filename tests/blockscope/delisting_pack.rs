@@ -61,6 +61,8 @@ fn outlook_com_holds_only_ranges_outlook_com_blocks() {
     }
     assert!(other.contains("SNDS lists 203.0.113.101 as blocked: Blocked due to user complaints"));
     assert!(other.contains("No NDR: Outlook.com has not bounced these addresses yet"));
+    assert!(other
+        .contains("Copy and paste any error messages: none yet (no bounce); give SNDS's reason"));
 }
 
 #[test]
