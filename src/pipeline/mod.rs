@@ -15,7 +15,6 @@ use crate::ingest::snds;
 use crate::model::{Partial, Stats};
 use crate::{ingest, report};
 use ipnetwork::IpNetwork;
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -80,18 +79,15 @@ pub(crate) fn finish(
         } else {
             report::run_summary::print
         };
+        let pack = report::delist::incomplete_note(aggregates, &config.provider);
         let _ = print(
             &mut stderr.lock(),
             aggregates,
             started.elapsed(),
             config.threads,
             stages,
+            pack.as_deref(),
         );
-        if !config.json_log {
-            if let Some(note) = report::delist::incomplete_note(aggregates, &config.provider) {
-                let _ = writeln!(stderr.lock(), "  delisting pack: {note}");
-            }
-        }
     }
     Ok(if aggregates.stats.problems.is_empty() {
         EXIT_OK

@@ -173,6 +173,15 @@ fn before_you_submit(
         };
         writeln!(w, "- {ip} ({}): {why}. {listed}.", owner(agg, *ip))?;
     }
+    // SNDS blocking one address on its own (not a range) names that address as the cause.
+    for r in rows
+        .iter()
+        .filter(|r| r.events == 0 && blocked_alone(agg, r))
+    {
+        if let Some(ip) = r.ip.filter(|ip| !suspects.contains(ip)) {
+            writeln!(w, "- {ip} ({}, {}): SNDS blocks this address on its own (\"{}\"): ask the customer what it sends before you submit.", r.customer_id, r.vps_id, r.snds.reason)?;
+        }
+    }
     if let Some((customer, n)) = top {
         writeln!(w, "- {customer} has the most rejections at Outlook.com in this range ({n} of {total}): check its mail (volume, lists, a compromised account or script) before you submit.")?;
     }
@@ -181,6 +190,16 @@ fn before_you_submit(
         .into_iter()
         .filter(|ip| ours.contains(ip))
         .collect())
+}
+
+/// SNDS's blocked range for this row's address is that address alone.
+fn blocked_alone(agg: &Aggregates, r: &IpRow) -> bool {
+    let Some(IpAddr::V4(a)) = r.ip else {
+        return false;
+    };
+    agg.snds_status
+        .iter()
+        .any(|s| s.blocked && s.reason.kind.is_microsoft() && s.first == a && s.last == a)
 }
 
 /// What Outlook.com itself says about the range: its rule ids and SNDS's blocked ranges.

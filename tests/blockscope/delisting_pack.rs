@@ -61,6 +61,11 @@ fn outlook_com_holds_only_ranges_outlook_com_blocks() {
     }
     assert!(other.contains("SNDS lists 203.0.113.101 as blocked: Blocked due to user complaints"));
     assert!(other.contains("No NDR: Outlook.com has not bounced these addresses yet"));
+    assert!(
+        other
+            .contains("- 203.0.113.101 (c1013, vps-c1013-02): SNDS blocks this address on its own"),
+        "{other}"
+    );
     assert!(other
         .contains("Copy and paste any error messages: none yet (no bounce); give SNDS's reason"));
 }
@@ -186,6 +191,17 @@ fn a_run_without_the_provider_says_once_that_the_pack_is_incomplete() {
     assert_eq!(
         stderr.matches("delisting pack: INCOMPLETE").count(),
         1,
+        "{stderr}"
+    );
+    let out = fleet.run_args(&["--threads", "2", "--log-format", "json"]);
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line: serde_json::Value = serde_json::from_str(stderr.trim()).unwrap();
+    assert!(
+        line["delist_pack_incomplete"]
+            .as_str()
+            .is_some_and(|n| n
+                .starts_with("INCOMPLETE: the provider's name, contact, email, sender_domains")),
         "{stderr}"
     );
 }
