@@ -247,7 +247,7 @@ fn form_fields(
     w: &mut dyn Write,
     provider: &Provider,
     subnet: &str,
-    list: &str,
+    (list, asked): (&str, usize),
     rows: &[&IpRow],
     customers: usize,
 ) -> std::io::Result<()> {
@@ -273,11 +273,7 @@ fn form_fields(
     };
     writeln!(
         w,
-        "Issue title: Hosting provider requests mitigation for {} address(es) in {subnet}{quoted}",
-        rows.iter()
-            .filter_map(|r| r.ip)
-            .collect::<BTreeSet<_>>()
-            .len()
+        "Issue title: Hosting provider requests mitigation for {asked} address(es) in {subnet}{quoted}"
     )?;
     writeln!(w, "Contact name: {name}")?;
     writeln!(
@@ -321,12 +317,13 @@ fn range_section(
         .filter(|ip| !fix_first.contains(ip))
         .map(|ip| host(*ip))
         .collect();
+    let asked_n = asked.len();
     let list = if asked.is_empty() {
         "(none until the causes above are fixed)".to_string()
     } else {
         form_list(&merge(asked))
     };
-    form_fields(w, provider, subnet, &list, rows, customers.len())?;
+    form_fields(w, provider, subnet, (&list, asked_n), rows, customers.len())?;
     writeln!(
         w,
         "Copy and paste any error messages: {}",

@@ -127,6 +127,9 @@ fn before_you_submit_names_the_causes_and_keeps_a_red_ip_out_of_the_request() {
     );
     // The cause is fixed first, not asked to be delisted as if innocent.
     assert!(!form_list(range).contains("198.51.100.90"));
+    assert!(range.contains(
+        "Issue title: Hosting provider requests mitigation for 11 address(es) in 198.51.100.0/24"
+    ));
     let before_at = range.find("Before you submit").unwrap();
     assert!(before_at < range.find("Outbound IP(s)").unwrap());
 }
