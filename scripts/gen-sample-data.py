@@ -2141,6 +2141,16 @@ def make_snds_summary(files, status):
 
 # --------------------------------------------------------------------------------------
 
+# The sample provider's identity for the delisting pack (scripts/run-sample.sh passes --config).
+SAMPLE_CONFIG = """# The sample provider's identity for the delisting pack (scripts/run-sample.sh passes --config).
+[provider]
+name = "Example Hosting GmbH"
+contact = "Jane Doe"
+email = "abuse@hosting.example"
+sender_domains = ["hosting.example"]
+"""
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="sample-data", help="output directory (default: sample-data)")
@@ -2192,6 +2202,8 @@ def main():
     summary = make_summary(per_vps, stats, total_lines, total_bytes) + make_snds_summary(snds_files, snds_status)
     with open(os.path.join(out, "README.md"), "w") as f:
         f.write(summary)
+    with open(os.path.join(out, "blockscope.toml"), "w") as f:
+        f.write(SAMPLE_CONFIG)
     sys.stdout.write(summary)
 
 

@@ -8,5 +8,5 @@ if [ -z "${CARGO_TARGET_DIR:-}" ] && [ -d "$HOME/.cache/blockscope-target" ]; th
 fi
 out="${1:-sample-report}"
 cargo build --release --locked
-exec "${CARGO_TARGET_DIR:-target}/release/blockscope" run \
+exec "${CARGO_TARGET_DIR:-target}/release/blockscope" run --config sample-data/blockscope.toml \
     --logs sample-data/logs --inventory sample-data/inventory.csv --snds sample-data/snds --out "$out"

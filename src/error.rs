@@ -165,6 +165,14 @@ pub enum ConfigError {
     NotAZone { name: String },
     #[error("--delist-contact {text:?}: not a mail address; give the provider's own mailbox as local@domain, e.g. abuse@provider.example")]
     NotAMailbox { text: String },
+    #[error("[provider] {key} = {value:?} in --config: {problem}")]
+    Provider {
+        key: &'static str,
+        value: String,
+        problem: &'static str,
+    },
+    #[error("--config gives the provider's mailbox twice (delist_contact = {top:?} and [provider] email = {table:?}): keep [provider] email only")]
+    ProviderEmailTwice { top: String, table: String },
     #[error("recipient_detail = {value:?} in --config: use \"domain\" or \"full\"")]
     RecipientDetail { value: String },
     #[error("--logs {logs}: not a directory; point it at the directory that holds one sub-directory per VPS")]

@@ -46,6 +46,8 @@ pub(crate) struct Aggregates {
     pub(crate) snds_given: bool,
     pub(crate) snds_unknown: Vec<snds::UnknownRow>,
     pub(crate) snds_status: Vec<crate::model::snds::SndsStatus>,
+    /// Why SNDS makes an IP a likely cause (RED, complaints, trap hits), for every such IP.
+    pub(crate) snds_causes: BTreeMap<IpAddr, snds::Cause>,
     /// The SNDS files read (empty exports included) and rows left out by the window.
     pub(crate) snds_notes: snds::Notes,
     pub(crate) stats: Stats,
@@ -315,6 +317,7 @@ pub(crate) fn aggregate(
         snds_given: sndsdata.is_some(),
         snds_unknown,
         snds_status,
+        snds_causes: sndsdata.map(snds::causes).unwrap_or_default(),
         snds_notes: sndsdata.map(snds::Notes::new).unwrap_or_default(),
         first_time,
         last_time,

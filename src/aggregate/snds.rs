@@ -80,6 +80,48 @@ pub(crate) fn summarise(snds: &Snds) -> BTreeMap<IpAddr, IpSummary> {
     out
 }
 
+/// Why SNDS makes an IP a likely cause (`IpSummary::is_suspect`), for the reports to say it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Cause {
+    /// RED on some day of the window.
+    pub(crate) red: bool,
+    /// The highest complaint rate of the window as SNDS wrote it, when at the suspect threshold.
+    pub(crate) complaint_rate: Option<String>,
+    pub(crate) trap_hits: u64,
+}
+
+/// The likely causes among the IPs SNDS reports, by address.
+pub(crate) fn causes(snds: &Snds) -> BTreeMap<IpAddr, Cause> {
+    let mut out: BTreeMap<IpAddr, Cause> = summarise(snds)
+        .into_iter()
+        .filter(|(_, s)| s.is_suspect())
+        .map(|(ip, s)| {
+            let cause = Cause {
+                red: s.ever_red,
+                complaint_rate: None,
+                trap_hits: s.trap_hits,
+            };
+            (ip, cause)
+        })
+        .collect();
+    let mut worst: BTreeMap<IpAddr, &ComplaintRate> = BTreeMap::new();
+    for d in &snds.days {
+        if let Some(rate) = d.complaint_rate.as_ref() {
+            let w = worst.entry(d.ip).or_insert(rate);
+            if rate.low > w.low {
+                *w = rate;
+            }
+        }
+    }
+    for (ip, cause) in out.iter_mut() {
+        cause.complaint_rate = worst
+            .get(ip)
+            .filter(|r| r.low >= SUSPECT_COMPLAINT_RATE)
+            .map(|r| r.text.clone());
+    }
+    out
+}
+
 /// What the run summary and summary.md say about the SNDS files themselves.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Notes {

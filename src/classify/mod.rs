@@ -210,13 +210,50 @@ static ADDRESS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| 
         .expect("the address pattern compiles")
 });
 
+/// Domains where only receivers' own mailboxes live (their delisting and abuse desks, quoted in
+/// their replies' instructions): no customer's recipient is ever there.
+const RECEIVER_DOMAINS: &[&str] = &[
+    "messaging.microsoft.com",
+    "rx.t-online.de",
+    "abuse.earthlink.net",
+    "abuse-att.net",
+];
+
+/// Receivers' instruction mailboxes at domains that also hold people (Microsoft's 5.7.511 desk,
+/// Apple's and Proofpoint's delisting desks), matched whole.
+const RECEIVER_MAILBOXES: &[&str] = &[
+    "delist@microsoft.com",
+    "icloudadmin@apple.com",
+    "delist-request@proofpoint.com",
+];
+
+/// An address the receiver wrote as an instruction ("forward this message to
+/// delist@messaging.microsoft.com"): part of the receiver's text, never a recipient.
+fn is_receiver_mailbox(address: &str, domain: &str) -> bool {
+    let domain = domain.to_ascii_lowercase();
+    RECEIVER_MAILBOXES
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(address))
+        || RECEIVER_DOMAINS
+            .iter()
+            .any(|d| domain == *d || domain.ends_with(&format!(".{d}")))
+}
+
 /// A reply with recipient addresses cut to their domain (`<*@example.com>`): reports carry the
-/// receiving domain, not who the mail was for, unless `--recipient-detail full`.
+/// receiving domain, not who the mail was for, unless `--recipient-detail full`. The receiver's
+/// own mailboxes stay whole: support pastes the reply into the receiver's form or mails that
+/// very address (`is_receiver_mailbox`).
 pub(crate) fn redact_addresses(reply: &str) -> std::borrow::Cow<'_, str> {
     if !reply.contains('@') {
         return std::borrow::Cow::Borrowed(reply);
     }
-    ADDRESS.replace_all(reply, "*@$1")
+    ADDRESS.replace_all(reply, |c: &regex::Captures<'_>| {
+        if is_receiver_mailbox(&c[0], &c[1]) {
+            c[0].to_string()
+        } else {
+            format!("*@{}", &c[1])
+        }
+    })
 }
 
 #[cfg(test)]
@@ -225,6 +262,24 @@ mod tests {
 
     fn code_of(example: &str) -> &str {
         reply_code(example).unwrap_or("")
+    }
+
+    #[test]
+    fn masking_keeps_the_receivers_own_mailboxes_whole() {
+        let ndr = "550 5.7.511 Access denied, banned sender[192.0.2.14]. To request removal from this list please forward this message to delist@messaging.microsoft.com. <buyer@fabrikam.com>";
+        assert_eq!(
+            redact_addresses(ndr),
+            ndr.replace("buyer@fabrikam.com", "*@fabrikam.com")
+        );
+        assert_eq!(
+            redact_addresses("mail Delist@Microsoft.com, not bob@microsoft.com"),
+            "mail Delist@Microsoft.com, not *@microsoft.com"
+        );
+        // A look-alike domain is a recipient's.
+        assert_eq!(
+            redact_addresses("x@notmessaging.microsoft.com.evil.example"),
+            "*@notmessaging.microsoft.com.evil.example"
+        );
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub(crate) fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
             .map_or(String::new(), |p| format!(" (with {})", p.display()))
     )
     .map_err(out)?;
+    writeln!(w, "  provider   {}", describe_provider(&config.provider)).map_err(out)?;
     if let (Some(dir), Some((data, problems))) = (&config.snds, &snds) {
         let notes = crate::aggregate::snds::Notes::new(data);
         writeln!(w, "  snds       {} ({})", dir.display(), notes.files()).map_err(out)?;
@@ -109,4 +110,26 @@ fn describe_state(dir: &std::path::Path, rebuild: bool) -> Result<String> {
         state.days.len(),
         state.files.len()
     ))
+}
+
+/// The provider's identity as the delisting pack will write it, or what is missing.
+fn describe_provider(p: &crate::model::Provider) -> String {
+    let given: Vec<&str> = [&p.name, &p.contact, &p.email]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .chain(p.sender_domains.iter().map(String::as_str))
+        .collect();
+    match p.missing().as_slice() {
+        [] => given.join(", "),
+        missing => format!(
+            "{}not configured: {} (the delisting pack will say it is incomplete)",
+            if given.is_empty() {
+                String::new()
+            } else {
+                format!("{}; ", given.join(", "))
+            },
+            missing.join(", ")
+        ),
+    }
 }

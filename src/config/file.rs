@@ -27,6 +27,18 @@ pub(super) struct ConfigFile {
     pub(super) days: Option<i64>,
     pub(super) history_days: Option<i64>,
     pub(super) recipient_detail: Option<String>,
+    /// `[provider]`: who files the delisting requests.
+    pub(super) provider: Option<ProviderFile>,
+}
+
+/// The `[provider]` table as written; `values::provider` checks it.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ProviderFile {
+    pub(super) name: Option<String>,
+    pub(super) contact: Option<String>,
+    pub(super) email: Option<String>,
+    pub(super) sender_domains: Option<Vec<String>>,
 }
 
 impl ConfigFile {

@@ -7,7 +7,7 @@ mod values;
 
 pub use file::check_config_text;
 pub(crate) use values::parse_tz;
-pub(crate) use values::{delist_contact, resolve_out};
+pub(crate) use values::resolve_out;
 
 use crate::error::{ConfigError, Result};
 use file::ConfigFile;
@@ -31,8 +31,8 @@ pub struct Config {
     pub(crate) snds: Option<PathBuf>,
     /// Skip and count malformed SNDS rows instead of stopping.
     pub(crate) lenient: bool,
-    /// The provider's own address for delisting portals' confirmation mails.
-    pub(crate) delist_contact: Option<String>,
+    /// Who files the delisting requests (`[provider]`; its email also from `--delist-contact`).
+    pub(crate) provider: crate::model::Provider,
     /// Prometheus textfile to write after a successful run.
     pub(crate) metrics: Option<PathBuf>,
     /// State between runs.
@@ -292,12 +292,7 @@ fn merge(o: Options, file: ConfigFile, purpose: Purpose) -> Result<Config> {
         rules: o.rules.or(file.rules),
         snds: o.snds.or(file.snds),
         lenient: o.lenient || file.lenient.unwrap_or(false) || purpose.is_evidence(),
-        delist_contact: o
-            .delist_contact
-            .or(file.delist_contact)
-            .as_deref()
-            .map(delist_contact)
-            .transpose()?,
+        provider: values::provider(file.provider, o.delist_contact, file.delist_contact)?,
         metrics: o.metrics.or(file.metrics),
         state: o.state.or(file.state),
         keep: KEEP.pick(o.keep, file.keep, cfg)?.unwrap_or(0) as usize,

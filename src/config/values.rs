@@ -164,6 +164,98 @@ fn is_mailbox(text: &str) -> bool {
         && domain.split('.').all(label)
 }
 
+/// Longest name or contact accepted: a form field, not a letter.
+const MAX_NAME: usize = 100;
+/// Most sender domains accepted: the form takes one line.
+const MAX_SENDER_DOMAINS: usize = 20;
+
+/// `[provider] name`/`contact`: one line of plain text that a form field takes.
+fn provider_text(key: &'static str, value: String) -> Result<String> {
+    let problem = if value.trim().is_empty() {
+        "empty; leave the key out instead"
+    } else if value.chars().count() > MAX_NAME {
+        "longer than 100 characters"
+    } else if value.chars().any(char::is_control) {
+        "holds a line break or control character; write one line"
+    } else {
+        return Ok(value.trim().to_string());
+    };
+    Err(ConfigError::Provider {
+        key,
+        value,
+        problem,
+    }
+    .into())
+}
+
+/// `[provider] sender_domains`: 1 to 20 host names (`provider.example`), lower-cased.
+fn sender_domains(domains: Vec<String>) -> Result<Vec<String>> {
+    let bad = |value: String, problem| {
+        Err(ConfigError::Provider {
+            key: "sender_domains",
+            value,
+            problem,
+        }
+        .into())
+    };
+    if domains.is_empty() || domains.len() > MAX_SENDER_DOMAINS {
+        return bad(
+            format!("{} domain(s)", domains.len()),
+            "give 1 to 20 domains, e.g. [\"provider.example\"]",
+        );
+    }
+    let mut out = Vec::new();
+    for d in domains {
+        if !is_mailbox(&format!("x@{d}")) {
+            return bad(d, "not a domain name; write it as provider.example");
+        }
+        out.push(d.to_ascii_lowercase());
+    }
+    Ok(out)
+}
+
+/// The provider's identity: the `[provider]` table checked, its email from `--delist-contact`
+/// (wins), `[provider] email` or the older top-level `delist_contact` (one of the two).
+pub(super) fn provider(
+    table: Option<super::file::ProviderFile>,
+    flag: Option<String>,
+    top: Option<String>,
+) -> Result<crate::model::Provider> {
+    let table = table.unwrap_or_default();
+    let file_email = match (top, table.email) {
+        (Some(top), Some(table)) if top != table => {
+            return Err(ConfigError::ProviderEmailTwice { top, table }.into())
+        }
+        (top, table) => table.or(top),
+    };
+    let email = match (flag, file_email) {
+        (Some(f), _) => Some(delist_contact(&f)?),
+        (None, Some(e)) if is_mailbox(&e) => Some(e),
+        (None, Some(e)) => {
+            return Err(ConfigError::Provider {
+                key: "email",
+                value: e,
+                problem: "not a mail address; give the provider's own mailbox as local@domain, e.g. abuse@provider.example",
+            }
+            .into())
+        }
+        (None, None) => None,
+    };
+    Ok(crate::model::Provider {
+        name: table.name.map(|v| provider_text("name", v)).transpose()?,
+        contact: table
+            .contact
+            .map(|v| provider_text("contact", v))
+            .transpose()?,
+        email,
+        sender_domains: table
+            .sender_domains
+            .map(sender_domains)
+            .transpose()?
+            .unwrap_or_default(),
+    })
+}
+
 /// `--out` as the one real path. A symlink is followed here, once: the lock, the staging
 /// directory and the archive then sit beside the directory it points to, so a run through the
 /// symlink and a run through the real path meet the same lock, and the swap replaces the

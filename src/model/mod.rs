@@ -11,6 +11,7 @@ pub(crate) mod ip_source;
 pub(crate) mod name;
 pub(crate) mod partial;
 pub(crate) mod quoted;
+pub(crate) mod provider;
 pub mod snds;
 pub(crate) mod stats;
 
@@ -23,6 +24,7 @@ pub(crate) use ip_source::IpSource;
 pub(crate) use name::VpsName;
 pub(crate) use partial::Partial;
 pub(crate) use quoted::{Quoted, QuotedLines};
+pub(crate) use provider::Provider;
 pub(crate) use stats::{Problem, Stats};
 
 /// Index into a `classify::RuleSet`; `RuleSet::unclassified_idx()` stands for "unclassified".

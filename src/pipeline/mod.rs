@@ -46,7 +46,7 @@ pub(crate) fn load_snds(
 /// The report set, swapped in atomically.
 pub(crate) fn write_reports(config: &Config, aggregates: &Aggregates) -> Result<()> {
     let options = report::ReportOptions {
-        delist_contact: config.delist_contact.clone(),
+        provider: config.provider.clone(),
         keep: config.keep,
     };
     report::write_report_set(&config.out, aggregates, &options)
@@ -79,12 +79,14 @@ pub(crate) fn finish(
         } else {
             report::run_summary::print
         };
+        let pack = report::delist::incomplete_note(aggregates, &config.provider);
         let _ = print(
             &mut stderr.lock(),
             aggregates,
             started.elapsed(),
             config.threads,
             stages,
+            pack.as_deref(),
         );
     }
     Ok(if aggregates.stats.problems.is_empty() {

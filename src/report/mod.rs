@@ -29,8 +29,8 @@ pub(crate) const MARKER: &str = ".blockscope";
 /// Settings that shape the reports (not the analysis).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ReportOptions {
-    /// The provider's own address for delisting portals' confirmation mails.
-    pub(crate) delist_contact: Option<String>,
+    /// Who files the delisting requests, written into each of them.
+    pub(crate) provider: crate::model::Provider,
     /// Previous report sets kept in `<out>.archive/` (0: none).
     pub(crate) keep: usize,
 }
@@ -185,15 +185,15 @@ fn write_into(dir: &Path, agg: &Aggregates, options: &ReportOptions) -> std::io:
     fs::create_dir_all(dir.join("summary"))?;
     fs::create_dir_all(dir.join("customers"))?;
     fs::create_dir_all(dir.join("delist"))?;
-    let contact = options.delist_contact.as_deref();
+    let provider = &options.provider;
     write_file(&dir.join("delist/outlook-com.txt"), |w| {
-        delist::write_outlook(w, agg)
+        delist::write_outlook(w, agg, provider)
     })?;
     write_file(&dir.join("delist/office365.csv"), |w| {
-        delist::write_office365(w, agg, contact)
+        delist::write_office365(w, agg, provider.email.as_deref())
     })?;
     write_file(&dir.join("delist/delist-microsoft-5.7.511.txt"), |w| {
-        delist::write_5_7_511(w, agg, contact)
+        delist::write_5_7_511(w, agg, provider)
     })?;
     write_file(&dir.join("delist/dnsbl-lookups.csv"), |w| {
         delist::write_dnsbl(w, agg)

@@ -8,7 +8,23 @@ use std::time::Duration;
 /// Wall-clock time per stage of a run (stderr and metrics only).
 pub(crate) type Stages = [(&'static str, Duration)];
 
+/// `delist_incomplete`: the delisting pack's note that the provider's identity is missing.
 pub(crate) fn print(
+    w: &mut dyn Write,
+    agg: &Aggregates,
+    elapsed: Duration,
+    threads: usize,
+    stages: &Stages,
+    delist_incomplete: Option<&str>,
+) -> std::io::Result<()> {
+    print_text(w, agg, elapsed, threads, stages)?;
+    if let Some(note) = delist_incomplete {
+        writeln!(w, "  delisting pack: {note}")?;
+    }
+    Ok(())
+}
+
+fn print_text(
     w: &mut dyn Write,
     agg: &Aggregates,
     elapsed: Duration,
@@ -147,6 +163,7 @@ pub(crate) fn print_json(
     elapsed: Duration,
     threads: usize,
     stages: &Stages,
+    delist_incomplete: Option<&str>,
 ) -> std::io::Result<()> {
     let s = &agg.stats;
     // A row without an address counts once, as before.
@@ -188,6 +205,9 @@ pub(crate) fn print_json(
         line["snds_files"] = serde_json::json!(agg.snds_notes.exports.len());
         line["snds_empty"] = serde_json::json!(agg.snds_notes.empty());
         line["snds_outside_window"] = serde_json::json!(agg.snds_notes.outside_window);
+    }
+    if let Some(note) = delist_incomplete {
+        line["delist_pack_incomplete"] = serde_json::json!(note);
     }
     writeln!(w, "{line}")
 }

@@ -36,8 +36,10 @@ fn delisting_pack_and_notices() {
         paste.starts_with("198.51.100.10/31; 198.51.100.23; "),
         "merged and '; '-separated: {paste}"
     );
-    assert!(outlook.contains("== Range 198.51.100.0/24 (neighbourhood)"));
-    assert!(outlook.contains("Rule IDs quoted by Outlook.com: AS3140, S3140, S3150"));
+    assert!(
+        outlook.contains("== Range 198.51.100.0/24: Outlook.com blocks 12 of our address(es) here")
+    );
+    assert!(outlook.contains("rule IDs quoted by Outlook.com: AS3140, S3140, S3150"));
     assert!(outlook.contains("hosting provider"));
     let o365 = fleet.csv("delist/office365.csv");
     assert_eq!(o365.len(), 1);

@@ -8,6 +8,7 @@ mod architecture;
 mod central_syslog;
 mod closed_stdout;
 mod config_validation;
+mod delisting_pack;
 mod formats;
 mod fuzz;
 mod golden;

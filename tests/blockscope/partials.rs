@@ -20,7 +20,9 @@ fn report(fleet: &Fleet, partials: &Path, out: &str) -> Output {
 #[test]
 fn ingest_on_two_halves_then_report_equals_one_run() {
     let fleet = sample_fleet();
-    ok(&run_sample(&fleet, 2));
+    // `report` takes no --config: the whole run goes without the sample's [provider] too.
+    let snds = fleet.path("snds");
+    ok(&fleet.run_args(&["--threads", "2", "--snds", snds.to_str().unwrap()]));
     let whole = tree_contents(&fleet.path("out"));
     let mut vpses: Vec<String> = fs::read_dir(fleet.path("logs"))
         .unwrap()

@@ -201,14 +201,17 @@ pub(crate) fn sample_fleet() -> Fleet {
     fleet
 }
 
-/// Run the sample fleet as the README does (with its SNDS exports).
+/// Run the sample fleet as the README does (with its SNDS exports and provider config).
 pub(crate) fn run_sample(fleet: &Fleet, threads: usize) -> Output {
     let snds = fleet.path("snds");
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/blockscope.toml");
     fleet.run_args(&[
         "--threads",
         &threads.to_string(),
         "--snds",
         snds.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
     ])
 }
 
