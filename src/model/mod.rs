@@ -10,8 +10,8 @@ pub(crate) mod day;
 pub(crate) mod ip_source;
 pub(crate) mod name;
 pub(crate) mod partial;
-pub(crate) mod quoted;
 pub(crate) mod provider;
+pub(crate) mod quoted;
 pub mod snds;
 pub(crate) mod stats;
 
@@ -23,8 +23,8 @@ pub(crate) use cursor::FileCursor;
 pub(crate) use ip_source::IpSource;
 pub(crate) use name::VpsName;
 pub(crate) use partial::Partial;
-pub(crate) use quoted::{Quoted, QuotedLines};
 pub(crate) use provider::Provider;
+pub(crate) use quoted::{Quoted, QuotedLines};
 pub(crate) use stats::{Problem, Stats};
 
 /// Index into a `classify::RuleSet`; `RuleSet::unclassified_idx()` stands for "unclassified".
