@@ -147,18 +147,7 @@ fn assert_split_equals_run(fleet: &Fleet, shares: &[Share]) {
     }
     finished("report", &report(fleet));
     let merged = tree_contents(&fleet.path("merged"));
-    assert_eq!(
-        merged.keys().collect::<Vec<_>>(),
-        whole.keys().collect::<Vec<_>>()
-    );
-    for (rel, bytes) in &whole {
-        assert!(
-            &merged[rel] == bytes,
-            "{rel} differs:\n--- run\n{}\n--- ingest + report\n{}",
-            String::from_utf8_lossy(bytes),
-            String::from_utf8_lossy(&merged[rel])
-        );
-    }
+    assert_same_tree(&whole, &merged, "run", "ingest + report");
 }
 
 #[test]

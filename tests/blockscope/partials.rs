@@ -47,18 +47,7 @@ fn ingest_on_two_halves_then_report_equals_one_run() {
     }
     ok(&report(&fleet, &fleet.path("partials"), "merged"));
     let merged = tree_contents(&fleet.path("merged"));
-    assert_eq!(
-        merged.keys().collect::<Vec<_>>(),
-        whole.keys().collect::<Vec<_>>()
-    );
-    for (rel, bytes) in &whole {
-        assert!(
-            &merged[rel] == bytes,
-            "{rel} differs:\n--- run\n{}\n--- ingest + report\n{}",
-            String::from_utf8_lossy(bytes),
-            String::from_utf8_lossy(&merged[rel])
-        );
-    }
+    assert_same_tree(&whole, &merged, "run", "ingest + report");
     // A glob names the same partials.
     let glob = fleet.path("partials").join("host-*.parquet");
     let out = blockscope()

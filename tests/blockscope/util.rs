@@ -284,3 +284,24 @@ pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
 
 // ---------------------------------------------------------------------------------------------
 // Beyond one machine: ingest on each log host, merge the Parquet partials anywhere.
+
+/// Two report trees are the same file for file, byte for byte; a difference shows both texts.
+pub(crate) fn assert_same_tree(
+    expected: &BTreeMap<String, Vec<u8>>,
+    actual: &BTreeMap<String, Vec<u8>>,
+    expected_label: &str,
+    actual_label: &str,
+) {
+    assert_eq!(
+        actual.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+    for (rel, bytes) in expected {
+        assert!(
+            &actual[rel] == bytes,
+            "{rel} differs:\n--- {expected_label}\n{}\n--- {actual_label}\n{}",
+            String::from_utf8_lossy(bytes),
+            String::from_utf8_lossy(&actual[rel])
+        );
+    }
+}
