@@ -51,7 +51,7 @@ pub(crate) enum Command {
 // ---------------------------------------------------------------------------------------------
 // Argument groups shared by subcommands. Each fills its part of `Options`.
 
-/// `--config FILE` (run, check-config).
+/// `--config FILE` (run, check-config, report).
 #[derive(Debug, Args)]
 pub(crate) struct ConfigFileArgs {
     /// TOML file with any of the options below (flags override it; paths are relative to it).
@@ -346,6 +346,8 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "DIR_OR_GLOB")]
     pub(crate) partials: String,
     #[command(flatten)]
+    pub(crate) config: ConfigFileArgs,
+    #[command(flatten)]
     pub(crate) inventory: InventoryArgs,
     /// Report directory; replaced atomically when the run succeeds.
     #[arg(long, value_name = "DIR")]
@@ -366,6 +368,7 @@ pub(crate) struct ReportArgs {
 impl ReportArgs {
     pub(crate) fn options(&self) -> Options {
         let mut o = Options {
+            config: self.config.config.clone(),
             partials: Some(self.partials.clone()),
             out: Some(self.out.clone()),
             rules: self.rules.clone(),

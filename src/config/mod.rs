@@ -245,10 +245,13 @@ fn merge(o: Options, file: ConfigFile, purpose: Purpose) -> Result<Config> {
     let has_config = o.config.is_some();
     let config_path = o.config.clone().unwrap_or_default();
     let cfg = config_path.as_path();
+    // `report` reads partials, not logs: a shared config file's `logs` (a path on the log
+    // hosts) is not its business.
+    let file_logs = file.logs.filter(|_| purpose != Purpose::Report);
     let logs = path_option(
         purpose.needs_logs(),
         o.logs,
-        file.logs,
+        file_logs,
         "logs",
         "DIR",
         has_config,

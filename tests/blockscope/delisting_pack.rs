@@ -316,3 +316,37 @@ fn microsofts_delist_address_stays_whole_and_the_customers_recipient_masked() {
         assert!(!text.contains("buyer@fabrikam.com"), "{file}");
     }
 }
+
+/// A split run (log hosts `ingest`, the central host `report`s) reads the same `[provider]` from
+/// its `--config`: its pack is the one `run` writes, not an "incomplete" one.
+#[test]
+fn report_takes_the_provider_from_its_config_like_run() {
+    let (fleet, _) = sample_pack();
+    let snds = fleet.path("snds");
+    ok(&fleet.ingest("p.parquet"));
+    // The nightly config of the fleet, shared with the log hosts: its `logs` is their path.
+    let config = fleet.path("shared.toml");
+    let sample = fs::read_to_string(sample_config()).unwrap();
+    fs::write(
+        &config,
+        format!("logs = \"/srv/logs/on-the-log-hosts\"\n{sample}"),
+    )
+    .unwrap();
+    let out = blockscope()
+        .args(["report", "-q", "--partials"])
+        .arg(fleet.path("p.parquet"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--inventory")
+        .arg(fleet.path("inventory.csv"))
+        .arg("--snds")
+        .arg(&snds)
+        .arg("--out")
+        .arg(fleet.path("split"))
+        .output()
+        .unwrap();
+    ok(&out);
+    let split = fs::read_to_string(fleet.path("split/delist/outlook-com.txt")).unwrap();
+    assert!(!split.contains("INCOMPLETE"), "{split}");
+    assert_eq!(split, pack(&fleet, "outlook-com.txt"));
+}
