@@ -127,7 +127,7 @@ fn ip_section(
     let subnet = rows.first().and_then(|r| r.subnet);
     let verdict = agg.verdict_of(subnet);
     for r in rows {
-        class_line(w, r)?;
+        class_line(w, agg, r)?;
     }
     writeln!(w)?;
     let suspect = agg
@@ -140,9 +140,11 @@ fn ip_section(
         writeln!(w, "This is a block of the whole address range your server is in (a \"neighbourhood\" block), not of your address alone; it was most likely caused by another sender in the range. We are asking the receiver to lift it for the range.\n")?;
     } else if rows
         .iter()
-        .any(|r| r.class.is_block() || r.class == Class::SndsBlock)
+        .any(|r| (r.class.is_block() && r.class != Class::Dnsbl) || r.class == Class::SndsBlock)
     {
         writeln!(w, "The block concerns your address alone. We are requesting its removal with the receiver.\n")?;
+    } else if rows.iter().any(|r| r.class == Class::Dnsbl) {
+        writeln!(w, "The listing concerns your address alone, not the range. The list's operator lifts it, not the receivers, and only once the cause is fixed: please act on the advice below, then tell us, and we request the removal.\n")?;
     }
     let worst = rows.iter().map(|r| r.class).min().unwrap_or(Class::NotIp);
     let text = advice(worst);
@@ -177,9 +179,23 @@ fn is_neighbourhood_block(
 }
 
 /// What one receiver does to the address, in a sentence.
-fn class_line(w: &mut dyn Write, r: &IpRow) -> std::io::Result<()> {
+fn class_line(w: &mut dyn Write, agg: &Aggregates, r: &IpRow) -> std::io::Result<()> {
     let receiver = receiver_name(&r.platforms);
     match r.class {
+        // A block list is kept by its operator, not by the receivers that consult it.
+        Class::Dnsbl => {
+            writeln!(
+                w,
+                "- This address is on a public block list, and mail servers that consult the list refuse mail from it. Seen at {receiver}: {} rejection(s) from {} to {}.",
+                r.events,
+                iso(r.first_seen),
+                iso(r.last_seen)
+            )?;
+            if let (Some(url), Some(ip)) = (agg.lookup_url(&r.rule_id), r.ip) {
+                let url = crate::classify::rules::lookup_url_for(url, &ip.to_string());
+                writeln!(w, "  Look the listing up: {url}")?;
+            }
+        }
         Class::SndsBlock => {
             writeln!(
                 w,

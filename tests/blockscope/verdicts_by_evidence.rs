@@ -188,3 +188,28 @@ fn each_blocker_gets_the_action_its_receiver_or_list_accepts() {
         assert!(html.contains(needle), "summary.html lacks {needle}");
     }
 }
+
+/// A customer whose address a block list names is told it is a listing of its address, where
+/// to look it up, and that the list (not the receiver) lifts it — never that another sender in
+/// the range caused it, nor that we ask "the receiver".
+#[test]
+fn a_dnsbl_listing_notice_names_the_list_lookup_not_the_receiver() {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet.log("vps-a/mail.log", &[SPAMHAUS], NOV_23_2026).log(
+        "vps-b/mail.log",
+        &[&spamhaus("198.51.100.8")],
+        NOV_23_2026,
+    );
+    ok(&fleet.run(1));
+    let notice = fs::read_to_string(fleet.path("out/customers/c1.md")).unwrap();
+    for says in [
+        "This address is on a public block list",
+        "Look the listing up: https://check.spamhaus.org/results/?query=198.51.100.7",
+        "The listing concerns your address alone, not the range. The list's operator lifts it, not the receivers",
+    ] {
+        assert!(notice.contains(says), "{says:?} missing:\n{notice}");
+    }
+    for never in ["with the receiver", "another sender in the range"] {
+        assert!(!notice.contains(never), "{never:?} in:\n{notice}");
+    }
+}
