@@ -35,8 +35,6 @@ pub(crate) struct Blocker {
     pub(crate) customers: BTreeSet<String>,
     /// The delisting route of each rule it blocks with, by rule id (`snds-blocked` for SNDS).
     pub(crate) routes: BTreeMap<String, String>,
-    /// Whether this evidence says the range is blocked (see `says_range`).
-    pub(crate) range: bool,
 }
 
 impl Blocker {
@@ -47,7 +45,6 @@ impl Blocker {
             ips: BTreeSet::new(),
             customers: BTreeSet::new(),
             routes: BTreeMap::new(),
-            range: false,
         }
     }
 
@@ -68,7 +65,7 @@ impl Blocker {
     /// receiver refusing several customers' addresses with an IP-level rule (independent
     /// per-address judgements rarely hit two unrelated customers of one /24 at once; the receiver
     /// rates the range). A DNS block list names addresses one by one: never a range by itself.
-    fn says_range(&self) -> bool {
+    pub(crate) fn says_range(&self) -> bool {
         match self.class {
             Class::NetworkBlock => true,
             Class::IpBlock | Class::SndsBlock => self.customers.len() >= 2,
@@ -95,8 +92,7 @@ pub(super) fn blockers_by_subnet(
         }
     }
     let mut out: BTreeMap<IpNetwork, Vec<Blocker>> = BTreeMap::new();
-    for ((net, _), mut b) in map {
-        b.range = b.says_range();
+    for ((net, _), b) in map {
         out.entry(net).or_default().push(b);
     }
     out

@@ -98,7 +98,7 @@ impl SubnetRow {
     /// Range evidence from any one receiver decides (an SNDS range too, bounced or not); without
     /// it, blocks of several customers are that many separate listings.
     fn verdict(&self) -> Verdict {
-        if self.blockers.iter().any(|b| b.range) {
+        if self.blockers.iter().any(Blocker::says_range) {
             Verdict::Neighbourhood
         } else if self.blocked_ips == 0 {
             Verdict::Clear

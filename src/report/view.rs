@@ -161,7 +161,7 @@ pub(crate) fn blocker_advice(agg: &Aggregates, b: &Blocker) -> String {
 /// What the evidence says is blocked: the range (one request for it) or addresses (one each).
 fn blocker_scope(b: &Blocker) -> String {
     let customers = count(b.customers.len(), "customer", "customers");
-    match (b.class, b.range) {
+    match (b.class, b.says_range()) {
         (Class::NetworkBlock, _) => "Blocks the range (its reply says part of the network is on its block list): one request for the whole range, filed by us; the customers cannot lift it.".into(),
         (Class::SndsBlock, true) => format!("SNDS lists a blocked range over addresses of {customers}: one request for the whole range, filed by us."),
         (Class::SndsBlock, false) => "SNDS lists these addresses as blocked.".into(),

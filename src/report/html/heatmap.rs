@@ -170,7 +170,7 @@ pub(super) fn heatmap_card(
     let why = match v {
         Verdict::Neighbourhood => format!(
             "Blocked as a range by {}: ask for the range as its advice below says, and find the cause. {} of the {} customers here bounce.",
-            join(s.blockers.iter().filter(|b| b.range).map(|b| blocker_name(&b.id)), ", "),
+            join(s.blockers.iter().filter(|b| b.says_range()).map(|b| blocker_name(&b.id)), ", "),
             s.blocked_customers,
             s.customers
         ),
