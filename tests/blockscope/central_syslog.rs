@@ -501,13 +501,7 @@ fn a_year_less_host_after_the_head_makes_a_split_file_read_whole() {
 #[test]
 fn explain_routes_central_lines_like_the_run() {
     let fleet = central_fleet("central/mail.log", "central/mail.log");
-    let out = blockscope()
-        .args(["explain", "198.51.100.7", "--inventory"])
-        .arg(fleet.path("inventory.csv"))
-        .arg("--logs")
-        .arg(fleet.path("logs"))
-        .output()
-        .unwrap();
+    let out = fleet.explain("198.51.100.7");
     ok(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     let log = fs::read_to_string(fixture("central/mail.log")).unwrap();

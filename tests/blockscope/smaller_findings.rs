@@ -232,13 +232,7 @@ fn explain_and_stderr_strip_terminal_control_sequences() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("mail.log.2: empty file"), "{stderr}");
     assert!(!has_terminal_controls(&stderr), "{stderr:?}");
-    let out = blockscope()
-        .args(["explain", "198.51.100.7", "--inventory"])
-        .arg(fleet.path("inventory.csv"))
-        .arg("--logs")
-        .arg(fleet.path("logs"))
-        .output()
-        .unwrap();
+    let out = fleet.explain("198.51.100.7");
     ok(&out);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("weren't click redsent."), "{text:?}");

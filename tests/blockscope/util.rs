@@ -118,6 +118,17 @@ impl Fleet {
             .unwrap()
     }
 
+    /// `explain TARGET` over this fleet's logs and inventory.
+    pub(crate) fn explain(&self, target: &str) -> Output {
+        blockscope()
+            .args(["explain", target, "--inventory"])
+            .arg(self.path("inventory.csv"))
+            .arg("--logs")
+            .arg(self.path("logs"))
+            .output()
+            .unwrap()
+    }
+
     pub(crate) fn csv(&self, rel: &str) -> Vec<BTreeMap<String, String>> {
         read_csv(&self.path("out").join(rel))
     }
