@@ -122,6 +122,10 @@ pub(crate) struct OutputArgs {
     /// Write Prometheus metrics (node_exporter textfile-collector format) to this file.
     #[arg(long, value_name = "FILE")]
     pub(crate) metrics: Option<PathBuf>,
+    /// Directory of the provider's own report texts (e.g. notice.md for the customer notices,
+    /// in its wording or language); templates it does not hold stay the built-in English ones.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) templates: Option<PathBuf>,
 }
 
 /// `--state DIR` and how to treat it (run, check-config).
@@ -210,6 +214,7 @@ impl OutputArgs {
         });
         o.keep = self.keep.map(|k| k as u64);
         o.metrics = self.metrics.clone();
+        o.templates = self.templates.clone();
     }
 }
 

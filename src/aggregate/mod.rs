@@ -67,6 +67,8 @@ pub(crate) struct Aggregates {
 pub(crate) struct RuleNotes {
     pub(crate) delist: Option<DelistForm>,
     pub(crate) lookup_url: Option<String>,
+    /// The list a `dnsbl` rule's replies name.
+    pub(crate) list: Option<String>,
 }
 
 /// The rules with something for the reports to act on.
@@ -74,11 +76,12 @@ fn rule_notes(rules: &RuleSet) -> BTreeMap<String, RuleNotes> {
     rules
         .rules()
         .iter()
-        .filter(|r| r.delist.is_some() || r.lookup_url.is_some())
+        .filter(|r| r.delist.is_some() || r.lookup_url.is_some() || r.list.is_some())
         .map(|r| {
             let notes = RuleNotes {
                 delist: r.delist,
                 lookup_url: r.lookup_url.clone(),
+                list: r.list.clone(),
             };
             (r.id.clone(), notes)
         })
@@ -181,6 +184,11 @@ impl Aggregates {
     /// The delisting pack file that takes a rule's addresses, if one does.
     pub(crate) fn delist_form(&self, rule_id: &str) -> Option<DelistForm> {
         self.rule_notes.get(rule_id).and_then(|n| n.delist)
+    }
+
+    /// The block list a `dnsbl` rule's replies name (`Spamhaus`), if the rule knows it.
+    pub(crate) fn list_name(&self, rule_id: &str) -> Option<&str> {
+        self.rule_notes.get(rule_id)?.list.as_deref()
     }
 
     /// A rule's lookup page template (`{ip}` where the address goes), if it has one.

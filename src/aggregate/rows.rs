@@ -43,6 +43,10 @@ pub(crate) struct IpRow {
     pub(crate) status: Status,
     /// Days from the first event (ever, with `--state`) to the last, counting both.
     pub(crate) days_blocked: u64,
+    /// The first event the state remembers (the window's first without `--state`).
+    pub(crate) since: i64,
+    /// Events whose reply code says retrying can succeed (`temporary`): mail delayed, not lost.
+    pub(crate) temporary_events: u64,
 }
 
 impl IpRow {
@@ -161,6 +165,7 @@ fn event_frame(
     let mut rrid = Vec::with_capacity(n);
     let mut source = Vec::with_capacity(n);
     let mut events = Vec::with_capacity(n);
+    let mut temporary = Vec::with_capacity(n);
     let mut first = Vec::with_capacity(n);
     let mut last = Vec::with_capacity(n);
     let mut sample_time = Vec::with_capacity(n);
@@ -178,6 +183,9 @@ fn event_frame(
         rrid.push(k.receiver_rule_id.as_deref().unwrap_or(""));
         source.push(u32::from(k.ip_source.rank()));
         events.push(a.events);
+        let rule = rules.rule(k.rule);
+        let retried = classify::permanence_of(rule, &k.code) == "temporary";
+        temporary.push(if retried { a.events } else { 0 });
         first.push(a.first);
         last.push(a.last);
         sample_time.push(a.sample_time);
@@ -195,6 +203,7 @@ fn event_frame(
         Column::new("receiver_rule_id".into(), rrid),
         Column::new("ip_source".into(), source),
         Column::new("events".into(), events),
+        Column::new("temporary".into(), temporary),
         Column::new("first".into(), first),
         Column::new("last".into(), last),
         Column::new("sample_time".into(), sample_time),
@@ -216,6 +225,7 @@ fn group_rows(df: DataFrame) -> Result<DataFrame> {
             set("receiver_rule_id").alias("receiver_rule_id"),
             col("ip_source").min(),
             col("events").sum(),
+            col("temporary").sum(),
             col("first").min(),
             col("last").max(),
             col("sample")
@@ -247,6 +257,7 @@ fn collect_rows(
     let (rule_idxs, sources) = (u32s(out, "rule_idx")?, u32s(out, "ip_source")?);
     let (firsts, lasts) = (i64s(out, "first")?, i64s(out, "last")?);
     let event_counts = u64s(out, "events")?;
+    let temporary = u64s(out, "temporary")?;
 
     let mut rows = Vec::with_capacity(out.height());
     let columns = customers
@@ -280,6 +291,8 @@ fn collect_rows(
             snds: snds::SndsCols::default(),
             status: Status::Seen,
             days_blocked: crate::model::day::days(firsts[i], lasts[i]),
+            since: firsts[i],
+            temporary_events: temporary[i],
         });
     }
     Ok(rows)

@@ -277,6 +277,8 @@ pub(crate) fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v
                 snds: cols_for(Some(ip), &summaries, snds),
                 status: Status::BlockedNotSeen,
                 days_blocked: 0,
+                since: i64::MIN,
+                temporary_events: 0,
             });
         }
     }

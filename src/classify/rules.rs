@@ -119,6 +119,9 @@ pub struct Rule {
     pub(crate) delist: Option<DelistForm>,
     /// The list's lookup page for an address (`{ip}` stands for it), for DNSBL rules.
     pub(crate) lookup_url: Option<String>,
+    /// The block list or reputation service a `dnsbl` rule's replies name (`Spamhaus`), for
+    /// the customer notices; None when the reply may name any list.
+    pub(crate) list: Option<String>,
     /// A real reply this rule must classify (checked by a test).
     pub(crate) example: String,
     /// Where the rule comes from: `built-in` or `FILE:LINE`.
@@ -137,6 +140,7 @@ pub(crate) static UNCLASSIFIED: LazyLock<Rule> = LazyLock::new(|| Rule {
     delist_route: String::new(),
     delist: None,
     lookup_url: None,
+    list: None,
     example: String::new(),
     origin: "built-in".into(),
 });
@@ -198,6 +202,8 @@ struct RawRule {
     delist: Option<toml::Spanned<String>>,
     #[serde(default)]
     lookup_url: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    list: Option<toml::Spanned<String>>,
     example: String,
 }
 
@@ -308,6 +314,14 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
                 ));
             }
         }
+        if let Some(list) = &raw.list {
+            if class != Class::Dnsbl || list.get_ref().trim().is_empty() {
+                return Err(err(
+                    list.span().start,
+                    format!("list {:?} of rule {id}: only a dnsbl rule names its list, and not with an empty name", list.get_ref()),
+                ));
+            }
+        }
         if raw.example.trim().is_empty() {
             return Err(err(
                 start,
@@ -325,6 +339,7 @@ pub fn parse_rules(file: &str, text: &str) -> Result<Vec<Rule>, RuleError> {
             delist_route: raw.delist_route,
             delist,
             lookup_url: raw.lookup_url.map(toml::Spanned::into_inner),
+            list: raw.list.map(toml::Spanned::into_inner),
             example: raw.example,
             origin: format!("{file}:{}", line_of(text, start)),
         });
@@ -552,6 +567,29 @@ mod tests {
             let bad = parse_rules("t.toml", &rule(&format!("lookup_url = {url}"))).unwrap_err();
             assert!(bad.problem.contains("{ip} once"), "{bad}");
         }
+    }
+
+    #[test]
+    fn only_a_dnsbl_rule_names_its_list() {
+        let rules = parse_rules("t.toml", &rule("list = \"Example RBL\"")).unwrap();
+        assert_eq!(rules[0].list.as_deref(), Some("Example RBL"));
+        let ip_block = rule("list = \"Example RBL\"").replace("\"dnsbl\"", "\"ip_block\"");
+        let bad = parse_rules("t.toml", &ip_block).unwrap_err();
+        assert!(
+            bad.problem.contains("only a dnsbl rule names its list"),
+            "{bad}"
+        );
+        let empty = parse_rules("t.toml", &rule("list = \" \"")).unwrap_err();
+        assert!(empty.problem.contains("empty name"), "{empty}");
+        // The lists the built-in table names: each named list's rules say which.
+        let builtin = RuleSet::builtin();
+        let list = |id: &str| {
+            builtin
+                .index_of(id)
+                .and_then(|i| builtin.rule(i).list.clone())
+        };
+        assert_eq!(list("dnsbl-spamhaus").as_deref(), Some("Spamhaus"));
+        assert_eq!(list("generic-rbl-listed"), None, "the reply names the list");
     }
 
     #[test]

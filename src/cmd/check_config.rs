@@ -8,6 +8,7 @@ use std::io::Write;
 pub(crate) fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
     let inventory = Inventory::load(&config.inventory)?;
     let rules = crate::pipeline::load_rules(config)?;
+    crate::pipeline::templates(config)?;
     // --lenient is honoured as run honours it: malformed rows are listed, not fatal.
     let snds = crate::pipeline::load_snds(config)?;
     let vps_dirs = std::fs::read_dir(&config.logs)
@@ -48,6 +49,14 @@ pub(crate) fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
     )
     .map_err(out)?;
     writeln!(w, "  provider   {}", describe_provider(&config.provider)).map_err(out)?;
+    if let Some(dir) = &config.templates {
+        writeln!(
+            w,
+            "  templates  {} (tried on every notice situation)",
+            dir.display()
+        )
+        .map_err(out)?;
+    }
     if let (Some(dir), Some((data, problems))) = (&config.snds, &snds) {
         let notes = crate::aggregate::snds::Notes::new(data);
         writeln!(w, "  snds       {} ({})", dir.display(), notes.files()).map_err(out)?;

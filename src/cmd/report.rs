@@ -16,6 +16,7 @@ pub(crate) fn run(config: &Config) -> Result<i32> {
     let files = partial_files(config.partials.as_deref().unwrap_or_default())?;
     let inventory = Inventory::load(&config.inventory)?;
     let rules = crate::pipeline::load_rules(config)?;
+    let templates = crate::pipeline::templates(config)?;
     let mut merged = Partial::default();
     for file in &files {
         merged = merged.merge(partials::read(file, &rules)?);
@@ -30,7 +31,7 @@ pub(crate) fn run(config: &Config) -> Result<i32> {
     let aggregates =
         crate::pipeline::aggregate_partial(config, merged, &inventory, &rules, window)?;
     let aggregated = started.elapsed();
-    crate::pipeline::write_reports(config, &aggregates)?;
+    crate::pipeline::write_reports(config, &aggregates, templates)?;
     let stages = [
         ("read partials", read),
         ("aggregate", aggregated - read),

@@ -70,6 +70,7 @@ fn csv(rules: &[Rule], w: &mut dyn Write) -> std::io::Result<()> {
         "origin",
         "delist",
         "lookup_url",
+        "list",
     ])
     .map_err(io)?;
     for r in rules {
@@ -86,6 +87,7 @@ fn csv(rules: &[Rule], w: &mut dyn Write) -> std::io::Result<()> {
             &r.origin,
             r.delist.map_or("", |d| d.as_str()),
             r.lookup_url.as_deref().unwrap_or(""),
+            r.list.as_deref().unwrap_or(""),
         ])
         .map_err(io)?;
     }
@@ -105,6 +107,9 @@ pub(crate) fn markdown(rules: &[Rule], w: &mut dyn Write) -> std::io::Result<()>
     writeln!(w, "tables with the fields below. A rule whose `id` is built in replaces it; a new `id` is tried before the")?;
     writeln!(w, "built-in rules. Errors name the file and line.\n")?;
     writeln!(w, "```toml\n[[rule]]\nid = \"acme-mx-blocked\"\nreceiver = \"acme\"\npart = \"reply\"            # or \"code\": match only the status code\npattern = 'Acme says no to \\[[0-9.]+\\]'\nunless = 'test mailbox'      # optional\nclass = \"ip_block\"\npermanence = \"permanent\"    # temporary, or \"by reply code\"\ndelist_route = \"https://postmaster.acme.example/delist\"\nexample = '550 5.7.1 Acme says no to [192.0.2.7]'\n```\n")?;
+    writeln!(w, "A `dnsbl` rule may also give `lookup_url = 'https://lookup.example/?ip={{ip}}'` (the list's page for one")?;
+    writeln!(w, "address) and `list = \"Example RBL\"` (the list's name, which the customer notices use); `delist =")?;
+    writeln!(w, "\"sender-office-com\"` or `\"delist-mailbox\"` puts a rule's addresses into that file of the delisting pack.\n")?;
     writeln!(w, "## Rules\n")?;
     writeln!(
         w,
@@ -163,6 +168,9 @@ pub(crate) fn markdown(rules: &[Rule], w: &mut dyn Write) -> std::io::Result<()>
         }
         if let Some(url) = &r.lookup_url {
             writeln!(w, "- lookup page: {url}")?;
+        }
+        if let Some(list) = &r.list {
+            writeln!(w, "- block list (named in customer notices): {list}")?;
         }
         writeln!(w, "- example reply:\n\n  ```\n  {}\n  ```\n", r.example)?;
     }

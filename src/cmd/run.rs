@@ -19,6 +19,7 @@ pub fn run(config: &Config) -> Result<i32> {
     let _lock = lock(&config.out)?;
     let inventory = Inventory::load(&config.inventory)?;
     let rules = load_rules(config)?;
+    let templates = crate::pipeline::templates(config)?;
     // Load the state first: a corrupt state stops the run before any work.
     let previous = match &config.state {
         Some(dir) => Some(crate::state::load(dir, config.rebuild_state)?),
@@ -79,7 +80,7 @@ pub fn run(config: &Config) -> Result<i32> {
             crate::state::apply(&mut aggregates, p, &row_days, prefixes, absent)
         }
     });
-    write_reports(config, &aggregates)?;
+    write_reports(config, &aggregates, templates)?;
     stage("reports");
     // An explicit window is a report only and saves nothing: tonight's new lines stay unread
     // for the nightly run, which reports them as new and resolves what stopped.

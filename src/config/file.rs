@@ -16,6 +16,8 @@ pub(super) struct ConfigFile {
     pub(super) lenient: Option<bool>,
     pub(super) delist_contact: Option<String>,
     pub(super) metrics: Option<PathBuf>,
+    /// `--templates`: the provider's own report texts.
+    pub(super) templates: Option<PathBuf>,
     pub(super) state: Option<PathBuf>,
     // Numbers are read wide (and signed) so that any value written gets the same "must be
     // between" message as the flag, instead of a type error.
@@ -67,6 +69,7 @@ impl ConfigFile {
             &mut file.snds,
             &mut file.metrics,
             &mut file.state,
+            &mut file.templates,
         ]
         .into_iter()
         .flatten()

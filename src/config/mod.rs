@@ -35,6 +35,8 @@ pub struct Config {
     pub(crate) provider: crate::model::Provider,
     /// Prometheus textfile to write after a successful run.
     pub(crate) metrics: Option<PathBuf>,
+    /// Directory of the provider's own report templates (`notice.md`...).
+    pub(crate) templates: Option<PathBuf>,
     /// State between runs.
     pub(crate) state: Option<PathBuf>,
     /// Previous report sets to keep in `<out>.archive/`.
@@ -91,6 +93,7 @@ pub struct Options {
     pub lenient: bool,
     pub delist_contact: Option<String>,
     pub metrics: Option<PathBuf>,
+    pub templates: Option<PathBuf>,
     pub state: Option<PathBuf>,
     pub rebuild_state: bool,
     pub full: bool,
@@ -297,6 +300,7 @@ fn merge(o: Options, file: ConfigFile, purpose: Purpose) -> Result<Config> {
         lenient: o.lenient || file.lenient.unwrap_or(false) || purpose.is_evidence(),
         provider: values::provider(file.provider, o.delist_contact, file.delist_contact)?,
         metrics: o.metrics.or(file.metrics),
+        templates: o.templates.or(file.templates),
         state: o.state.or(file.state),
         keep: KEEP.pick(o.keep, file.keep, cfg)?.unwrap_or(0) as usize,
         tz: parse_tz(o.tz.or(file.tz).as_deref())?,

@@ -43,11 +43,25 @@ pub(crate) fn load_snds(
         .map_err(Error::from)
 }
 
+/// The report texts (built in, or `--templates`), each tried on a notice with every situation:
+/// called before any work, so a broken or misspelt template stops the run with its file and line.
+pub(crate) fn templates(config: &Config) -> Result<report::templates::Templates> {
+    let templates = report::templates::Templates::load(config.templates.as_deref())
+        .map_err(|e| Error::Config(e.to_string()))?;
+    report::notice::try_render(&templates).map_err(|e| Error::Config(e.to_string()))?;
+    Ok(templates)
+}
+
 /// The report set, swapped in atomically.
-pub(crate) fn write_reports(config: &Config, aggregates: &Aggregates) -> Result<()> {
+pub(crate) fn write_reports(
+    config: &Config,
+    aggregates: &Aggregates,
+    templates: report::templates::Templates,
+) -> Result<()> {
     let options = report::ReportOptions {
         provider: config.provider.clone(),
         keep: config.keep,
+        templates,
     };
     report::write_report_set(&config.out, aggregates, &options)
 }

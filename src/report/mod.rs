@@ -13,6 +13,7 @@ pub(crate) mod run_summary;
 pub(crate) mod snds_unknown;
 pub(crate) mod subnets;
 pub(crate) mod summary_md;
+pub(crate) mod templates;
 pub(crate) mod text;
 pub(crate) mod unclassified;
 pub(crate) mod view;
@@ -33,6 +34,8 @@ pub(crate) struct ReportOptions {
     pub(crate) provider: crate::model::Provider,
     /// Previous report sets kept in `<out>.archive/` (0: none).
     pub(crate) keep: usize,
+    /// The texts for people: built in, or the provider's `--templates`.
+    pub(crate) templates: templates::Templates,
 }
 
 /// Write every report into `out`, atomically replacing a previous report set.
@@ -216,7 +219,8 @@ fn write_into(dir: &Path, agg: &Aggregates, options: &ReportOptions) -> std::io:
         input_problems::write(w, agg)
     })?;
     let by_customer = agg.rows_by_customer();
-    let shared = notice::SharedRules::new(agg);
+    let notices =
+        notice::NoticeContext::new(agg, &options.templates, options.provider.name.as_deref());
     for (customer_id, name) in &agg.customers {
         let rows = by_customer
             .get(customer_id.as_str())
@@ -224,9 +228,10 @@ fn write_into(dir: &Path, agg: &Aggregates, options: &ReportOptions) -> std::io:
         let path = dir.join("customers").join(format!("{customer_id}.csv"));
         write_file(&path, |w| customers::write(w, agg, rows))?;
         let path = dir.join("customers").join(format!("{customer_id}.md"));
-        write_file(&path, |w| {
-            notice::write(w, agg, customer_id, name, rows, &shared)
-        })?;
+        let text = notices
+            .render(customer_id, name, rows)
+            .map_err(std::io::Error::other)?;
+        write_file(&path, |w| w.write_all(text.as_bytes()))?;
     }
     write_file(&dir.join(MARKER), |w| {
         writeln!(w, "This directory is a blockscope report set; blockscope replaces it as a whole on every run.")

@@ -1,14 +1,300 @@
 //! `customers/<customer_id>.md`: a plain-language notice support can send the customer.
-//! Only that customer's addresses appear; neighbours are never named.
+//!
+//! This module decides what is true for the customer (which situation each finding is, whether
+//! the address is the likely cause, what is new or resolved); the words are the `notice.md`
+//! template's (`report/templates/notice.md`, or the provider's own under `--templates`). Only
+//! the customer's own addresses appear; neighbours are never named or counted.
 
-use super::cells::opt;
 use super::iso;
-use super::summary_md::md;
-use crate::aggregate::{Aggregates, IpRow, Verdict};
+use super::templates::{TemplateError, Templates, NOTICE};
+use crate::aggregate::{Aggregates, Blocker, BlockerId, IpRow, Status};
 use crate::classify::rules::Class;
-use ipnetwork::IpNetwork;
+use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
+use std::net::IpAddr;
+
+/// What a finding is, for the customer: each has its own wording in the template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Situation {
+    /// A receiver blocks the range the address is in, by its own words or by blocking several
+    /// customers' addresses there: not this customer's doing unless `likely_cause`.
+    Neighbourhood,
+    /// A receiver refuses this address itself.
+    OwnBlock,
+    /// The address is on a DNS block list that receivers consult.
+    Dnsbl,
+    /// SNDS blocks a range over several customers' addresses, this one included; no bounce yet.
+    SndsNeighbourhood,
+    /// SNDS blocks this address (alone or with the customer's own); no bounce yet.
+    SndsOwn,
+    /// Mail is slowed down, not refused.
+    Throttle,
+    /// The domain or host fails the receiver's authentication checks.
+    Auth,
+    /// The receiver refuses the content.
+    Content,
+}
+
+/// What the customer is asked to do for an address, most serious first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Advice {
+    /// Find and stop what sends unwanted mail from the server.
+    Block,
+    /// Nothing is required; the provider handles the range.
+    Neighbourhood,
+    Throttle,
+    Auth,
+    Content,
+}
+
+/// The notice's data, as the template sees it (docs/templates.md lists every field).
+#[derive(Debug, Serialize)]
+pub(crate) struct NoticeView<'a> {
+    customer: Customer<'a>,
+    /// The evidence window, when there was evidence.
+    period: Option<Period>,
+    /// Whether the state is kept (`--state`): only then is a finding new, ongoing or resolved.
+    state_kept: bool,
+    /// The provider's name from `[provider]`, if given.
+    provider: Option<&'a str>,
+    addresses: Vec<Address>,
+    /// Messages refused for good for reasons that are not about the address.
+    failed: u64,
+    /// Attempts refused with a temporary error (greylisting, a busy mailbox): retried, so
+    /// usually delivered later; never counted as undelivered.
+    delayed: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct Customer<'a> {
+    id: &'a str,
+    name: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct Period {
+    from: String,
+    to: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Address {
+    /// None: the logs did not say which address sent.
+    ip: Option<String>,
+    server: String,
+    findings: Vec<Finding>,
+    /// Microsoft's data shows complaints, trap hits or its RED filter for this address.
+    likely_cause: bool,
+    advice: Option<Advice>,
+}
+
+#[derive(Debug, Serialize)]
+struct Finding {
+    situation: Situation,
+    /// Who refuses or slows the mail (receiver names; for a DNSBL, where it was seen).
+    receiver: String,
+    /// The block list's name, for a DNSBL listing whose rule knows it.
+    list: Option<String>,
+    /// The list's lookup page for this address.
+    lookup_url: Option<String>,
+    events: u64,
+    first: Option<String>,
+    last: Option<String>,
+    /// `new`, `ongoing`, `resolved`, `seen` (no state kept) or `blocked_not_seen` (SNDS only).
+    state: &'static str,
+    /// The first day the state saw it (YYYY-MM-DD).
+    since: Option<String>,
+    /// Days from `since` to the last event, both counted.
+    days: u64,
+    /// For a resolved finding: the day this report found it gone.
+    resolved_on: Option<String>,
+    /// What an SNDS reason means for the customer (a relayed list is lifted where it is kept).
+    snds_note: Option<&'static str>,
+}
+
+/// What every notice of a run shares, computed once.
+pub(crate) struct NoticeContext<'a> {
+    agg: &'a Aggregates,
+    templates: &'a Templates,
+    provider: Option<&'a str>,
+    state_kept: bool,
+    /// The day a resolved finding is reported gone: the last day of the evidence.
+    resolved_on: Option<String>,
+}
+
+impl<'a> NoticeContext<'a> {
+    pub(crate) fn new(
+        agg: &'a Aggregates,
+        templates: &'a Templates,
+        provider: Option<&'a str>,
+    ) -> NoticeContext<'a> {
+        let state_kept = agg
+            .ips
+            .iter()
+            .any(|r| matches!(r.status, Status::New | Status::Ongoing | Status::Resolved));
+        NoticeContext {
+            agg,
+            templates,
+            provider,
+            state_kept,
+            resolved_on: agg.last_time.map(date),
+        }
+    }
+
+    /// The notice for one customer, rendered.
+    pub(crate) fn render(
+        &self,
+        customer_id: &str,
+        customer_name: &str,
+        rows: &[&IpRow],
+    ) -> Result<String, TemplateError> {
+        let view = self.view(customer_id, customer_name, rows);
+        self.templates.render(NOTICE, &view)
+    }
+
+    pub(crate) fn view<'b>(
+        &'b self,
+        customer_id: &'b str,
+        customer_name: &'b str,
+        rows: &[&IpRow],
+    ) -> NoticeView<'b> {
+        let agg = self.agg;
+        let period = match (agg.first_time, agg.last_time) {
+            (Some(a), Some(b)) => Some(Period {
+                from: iso(a),
+                to: iso(b),
+            }),
+            _ => None,
+        };
+        // Sections in the order of the address text, as the notices have always listed them.
+        let mut by_ip: BTreeMap<(String, &str), Vec<&IpRow>> = BTreeMap::new();
+        for r in rows.iter().filter(|r| situation(agg, r).is_some()) {
+            let ip = r.ip.map_or_else(String::new, |ip| ip.to_string());
+            by_ip.entry((ip, r.vps_id.as_str())).or_default().push(r);
+        }
+        let addresses = by_ip
+            .into_values()
+            .map(|rows| self.address(&rows))
+            .collect();
+        let not_ip = rows.iter().filter(|r| r.class == Class::NotIp);
+        let (failed, delayed) = not_ip.fold((0, 0), |(f, d), r| {
+            (f + r.events - r.temporary_events, d + r.temporary_events)
+        });
+        NoticeView {
+            customer: Customer {
+                id: customer_id,
+                name: customer_name,
+            },
+            period,
+            state_kept: self.state_kept,
+            provider: self.provider,
+            addresses,
+            failed,
+            delayed,
+        }
+    }
+
+    fn address(&self, rows: &[&IpRow]) -> Address {
+        let agg = self.agg;
+        let ip = rows[0].ip;
+        let findings: Vec<Finding> = rows.iter().map(|r| self.finding(r)).collect();
+        let likely_cause = ip.is_some_and(|ip| {
+            agg.subnet(rows[0].subnet)
+                .is_some_and(|s| s.suspect_ips.contains(&ip))
+        });
+        let open = findings.iter().filter(|f| f.state != "resolved");
+        let advice = open.map(|f| advice(f.situation, likely_cause)).min();
+        Address {
+            ip: ip.map(|ip| ip.to_string()),
+            server: rows[0].vps_id.clone(),
+            findings,
+            likely_cause,
+            advice,
+        }
+    }
+
+    fn finding(&self, r: &IpRow) -> Finding {
+        let agg = self.agg;
+        let situation = situation(agg, r).unwrap_or(Situation::OwnBlock);
+        let dnsbl = r.class == Class::Dnsbl;
+        let seen = r.events > 0;
+        Finding {
+            situation,
+            receiver: receiver_name(&r.platforms),
+            list: dnsbl
+                .then(|| agg.list_name(&r.rule_id).map(String::from))
+                .flatten(),
+            lookup_url: match (agg.lookup_url(&r.rule_id), r.ip) {
+                (Some(url), Some(ip)) if dnsbl => {
+                    Some(crate::classify::rules::lookup_url_for(url, &ip.to_string()))
+                }
+                _ => None,
+            },
+            events: r.events,
+            first: seen.then(|| iso(r.first_seen)),
+            last: (r.last_seen != i64::MIN).then(|| iso(r.last_seen)),
+            state: r.status.as_str(),
+            since: (r.since != i64::MIN).then(|| date(r.since)),
+            days: r.days_blocked,
+            resolved_on: (r.status == Status::Resolved)
+                .then(|| self.resolved_on.clone())
+                .flatten(),
+            snds_note: (r.class == Class::SndsBlock)
+                .then(|| r.snds.reason_kind.and_then(|k| k.customer_note()))
+                .flatten(),
+        }
+    }
+}
+
+/// The situation a row is for its customer; None for rows a notice does not itemise.
+fn situation(agg: &Aggregates, r: &IpRow) -> Option<Situation> {
+    let range = |judged: &dyn Fn(&Blocker) -> bool| {
+        agg.subnet(r.subnet)
+            .is_some_and(|s| s.blockers.iter().any(|b| judged(b) && b.says_range()))
+    };
+    Some(match r.class {
+        Class::NetworkBlock => Situation::Neighbourhood,
+        Class::IpBlock => {
+            let by_receiver = |b: &Blocker| matches!(&b.id, BlockerId::Receiver(p) if r.platforms.contains(p) || (p.is_empty() && r.platforms.is_empty()));
+            if range(&by_receiver) {
+                Situation::Neighbourhood
+            } else {
+                Situation::OwnBlock
+            }
+        }
+        Class::Dnsbl => Situation::Dnsbl,
+        Class::SndsBlock => {
+            let covers = |b: &Blocker| match (&b.id, r.ip) {
+                (BlockerId::Snds(first, last), Some(IpAddr::V4(a))) => *first <= a && a <= *last,
+                _ => false,
+            };
+            if range(&covers) {
+                Situation::SndsNeighbourhood
+            } else {
+                Situation::SndsOwn
+            }
+        }
+        Class::Throttle => Situation::Throttle,
+        Class::Auth => Situation::Auth,
+        Class::Content => Situation::Content,
+        _ => return None,
+    })
+}
+
+/// What a finding asks of the customer: a range block they did not cause asks nothing.
+fn advice(situation: Situation, likely_cause: bool) -> Advice {
+    match situation {
+        Situation::Neighbourhood | Situation::SndsNeighbourhood if !likely_cause => {
+            Advice::Neighbourhood
+        }
+        Situation::Throttle => Advice::Throttle,
+        Situation::Auth => Advice::Auth,
+        Situation::Content => Advice::Content,
+        _ => Advice::Block,
+    }
+}
 
 fn receiver_name(platforms: &BTreeSet<String>) -> String {
     platforms
@@ -18,210 +304,80 @@ fn receiver_name(platforms: &BTreeSet<String>) -> String {
         .join(", ")
 }
 
-fn advice(class: Class) -> &'static str {
-    match class {
-        Class::IpBlock | Class::NetworkBlock | Class::SndsBlock | Class::Dnsbl => {
-            "Please check your server for anything sending mail you did not intend: compromised mailbox passwords, outdated web applications and contact forms, and the mail queue. Tell us if you send newsletters or bulk mail, so we can advise on volume."
-        }
-        Class::Throttle => {
-            "Mail gets through, but slowly. Please spread large mailings over time and keep your lists clean (remove addresses that bounce)."
-        }
-        Class::Auth => "Please fix your domain's SPF, DKIM and DMARC records (or the server's reverse DNS); we can help with the values.",
-        Class::Content => "The receiver refused the content of messages; please review what was sent (links, attachments, newsletters).",
-        _ => "",
-    }
+/// `YYYY-MM-DD` (UTC) of a time.
+fn date(micros: i64) -> String {
+    iso(micros).chars().take(10).collect()
 }
 
-/// Per (subnet, rule): how many customers it blocks (computed once for all notices).
-pub(crate) struct SharedRules<'a>(BTreeMap<(Option<IpNetwork>, &'a str), BTreeSet<&'a str>>);
-
-impl<'a> SharedRules<'a> {
-    pub(crate) fn new(agg: &'a Aggregates) -> SharedRules<'a> {
-        let mut map: BTreeMap<(Option<IpNetwork>, &str), BTreeSet<&str>> = BTreeMap::new();
-        for o in agg.ips.iter().filter(|o| o.class.is_block()) {
-            map.entry((o.subnet, o.rule_id.as_str()))
-                .or_default()
-                .insert(o.customer_id.as_str());
-        }
-        SharedRules(map)
-    }
-
-    fn customers(&self, subnet: Option<IpNetwork>, rule_id: &str) -> usize {
-        self.0.get(&(subnet, rule_id)).map_or(0, |s| s.len())
-    }
+/// Render the notice template once over a made-up customer with every situation, state and
+/// advice, so a provider's template that names an unknown variable fails before the run.
+pub(crate) fn try_render(templates: &Templates) -> Result<String, TemplateError> {
+    templates.render(NOTICE, every_situation())
 }
 
-pub(crate) fn write(
-    w: &mut dyn Write,
-    agg: &Aggregates,
-    customer_id: &str,
-    customer_name: &str,
-    rows: &[&IpRow],
-    shared: &SharedRules,
-) -> std::io::Result<()> {
-    writeln!(
-        w,
-        "# Mail delivery report for {} ({})\n",
-        md(customer_name),
-        md(customer_id)
-    )?;
-    if let (Some(a), Some(b)) = (agg.first_time, agg.last_time) {
-        writeln!(w, "Period: {} to {} (UTC).\n", iso(a), iso(b))?;
-    }
-    let serious: Vec<&&IpRow> = rows
+/// A notice holding every situation, state and advice (for `try_render` and the docs' tests).
+pub(crate) fn every_situation() -> NoticeView<'static> {
+    let finding = |situation, state: &'static str| Finding {
+        situation,
+        receiver: "Outlook.com".into(),
+        list: (situation == Situation::Dnsbl).then(|| "Spamhaus".into()),
+        lookup_url: (situation == Situation::Dnsbl)
+            .then(|| "https://check.spamhaus.org/results/?query=192.0.2.1".into()),
+        events: 3,
+        first: Some("2026-11-16T14:07:13Z".into()),
+        last: Some("2026-11-21T17:45:01Z".into()),
+        state,
+        since: Some("2026-11-16".into()),
+        days: 6,
+        resolved_on: (state == "resolved").then(|| "2026-11-21".into()),
+        snds_note: None,
+    };
+    let situations = [
+        Situation::Neighbourhood,
+        Situation::OwnBlock,
+        Situation::Dnsbl,
+        Situation::SndsNeighbourhood,
+        Situation::SndsOwn,
+        Situation::Throttle,
+        Situation::Auth,
+        Situation::Content,
+    ];
+    let states = ["new", "ongoing", "resolved", "seen", "blocked_not_seen"];
+    let advices = [
+        Some(Advice::Block),
+        Some(Advice::Neighbourhood),
+        Some(Advice::Throttle),
+        Some(Advice::Auth),
+        Some(Advice::Content),
+        None,
+    ];
+    let addresses = advices
         .iter()
-        .filter(|r| {
-            r.class.is_block()
-                || matches!(
-                    r.class,
-                    Class::SndsBlock | Class::Throttle | Class::Auth | Class::Content
-                )
+        .enumerate()
+        .map(|(i, &advice)| Address {
+            ip: (i > 0).then(|| format!("192.0.2.{i}")),
+            server: format!("vps-{i}"),
+            findings: situations
+                .iter()
+                .flat_map(|&s| states.iter().map(move |&st| finding(s, st)))
+                .collect(),
+            likely_cause: i % 2 == 0,
+            advice,
         })
         .collect();
-    if serious.is_empty() {
-        writeln!(
-            w,
-            "We found no blocks or throttling of your servers' addresses in this period.\n"
-        )?;
+    NoticeView {
+        customer: Customer {
+            id: "c0000",
+            name: "Example Customer",
+        },
+        period: Some(Period {
+            from: "2026-11-15T00:00:00Z".into(),
+            to: "2026-11-21T23:59:59Z".into(),
+        }),
+        state_kept: true,
+        provider: Some("Example Hosting"),
+        addresses,
+        failed: 2,
+        delayed: 3,
     }
-    // Sections in the order of the address text, as the notices have always listed them.
-    let mut by_ip: BTreeMap<(String, &str), Vec<&IpRow>> = BTreeMap::new();
-    for r in &serious {
-        by_ip
-            .entry((opt(r.ip), r.vps_id.as_str()))
-            .or_default()
-            .push(r);
-    }
-    for ((ip_text, vps), rows) in by_ip {
-        ip_section(w, agg, shared, (&ip_text, vps), &rows)?;
-    }
-    let recipient_problems: u64 = rows
-        .iter()
-        .filter(|r| r.class == Class::NotIp)
-        .map(|r| r.events)
-        .sum();
-    if recipient_problems > 0 {
-        writeln!(
-            w,
-            "Not a block: {recipient_problems} message(s) could not be delivered for reasons unrelated to your address (recipient unknown, mailbox full, network errors). Please remove addresses that keep bouncing from your lists.\n"
-        )?;
-    }
-    Ok(())
-}
-
-/// One address's section: what each receiver does, whether it is a neighbourhood block, advice.
-fn ip_section(
-    w: &mut dyn Write,
-    agg: &Aggregates,
-    shared: &SharedRules,
-    (ip_text, vps): (&str, &str),
-    rows: &[&IpRow],
-) -> std::io::Result<()> {
-    let ip = rows.first().and_then(|r| r.ip);
-    let shown = if ip.is_none() {
-        "an address we could not determine"
-    } else {
-        ip_text
-    };
-    writeln!(w, "## {} (server {})\n", md(shown), md(vps))?;
-    let subnet = rows.first().and_then(|r| r.subnet);
-    let verdict = agg.verdict_of(subnet);
-    for r in rows {
-        class_line(w, agg, r)?;
-    }
-    writeln!(w)?;
-    let suspect = agg
-        .subnet(subnet)
-        .is_some_and(|s| ip.is_some_and(|ip| s.suspect_ips.contains(&ip)));
-    let network = is_neighbourhood_block(agg, shared, ip, verdict, rows);
-    if suspect {
-        writeln!(w, "Microsoft's data shows spam complaints or spam-trap hits from this address. This is the most likely cause of the block, so please act on the advice below first.\n")?;
-    } else if network {
-        writeln!(w, "This is a block of the whole address range your server is in (a \"neighbourhood\" block), not of your address alone; it was most likely caused by another sender in the range. We are asking the receiver to lift it for the range.\n")?;
-    } else if rows
-        .iter()
-        .any(|r| (r.class.is_block() && r.class != Class::Dnsbl) || r.class == Class::SndsBlock)
-    {
-        writeln!(w, "The block concerns your address alone. We are requesting its removal with the receiver.\n")?;
-    } else if rows.iter().any(|r| r.class == Class::Dnsbl) {
-        writeln!(w, "The listing concerns your address alone, not the range. The list's operator lifts it, not the receivers, and only once the cause is fixed: please act on the advice below, then tell us, and we request the removal.\n")?;
-    }
-    let worst = rows.iter().map(|r| r.class).min().unwrap_or(Class::NotIp);
-    let text = advice(worst);
-    if !text.is_empty() {
-        writeln!(w, "What you can do: {text}\n")?;
-    }
-    Ok(())
-}
-
-/// A neighbourhood block for this customer: the receiver says so, SNDS blocks a range, or the
-/// same rule blocks other customers in the subnet (counted, never named).
-fn is_neighbourhood_block(
-    agg: &Aggregates,
-    shared: &SharedRules,
-    ip: Option<std::net::IpAddr>,
-    verdict: Option<Verdict>,
-    rows: &[&IpRow],
-) -> bool {
-    let shared_rule = |r: &IpRow| shared.customers(r.subnet, &r.rule_id) >= 2;
-    let snds_range = match ip {
-        Some(std::net::IpAddr::V4(a)) => agg
-            .snds_status
-            .iter()
-            .any(|s| s.blocked && s.first <= a && a <= s.last && s.first != s.last),
-        _ => false,
-    };
-    rows.iter().any(|r| {
-        r.class == Class::NetworkBlock
-            || (r.class == Class::SndsBlock && snds_range)
-            || (r.class.is_block() && verdict == Some(Verdict::Neighbourhood) && shared_rule(r))
-    })
-}
-
-/// What one receiver does to the address, in a sentence.
-fn class_line(w: &mut dyn Write, agg: &Aggregates, r: &IpRow) -> std::io::Result<()> {
-    let receiver = receiver_name(&r.platforms);
-    match r.class {
-        // A block list is kept by its operator, not by the receivers that consult it.
-        Class::Dnsbl => {
-            writeln!(
-                w,
-                "- This address is on a public block list, and mail servers that consult the list refuse mail from it. Seen at {receiver}: {} rejection(s) from {} to {}.",
-                r.events,
-                iso(r.first_seen),
-                iso(r.last_seen)
-            )?;
-            if let (Some(url), Some(ip)) = (agg.lookup_url(&r.rule_id), r.ip) {
-                let url = crate::classify::rules::lookup_url_for(url, &ip.to_string());
-                writeln!(w, "  Look the listing up: {url}")?;
-            }
-        }
-        Class::SndsBlock => {
-            writeln!(
-                w,
-                "- Microsoft's sender data (SNDS) lists this address as blocked at {receiver}. Your mail there has not bounced yet, but it will as soon as you send to those mailboxes."
-            )?;
-            // A relayed list is lifted where it is kept; say which, and what it means.
-            if let Some(note) = r.snds.reason_kind.and_then(|k| k.customer_note()) {
-                writeln!(w, "  {note}")?;
-            }
-        }
-        Class::Throttle => writeln!(
-            w,
-            "- {receiver} slowed down mail from this address ({} deferral(s), {} to {}).",
-            r.events,
-            iso(r.first_seen),
-            iso(r.last_seen)
-        )?,
-        Class::Auth => writeln!(w, "- {receiver} refused {} message(s) because the sending domain or server failed its authentication checks.", r.events)?,
-        Class::Content => writeln!(w, "- {receiver} refused {} message(s) because of their content.", r.events)?,
-        _ => writeln!(
-            w,
-            "- {receiver} refuses mail from this address: {} rejection(s) from {} to {}.",
-            r.events,
-            iso(r.first_seen),
-            iso(r.last_seen)
-        )?,
-    }
-    Ok(())
 }

@@ -132,6 +132,7 @@ pub(crate) fn apply(
         let first = prev.map_or(row.first_seen, |e| e.first_seen.min(row.first_seen));
         let last = prev.map_or(row.last_seen, |e| e.last_seen.max(row.last_seen));
         row.days_blocked = crate::model::day::days(first, row.last_seen);
+        row.since = first;
         let last_counted = prev.and_then(|e| e.last_day.clone());
         let mut days_seen = prev.map_or(0, |e| e.days_seen);
         let mut last_day = last_counted.clone();
@@ -230,6 +231,8 @@ fn resolved_row(e: &Entry, v4: u8, v6: u8) -> IpRow {
         snds: Default::default(),
         status: Status::Resolved,
         days_blocked: crate::model::day::days(e.first_seen, e.last_seen),
+        since: e.first_seen,
+        temporary_events: 0,
     }
 }
 

@@ -203,9 +203,9 @@ fn a_dnsbl_listing_notice_names_the_list_lookup_not_the_receiver() {
     ok(&fleet.run(1));
     let notice = fs::read_to_string(fleet.path("out/customers/c1.md")).unwrap();
     for says in [
-        "This address is on a public block list",
+        "This address is listed on Spamhaus",
         "Look the listing up: https://check.spamhaus.org/results/?query=198.51.100.7",
-        "The listing concerns your address alone, not the range. The list's operator lifts it, not the receivers",
+        "The listing is about your address. The list's operator lifts it, not the receivers",
     ] {
         assert!(notice.contains(says), "{says:?} missing:\n{notice}");
     }
