@@ -236,7 +236,14 @@ fn shape_of(series: &[(i32, DayCounts)]) -> String {
 
 /// The chart in words, for its title and accessible name.
 fn describe(series: &[(i32, DayCounts)]) -> String {
-    format!("{}. {}.", shape_of(series), numbers(series))
+    let shape = shape_of(series);
+    let mut chars = shape.chars();
+    let capital: String = chars
+        .next()
+        .into_iter()
+        .flat_map(char::to_uppercase)
+        .collect();
+    format!("{capital}{}. {}.", chars.as_str(), numbers(series))
 }
 
 /// The caption beside the chart: the shape in bold, then the numbers.
