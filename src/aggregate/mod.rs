@@ -6,12 +6,14 @@ mod hosts;
 mod rows;
 pub(crate) mod snds;
 mod subnets;
+pub(crate) mod trend;
 
 pub(crate) use blockers::{Blocker, BlockerId};
 pub(crate) use hosts::Host;
 pub(crate) use rows::ip_row_order;
 pub(crate) use rows::{sort_ip_rows, IpRow, Status, UnclassifiedRow};
 pub(crate) use subnets::{display_order, SubnetRow, Verdict};
+pub(crate) use trend::{DayCounts, Trend};
 
 use crate::attribute::inventory::Inventory;
 use crate::attribute::owner_of;
@@ -60,6 +62,8 @@ pub(crate) struct Aggregates {
     /// What the reports say about a rule (delisting pack file, lookup page), by rule id: rows
     /// name their rule by id, resolved rows from the state included.
     pub(crate) rule_notes: BTreeMap<String, RuleNotes>,
+    /// Blocks per day and subnet over the history (the state's, else the window's logs).
+    pub(crate) trend: Trend,
 }
 
 /// The rule data the reports act on, beyond the row's own columns.
@@ -333,6 +337,7 @@ pub(crate) fn aggregate(
         customers,
         window: ReportWindow::default(),
         rule_notes: rule_notes(rules),
+        trend: Trend::default(),
     })
 }
 

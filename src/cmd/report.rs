@@ -23,13 +23,12 @@ pub(crate) fn run(config: &Config) -> Result<i32> {
     }
     crate::pipeline::resolve(&inventory, &mut merged)?;
     let read = started.elapsed();
-    merged.collapse_days();
     let window = ReportWindow {
         tz: config.tz_name(),
         ..ReportWindow::default()
     };
     let aggregates =
-        crate::pipeline::aggregate_partial(config, merged, &inventory, &rules, window)?;
+        crate::pipeline::aggregate_partial(config, merged, &inventory, &rules, window, None)?;
     let aggregated = started.elapsed();
     crate::pipeline::write_reports(config, &aggregates, templates)?;
     let stages = [

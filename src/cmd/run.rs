@@ -57,11 +57,13 @@ pub fn run(config: &Config) -> Result<i32> {
     let had_run = previous
         .as_ref()
         .is_some_and(|p| p.generation > 0 || !p.entries.is_empty());
-    let (mut window_partial, window) = select_window(config, batch, history.as_ref(), had_run);
+    let (window_partial, window) = select_window(config, batch, history.as_ref(), had_run);
     let row_days = row_days(&window_partial, &rules);
     let quiet_night = window.kind == WindowKind::SinceLastRun && window_partial.times.is_empty();
-    window_partial.collapse_days();
-    let mut aggregates = aggregate_partial(config, window_partial, &inventory, &rules, window)?;
+    // With a state, the trend charts span its stored history, not only tonight's lines.
+    let trend = history.as_ref().map(|h| h.trend.clone());
+    let mut aggregates =
+        aggregate_partial(config, window_partial, &inventory, &rules, window, trend)?;
     stage("aggregate");
     // Only the nightly window speaks for tonight: an explicit window (a past week, a day
     // without data) once marked every entry it did not show resolved, erasing the state.

@@ -1,7 +1,7 @@
 //! `run`'s history: the state's stored days plus tonight's new lines, the report window chosen
 //! from them, and the next generation of stored days and cursors.
 
-use crate::aggregate::{ReportWindow, WindowKind};
+use crate::aggregate::{DayCounts, ReportWindow, Trend, WindowKind};
 use crate::classify::RuleSet;
 use crate::config::{Config, WindowSpec};
 use crate::error::{Error, Result};
@@ -38,6 +38,8 @@ pub(crate) struct History {
     /// Newest day in the data (stored or new).
     newest: Option<i32>,
     fresh: bool,
+    /// Blocks per day over the stored history (kept days and this run's, within the horizon).
+    pub(crate) trend: Trend,
     pub(crate) problems: Vec<crate::persist::days::LoadProblem>,
 }
 
@@ -91,6 +93,9 @@ impl History {
         let mut new_lines = batch.clone();
         new_lines.stats = Default::default();
         let store = store.merge(new_lines);
+        let trend = history_trend(dir, prev, &stored, &store, horizon, config, rules)?;
+        problems.extend(trend.1);
+        let trend = trend.0;
         Ok(History {
             store,
             touched,
@@ -98,6 +103,7 @@ impl History {
             horizon,
             newest,
             fresh,
+            trend,
             problems,
         })
     }
@@ -150,10 +156,84 @@ impl History {
         }
         next.generation = generation;
         next.days = days;
+        next.trend = stored_trend(&self.trend);
         crate::state::save(dir, next)?;
         crate::state::remove_unnamed_day_files(dir, next);
         Ok(())
     }
+}
+
+/// Blocks per day over the history: days with data loaded this run (touched, or in the window)
+/// counted from it, the other stored days as state.json keeps them, or, for a day stored before
+/// trends were kept (or under other subnet prefixes), counted from its day file once.
+fn history_trend(
+    dir: &Path,
+    prev: &crate::state::State,
+    stored: &BTreeMap<i32, String>,
+    store: &Partial,
+    horizon: i32,
+    config: &Config,
+    rules: &RuleSet,
+) -> Result<(Trend, Vec<crate::persist::days::LoadProblem>)> {
+    let (v4, v6) = (config.ipv4_prefix, config.ipv6_prefix);
+    let mut trend = Trend::of(store, rules, v4, v6);
+    trend.days.retain(|&d, _| d >= horizon);
+    let mut unknown = Partial::default();
+    let mut problems = Vec::new();
+    for (&day, file) in stored.range(horizon..) {
+        if trend.days.contains_key(&day) {
+            continue;
+        }
+        let date = crate::model::day::date_of_day(day).to_string();
+        match prev.trend.get(&date).and_then(|t| parse_day(t, v4, v6)) {
+            Some(nets) => {
+                trend.days.insert(day, nets);
+            }
+            None => {
+                crate::persist::days::read_day(dir, file, day, rules, &mut unknown, &mut problems)?
+            }
+        }
+    }
+    trend.days.extend(Trend::of(&unknown, rules, v4, v6).days);
+    Ok((trend, problems))
+}
+
+/// One stored day of state.json's trend; None when it does not read as subnets of the run's
+/// prefixes (then the day is counted again from its day file).
+fn parse_day(
+    stored: &BTreeMap<String, [u64; 2]>,
+    v4: u8,
+    v6: u8,
+) -> Option<BTreeMap<ipnetwork::IpNetwork, DayCounts>> {
+    stored
+        .iter()
+        .map(|(net, [blocked_ips, rejections])| {
+            let net: ipnetwork::IpNetwork = net.parse().ok()?;
+            let prefix = if net.is_ipv4() { v4 } else { v6 };
+            (net.prefix() == prefix).then_some((
+                net,
+                DayCounts {
+                    blocked_ips: *blocked_ips,
+                    rejections: *rejections,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The trend as state.json keeps it.
+fn stored_trend(trend: &Trend) -> BTreeMap<String, BTreeMap<String, [u64; 2]>> {
+    trend
+        .days
+        .iter()
+        .map(|(&day, nets)| {
+            let nets = nets
+                .iter()
+                .map(|(net, c)| (net.to_string(), [c.blocked_ips, c.rejections]))
+                .collect();
+            (crate::model::day::date_of_day(day).to_string(), nets)
+        })
+        .collect()
 }
 
 /// The inclusive day range of an explicit window (None: the default window).

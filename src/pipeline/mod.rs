@@ -119,14 +119,13 @@ pub(crate) fn analyse(
 ) -> Result<Aggregates> {
     let mut partial = ingest_logs(config, inventory, rules, false, None)?;
     resolve(inventory, &mut partial)?;
-    partial.collapse_days();
     let window = ReportWindow {
         kind: WindowKind::All,
         since: None,
         until: None,
         tz: config.tz_name(),
     };
-    aggregate_partial(config, partial, inventory, rules, window)
+    aggregate_partial(config, partial, inventory, rules, window, None)
 }
 
 /// What the logs alone cannot say, decided with the inventory (`attribute::resolve`): the one
@@ -189,14 +188,21 @@ pub(crate) fn ingest_logs(
     Ok(partial)
 }
 
-/// SNDS joined in, polars group-bys: the report rows.
+/// SNDS joined in, polars group-bys: the report rows, from a per-day partial (its days are
+/// folded into one here, after the trend charts' per-day counts are taken from it). `trend`: the
+/// state's history of those counts (`history::History::trend`); None: the partial's own days.
 pub(crate) fn aggregate_partial(
     config: &Config,
     mut partial: Partial,
     inventory: &Inventory,
     rules: &RuleSet,
     window: ReportWindow,
+    trend: Option<aggregate::Trend>,
 ) -> Result<Aggregates> {
+    let trend = trend.unwrap_or_else(|| {
+        aggregate::Trend::of(&partial, rules, config.ipv4_prefix, config.ipv6_prefix)
+    });
+    partial.collapse_days();
     let snds = match load_snds(config)? {
         Some((mut data, problems)) => {
             for p in problems {
@@ -223,6 +229,7 @@ pub(crate) fn aggregate_partial(
         config.recipients,
     )?;
     agg.window = window;
+    agg.trend = trend;
     Ok(agg)
 }
 /// Hold `<out>.lock` for the whole run: a second run for the same report directory stops at once.

@@ -51,6 +51,11 @@ pub(crate) struct State {
     /// Stored history: date (YYYY-MM-DD) -> day file, relative to the state directory.
     #[serde(default)]
     pub(crate) days: BTreeMap<String, String>,
+    /// Blocks per stored day for summary.html's trend charts: date (YYYY-MM-DD) -> subnet ->
+    /// [blocked IPs, rejections]. Every stored day has an entry (empty: nothing blocked), so a
+    /// missing one is a day stored before trends were kept, read once from its day file.
+    #[serde(default)]
+    pub(crate) trend: BTreeMap<String, BTreeMap<String, [u64; 2]>>,
 }
 
 fn key(ip: &str, rule_id: &str) -> String {

@@ -32,6 +32,7 @@ mod smaller_findings;
 mod snds;
 mod state_between_runs;
 mod tenant_isolation;
+mod trend;
 mod unclassified_cap;
 mod util;
 mod verdicts;

@@ -82,6 +82,23 @@ svg.grid .oct.blocked,svg.grid .oct.snds{fill:#fff;font-weight:700}
 .silent{fill:var(--silent);background:var(--silent)}
 .notours{fill:var(--notours);background:var(--notours)}
 .outside{fill:#fff;background:#fff}
+figure.trend{display:flex;flex-wrap:wrap;align-items:center;gap:8px 18px;margin:10px 0;background:#fff;border:1px solid var(--line);border-radius:8px;padding:8px 12px}
+figure.trend svg{flex:none;max-width:100%;height:auto}
+figure.trend figcaption{flex:1 1 240px;min-width:0;font-size:13px;color:#38434d}
+figure.trend .shape{font-size:15px;color:var(--ink)}
+svg.trend text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:10px;fill:#7a8791}
+svg.trend .hd{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;font-size:11px;font-weight:600;fill:var(--muted)}
+svg.trend .y{text-anchor:end}
+svg.trend .x{text-anchor:middle}
+svg.trend .axis{stroke:#9aa5ae;stroke-width:1}
+svg.trend .grid{stroke:var(--line);stroke-width:1;stroke-dasharray:3 3}
+svg.trend .tick{stroke:#9aa5ae;stroke-width:1}
+svg.trend .bar{fill:var(--blocked)}
+svg.trend .zero{fill:#c5ced6}
+svg.trend .rej{fill:none;stroke:var(--ink);stroke-width:1.6;stroke-linejoin:round}
+svg.trend .pt{fill:var(--ink)}
+svg.trend .hit{fill:transparent}
+svg.trend .day:hover .hit{fill:rgba(31,95,153,.08)}
 dl.stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px;margin:0}
 dl.stats div{background:#fff;border:1px solid var(--line);border-radius:6px;padding:6px 10px}
 dl.stats dt{color:var(--muted);font-size:12px}
@@ -95,7 +112,7 @@ header.top p{color:#000}
 main,footer{max-width:none;padding:0}
 .scroll{overflow:visible}
 thead{display:table-header-group}
-tr,.card,.hm-body,dl.stats div{break-inside:avoid}
+tr,.card,.hm-body,figure.trend,dl.stats div{break-inside:avoid}
 h2,h3,.hm-head{break-after:avoid}
 .hm{box-shadow:none}
 a{color:inherit;text-decoration:none}

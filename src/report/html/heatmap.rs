@@ -201,6 +201,7 @@ pub(super) fn heatmap_card(
             escape(&join(&s.suspect_ips, ", "))
         )?;
     }
+    super::trend::chart(w, ctx, Some(s.subnet))?;
     for base in blocks_of(ctx, s, net) {
         writeln!(w, "<div class=\"hm-body\">")?;
         grid(w, ctx, s, net, base)?;

@@ -11,6 +11,7 @@ mod assets;
 mod evidence;
 mod heatmap;
 mod table;
+mod trend;
 
 use super::cells::{blocked_by, join, list, opt, yes_no};
 use super::iso;
@@ -183,6 +184,7 @@ pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> io::Result<()> {
     let ctx = Ctx::new(agg);
     head(w, &ctx)?;
     glance(w, &ctx)?;
+    trend::provider(w, &ctx)?;
     neighbourhoods(w, &ctx)?;
     heatmaps(w, &ctx)?;
     blocked_by_platform(w, &ctx)?;
