@@ -58,6 +58,35 @@ pub(crate) fn blocked_by(b: &Blocker) -> String {
     )
 }
 
+/// Where a row stands against the previous runs, in words: `new`, `ongoing for 3 days (since
+/// 2026-11-20)`, `resolved on 2026-11-23` (`resolved_on`: the last day of the evidence); empty
+/// without a state.
+pub(crate) fn state_text(r: &crate::aggregate::IpRow, resolved_on: Option<&str>) -> String {
+    use crate::aggregate::Status;
+    match r.status {
+        Status::New => "new".into(),
+        Status::Ongoing => format!(
+            "ongoing for {} (since {})",
+            count(r.days_blocked as usize, "day", "days"),
+            date(r.since)
+        ),
+        Status::Resolved => match resolved_on {
+            Some(day) => format!("resolved on {day}"),
+            None => "resolved".into(),
+        },
+        Status::BlockedNotSeen => "SNDS only, not bouncing yet".into(),
+        Status::Seen => String::new(),
+    }
+}
+
+/// `YYYY-MM-DD` (UTC) of a time in Unix micros.
+pub(crate) fn date(micros: i64) -> String {
+    crate::model::day::format_utc(micros)
+        .chars()
+        .take(10)
+        .collect()
+}
+
 /// `1 IP`, `2 IPs`.
 pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })

@@ -5,6 +5,7 @@
 //! template's (`report/templates/notice.md`, or the provider's own under `--templates`). Only
 //! the customer's own addresses appear; neighbours are never named or counted.
 
+use super::cells::date;
 use super::iso;
 use super::templates::{TemplateError, Templates, NOTICE};
 use crate::aggregate::{Aggregates, Blocker, BlockerId, IpRow, Status};
@@ -302,11 +303,6 @@ fn receiver_name(platforms: &BTreeSet<String>) -> String {
         .map(|p| crate::classify::platform::label(p))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// `YYYY-MM-DD` (UTC) of a time.
-fn date(micros: i64) -> String {
-    iso(micros).chars().take(10).collect()
 }
 
 /// Render the notice template once over a made-up customer with every situation, state and

@@ -64,6 +64,7 @@ pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> 
         write_snds(w, agg, snds)?;
     }
     throttling(w, &view)?;
+    resolved(w, &view)?;
     other_rejections(w, &view)?;
     receiver_errors(w, &view)?;
     not_ip(w, &view)?;
@@ -104,6 +105,13 @@ fn glance(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {
         c.blocked_ips, c.blocked_customers
     )?;
     writeln!(w, "- **{}** throttled IP(s)", c.throttled_ips)?;
+    if view.state_kept {
+        writeln!(
+            w,
+            "- Since the last run: **{}** new, **{}** ongoing, **{}** resolved (blocks and throttling, per IP and rule)",
+            c.new, c.ongoing, view.resolved.len()
+        )?;
+    }
     writeln!(
         w,
         "- {} rejection(s) that are not about the IP (unknown user, mailbox full, network failures); never counted as blocks",
@@ -170,13 +178,24 @@ fn blocked(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {
     }
     for group in &view.blocked {
         writeln!(w, "### {}\n", or_dash(&group.heading))?;
-        writeln!(w, "| IP | Customer | VPS | Rule | Code | Receiver rule | Events | First seen | Last seen | Subnet verdict |")?;
-        writeln!(w, "|---|---|---|---|---|---|---:|---|---|---|")?;
+        // The state column only when a state is kept: without one every row would say nothing.
+        let (state_head, state_rule) = if view.state_kept {
+            (" Status |", "---|")
+        } else {
+            ("", "")
+        };
+        writeln!(w, "| IP | Customer | VPS | Rule | Code | Receiver rule | Events | First seen | Last seen | Subnet verdict |{state_head}")?;
+        writeln!(w, "|---|---|---|---|---|---|---:|---|---|---|{state_rule}")?;
         for r in &group.rows {
             let verdict = view.agg.verdict_of(r.subnet).map_or("", |v| v.as_str());
+            let state = if view.state_kept {
+                format!(" {} |", or_dash(&view.state(r)))
+            } else {
+                String::new()
+            };
             writeln!(
                 w,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{state}",
                 or_dash(&opt(r.ip)),
                 or_dash(&r.customer_id),
                 or_dash(&r.vps_id),
@@ -228,16 +247,49 @@ fn throttling(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {
     }
     let mut heads = IP_HEADS.to_vec();
     heads.insert(6, "First seen");
+    if view.state_kept {
+        heads.push("Status");
+    }
     table(
         w,
         &heads,
         view.throttled.iter().map(|r| {
             let mut cells = ip_cells(r);
             cells.insert(6, iso(r.first_seen));
+            if view.state_kept {
+                cells.push(or_dash(&view.state(r)));
+            }
             cells
         }),
     )?;
     writeln!(w, "\n{THROTTLE_ADVICE}\n")
+}
+
+/// Blocks and throttling that earlier runs saw and tonight's logs no longer show.
+fn resolved(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {
+    if !view.state_kept {
+        return Ok(());
+    }
+    writeln!(w, "## Resolved since the last run\n")?;
+    if view.resolved.is_empty() {
+        return writeln!(w, "None.\n");
+    }
+    let heads = ["IP", "Customer", "Platform", "Rule", "Last seen", "Status"];
+    table(
+        w,
+        &heads,
+        view.resolved.iter().map(|r| {
+            vec![
+                or_dash(&opt(r.ip)),
+                or_dash(&r.customer_id),
+                or_dash(&list(&r.platforms)),
+                md(&r.rule_id),
+                iso(r.last_seen),
+                view.state(r),
+            ]
+        }),
+    )?;
+    writeln!(w, "\nTonight's logs show none of these any more (the block lifted, or nothing was sent to that receiver): tell the customers concerned, and close an open delisting request once mail gets through.\n")
 }
 
 /// Domain authentication and content: nothing to delist, the customer fixes them.

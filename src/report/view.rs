@@ -46,6 +46,12 @@ pub(crate) struct Summary<'a> {
     pub(crate) unclassified: Vec<&'a IpRow>,
     /// Outlook.com's own view; None when no SNDS data was given.
     pub(crate) snds: Option<SndsView<'a>>,
+    /// Whether the run keeps a state: only then do rows say new, ongoing or resolved.
+    pub(crate) state_kept: bool,
+    /// Blocks and throttling seen in earlier runs and gone tonight.
+    pub(crate) resolved: Vec<&'a IpRow>,
+    /// The day a resolved row is reported gone: the last day of the evidence.
+    pub(crate) resolved_on: Option<String>,
 }
 
 /// The figures "At a glance" shows.
@@ -57,6 +63,9 @@ pub(crate) struct Counts {
     /// Rejections not about the IP (unknown user, mailbox full, network failures).
     pub(crate) not_ip_events: u64,
     pub(crate) unclassified_events: u64,
+    /// Blocked or throttled (IP, rule) rows first seen tonight / seen before and again tonight.
+    pub(crate) new: usize,
+    pub(crate) ongoing: usize,
 }
 
 pub(crate) struct PlatformGroup<'a> {
@@ -93,10 +102,19 @@ pub(crate) struct RangeView<'a> {
     pub(crate) felt: usize,
 }
 
+impl Summary<'_> {
+    /// A row's state in words (empty without a state).
+    pub(crate) fn state(&self, r: &IpRow) -> String {
+        super::cells::state_text(r, self.resolved_on.as_deref())
+    }
+}
+
 impl<'a> Summary<'a> {
     pub(crate) fn new(agg: &'a Aggregates) -> Summary<'a> {
-        let of = |class: Class| rows(agg, |r| r.class == class);
-        let blocked = rows(agg, |r| r.class.is_block());
+        // A resolved row is history, not tonight's evidence: listed on its own, counted nowhere.
+        let current = |r: &IpRow| r.status != Status::Resolved;
+        let of = |class: Class| rows(agg, |r| r.class == class && current(r));
+        let blocked = rows(agg, |r| r.class.is_block() && current(r));
         let throttled = of(Class::Throttle);
         let unclassified = of(Class::Unclassified);
         let counts = Counts {
@@ -110,6 +128,8 @@ impl<'a> Summary<'a> {
             throttled_ips: distinct_ips(&throttled),
             not_ip_events: of(Class::NotIp).iter().map(|r| r.events).sum(),
             unclassified_events: unclassified.iter().map(|r| r.events).sum(),
+            new: with_status(&blocked, &throttled, Status::New),
+            ongoing: with_status(&blocked, &throttled, Status::Ongoing),
         };
         Summary {
             agg,
@@ -124,8 +144,24 @@ impl<'a> Summary<'a> {
             not_ip: rule_counts(&of(Class::NotIp)),
             unclassified,
             snds: agg.snds_given.then(|| SndsView::new(agg)),
+            state_kept: agg
+                .ips
+                .iter()
+                .any(|r| matches!(r.status, Status::New | Status::Ongoing | Status::Resolved)),
+            resolved: rows(agg, |r| {
+                r.status == Status::Resolved && (r.class.is_block() || r.class == Class::Throttle)
+            }),
+            resolved_on: agg.last_time.map(super::cells::date),
         }
     }
+}
+
+fn with_status(blocked: &[&IpRow], throttled: &[&IpRow], status: Status) -> usize {
+    blocked
+        .iter()
+        .chain(throttled)
+        .filter(|r| r.status == status)
+        .count()
 }
 
 fn with_verdict(agg: &Aggregates, verdict: Verdict) -> Vec<&SubnetRow> {

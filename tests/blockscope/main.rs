@@ -31,6 +31,7 @@ mod security;
 mod smaller_findings;
 mod snds;
 mod state_between_runs;
+mod state_visible;
 mod tenant_isolation;
 mod trend;
 mod unclassified_cap;

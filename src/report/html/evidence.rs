@@ -11,7 +11,7 @@ pub(super) fn blocked_by_platform(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()
     for group in &ctx.view.blocked {
         writeln!(w, "<h3>{}</h3>", or_dash(&group.heading))?;
         let cells: Vec<Vec<Cell>> = group.rows.iter().map(|r| blocked_row(ctx, r)).collect();
-        let heads = [
+        let mut heads = vec![
             "IP",
             "Customer",
             "VPS",
@@ -23,6 +23,9 @@ pub(super) fn blocked_by_platform(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()
             "Last seen",
             "Subnet verdict",
         ];
+        if ctx.view.state_kept {
+            heads.push("Status");
+        }
         table(w, ctx, &heads, &cells)?;
         writeln!(w, "<div class=\"routes\"><b>Delisting</b><ul>")?;
         for (rule, route) in &group.routes {
@@ -39,7 +42,7 @@ pub(super) fn blocked_by_platform(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()
 }
 
 fn blocked_row<'a>(ctx: &Ctx, r: &'a IpRow) -> Vec<Cell<'a>> {
-    vec![
+    let mut cells = vec![
         Cell::Ip(r.ip),
         Cell::Customer(&r.customer_id),
         Cell::Mono(Cow::from(&r.vps_id)),
@@ -50,7 +53,16 @@ fn blocked_row<'a>(ctx: &Ctx, r: &'a IpRow) -> Vec<Cell<'a>> {
         Cell::Time(r.first_seen),
         Cell::Time(r.last_seen),
         Cell::Verdict(ctx.agg.verdict_of(r.subnet)),
-    ]
+    ];
+    with_state(ctx, r, &mut cells);
+    cells
+}
+
+/// The status column's cell (new, ongoing, resolved), when the run keeps a state.
+fn with_state<'a>(ctx: &Ctx, r: &IpRow, cells: &mut Vec<Cell<'a>>) {
+    if ctx.view.state_kept {
+        cells.push(Cell::Text(Cow::from(ctx.view.state(r))));
+    }
 }
 
 /// Outlook.com's own view (SNDS), and where it agrees with the logs.
@@ -271,8 +283,46 @@ pub(super) fn throttling(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     if rows.is_empty() {
         none(w)?;
     } else {
-        table(w, ctx, &EVIDENCE_HEADS[..8], &evidence_rows(rows, false))?;
+        let mut heads = EVIDENCE_HEADS[..8].to_vec();
+        let mut cells = evidence_rows(rows, false);
+        if ctx.view.state_kept {
+            heads.push("Status");
+            for (row, r) in cells.iter_mut().zip(rows) {
+                with_state(ctx, r, row);
+            }
+        }
+        table(w, ctx, &heads, &cells)?;
         writeln!(w, "<p class=\"advice\">{}</p>", view::THROTTLE_ADVICE)?;
+    }
+    writeln!(w, "</section>")
+}
+
+/// Blocks and throttling earlier runs saw that tonight's logs no longer show (with a state).
+pub(super) fn resolved(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
+    if !ctx.view.state_kept {
+        return Ok(());
+    }
+    section(w, "resolved", "Resolved since the last run")?;
+    let rows = &ctx.view.resolved;
+    if rows.is_empty() {
+        none(w)?;
+    } else {
+        let heads = ["IP", "Customer", "Platform", "Rule", "Last seen", "Status"];
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Ip(r.ip),
+                    Cell::Customer(&r.customer_id),
+                    Cell::Text(Cow::from(list(&r.platforms))),
+                    Cell::Mono(Cow::from(&r.rule_id)),
+                    Cell::Time(r.last_seen),
+                    Cell::Text(Cow::from(ctx.view.state(r))),
+                ]
+            })
+            .collect();
+        table(w, ctx, &heads, &cells)?;
+        writeln!(w, "<p class=\"advice\">Tonight's logs show none of these any more (the block lifted, or nothing was sent to that receiver): tell the customers concerned, and close an open delisting request once mail gets through.</p>")?;
     }
     writeln!(w, "</section>")
 }

@@ -192,6 +192,7 @@ pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> io::Result<()> {
         snds(w, &ctx, view)?;
     }
     throttling(w, &ctx)?;
+    resolved(w, &ctx)?;
     other_rejections(w, &ctx)?;
     unclassified(w, &ctx)?;
     input(w, &ctx)?;
@@ -237,8 +238,11 @@ fn head(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     if ctx.agg.snds_given {
         links.push(("snds", "SNDS"));
     }
+    links.push(("throttling", "Throttling"));
+    if ctx.view.state_kept {
+        links.push(("resolved", "Resolved"));
+    }
     links.extend([
-        ("throttling", "Throttling"),
         ("other", "Other rejections"),
         ("unclassified", "Unclassified"),
         ("input", "Input"),
@@ -306,6 +310,19 @@ fn glance(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
         "throttled IPs",
         "rate-limited, not blocked",
     )?;
+    if ctx.view.state_kept {
+        card(
+            w,
+            c.new > 0,
+            &c.new.to_string(),
+            "new since the last run",
+            &format!(
+                "{} ongoing, {} resolved",
+                c.ongoing,
+                ctx.view.resolved.len()
+            ),
+        )?;
+    }
     if let Some(snds) = &ctx.view.snds {
         let not_seen = view::distinct_ips(&snds.not_seen);
         card(
