@@ -215,17 +215,7 @@ fn check_config_validates_the_provider_table() {
     let check = |table: &str| {
         let config = fleet.path("blockscope.toml");
         fs::write(&config, table).unwrap();
-        blockscope()
-            .args(["check-config", "--config"])
-            .arg(&config)
-            .arg("--logs")
-            .arg(fleet.path("logs"))
-            .arg("--inventory")
-            .arg(fleet.path("inventory.csv"))
-            .arg("--out")
-            .arg(fleet.path("out"))
-            .output()
-            .unwrap()
+        fleet.check_config(&["--config", config.to_str().unwrap()])
     };
     for (table, message) in [
         (

@@ -6,10 +6,6 @@ use super::*;
 /// A real postgrey greylisting deferral (sample-data), re-addressed to vps-a's day.
 const GREYLISTED: &str = "Nov  2 11:23:00 web1 postfix/smtp[345381]: D2F4E9958E: to=<david@redkite-cycles.example>, relay=mail.redkite-cycles.example[91.198.135.156]:25, delay=0.68, delays=0.02/0.03/0.45/0.16, dsn=4.2.0, status=deferred (host mail.redkite-cycles.example[91.198.135.156] said: 450 4.2.0 <david@redkite-cycles.example>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/redkite-cycles.example.html (in reply to RCPT TO command))";
 
-fn o365_banned(ip: &str) -> String {
-    O365_5_7_606.replace("203.0.113.25", ip)
-}
-
 fn notice(fleet: &Fleet, customer: &str) -> String {
     fs::read_to_string(fleet.path(&format!("out/customers/{customer}.md"))).unwrap()
 }
@@ -63,18 +59,7 @@ fn a_neighbourhood_block_by_the_receivers_words_is_not_the_customers_fault() {
 /// says so), so each customer reads the neighbourhood wording; on one customer it is its own.
 #[test]
 fn an_ip_level_rule_on_two_customers_is_told_as_a_neighbourhood_block() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet
-        .log(
-            "vps-a/mail.log",
-            &[&o365_banned("198.51.100.7")],
-            NOV_23_2026,
-        )
-        .log(
-            "vps-b/mail.log",
-            &[&o365_banned("198.51.100.8")],
-            NOV_23_2026,
-        );
+    let fleet = two_customers_banned_by_office365();
     ok(&fleet.run(1));
     for customer in ["c1", "c2"] {
         says(
@@ -262,15 +247,7 @@ fn a_broken_or_misspelt_template_stops_the_run_naming_file_and_line() {
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains(expected), "{expected:?} not in {stderr}");
         assert!(!fleet.path("out").exists(), "nothing written");
-        let check = blockscope()
-            .args(["check-config", "--templates", templates, "--logs"])
-            .arg(fleet.path("logs"))
-            .arg("--inventory")
-            .arg(fleet.path("inventory.csv"))
-            .arg("--out")
-            .arg(fleet.path("out"))
-            .output()
-            .unwrap();
+        let check = fleet.check_config(&["--templates", templates]);
         assert_eq!(check.status.code(), Some(2));
         assert!(String::from_utf8_lossy(&check.stderr).contains(expected));
     }

@@ -78,8 +78,18 @@ impl Fleet {
     }
 
     pub(crate) fn run_args(&self, extra: &[&str]) -> Output {
+        self.command("run", extra)
+    }
+
+    /// `check-config EXTRA` over this fleet's logs, inventory and `out`.
+    pub(crate) fn check_config(&self, extra: &[&str]) -> Output {
+        self.command("check-config", extra)
+    }
+
+    /// `blockscope SUBCOMMAND` over this fleet's logs, inventory and `out`, then `extra`.
+    fn command(&self, subcommand: &str, extra: &[&str]) -> Output {
         blockscope()
-            .arg("run")
+            .arg(subcommand)
             .arg("--logs")
             .arg(self.path("logs"))
             .arg("--inventory")
@@ -193,6 +203,34 @@ pub(crate) fn row<'a>(
     rows.iter()
         .find(|r| r["ip"] == ip && r["rule_id"] == rule)
         .unwrap_or_else(|| panic!("no row for {ip} {rule} in {rows:#?}"))
+}
+
+/// `SPAMHAUS` (zen.spamhaus.org) quoting `ip` instead of 198.51.100.7.
+pub(crate) fn spamhaus(ip: &str) -> String {
+    SPAMHAUS.replace("198.51.100.7", ip)
+}
+
+/// `O365_5_7_606` (Office 365 banned sending IP) quoting `ip`.
+pub(crate) fn o365_banned(ip: &str) -> String {
+    O365_5_7_606.replace("203.0.113.25", ip)
+}
+
+/// The neighbourhood fleet with Office 365 banning two customers' addresses (vps-a, vps-b):
+/// one receiver's IP-level rule on several customers, the range evidence of the verdict rule.
+pub(crate) fn two_customers_banned_by_office365() -> Fleet {
+    let fleet = Fleet::new(&neighbourhood_inventory());
+    fleet
+        .log(
+            "vps-a/mail.log",
+            &[&o365_banned("198.51.100.7")],
+            NOV_23_2026,
+        )
+        .log(
+            "vps-b/mail.log",
+            &[&o365_banned("198.51.100.8")],
+            NOV_23_2026,
+        );
+    fleet
 }
 
 pub(crate) fn neighbourhood_inventory() -> String {

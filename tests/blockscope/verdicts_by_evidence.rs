@@ -3,16 +3,6 @@
 
 use super::*;
 
-/// `SPAMHAUS` (zen.spamhaus.org) quoting `ip` instead of 198.51.100.7.
-fn spamhaus(ip: &str) -> String {
-    SPAMHAUS.replace("198.51.100.7", ip)
-}
-
-/// `O365_5_7_606` (Office 365 banned sending IP) quoting `ip`.
-fn o365_banned(ip: &str) -> String {
-    O365_5_7_606.replace("203.0.113.25", ip)
-}
-
 fn subnet_row(fleet: &Fleet, subnet: &str) -> BTreeMap<String, String> {
     fleet
         .csv("summary/subnets.csv")
@@ -58,18 +48,7 @@ fn outlook_s3140_on_one_customer_is_a_neighbourhood_because_the_receiver_says_so
 
 #[test]
 fn one_receiver_ip_block_on_two_customers_is_a_neighbourhood() {
-    let fleet = Fleet::new(&neighbourhood_inventory());
-    fleet
-        .log(
-            "vps-a/mail.log",
-            &[&o365_banned("198.51.100.7")],
-            NOV_23_2026,
-        )
-        .log(
-            "vps-b/mail.log",
-            &[&o365_banned("198.51.100.8")],
-            NOV_23_2026,
-        );
+    let fleet = two_customers_banned_by_office365();
     ok(&fleet.run(1));
     let s = subnet_row(&fleet, "198.51.100.0/24");
     assert_eq!(s["verdict"], "neighbourhood");
