@@ -44,9 +44,7 @@ fn third_party_ips<'a>(rows: impl Iterator<Item = &'a IpRow>) -> Vec<String> {
 
 /// The note a pack without the provider's full identity carries, when it holds a request.
 pub(crate) fn incomplete_note(agg: &Aggregates, provider: &Provider) -> Option<String> {
-    let requests = agg
-        .ips
-        .iter()
+    let requests = current(agg)
         .any(|r| r.ip.is_some() && (is_outlook_com(r) || agg.delist_form(&r.rule_id).is_some()));
     provider.incomplete_note().filter(|_| requests)
 }
@@ -66,9 +64,7 @@ pub(crate) fn write_outlook(
     agg: &Aggregates,
     provider: &Provider,
 ) -> std::io::Result<()> {
-    let rows: Vec<&IpRow> = agg
-        .ips
-        .iter()
+    let rows: Vec<&IpRow> = current(agg)
         .filter(|r| is_outlook_com(r) && r.ip.is_some())
         .collect();
     writeln!(w, "Outlook.com sender support requests")?;
@@ -77,7 +73,7 @@ pub(crate) fn write_outlook(
         writeln!(w, "{note}")?;
     }
     writeln!(w)?;
-    let elsewhere = third_party_ips(agg.ips.iter());
+    let elsewhere = third_party_ips(current(agg));
     if rows.is_empty() {
         writeln!(
             w,
@@ -469,7 +465,12 @@ fn signature(w: &mut dyn Write, p: &Provider) -> std::io::Result<()> {
 
 /// The rows that name an address, with the address as written.
 fn with_ip(agg: &Aggregates) -> impl Iterator<Item = (&IpRow, String)> {
-    agg.ips.iter().filter_map(|r| Some((r, r.ip?.to_string())))
+    current(agg).filter_map(|r| Some((r, r.ip?.to_string())))
+}
+
+/// The rows the pack asks about: a block resolved since the last run is asked about no more.
+fn current(agg: &Aggregates) -> impl Iterator<Item = &IpRow> {
+    agg.ips.iter().filter(|r| r.status != Status::Resolved)
 }
 
 /// The list's lookup page for an IP (the rule's `lookup_url`), or a multi-list lookup.

@@ -58,6 +58,11 @@ fn summaries_say_new_then_ongoing_since_then_resolved_on() {
     assert!(md.contains("- Since the last run: **1** new, **0** ongoing, **0** resolved"));
     assert!(html.contains(">Status<"), "no Status column");
     assert!(html.contains(">new<"), "{html}");
+    let office365 = || fs::read_to_string(nights.fleet.path("out/delist/office365.csv")).unwrap();
+    assert!(
+        office365().contains("203.0.113.25"),
+        "asked for while blocked"
+    );
 
     let (md, html) = nights.night(22, &[banned(22)]);
     let row = line(&md, "| 203.0.113.25 |");
@@ -96,6 +101,8 @@ fn summaries_say_new_then_ongoing_since_then_resolved_on() {
         "no resolved section in the HTML"
     );
     assert!(html.contains("resolved on 2026-11-23"));
+    // Nothing to delist any more: the pack no longer asks for it.
+    assert!(!office365().contains("203.0.113.25"), "{}", office365());
 }
 
 /// Without `--state` nothing is new, ongoing or resolved: no Status column, no resolved section.
