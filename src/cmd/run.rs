@@ -17,6 +17,9 @@ use std::time::Instant;
 pub fn run(config: &Config) -> Result<i32> {
     let started = Instant::now();
     let _lock = lock(&config.out)?;
+    // Two runs with one state (different --out) would each save their own next state, and the
+    // later would silently drop the other's nights.
+    let _state_lock = config.state.as_deref().map(lock).transpose()?;
     let inventory = Inventory::load(&config.inventory)?;
     let rules = load_rules(config)?;
     let templates = crate::pipeline::templates(config)?;

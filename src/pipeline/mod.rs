@@ -232,7 +232,8 @@ pub(crate) fn aggregate_partial(
     agg.trend = trend;
     Ok(agg)
 }
-/// Hold `<out>.lock` for the whole run: a second run for the same report directory stops at once.
+/// Hold `<dir>.lock` for the whole run: a second run for the same report (or state) directory
+/// stops at once.
 pub(crate) fn lock(out: &std::path::Path) -> Result<std::fs::File> {
     let path = report::sibling(out, "lock");
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

@@ -611,3 +611,34 @@ fn delist_contact_must_be_a_mail_address() {
         "abuse+delist@mail.provider.example",
     ]));
 }
+
+/// Two runs sharing one `--state` (each with its own `--out`) would each save a next state from
+/// the same previous one; the second stops at once instead (exit 4), naming the state.
+#[test]
+fn a_second_run_on_the_same_state_stops_at_once() {
+    let fleet = Fleet::one_s3140();
+    let state = fleet.path("state");
+    ok(&fleet.run_args(&["--threads", "1", "--state", state.to_str().unwrap()]));
+    let lock = fs::File::open(fleet.path("state.lock")).unwrap();
+    lock.lock().unwrap();
+    let other = fleet.path("other-out");
+    let out = blockscope()
+        .args(["run", "--threads", "1", "--logs"])
+        .arg(fleet.path("logs"))
+        .arg("--inventory")
+        .arg(fleet.path("inventory.csv"))
+        .arg("--out")
+        .arg(&other)
+        .arg("--state")
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("state.lock is held"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!other.exists(), "nothing written");
+    lock.unlock().unwrap();
+}
