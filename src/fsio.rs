@@ -4,9 +4,27 @@
 use std::io::Write;
 use std::path::Path;
 
-/// Write a small file atomically (temp file in the same directory, then rename).
+/// Write a small file atomically (temp file in the same directory, then rename); readable by its
+/// owner only, like the temp file it was.
 pub(crate) fn write_atomically(
     path: &Path,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    write_atomically_with_mode(path, None, body)
+}
+
+/// `write_atomically` for a file other users read (the metrics textfile node_exporter collects,
+/// running as its own user): mode 0644 whatever the umask.
+pub(crate) fn write_atomically_public(
+    path: &Path,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    write_atomically_with_mode(path, Some(0o644), body)
+}
+
+fn write_atomically_with_mode(
+    path: &Path,
+    mode: Option<u32>,
     body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let dir = match path.parent() {
@@ -14,6 +32,11 @@ pub(crate) fn write_atomically(
         _ => Path::new("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
     body(&mut tmp)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

@@ -77,7 +77,7 @@ pub(crate) fn finish(
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        crate::fsio::write_atomically(path, |w| {
+        crate::fsio::write_atomically_public(path, |w| {
             report::metrics::write(w, aggregates, started.elapsed(), now)
         })
         .map_err(|source| Error::Output {

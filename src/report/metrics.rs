@@ -65,17 +65,30 @@ pub(crate) fn write(
         "Rows in input-problems.csv.",
     )?;
     writeln!(w, "blockscope_input_problems {}", s.problems.len())?;
+    // Tonight's blocks only: a row resolved since the last run is history (as in the summaries).
+    let current = agg
+        .ips
+        .iter()
+        .filter(|r| r.class.is_block() && r.status != crate::aggregate::Status::Resolved);
     let mut blocked: BTreeMap<&str, BTreeSet<std::net::IpAddr>> = BTreeMap::new();
-    for r in agg.ips.iter().filter(|r| r.class.is_block()) {
+    let mut distinct = BTreeSet::new();
+    for r in current {
         let Some(ip) = r.ip else { continue };
+        distinct.insert(ip);
         for p in &r.platforms {
             blocked.entry(p.as_str()).or_default().insert(ip);
         }
     }
     gauge(
         w,
+        "blockscope_blocked_ips_total",
+        "Distinct sending IPs with a block reply (the summary's blocked IPs).",
+    )?;
+    writeln!(w, "blockscope_blocked_ips_total {}", distinct.len())?;
+    gauge(
+        w,
         "blockscope_blocked_ips",
-        "Sending IPs with a block reply, by receiver platform.",
+        "Sending IPs with a block reply, by receiver platform; an IP blocked at two platforms counts under each, so the labels sum to more than blockscope_blocked_ips_total.",
     )?;
     for (platform, ips) in &blocked {
         writeln!(

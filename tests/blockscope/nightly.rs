@@ -139,3 +139,41 @@ fn a_second_run_on_the_same_reports_stops_with_its_own_exit_code() {
     lock.unlock().unwrap();
     ok(&fleet.run(1));
 }
+
+/// node_exporter reads the textfile as its own user: 0644 under cron's `umask 077`, and the
+/// distinct blocked-IP total is the summary's figure (the per-platform gauges count an address
+/// blocked at two platforms twice: sample-data's 10 IPs are 11 there).
+#[test]
+fn metrics_are_world_readable_and_agree_with_the_summary() {
+    use std::os::unix::fs::PermissionsExt;
+    let fleet = sample_fleet();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/blockscope.toml");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(r#"umask 077; exec "$0" run -q --threads 1 --logs "$1" --inventory "$2" --snds "$3" --config "$4" --out "$5" --metrics "$6""#)
+        .arg(env!("CARGO_BIN_EXE_blockscope"))
+        .args([fleet.path("logs"), fleet.path("inventory.csv"), fleet.path("snds")])
+        .arg(&config)
+        .args([fleet.path("out"), fleet.path("blockscope.prom")])
+        .output()
+        .unwrap();
+    ok(&out);
+    let mode = fs::metadata(fleet.path("blockscope.prom"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644, "{mode:o}");
+    let metrics = fs::read_to_string(fleet.path("blockscope.prom")).unwrap();
+    let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+    assert!(summary.contains("- **10** blocked IP(s)"), "{summary}");
+    assert!(
+        metrics.contains("\nblockscope_blocked_ips_total 10\n"),
+        "{metrics}"
+    );
+    let per_platform: u64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("blockscope_blocked_ips{"))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(per_platform, 11, "the labels' documented double count");
+}
