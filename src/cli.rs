@@ -24,27 +24,69 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Read the fleet's logs, classify every rejection and deferral, write the report set.
+    #[command(after_help = "Examples:
+  blockscope run --config /etc/blockscope/blockscope.toml
+  blockscope run --logs /srv/maillogs --inventory inventory.csv --snds /srv/snds \\
+      --state /var/lib/blockscope --out /srv/reports/blockscope
+  blockscope run --config /etc/blockscope/blockscope.toml --days 7 --out /tmp/last-week
+      (a report of the last 7 days only; the state is left for the nightly run)")]
     Run(RunArgs),
     /// Validate the configuration, inventory, rules and SNDS exports without running (same options as run).
+    #[command(after_help = "Examples:
+  blockscope check-config --config /etc/blockscope/blockscope.toml
+  blockscope check-config --logs /srv/maillogs --inventory inventory.csv --out /srv/reports/blockscope \\
+      --templates /etc/blockscope/templates")]
     CheckConfig(RunArgs),
     /// Parse this host's logs into a Parquet partial (for `report` or Spark to merge elsewhere).
+    #[command(after_help = "Examples:
+  blockscope ingest --logs /srv/maillogs --out /srv/partials/$(hostname)/$(date +%F).parquet
+  blockscope ingest --logs /var/log/central --inventory inventory.csv --out /srv/partials/syslog1.parquet
+      (a central syslog host: the inventory routes each line to its VPS)")]
     Ingest(IngestArgs),
     /// Merge Parquet partials from `ingest` and write the report set `run` writes.
+    #[command(after_help = "Examples:
+  blockscope report --partials '/srv/partials/*/2026-11-23.parquet' --inventory inventory.csv \\
+      --snds /srv/snds --out /srv/reports/blockscope
+  blockscope report --config /etc/blockscope/blockscope.toml --partials /srv/partials/ \\
+      --inventory inventory.csv --out /srv/reports/blockscope")]
     Report(ReportArgs),
     /// Print the rule catalogue that drives classification.
+    #[command(after_help = "Examples:
+  blockscope rules
+  blockscope rules --format csv --rules /etc/blockscope/rules.toml
+  blockscope rules --format md > docs/rules.md")]
     Rules(RulesArgs),
     /// Classify bounces or log lines as the nightly run would (CSV: class, rule, platform, sending IP).
+    #[command(after_help = "Examples:
+  blockscope classify --mx hotmail-com.olc.protection.outlook.com \\
+      \"550 5.7.1 Unfortunately, messages from [198.51.100.7] weren't sent. ... (S3140)\"
+  grep 'status=bounced' /var/log/mail.log | blockscope classify
+  blockscope classify --rules /etc/blockscope/rules.toml < replies.txt")]
     Classify(ClassifyArgs),
     /// Write an IP-ownership attestation for Microsoft: our ranges, who uses them, the evidence.
+    #[command(after_help = "Examples:
+  blockscope attest --inventory inventory.csv --range 198.51.100.0/24 --provider 'Example Hosting GmbH'
+  blockscope attest --inventory inventory.csv --logs /srv/maillogs --snds /srv/snds \\
+      --range 198.51.100.0/24 --format csv")]
     Attest(AttestArgs),
     /// Everything about one IP or range: owner, every evidence line, verdicts, SNDS.
+    #[command(after_help = "Examples:
+  blockscope explain 198.51.100.7 --inventory inventory.csv --logs /srv/maillogs
+  blockscope explain 198.51.100.0/24 --inventory inventory.csv --logs /srv/maillogs --snds /srv/snds")]
     Explain(ExplainArgs),
     /// Print shell completions (bash, zsh, fish, ...).
+    #[command(after_help = "Examples:
+  blockscope completions bash > /etc/bash_completion.d/blockscope
+  blockscope completions zsh > /usr/local/share/zsh/site-functions/_blockscope
+  blockscope completions fish > ~/.config/fish/completions/blockscope.fish")]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff).
+    #[command(after_help = "Examples:
+  blockscope man | man -l -
+  blockscope man > /usr/local/share/man/man1/blockscope.1")]
     Man,
 }
 

@@ -12,6 +12,7 @@ mod delisting_pack;
 mod formats;
 mod fuzz;
 mod golden;
+mod help_examples;
 mod hostile;
 mod hostile_fields;
 mod html;
