@@ -72,7 +72,8 @@ pub(crate) enum Command {
     /// Everything about one IP or range: owner, every evidence line, verdicts, SNDS.
     #[command(after_help = "Examples:
   blockscope explain 198.51.100.7 --inventory inventory.csv --logs /srv/maillogs
-  blockscope explain 198.51.100.0/24 --inventory inventory.csv --logs /srv/maillogs --snds /srv/snds")]
+  blockscope explain 198.51.100.0/24 --inventory inventory.csv --logs /srv/maillogs --snds /srv/snds
+  blockscope explain 198.51.100.7 --config /etc/blockscope/blockscope.toml --all")]
     Explain(ExplainArgs),
     /// Print shell completions (bash, zsh, fish, ...).
     #[command(after_help = "Examples:
@@ -250,10 +251,7 @@ impl SndsArgs {
 impl OutputArgs {
     fn apply(&self, o: &mut Options) {
         o.delist_contact = self.delist_contact.clone();
-        o.recipients = self.recipient_detail.map(|d| match d {
-            RecipientDetailArg::Domain => crate::model::RecipientDetail::Domain,
-            RecipientDetailArg::Full => crate::model::RecipientDetail::Full,
-        });
+        o.recipients = self.recipient_detail.map(RecipientDetailArg::detail);
         o.keep = self.keep.map(|k| k as u64);
         o.metrics = self.metrics.clone();
         o.templates = self.templates.clone();
@@ -434,7 +432,10 @@ impl ReportArgs {
 #[derive(Debug, Args)]
 pub(crate) struct EvidenceArgs {
     #[command(flatten)]
-    pub(crate) inventory: InventoryArgs,
+    pub(crate) config: ConfigFileArgs,
+    /// Inventory CSV with header customer_id,customer_name,vps_id,ip (or `inventory` in --config).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) inventory: Option<PathBuf>,
     /// Directory with one sub-directory per VPS holding its mail logs.
     #[arg(long, value_name = "DIR")]
     pub(crate) logs: Option<PathBuf>,
@@ -444,6 +445,10 @@ pub(crate) struct EvidenceArgs {
     /// Extra or replacement classification rules.
     #[arg(long, value_name = "FILE")]
     pub(crate) rules: Option<PathBuf>,
+    /// How much of recipient addresses quoted in replies to show [default: domain]
+    /// (`*@example.com`); `full` keeps whole addresses.
+    #[arg(long, value_enum, value_name = "DETAIL")]
+    pub(crate) recipient_detail: Option<RecipientDetailArg>,
     #[command(flatten)]
     pub(crate) threads: ThreadsArgs,
     #[command(flatten)]
@@ -453,12 +458,14 @@ pub(crate) struct EvidenceArgs {
 impl EvidenceArgs {
     pub(crate) fn options(&self) -> Options {
         let mut o = Options {
+            config: self.config.config.clone(),
             logs: self.logs.clone(),
+            inventory: self.inventory.clone(),
             snds: self.snds.clone(),
             rules: self.rules.clone(),
+            recipients: self.recipient_detail.map(RecipientDetailArg::detail),
             ..Options::default()
         };
-        self.inventory.apply(&mut o);
         self.threads.apply(&mut o);
         self.tz.apply(&mut o);
         o
@@ -497,6 +504,9 @@ pub(crate) struct ExplainArgs {
     /// The IP address or CIDR range to explain.
     #[arg(value_name = "IP|CIDR")]
     pub(crate) target: String,
+    /// Also list the lines of mail that was delivered (by default only refusals and deferrals).
+    #[arg(long)]
+    pub(crate) all: bool,
     #[command(flatten)]
     pub(crate) evidence: EvidenceArgs,
 }
@@ -505,6 +515,15 @@ pub(crate) struct ExplainArgs {
 pub(crate) enum RecipientDetailArg {
     Domain,
     Full,
+}
+
+impl RecipientDetailArg {
+    fn detail(self) -> crate::model::RecipientDetail {
+        match self {
+            RecipientDetailArg::Domain => crate::model::RecipientDetail::Domain,
+            RecipientDetailArg::Full => crate::model::RecipientDetail::Full,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

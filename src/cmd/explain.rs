@@ -14,25 +14,33 @@ use crate::report::text::printable;
 use ipnetwork::IpNetwork;
 use std::io::Write;
 
-/// `target`: the IP address or CIDR range to explain.
-pub(crate) fn run(config: &Config, target: &str, w: &mut dyn Write) -> Result<()> {
+/// `target`: the IP address or CIDR range to explain; `all`: also the lines of delivered mail.
+pub(crate) fn run(config: &Config, target: &str, all: bool, w: &mut dyn Write) -> Result<()> {
     let target = parse_target(target)?;
     let inventory = Inventory::load(&config.inventory)?;
     let rules = crate::pipeline::load_rules(config)?;
     let agg = crate::pipeline::analyse(config, &inventory, &rules)?;
     let files = ingest::discover(&config.logs, &mut Stats::default());
-    let evidence = ingest::evidence(
+    let mut evidence = ingest::evidence(
         &files,
         &inventory,
         &rules,
         &|ip| target.contains(ip),
         config.tz,
     );
+    // What happened, in the order it happened (files are read newest rotation last or first as
+    // they lie on disk); refusals and deferrals unless the delivered mail is asked for too.
+    evidence.retain(|e| all || e.outcome != Outcome::Sent);
+    evidence.sort_by(|a, b| (a.time, &a.file, a.line).cmp(&(b.time, &b.file, b.line)));
+    let shown = Shown {
+        all,
+        recipients: config.recipients,
+    };
     let out = |e: std::io::Error| Error::Output {
         path: "stdout".into(),
         source: e,
     };
-    write(w, target, &inventory, &agg, &rules, &evidence).map_err(out)
+    write(w, target, &inventory, &agg, &rules, &evidence, shown).map_err(out)
 }
 
 fn write(
@@ -42,6 +50,7 @@ fn write(
     agg: &crate::aggregate::Aggregates,
     rules: &crate::classify::RuleSet,
     evidence: &[ingest::Evidence],
+    shown: Shown,
 ) -> std::io::Result<()> {
     writeln!(w, "# {target}\n")?;
     writeln!(w, "## Owner")?;
@@ -108,7 +117,16 @@ fn write(
             )?;
         }
     }
-    writeln!(w, "\n## Evidence ({} line(s))", evidence.len())?;
+    let what = if shown.all {
+        "line(s)"
+    } else {
+        "refusal(s) and deferral(s); --all adds delivered mail"
+    };
+    writeln!(
+        w,
+        "\n## Evidence, in time order ({} {what})",
+        evidence.len()
+    )?;
     for e in evidence {
         let outcome = match e.outcome {
             Outcome::Sent => "sent",
@@ -135,10 +153,25 @@ fn write(
                 format!("matched /{}/", rule.pattern)
             };
             writeln!(w, "    rule {} ({}) {}", rule.id, rule.class.as_str(), why)?;
-            writeln!(w, "    reply: {}", printable(&e.reply))?;
+            // Recipients as the reports show them: the receiving domain unless asked for more.
+            let reply = match shown.recipients {
+                crate::model::RecipientDetail::Domain => {
+                    crate::classify::redact_addresses(&e.reply)
+                }
+                crate::model::RecipientDetail::Full => e.reply.as_str().into(),
+            };
+            writeln!(w, "    reply: {}", printable(&reply))?;
         }
     }
     Ok(())
+}
+
+/// What the evidence list shows.
+#[derive(Clone, Copy)]
+struct Shown {
+    /// Also delivered mail.
+    all: bool,
+    recipients: crate::model::RecipientDetail,
 }
 
 fn overlaps(a: IpNetwork, b: IpNetwork) -> bool {

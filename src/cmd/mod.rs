@@ -41,7 +41,7 @@ fn dispatch(command: Command) -> i32 {
             exit_code(Config::build(args.options(), Purpose::Report).and_then(|c| report::run(&c)))
         }
         Command::Explain(args) => with_config(args.evidence.options(), Purpose::Explain, |c, w| {
-            explain::run(c, &args.target, w)
+            explain::run(c, &args.target, args.all, w)
         }),
         Command::Attest(args) => with_config(args.evidence.options(), Purpose::Attest, |c, w| {
             attest::run(c, &attest::Request::from(&args), w)

@@ -167,3 +167,71 @@ fn explain_shows_owner_verdicts_and_evidence_lines() {
     .unwrap();
     assert!(log.lines().nth(n - 1).unwrap().contains("198.51.100.10"));
 }
+
+/// `explain` as a support engineer uses it on a ticket: the config file's inventory and logs,
+/// evidence in time order across rotated files, refusals and deferrals by default (`--all` adds
+/// delivered mail), recipients cut to their domain as in the reports unless asked for.
+#[test]
+fn explain_takes_the_config_lists_failures_in_time_order_and_masks_recipients() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("blockscope.toml");
+    fs::write(
+        &config,
+        format!(
+            "logs = \"{}\"\ninventory = \"{}\"\n",
+            root.join("sample-data/logs").display(),
+            root.join("sample-data/inventory.csv").display()
+        ),
+    )
+    .unwrap();
+    let explain = |extra: &[&str]| {
+        let out = blockscope()
+            .args(["explain", "198.51.100.10", "--config"])
+            .arg(&config)
+            .args(extra)
+            .output()
+            .unwrap();
+        ok(&out);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = explain(&[]);
+    let evidence: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("vps-c1001-01/"))
+        .collect();
+    assert!(evidence.len() > 5, "{text}");
+    assert!(evidence.iter().all(|l| !l.contains("  sent  ")), "{text}");
+    let times: Vec<&str> = evidence
+        .iter()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert!(times.windows(2).all(|t| t[0] <= t[1]), "{times:?}");
+    // The rotated files come first: they hold the older lines.
+    assert!(
+        evidence[0].starts_with("vps-c1001-01/mail.log.2.gz:"),
+        "{}",
+        evidence[0]
+    );
+    assert!(
+        text.contains("reply: 450 4.2.0 <*@corrie-plumbing.example>"),
+        "{text}"
+    );
+    assert!(text.contains("--all adds delivered mail"));
+    let all = explain(&["--all", "--recipient-detail", "full"]);
+    assert!(all
+        .lines()
+        .any(|l| l.contains("  sent  from 198.51.100.10")));
+    assert!(
+        !all.contains("<*@corrie-plumbing.example>"),
+        "full detail keeps addresses"
+    );
+    // attest reads the same config file.
+    let attest = blockscope()
+        .args(["attest", "--range", "198.51.100.0/24", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    ok(&attest);
+    assert!(String::from_utf8_lossy(&attest.stdout).contains("198.51.100.10"));
+}
