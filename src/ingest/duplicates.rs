@@ -35,6 +35,8 @@ struct Identity {
     inode: (u64, u64),
     /// (length, xxh3) of the first `HEAD_BYTES` decompressed bytes.
     head: (usize, String),
+    /// Plain (not gzip): its size on disk is its content's length.
+    plain_len: Option<u64>,
 }
 
 /// A file skipped because `kept` holds the same content.
@@ -114,6 +116,7 @@ fn identity(file: &LogFile) -> Option<Identity> {
     Some(Identity {
         inode: (meta.dev(), meta.ino()),
         head: (head.bytes.len(), head_hash(&head.bytes)),
+        plain_len: (!head.compressed).then_some(head.disk_len),
     })
 }
 
@@ -143,8 +146,13 @@ fn resolve_group(group: &[usize], files: &[LogFile], ids: &[Option<Identity>]) -
     order.sort_by(|a, b| (a.0, &files[a.1].name).cmp(&(b.0, &files[b.1].name)));
     let mut kept: Vec<usize> = Vec::new();
     let mut out = Vec::new();
+    let mut contents = Contents {
+        files,
+        plain_len: &|i| id(i).plain_len,
+        hashes: BTreeMap::new(),
+    };
     for &(_, candidate) in &order {
-        match place(candidate, &mut kept, files, &|i| id(i).inode) {
+        match place(candidate, &mut kept, &mut contents, &|i| id(i).inode) {
             Some(d) => out.push(d),
             None => kept.push(candidate),
         }
@@ -174,9 +182,10 @@ fn name_the_file_read(mut found: Vec<Duplicate>) -> Vec<Duplicate> {
 fn place(
     candidate: usize,
     kept: &mut [usize],
-    files: &[LogFile],
+    contents: &mut Contents,
     inode: &dyn Fn(usize) -> (u64, u64),
 ) -> Option<Duplicate> {
+    let files = contents.files;
     for k in kept.iter_mut() {
         let duplicate = |skipped, kept, relation| Duplicate {
             skipped,
@@ -187,6 +196,12 @@ fn place(
             return Some(duplicate(candidate, *k, DuplicateKind::Linked));
         }
         let same_vps = files[*k].vps_dir == files[candidate].vps_dir;
+        // Across directories only equal contents matter: files that cannot be equal (other
+        // length or other hash) are not opened again for each pair (a group of n files that
+        // share a head but differ later cost n² full comparisons).
+        if !same_vps && !contents.may_be_equal(*k, candidate) {
+            continue;
+        }
         match compare(&files[*k].path, &files[candidate].path) {
             Relation::Equal => return Some(duplicate(candidate, *k, DuplicateKind::Copy)),
             // A stale copy only within one VPS directory: across directories only an exact copy
@@ -202,6 +217,53 @@ fn place(
         }
     }
     None
+}
+
+/// The files of one group, with each file's full-content hash computed when first needed.
+struct Contents<'a> {
+    files: &'a [LogFile],
+    plain_len: &'a dyn Fn(usize) -> Option<u64>,
+    /// (length, xxh3) of the decompressed content; None when unreadable.
+    hashes: BTreeMap<usize, Option<(u64, u64)>>,
+}
+
+impl Contents<'_> {
+    /// False only when the two contents surely differ (`compare` decides the rest).
+    fn may_be_equal(&mut self, a: usize, b: usize) -> bool {
+        if let (Some(la), Some(lb)) = ((self.plain_len)(a), (self.plain_len)(b)) {
+            if la != lb {
+                return false;
+            }
+        }
+        let (ha, hb) = (self.hash(a), self.hash(b));
+        // Unreadable: `compare` says Different too, but let it decide.
+        ha.is_none() || hb.is_none() || ha == hb
+    }
+
+    fn hash(&mut self, i: usize) -> Option<(u64, u64)> {
+        let files = self.files;
+        *self
+            .hashes
+            .entry(i)
+            .or_insert_with(|| content_hash(&files[i].path))
+    }
+}
+
+/// Length and xxh3 of a log's decompressed content.
+fn content_hash(path: &Path) -> Option<(u64, u64)> {
+    let mut input = reader::open_log(path).ok()?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut len = 0u64;
+    loop {
+        let chunk = input.fill_buf().ok()?;
+        if chunk.is_empty() {
+            return Some((len, hasher.digest()));
+        }
+        hasher.update(chunk);
+        len += chunk.len() as u64;
+        let n = chunk.len();
+        input.consume(n);
+    }
 }
 
 /// Compare two logs' decompressed contents; unreadable counts as different (each file's own
