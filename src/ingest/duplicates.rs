@@ -109,7 +109,7 @@ pub(crate) fn find(files: &[LogFile]) -> Vec<Duplicate> {
 fn identity(file: &LogFile) -> Option<Identity> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(&file.path).ok()?;
-    let head = reader::open_head(&file.path, HEAD_BYTES).ok()?;
+    let head = reader::peek_head(&file.path, HEAD_BYTES).ok()?;
     if head.bytes.is_empty() {
         return None; // empty files are listed as such, never as copies of each other
     }
