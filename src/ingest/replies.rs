@@ -16,9 +16,9 @@ use std::cell::RefCell;
 use std::net::IpAddr;
 use std::ops::Range;
 
-/// Distinct replies kept per worker (about 0.5 KiB each, so a few MiB per worker at most).
-const MAX_ENTRIES: usize = 4096;
-/// Long replies neither repeat nor fit: 4096 cached 1 MiB replies would be 4 GiB.
+/// Distinct replies kept per worker (about 1 KiB each with their facts: ~1 MiB per worker).
+const MAX_ENTRIES: usize = 1024;
+/// Long replies neither repeat nor fit: 1024 cached 1 MiB replies would be 1 GiB.
 const MAX_CACHED_REPLY: usize = 4096;
 /// Status codes one reply is classified with (its own, or the MTA's dsn when it has none).
 const MAX_CODES: usize = 4;
