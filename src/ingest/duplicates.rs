@@ -150,6 +150,7 @@ fn resolve_group(group: &[usize], files: &[LogFile], ids: &[Option<Identity>]) -
         files,
         plain_len: &|i| id(i).plain_len,
         hashes: BTreeMap::new(),
+        tails: BTreeMap::new(),
     };
     for &(_, candidate) in &order {
         match place(candidate, &mut kept, &mut contents, &|i| id(i).inode) {
@@ -225,6 +226,8 @@ struct Contents<'a> {
     plain_len: &'a dyn Fn(usize) -> Option<u64>,
     /// (length, xxh3) of the decompressed content; None when unreadable.
     hashes: BTreeMap<usize, Option<(u64, u64)>>,
+    /// xxh3 of a plain file's last 4 KiB; None when unreadable.
+    tails: BTreeMap<usize, Option<u64>>,
 }
 
 impl Contents<'_> {
@@ -234,10 +237,23 @@ impl Contents<'_> {
             if la != lb {
                 return false;
             }
+            // Equal lengths: different last 4 KiB (one small read) are different contents.
+            let (ta, tb) = (self.tail(a), self.tail(b));
+            if ta.is_some() && tb.is_some() && ta != tb {
+                return false;
+            }
         }
         let (ha, hb) = (self.hash(a), self.hash(b));
         // Unreadable: `compare` says Different too, but let it decide.
         ha.is_none() || hb.is_none() || ha == hb
+    }
+
+    fn tail(&mut self, i: usize) -> Option<u64> {
+        let files = self.files;
+        *self
+            .tails
+            .entry(i)
+            .or_insert_with(|| tail_hash(&files[i].path))
     }
 
     fn hash(&mut self, i: usize) -> Option<(u64, u64)> {
@@ -247,6 +263,18 @@ impl Contents<'_> {
             .entry(i)
             .or_insert_with(|| content_hash(&files[i].path))
     }
+}
+
+/// xxh3 of a plain file's last 4 KiB (the whole of a shorter file).
+fn tail_hash(path: &Path) -> Option<u64> {
+    use std::io::{Read as _, Seek as _};
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    file.seek(std::io::SeekFrom::Start(len.saturating_sub(4096)))
+        .ok()?;
+    let mut tail = Vec::with_capacity(4096);
+    file.take(4096).read_to_end(&mut tail).ok()?;
+    Some(xxhash_rust::xxh3::xxh3_64(&tail))
 }
 
 /// Length and xxh3 of a log's decompressed content.
@@ -351,5 +379,29 @@ mod tests {
                 ("b/link", "a/mail.log", DuplicateKind::Linked),
             ]
         );
+    }
+
+    #[test]
+    fn across_directories_only_equal_contents_are_copies() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for d in ["a", "b", "c", "d"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        let long: String = (0..500)
+            .map(|i| format!("line {i:04} of a log\n"))
+            .collect();
+        fs::write(root.join("a/mail.log"), &long).unwrap();
+        // Same length, same head; differs in the middle (same tail) or at the end.
+        fs::write(root.join("b/mail.log"), long.replace("0250", "xxxx")).unwrap();
+        fs::write(root.join("c/mail.log"), long.replace("0499", "xxxx")).unwrap();
+        fs::write(root.join("d/mail.log"), &long).unwrap();
+        let names = ["a/mail.log", "b/mail.log", "c/mail.log", "d/mail.log"];
+        let files: Vec<LogFile> = names.iter().map(|n| log_file(root, n)).collect();
+        let found: Vec<(&str, &str, DuplicateKind)> = find(&files)
+            .iter()
+            .map(|d| (names[d.skipped], names[d.kept], d.relation))
+            .collect();
+        assert_eq!(found, [("d/mail.log", "a/mail.log", DuplicateKind::Copy)]);
     }
 }
