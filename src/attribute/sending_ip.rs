@@ -88,8 +88,18 @@ fn names_a_resolver(text: &str, at: usize) -> bool {
 /// lookup link marks as such. Never `receiver` (the MX's own address: a forwarder quoting its own
 /// listing), nor the resolver Spamhaus names in an error return (`/returnc/`).
 pub(crate) fn ip_from_reply(reply: &str, receiver: Option<IpAddr>) -> Option<IpAddr> {
-    let text = crate::classify::matching_text(reply);
-    let text: &str = &text;
+    first_not_receiver(&quoted_candidates(reply), receiver)
+}
+
+/// Every address the reply quotes as the client (resolvers left out), earliest first (equal
+/// positions in the order the finders found them): `ip_from_reply` without the receiver, which
+/// differs per line while this depends on the reply alone (and is cached per reply).
+pub(crate) fn quoted_candidates(reply: &str) -> Vec<IpAddr> {
+    quoted_candidates_in(&crate::classify::matching_text(reply))
+}
+
+/// `quoted_candidates` of a reply already made `matching_text`.
+pub(crate) fn quoted_candidates_in(text: &str) -> Vec<IpAddr> {
     let mut candidates: Vec<(usize, IpAddr)> = Vec::new();
     for re in [&*BEFORE_ADDRESS, &*AFTER_ADDRESS, &*TRAILING_ADDRESS] {
         candidates.extend(re.captures_iter(text).filter_map(|c| {
@@ -106,14 +116,20 @@ pub(crate) fn ip_from_reply(reply: &str, receiver: Option<IpAddr>) -> Option<IpA
             Some((url.start() + m.start(), parse_candidate(m.as_str())?))
         }));
     }
+    candidates.retain(|(at, _)| !names_a_resolver(text, *at));
+    // Stable: of equal positions the first found stays first, as `min_by_key` picked it.
+    candidates.sort_by_key(|(at, _)| *at);
+    candidates.into_iter().map(|(_, ip)| ip).collect()
+}
+
+/// The earliest quoted candidate that is not the MX's own address.
+pub(crate) fn first_not_receiver(
+    candidates: &[IpAddr],
+    receiver: Option<IpAddr>,
+) -> Option<IpAddr> {
     // Candidates are unmapped (`parse_candidate`): compare the MX's address unmapped too.
     let receiver = receiver.map(|ip| ip.to_canonical());
-    candidates
-        .into_iter()
-        .filter(|(_, ip)| Some(*ip) != receiver)
-        .filter(|(at, _)| !names_a_resolver(text, *at))
-        .min_by_key(|(at, _)| *at)
-        .map(|(_, ip)| ip)
+    candidates.iter().copied().find(|ip| Some(*ip) != receiver)
 }
 
 /// An address embedded in a syslog name: `postfix-198.51.100.7`, `postfix-2001:db8::7/out`

@@ -1,6 +1,5 @@
 //! Classification of receiver replies through the `RULES` table.
 
-pub(crate) mod cache;
 pub(crate) mod platform;
 pub mod rules;
 

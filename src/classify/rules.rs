@@ -378,7 +378,12 @@ pub struct RuleSet {
     code_set: RegexSet,
     code_rules: Vec<usize>,
     unless: Vec<Option<Regex>>,
+    /// Unique per compiled set (a clone keeps it: same rules): what per-worker caches of
+    /// classified replies are keyed by (`cache`).
+    id: u64,
 }
+
+static NEXT_RULE_SET_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 const BUILTIN: &str = include_str!("rules.toml");
 
@@ -471,7 +476,13 @@ impl RuleSet {
             code_set,
             code_rules,
             unless,
+            id: NEXT_RULE_SET_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
+    }
+
+    /// This compiled set's identity (see `id`).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     pub(crate) fn rules(&self) -> &[Rule] {
@@ -497,8 +508,13 @@ impl RuleSet {
 
     /// Every rule that applies to this reply (multi-line markers and whitespace normalised by
     /// `matching_text`), in table order.
+    #[cfg(test)]
     pub(crate) fn matching(&self, reply: &str, code: &str) -> Vec<RuleIdx> {
-        let reply = &*super::matching_text(reply);
+        self.matching_in(&super::matching_text(reply), code)
+    }
+
+    /// `matching` of a reply already made `matching_text`.
+    fn matching_in(&self, reply: &str, code: &str) -> Vec<RuleIdx> {
         let mut hits: Vec<usize> = self
             .reply_set
             .matches(reply)
@@ -529,7 +545,12 @@ impl RuleSet {
 
     /// The first rule (in table order) that applies, else "unclassified".
     pub fn classify(&self, reply: &str, code: &str) -> RuleIdx {
-        self.matching(reply, code)
+        self.classify_matching_text(&super::matching_text(reply), code)
+    }
+
+    /// `classify` of `matching_text(reply)`, made once by the caller.
+    pub(crate) fn classify_matching_text(&self, text: &str, code: &str) -> RuleIdx {
+        self.matching_in(text, code)
             .first()
             .copied()
             .unwrap_or(self.unclassified_idx())

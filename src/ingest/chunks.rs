@@ -39,7 +39,7 @@ pub(crate) fn plan(file: &LogFile, chunk: u64) -> Option<Plan> {
     if file.size <= chunk {
         return None;
     }
-    let head = reader::open_head(&file.path, 64 << 10).ok()?;
+    let head = reader::peek_head(&file.path, 64 << 10).ok()?;
     if head.compressed {
         return None;
     }

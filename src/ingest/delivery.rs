@@ -3,10 +3,10 @@
 
 use super::crossings;
 use super::line::{Delivery, Outcome};
+use super::replies::{self as cache, Reply};
 use crate::attribute::inventory::Inventory;
 use crate::attribute::resolve::decide;
 use crate::attribute::sending_ip::{ip_from_reply, ip_from_syslog_name};
-use crate::classify::cache::CachedRules;
 use crate::classify::{self, platform::platform_of_mx, RuleSet};
 use crate::model::{
     name, unclassified_text, Activity, ActivityKey, EventKey, IpSource, Partial, Pending,
@@ -18,6 +18,14 @@ use std::net::IpAddr;
 /// from (`Reply` for one the receiver quoted, `Unknown` with none), and the connection's family
 /// when no address is given (`attribute::resolve::decide` makes the rest of the decision).
 pub(crate) fn logged_ip(d: &Delivery) -> (Option<IpAddr>, IpSource, Option<bool>) {
+    logged_ip_by(d, |d| ip_from_reply(&d.reply, d.receiver_ip))
+}
+
+/// `logged_ip`, with the address the reply quotes found by `quoted` (cached per reply in a run).
+fn logged_ip_by(
+    d: &Delivery,
+    quoted: impl FnOnce(&Delivery) -> Option<IpAddr>,
+) -> (Option<IpAddr>, IpSource, Option<bool>) {
     // A NATed VPS logs its private interface; receivers see (and quote) the public address.
     // A dual-stack socket logs IPv4 as `::ffff:a.b.c.d`: that is the IPv4 address.
     let interface = d.sending_ip.map(|ip| ip.to_canonical());
@@ -25,7 +33,7 @@ pub(crate) fn logged_ip(d: &Delivery) -> (Option<IpAddr>, IpSource, Option<bool>
         return (Some(ip), IpSource::MtaInterface, None);
     }
     if d.has_receiver_reply && d.outcome != Outcome::Sent {
-        if let Some(ip) = ip_from_reply(&d.reply, d.receiver_ip) {
+        if let Some(ip) = quoted(d) {
             return (Some(ip), IpSource::Reply, None);
         }
     }
@@ -166,11 +174,33 @@ pub(crate) fn record_delivery(
     d: &Delivery,
     at: At,
     observed: Observed,
-    mut rules: CachedRules,
+    rules: &RuleSet,
+    p: &mut Partial,
+) -> Option<crossings::Quoted> {
+    if d.outcome == Outcome::Sent {
+        // A sent line's reply (`250 2.0.0 Ok: queued as ...`) is never looked at: not cached.
+        let mut no_reply = None;
+        return record(d, at, observed, &mut no_reply, p);
+    }
+    cache::with_reply(rules, &d.reply, |reply| {
+        record(d, at, observed, &mut Some(reply), p)
+    })
+}
+
+fn record(
+    d: &Delivery,
+    at: At,
+    observed: Observed,
+    reply_facts: &mut Option<&mut Reply>,
     p: &mut Partial,
 ) -> Option<crossings::Quoted> {
     p.record_time(at.day, at.time);
-    let logged = logged_ip(d);
+    let logged = logged_ip_by(d, |d| {
+        let facts = reply_facts
+            .as_mut()
+            .expect("a reply is looked at only when not sent");
+        facts.quoted_ip(d.receiver_ip)
+    });
     let (ip, ip_source, v6) = logged;
     let pending = pending_of(logged);
     let quoted = observed
@@ -208,19 +238,33 @@ pub(crate) fn record_delivery(
         p.stats.non_final_replies += 1;
     }
     let reply: &str = &d.reply;
+    let facts = reply_facts
+        .as_mut()
+        .expect("sent lines returned above: a reply is looked at");
     let platform = d.receiver_host.map_or("unknown", platform_of_mx);
-    let code = status_code(d);
-    let rule = rules.classify(reply, code);
-    if rule == rules.set.unclassified_idx() {
+    // `status_code`, with the reply's code found once per distinct reply.
+    let code = d
+        .has_receiver_reply
+        .then(|| facts.code())
+        .flatten()
+        .or(d.dsn)
+        .unwrap_or("");
+    let code: Box<str> = code.into();
+    let rule = facts.rule(&code);
+    if rule == facts.unclassified_idx() {
         let key = UnclassifiedKey {
             day: at.day,
-            reply: unclassified_text(classify::normalise_reply(reply)),
+            reply: unclassified_text(facts.normalised()),
             platform,
-            code: code.into(),
+            code: code.clone(),
         };
         p.record_unclassified(key, ip, observed.name.map(|vps| (vps, v6)));
     }
-    let receiver_rule_id = receiver_rule_id(d);
+    let receiver_rule_id = if d.has_receiver_reply {
+        facts.receiver_rule_id()
+    } else {
+        None
+    };
     let key = EventKey {
         day: at.day,
         observed_vps: observed.name,
@@ -228,7 +272,7 @@ pub(crate) fn record_delivery(
         ip_source,
         rule,
         platform,
-        code: code.into(),
+        code,
         receiver_rule_id,
         pending,
     };

@@ -35,6 +35,8 @@ struct Identity {
     inode: (u64, u64),
     /// (length, xxh3) of the first `HEAD_BYTES` decompressed bytes.
     head: (usize, String),
+    /// Plain (not gzip): its size on disk is its content's length.
+    plain_len: Option<u64>,
 }
 
 /// A file skipped because `kept` holds the same content.
@@ -107,13 +109,14 @@ pub(crate) fn find(files: &[LogFile]) -> Vec<Duplicate> {
 fn identity(file: &LogFile) -> Option<Identity> {
     use std::os::unix::fs::MetadataExt;
     let meta = std::fs::metadata(&file.path).ok()?;
-    let head = reader::open_head(&file.path, HEAD_BYTES).ok()?;
+    let head = reader::peek_head(&file.path, HEAD_BYTES).ok()?;
     if head.bytes.is_empty() {
         return None; // empty files are listed as such, never as copies of each other
     }
     Some(Identity {
         inode: (meta.dev(), meta.ino()),
         head: (head.bytes.len(), head_hash(&head.bytes)),
+        plain_len: (!head.compressed).then_some(head.disk_len),
     })
 }
 
@@ -143,8 +146,14 @@ fn resolve_group(group: &[usize], files: &[LogFile], ids: &[Option<Identity>]) -
     order.sort_by(|a, b| (a.0, &files[a.1].name).cmp(&(b.0, &files[b.1].name)));
     let mut kept: Vec<usize> = Vec::new();
     let mut out = Vec::new();
+    let mut contents = Contents {
+        files,
+        plain_len: &|i| id(i).plain_len,
+        hashes: BTreeMap::new(),
+        tails: BTreeMap::new(),
+    };
     for &(_, candidate) in &order {
-        match place(candidate, &mut kept, files, &|i| id(i).inode) {
+        match place(candidate, &mut kept, &mut contents, &|i| id(i).inode) {
             Some(d) => out.push(d),
             None => kept.push(candidate),
         }
@@ -174,9 +183,10 @@ fn name_the_file_read(mut found: Vec<Duplicate>) -> Vec<Duplicate> {
 fn place(
     candidate: usize,
     kept: &mut [usize],
-    files: &[LogFile],
+    contents: &mut Contents,
     inode: &dyn Fn(usize) -> (u64, u64),
 ) -> Option<Duplicate> {
+    let files = contents.files;
     for k in kept.iter_mut() {
         let duplicate = |skipped, kept, relation| Duplicate {
             skipped,
@@ -187,6 +197,12 @@ fn place(
             return Some(duplicate(candidate, *k, DuplicateKind::Linked));
         }
         let same_vps = files[*k].vps_dir == files[candidate].vps_dir;
+        // Across directories only equal contents matter: files that cannot be equal (other
+        // length or other hash) are not opened again for each pair (a group of n files that
+        // share a head but differ later cost n² full comparisons).
+        if !same_vps && !contents.may_be_equal(*k, candidate) {
+            continue;
+        }
         match compare(&files[*k].path, &files[candidate].path) {
             Relation::Equal => return Some(duplicate(candidate, *k, DuplicateKind::Copy)),
             // A stale copy only within one VPS directory: across directories only an exact copy
@@ -202,6 +218,80 @@ fn place(
         }
     }
     None
+}
+
+/// The files of one group, with each file's full-content hash computed when first needed.
+struct Contents<'a> {
+    files: &'a [LogFile],
+    plain_len: &'a dyn Fn(usize) -> Option<u64>,
+    /// (length, xxh3) of the decompressed content; None when unreadable.
+    hashes: BTreeMap<usize, Option<(u64, u64)>>,
+    /// xxh3 of a plain file's last 4 KiB; None when unreadable.
+    tails: BTreeMap<usize, Option<u64>>,
+}
+
+impl Contents<'_> {
+    /// False only when the two contents surely differ (`compare` decides the rest).
+    fn may_be_equal(&mut self, a: usize, b: usize) -> bool {
+        if let (Some(la), Some(lb)) = ((self.plain_len)(a), (self.plain_len)(b)) {
+            if la != lb {
+                return false;
+            }
+            // Equal lengths: different last 4 KiB (one small read) are different contents.
+            let (ta, tb) = (self.tail(a), self.tail(b));
+            if ta.is_some() && tb.is_some() && ta != tb {
+                return false;
+            }
+        }
+        let (ha, hb) = (self.hash(a), self.hash(b));
+        // Unreadable: `compare` says Different too, but let it decide.
+        ha.is_none() || hb.is_none() || ha == hb
+    }
+
+    fn tail(&mut self, i: usize) -> Option<u64> {
+        let files = self.files;
+        *self
+            .tails
+            .entry(i)
+            .or_insert_with(|| tail_hash(&files[i].path))
+    }
+
+    fn hash(&mut self, i: usize) -> Option<(u64, u64)> {
+        let files = self.files;
+        *self
+            .hashes
+            .entry(i)
+            .or_insert_with(|| content_hash(&files[i].path))
+    }
+}
+
+/// xxh3 of a plain file's last 4 KiB (the whole of a shorter file).
+fn tail_hash(path: &Path) -> Option<u64> {
+    use std::io::{Read as _, Seek as _};
+    let mut file = std::fs::File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    file.seek(std::io::SeekFrom::Start(len.saturating_sub(4096)))
+        .ok()?;
+    let mut tail = Vec::with_capacity(4096);
+    file.take(4096).read_to_end(&mut tail).ok()?;
+    Some(xxhash_rust::xxh3::xxh3_64(&tail))
+}
+
+/// Length and xxh3 of a log's decompressed content.
+fn content_hash(path: &Path) -> Option<(u64, u64)> {
+    let mut input = reader::open_log(path).ok()?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut len = 0u64;
+    loop {
+        let chunk = input.fill_buf().ok()?;
+        if chunk.is_empty() {
+            return Some((len, hasher.digest()));
+        }
+        hasher.update(chunk);
+        len += chunk.len() as u64;
+        let n = chunk.len();
+        input.consume(n);
+    }
 }
 
 /// Compare two logs' decompressed contents; unreadable counts as different (each file's own
@@ -289,5 +379,29 @@ mod tests {
                 ("b/link", "a/mail.log", DuplicateKind::Linked),
             ]
         );
+    }
+
+    #[test]
+    fn across_directories_only_equal_contents_are_copies() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for d in ["a", "b", "c", "d"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        let long: String = (0..500)
+            .map(|i| format!("line {i:04} of a log\n"))
+            .collect();
+        fs::write(root.join("a/mail.log"), &long).unwrap();
+        // Same length, same head; differs in the middle (same tail) or at the end.
+        fs::write(root.join("b/mail.log"), long.replace("0250", "xxxx")).unwrap();
+        fs::write(root.join("c/mail.log"), long.replace("0499", "xxxx")).unwrap();
+        fs::write(root.join("d/mail.log"), &long).unwrap();
+        let names = ["a/mail.log", "b/mail.log", "c/mail.log", "d/mail.log"];
+        let files: Vec<LogFile> = names.iter().map(|n| log_file(root, n)).collect();
+        let found: Vec<(&str, &str, DuplicateKind)> = find(&files)
+            .iter()
+            .map(|d| (names[d.skipped], names[d.kept], d.relation))
+            .collect();
+        assert_eq!(found, [("d/mail.log", "a/mail.log", DuplicateKind::Copy)]);
     }
 }

@@ -38,6 +38,7 @@ pub(crate) mod opensmtpd;
 pub(crate) mod postfix;
 pub(crate) mod reader;
 pub mod recipient;
+mod replies;
 mod run;
 pub(crate) mod sendmail;
 pub mod snds;

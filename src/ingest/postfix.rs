@@ -39,7 +39,8 @@ fn is_expiry(message: &str) -> bool {
 }
 
 fn queue_id_and_rest(message: &str) -> Option<(&str, &str)> {
-    let (id, rest) = message.split_once(": ")?;
+    let i = find!(message.as_bytes(), b": ")?;
+    let (id, rest) = (&message[..i], &message[i + 2..]);
     (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())).then_some((id, rest))
 }
 

@@ -1,7 +1,7 @@
 //! Opening logs (plain or gzip, by content) and reading lines with a length limit, as bytes.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read as _, Seek as _};
+use std::io::{self, BufRead, BufReader, Read as _};
 use std::path::Path;
 
 /// Lines longer than this are skipped (counted), never held in memory whole.
@@ -24,7 +24,8 @@ pub(crate) struct Head {
 }
 
 enum Source {
-    Plain(File),
+    /// Positioned just after the head; what it read past the head stays buffered.
+    Plain(BufReader<File>),
     Gzip(Box<BufReader<RatioLimit<flate2::bufread::MultiGzDecoder<BufReader<File>>>>>),
 }
 
@@ -54,9 +55,18 @@ impl<R: io::Read> io::Read for RatioLimit<R> {
 
 /// Open a log and read its first `head_len` (decompressed) bytes.
 pub(crate) fn open_head(path: &Path, head_len: usize) -> io::Result<Head> {
+    open_head_buffered(path, head_len, 1 << 18)
+}
+
+/// `open_head` for a look at the head only (a small first read, not a 256 KiB one).
+pub(crate) fn peek_head(path: &Path, head_len: usize) -> io::Result<Head> {
+    open_head_buffered(path, head_len, head_len.max(8 << 10))
+}
+
+fn open_head_buffered(path: &Path, head_len: usize, capacity: usize) -> io::Result<Head> {
     let file = File::open(path)?;
     let disk_len = file.metadata()?.len();
-    let mut buffered = BufReader::with_capacity(1 << 18, file);
+    let mut buffered = BufReader::with_capacity(capacity, file);
     let compressed = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let mut bytes = Vec::with_capacity(head_len);
     let source = if compressed {
@@ -75,7 +85,7 @@ pub(crate) fn open_head(path: &Path, head_len: usize) -> io::Result<Head> {
         (&mut buffered)
             .take(head_len as u64)
             .read_to_end(&mut bytes)?;
-        Source::Plain(buffered.into_inner())
+        Source::Plain(buffered)
     };
     Ok(Head {
         bytes,
@@ -91,10 +101,12 @@ impl Head {
     pub(crate) fn resume(self, start: u64) -> io::Result<(Box<dyn BufRead + Send>, u64)> {
         let head_len = self.bytes.len() as u64;
         match self.source {
-            Source::Plain(mut file) => {
+            Source::Plain(mut buffered) => {
                 let start = start.min(self.disk_len);
-                file.seek(io::SeekFrom::Start(start))?;
-                Ok((Box::new(BufReader::with_capacity(1 << 18, file)), start))
+                // Within what the head's read buffered, no new read (a file smaller than the
+                // buffer was read whole with its head).
+                buffered.seek_relative(start as i64 - head_len as i64)?;
+                Ok((Box::new(buffered), start))
             }
             Source::Gzip(decoder) if start <= head_len => {
                 let mut head = io::Cursor::new(self.bytes);

@@ -12,7 +12,6 @@ use super::timestamp::RawTime;
 use super::{central, crossings, detect_format, parse_line_with_host, reader, Format, LogFile};
 use super::{PROBLEMS_PER_FILE, SNIFF_LINES};
 use crate::attribute::inventory::Inventory;
-use crate::classify::cache::{CachedRules, ReplyCache};
 use crate::classify::RuleSet;
 use crate::model::{FileCursor, Partial, Stats};
 use std::borrow::Cow;
@@ -58,8 +57,6 @@ pub(crate) struct FileRun<'a> {
     /// A central-syslog file: lines routed by HOSTNAME, a clock and partial per host.
     pub(crate) central: Option<central::Hosts>,
     pub(crate) line_problems: usize,
-    /// Replies repeat (every retry of a blocked queue): classify each distinct one once.
-    pub(crate) classified: ReplyCache,
     /// Addresses replies quote, for the crossings listed in input-problems.csv.
     pub(crate) crossings: crossings::Crossings,
 }
@@ -88,7 +85,6 @@ impl<'a> FileRun<'a> {
             partial,
             central: (route == central::Route::Central).then(central::Hosts::new),
             line_problems: 0,
-            classified: Default::default(),
             crossings: Default::default(),
         }
     }
@@ -149,11 +145,9 @@ impl<'a> FileRun<'a> {
                     time,
                     day: clock.day(time),
                 };
-                let rules = CachedRules {
-                    set: self.rules,
-                    cache: &mut self.classified,
-                };
-                if let Some(q) = record_delivery(&d, at, observed, rules, p) {
+                // Replies repeat (every retry of a blocked queue, in every file): each distinct
+                // one is classified once per worker (`classify::cache`).
+                if let Some(q) = record_delivery(&d, at, observed, self.rules, p) {
                     self.crossings.add(q, line_no);
                 }
             }

@@ -32,8 +32,9 @@ pub(crate) fn parse(line: &str) -> Option<Envelope<'_>> {
         None => rest,
     };
     let (host, rest) = rest.split_once(' ')?;
-    let (program, message) = rest
-        .split_once(": ")
+    // `split_once(": ")` with a searcher built once, not per line.
+    let colon = find!(rest.as_bytes(), b": ").map(|i| (&rest[..i], &rest[i + 2..]));
+    let (program, message) = colon
         .or_else(|| rest.strip_suffix(':').map(|p| (p, "")))
         .filter(|(p, _)| !p.contains(' '))
         .or_else(|| tag_without_colon(rest))?;
