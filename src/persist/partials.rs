@@ -10,6 +10,8 @@ use crate::error::{Error, Result};
 use crate::model::day::{date_of_day, day_of_date};
 use crate::model::{Partial, Problem, Quoted, QuotedLines, Stats};
 use polars::prelude::*;
+// polars-io directly, not polars' `parquet` feature: that one links a network stack (Cargo.toml).
+use polars_io::prelude::{ParquetReader, ParquetWriter, SerReader};
 use std::collections::BTreeMap;
 use std::path::Path;
 

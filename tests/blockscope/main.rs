@@ -19,6 +19,7 @@ mod html;
 mod huge_files;
 mod ingest_without_inventory;
 mod nightly;
+mod no_network;
 mod notices;
 mod operations;
 mod partials;
