@@ -508,15 +508,7 @@ fn an_out_symlink_is_resolved_once() {
 fn out_inside_logs_is_refused() {
     let fleet = Fleet::one_s3140();
     for out_dir in ["logs/reports", "logs/vps-a/reports", "logs"] {
-        let out = blockscope()
-            .args(["run", "--threads", "1", "--logs"])
-            .arg(fleet.path("logs"))
-            .arg("--inventory")
-            .arg(fleet.path("inventory.csv"))
-            .arg("--out")
-            .arg(fleet.path(out_dir))
-            .output()
-            .unwrap();
+        let out = fleet.run_into(out_dir, &["--threads", "1"]);
         assert_eq!(out.status.code(), Some(2), "{out_dir}: {}", stderr(&out));
         assert!(
             stderr(&out).contains("inside --logs"),
@@ -531,15 +523,7 @@ fn out_inside_logs_is_refused() {
     }
     // Through a symlink too.
     std::os::unix::fs::symlink(fleet.path("logs/vps-a"), fleet.path("alias")).unwrap();
-    let out = blockscope()
-        .args(["run", "--threads", "1", "--logs"])
-        .arg(fleet.path("logs"))
-        .arg("--inventory")
-        .arg(fleet.path("inventory.csv"))
-        .arg("--out")
-        .arg(fleet.path("alias/reports"))
-        .output()
-        .unwrap();
+    let out = fleet.run_into("alias/reports", &["--threads", "1"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
 
@@ -549,19 +533,8 @@ fn out_inside_logs_is_refused() {
 #[test]
 fn check_config_reports_a_truncated_state() {
     let fleet = fleet_with_state();
-    let check = || {
-        blockscope()
-            .args(["check-config", "--logs"])
-            .arg(fleet.path("logs"))
-            .arg("--inventory")
-            .arg(fleet.path("inventory.csv"))
-            .arg("--out")
-            .arg(fleet.path("out"))
-            .arg("--state")
-            .arg(fleet.path("state"))
-            .output()
-            .unwrap()
-    };
+    let state = fleet.path("state");
+    let check = || fleet.check_config(&["--state", state.to_str().unwrap()]);
     let out = check();
     ok(&out);
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -622,17 +595,10 @@ fn a_second_run_on_the_same_state_stops_at_once() {
     let lock = fs::File::open(fleet.path("state.lock")).unwrap();
     lock.lock().unwrap();
     let other = fleet.path("other-out");
-    let out = blockscope()
-        .args(["run", "--threads", "1", "--logs"])
-        .arg(fleet.path("logs"))
-        .arg("--inventory")
-        .arg(fleet.path("inventory.csv"))
-        .arg("--out")
-        .arg(&other)
-        .arg("--state")
-        .arg(&state)
-        .output()
-        .unwrap();
+    let out = fleet.run_into(
+        "other-out",
+        &["--threads", "1", "--state", state.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("state.lock is held"),

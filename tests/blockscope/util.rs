@@ -86,8 +86,17 @@ impl Fleet {
         self.command("check-config", extra)
     }
 
+    /// `run EXTRA` over this fleet's logs and inventory into `out` (`rel` below the fleet).
+    pub(crate) fn run_into(&self, rel: &str, extra: &[&str]) -> Output {
+        self.command_into("run", &self.path(rel), extra)
+    }
+
     /// `blockscope SUBCOMMAND` over this fleet's logs, inventory and `out`, then `extra`.
     fn command(&self, subcommand: &str, extra: &[&str]) -> Output {
+        self.command_into(subcommand, &self.path("out"), extra)
+    }
+
+    fn command_into(&self, subcommand: &str, out: &Path, extra: &[&str]) -> Output {
         blockscope()
             .arg(subcommand)
             .arg("--logs")
@@ -95,7 +104,7 @@ impl Fleet {
             .arg("--inventory")
             .arg(self.path("inventory.csv"))
             .arg("--out")
-            .arg(self.path("out"))
+            .arg(out)
             .args(extra)
             .output()
             .unwrap()
