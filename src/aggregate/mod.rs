@@ -172,6 +172,18 @@ impl Aggregates {
         map
     }
 
+    /// Whether the run keeps a state: only then is a row new, ongoing or resolved.
+    pub(crate) fn state_kept(&self) -> bool {
+        self.ips
+            .iter()
+            .any(|r| matches!(r.status, Status::New | Status::Ongoing | Status::Resolved))
+    }
+
+    /// The day a resolved row is reported gone: the last day of tonight's evidence.
+    pub(crate) fn resolved_on(&self) -> Option<String> {
+        self.last_time.map(crate::model::day::format_utc_date)
+    }
+
     /// The subnets.csv row of a subnet (rows are kept in `IpNetwork` order).
     pub(crate) fn subnet(&self, subnet: Option<IpNetwork>) -> Option<&SubnetRow> {
         let subnet = subnet?;
@@ -262,11 +274,9 @@ pub(crate) fn aggregate(
         rows::ip_rows(&partial, inv, rules, v4_prefix, v6_prefix)?
             .into_iter()
             .partition(|r| r.ip_source != IpSource::ReplyOtherCustomer);
-    if recipients == RecipientDetail::Domain {
-        for r in ips.iter_mut().chain(unconfirmed.iter_mut()) {
-            if let std::borrow::Cow::Owned(redacted) = classify::redact_addresses(&r.sample_reply) {
-                r.sample_reply = redacted;
-            }
+    for r in ips.iter_mut().chain(unconfirmed.iter_mut()) {
+        if let std::borrow::Cow::Owned(shown) = classify::shown_reply(&r.sample_reply, recipients) {
+            r.sample_reply = shown;
         }
     }
     if let Some(data) = sndsdata {
@@ -305,10 +315,7 @@ pub(crate) fn aggregate(
             ips: v.ips.iter().filter(|ip| ip.is_some()).count() as u64,
             platform: k.platform.to_string(),
             code: k.code.to_string(),
-            reply: match recipients {
-                RecipientDetail::Full => k.reply.clone(),
-                RecipientDetail::Domain => classify::redact_addresses(&k.reply).into_owned(),
-            },
+            reply: classify::shown_reply(&k.reply, recipients).into_owned(),
         })
         .collect();
     unclassified.sort_by(|a, b| {

@@ -50,6 +50,12 @@ pub(crate) struct IpRow {
 }
 
 impl IpRow {
+    /// Tonight's evidence, not history: a row resolved since the last run is listed as such and
+    /// counted, asked about or delisted nowhere.
+    pub(crate) fn is_current(&self) -> bool {
+        self.status != Status::Resolved
+    }
+
     /// A block reply from Microsoft's consumer side (what SNDS covers).
     pub(crate) fn is_outlook_block(&self) -> bool {
         self.class.is_block()

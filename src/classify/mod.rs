@@ -255,6 +255,18 @@ pub(crate) fn redact_addresses(reply: &str) -> std::borrow::Cow<'_, str> {
     })
 }
 
+/// A reply as the reports and `explain` show it: recipients cut to their domain
+/// (`redact_addresses`) unless `--recipient-detail full`.
+pub(crate) fn shown_reply(
+    reply: &str,
+    detail: crate::model::RecipientDetail,
+) -> std::borrow::Cow<'_, str> {
+    match detail {
+        crate::model::RecipientDetail::Domain => redact_addresses(reply),
+        crate::model::RecipientDetail::Full => std::borrow::Cow::Borrowed(reply),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

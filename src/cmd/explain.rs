@@ -154,12 +154,7 @@ fn write(
             };
             writeln!(w, "    rule {} ({}) {}", rule.id, rule.class.as_str(), why)?;
             // Recipients as the reports show them: the receiving domain unless asked for more.
-            let reply = match shown.recipients {
-                crate::model::RecipientDetail::Domain => {
-                    crate::classify::redact_addresses(&e.reply)
-                }
-                crate::model::RecipientDetail::Full => e.reply.as_str().into(),
-            };
+            let reply = crate::classify::shown_reply(&e.reply, shown.recipients);
             writeln!(w, "    reply: {}", printable(&reply))?;
         }
     }

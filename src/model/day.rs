@@ -20,6 +20,13 @@ pub(crate) fn format_utc(micros: i64) -> String {
         .map_or_else(String::new, |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
+/// The UTC date (YYYY-MM-DD) of a time, as the reports' "since" and "resolved on" write it.
+pub(crate) fn format_utc_date(micros: i64) -> String {
+    Utc.timestamp_micros(micros)
+        .single()
+        .map_or_else(String::new, |d| d.format("%Y-%m-%d").to_string())
+}
+
 /// Whole days from first to last event, counting both ends.
 pub(crate) fn days(first: i64, last: i64) -> u64 {
     if first == i64::MIN || last < first {

@@ -68,7 +68,7 @@ pub(crate) fn state_text(r: &crate::aggregate::IpRow, resolved_on: Option<&str>)
         Status::Ongoing => format!(
             "ongoing for {} (since {})",
             count(r.days_blocked as usize, "day", "days"),
-            date(r.since)
+            crate::model::day::format_utc_date(r.since)
         ),
         Status::Resolved => match resolved_on {
             Some(day) => format!("resolved on {day}"),
@@ -77,14 +77,6 @@ pub(crate) fn state_text(r: &crate::aggregate::IpRow, resolved_on: Option<&str>)
         Status::BlockedNotSeen => "SNDS only, not bouncing yet".into(),
         Status::Seen => String::new(),
     }
-}
-
-/// `YYYY-MM-DD` (UTC) of a time in Unix micros.
-pub(crate) fn date(micros: i64) -> String {
-    crate::model::day::format_utc(micros)
-        .chars()
-        .take(10)
-        .collect()
 }
 
 /// `1 IP`, `2 IPs`.

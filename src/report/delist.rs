@@ -470,7 +470,7 @@ fn with_ip(agg: &Aggregates) -> impl Iterator<Item = (&IpRow, String)> {
 
 /// The rows the pack asks about: a block resolved since the last run is asked about no more.
 fn current(agg: &Aggregates) -> impl Iterator<Item = &IpRow> {
-    agg.ips.iter().filter(|r| r.status != Status::Resolved)
+    agg.ips.iter().filter(|r| r.is_current())
 }
 
 /// The list's lookup page for an IP (the rule's `lookup_url`), or a multi-list lookup.

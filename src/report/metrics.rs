@@ -69,7 +69,7 @@ pub(crate) fn write(
     let current = agg
         .ips
         .iter()
-        .filter(|r| r.class.is_block() && r.status != crate::aggregate::Status::Resolved);
+        .filter(|r| r.class.is_block() && r.is_current());
     let mut blocked: BTreeMap<&str, BTreeSet<std::net::IpAddr>> = BTreeMap::new();
     let mut distinct = BTreeSet::new();
     for r in current {

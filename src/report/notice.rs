@@ -5,7 +5,6 @@
 //! template's (`report/templates/notice.md`, or the provider's own under `--templates`). Only
 //! the customer's own addresses appear; neighbours are never named or counted.
 
-use super::cells::date;
 use super::iso;
 use super::templates::{TemplateError, Templates, NOTICE};
 use crate::aggregate::{Aggregates, Blocker, BlockerId, IpRow, Status};
@@ -131,16 +130,12 @@ impl<'a> NoticeContext<'a> {
         templates: &'a Templates,
         provider: Option<&'a str>,
     ) -> NoticeContext<'a> {
-        let state_kept = agg
-            .ips
-            .iter()
-            .any(|r| matches!(r.status, Status::New | Status::Ongoing | Status::Resolved));
         NoticeContext {
             agg,
             templates,
             provider,
-            state_kept,
-            resolved_on: agg.last_time.map(date),
+            state_kept: agg.state_kept(),
+            resolved_on: agg.resolved_on(),
         }
     }
 
@@ -170,10 +165,16 @@ impl<'a> NoticeContext<'a> {
             _ => None,
         };
         // Sections in the order of the address text, as the notices have always listed them.
-        let mut by_ip: BTreeMap<(String, &str), Vec<&IpRow>> = BTreeMap::new();
-        for r in rows.iter().filter(|r| situation(agg, r).is_some()) {
+        let mut by_ip: BTreeMap<(String, &str), Vec<(&IpRow, Situation)>> = BTreeMap::new();
+        for r in rows {
+            let Some(situation) = situation(agg, r) else {
+                continue;
+            };
             let ip = r.ip.map_or_else(String::new, |ip| ip.to_string());
-            by_ip.entry((ip, r.vps_id.as_str())).or_default().push(r);
+            by_ip
+                .entry((ip, r.vps_id.as_str()))
+                .or_default()
+                .push((r, situation));
         }
         let addresses = by_ip
             .into_values()
@@ -197,28 +198,28 @@ impl<'a> NoticeContext<'a> {
         }
     }
 
-    fn address(&self, rows: &[&IpRow]) -> Address {
+    fn address(&self, rows: &[(&IpRow, Situation)]) -> Address {
         let agg = self.agg;
-        let ip = rows[0].ip;
-        let findings: Vec<Finding> = rows.iter().map(|r| self.finding(r)).collect();
+        let first = rows[0].0;
+        let ip = first.ip;
+        let findings: Vec<Finding> = rows.iter().map(|&(r, s)| self.finding(r, s)).collect();
         let likely_cause = ip.is_some_and(|ip| {
-            agg.subnet(rows[0].subnet)
+            agg.subnet(first.subnet)
                 .is_some_and(|s| s.suspect_ips.contains(&ip))
         });
         let open = findings.iter().filter(|f| f.state != "resolved");
         let advice = open.map(|f| advice(f.situation, likely_cause)).min();
         Address {
             ip: ip.map(|ip| ip.to_string()),
-            server: rows[0].vps_id.clone(),
+            server: first.vps_id.clone(),
             findings,
             likely_cause,
             advice,
         }
     }
 
-    fn finding(&self, r: &IpRow) -> Finding {
+    fn finding(&self, r: &IpRow, situation: Situation) -> Finding {
         let agg = self.agg;
-        let situation = situation(agg, r).unwrap_or(Situation::OwnBlock);
         let dnsbl = r.class == Class::Dnsbl;
         let seen = r.events > 0;
         Finding {
@@ -237,7 +238,7 @@ impl<'a> NoticeContext<'a> {
             first: seen.then(|| iso(r.first_seen)),
             last: (r.last_seen != i64::MIN).then(|| iso(r.last_seen)),
             state: r.status.as_str(),
-            since: (r.since != i64::MIN).then(|| date(r.since)),
+            since: (r.since != i64::MIN).then(|| crate::model::day::format_utc_date(r.since)),
             days: r.days_blocked,
             resolved_on: (r.status == Status::Resolved)
                 .then(|| self.resolved_on.clone())

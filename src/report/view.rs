@@ -112,9 +112,8 @@ impl Summary<'_> {
 impl<'a> Summary<'a> {
     pub(crate) fn new(agg: &'a Aggregates) -> Summary<'a> {
         // A resolved row is history, not tonight's evidence: listed on its own, counted nowhere.
-        let current = |r: &IpRow| r.status != Status::Resolved;
-        let of = |class: Class| rows(agg, |r| r.class == class && current(r));
-        let blocked = rows(agg, |r| r.class.is_block() && current(r));
+        let of = |class: Class| rows(agg, |r| r.class == class && r.is_current());
+        let blocked = rows(agg, |r| r.class.is_block() && r.is_current());
         let throttled = of(Class::Throttle);
         let unclassified = of(Class::Unclassified);
         let counts = Counts {
@@ -144,14 +143,11 @@ impl<'a> Summary<'a> {
             not_ip: rule_counts(&of(Class::NotIp)),
             unclassified,
             snds: agg.snds_given.then(|| SndsView::new(agg)),
-            state_kept: agg
-                .ips
-                .iter()
-                .any(|r| matches!(r.status, Status::New | Status::Ongoing | Status::Resolved)),
+            state_kept: agg.state_kept(),
             resolved: rows(agg, |r| {
                 r.status == Status::Resolved && (r.class.is_block() || r.class == Class::Throttle)
             }),
-            resolved_on: agg.last_time.map(super::cells::date),
+            resolved_on: agg.resolved_on(),
         }
     }
 }
