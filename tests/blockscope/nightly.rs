@@ -32,39 +32,25 @@ fn a_config_file_with_relative_paths_and_flags_overriding_it() {
 fn check_config_validates_everything_and_names_the_problem() {
     let fleet = Fleet::one_s3140();
     let config = fleet.path("blockscope.toml");
-    fs::write(
-        &config,
-        "logs = \"logs\"\ninventory = \"inventory.csv\"\nout = \"out\"\n",
-    )
-    .unwrap();
-    let out = blockscope()
-        .args(["check-config", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    // check-config over a config file holding `text`.
+    let check = |text: &str| {
+        fs::write(&config, text).unwrap();
+        blockscope()
+            .args(["check-config", "--config"])
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let out = check("logs = \"logs\"\ninventory = \"inventory.csv\"\nout = \"out\"\n");
     ok(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("6 customers, 7 VPSes"));
     assert!(!fleet.path("out").exists(), "check-config writes nothing");
-    fs::write(
-        &config,
-        "logs = \"logs\"\ninventory = \"inventory.csv\"\nout = \"out\"\nthreds = 2\n",
-    )
-    .unwrap();
-    let out = blockscope()
-        .args(["check-config", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = check("logs = \"logs\"\ninventory = \"inventory.csv\"\nout = \"out\"\nthreds = 2\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("blockscope.toml:4: unknown field `threds`")
     );
-    fs::write(&config, "logs = \"logs\"\nout = \"out\"\n").unwrap();
-    let out = blockscope()
-        .args(["check-config", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = check("logs = \"logs\"\nout = \"out\"\n");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--inventory FILE is required"));
     fs::write(
