@@ -77,12 +77,7 @@ fn print_text(
         "  deliveries: {} sent, {} deferred, {} bounced ({} non-final replies); {} expired; {} suspended retries; {} local hand-offs; {} noise lines",
         s.sent, s.deferred, s.bounced, s.non_final_replies, s.expired, s.suspended, s.local_handoffs, s.noise_lines
     )?;
-    let blocked = agg
-        .ips
-        .iter()
-        .filter(|r| r.class.is_block())
-        .map(|r| &r.ip)
-        .collect::<std::collections::BTreeSet<_>>();
+    let blocked = blocked_ips(agg);
     let with = |v: Verdict| agg.subnets.iter().filter(|s| s.verdict == v).count();
     writeln!(
         w,
@@ -166,13 +161,7 @@ pub(crate) fn print_json(
     delist_incomplete: Option<&str>,
 ) -> std::io::Result<()> {
     let s = &agg.stats;
-    // A row without an address counts once, as before.
-    let blocked: std::collections::BTreeSet<Option<std::net::IpAddr>> = agg
-        .ips
-        .iter()
-        .filter(|r| r.class.is_block())
-        .map(|r| r.ip)
-        .collect();
+    let blocked = blocked_ips(agg);
     let line = serde_json::json!({
         "event": "run_finished",
         "files": s.files,
@@ -210,4 +199,14 @@ pub(crate) fn print_json(
         line["delist_pack_incomplete"] = serde_json::json!(note);
     }
     writeln!(w, "{line}")
+}
+
+/// Tonight's blocked addresses, as the text and JSON summaries count them: a row without an
+/// address counts once, a row resolved since the last run not at all (as in summary.md).
+fn blocked_ips(agg: &Aggregates) -> std::collections::BTreeSet<Option<std::net::IpAddr>> {
+    agg.ips
+        .iter()
+        .filter(|r| r.class.is_block() && r.is_current())
+        .map(|r| r.ip)
+        .collect()
 }

@@ -25,18 +25,21 @@ impl Nights {
     }
 
     /// Append `lines` (dated `day`) and run with the state; summary.md and summary.html.
-    fn night(&self, day: u32, lines: &[String]) -> (String, String) {
+    /// summary.md, summary.html and the run summary on stderr.
+    fn night(&self, day: u32, lines: &[String]) -> (String, String, String) {
         append(
             &self.log,
             lines,
             NOV_23_2026 + (i64::from(day) - 23) * 86_400,
         );
         let state = self.fleet.path("state");
-        ok(&self
+        let out = self
             .fleet
-            .run_args(&["--threads", "1", "--state", state.to_str().unwrap()]));
+            .run_args(&["--threads", "1", "--state", state.to_str().unwrap()]);
+        ok(&out);
         let read = |f: &str| fs::read_to_string(self.fleet.path("out/summary").join(f)).unwrap();
-        (read("summary.md"), read("summary.html"))
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (read("summary.md"), read("summary.html"), stderr)
     }
 }
 
@@ -49,7 +52,7 @@ fn line<'a>(md: &'a str, start: &str) -> &'a str {
 #[test]
 fn summaries_say_new_then_ongoing_since_then_resolved_on() {
     let nights = Nights::new();
-    let (md, html) = nights.night(20, &[banned(20)]);
+    let (md, html, _) = nights.night(20, &[banned(20)]);
     assert!(line(&md, "| IP | Customer | VPS |").ends_with("| Subnet verdict | Status |"));
     assert!(
         line(&md, "| 203.0.113.25 |").ends_with("| single_ip | new |"),
@@ -64,7 +67,7 @@ fn summaries_say_new_then_ongoing_since_then_resolved_on() {
         "asked for while blocked"
     );
 
-    let (md, html) = nights.night(22, &[banned(22)]);
+    let (md, html, _) = nights.night(22, &[banned(22)]);
     let row = line(&md, "| 203.0.113.25 |");
     assert!(
         row.ends_with("| ongoing for 3 days (since 2026-11-20) |"),
@@ -75,7 +78,8 @@ fn summaries_say_new_then_ongoing_since_then_resolved_on() {
     let sent = SENT_GMAIL
         .replace("Nov  2 10:11:00", "Nov 23 10:11:00")
         .replace("web1", "shop");
-    let (md, html) = nights.night(23, &[sent]);
+    let (md, html, stderr) = nights.night(23, &[sent]);
+    assert!(stderr.contains("verdicts: 0 blocked IPs"), "{stderr}");
     // Gone tonight: listed as resolved, counted nowhere as blocked.
     assert!(
         md.contains("- **0** blocked IP(s) of **0** customer(s)"),

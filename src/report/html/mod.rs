@@ -155,7 +155,11 @@ impl<'a> Ctx<'a> {
 fn serious_rules(agg: &Aggregates) -> BTreeMap<IpAddr, BTreeSet<&str>> {
     let mut out: BTreeMap<IpAddr, BTreeSet<&str>> = BTreeMap::new();
     let serious = |c: Class| c.is_block() || matches!(c, Class::Throttle | Class::SndsBlock);
-    for r in agg.ips.iter().filter(|r| serious(r.class)) {
+    for r in agg
+        .ips
+        .iter()
+        .filter(|r| serious(r.class) && r.is_current())
+    {
         if let Some(ip) = r.ip {
             out.entry(ip).or_default().insert(r.rule_id.as_str());
         }
