@@ -62,6 +62,7 @@ pub(crate) fn write_reports(
         provider: config.provider.clone(),
         keep: config.keep,
         templates,
+        threads: config.threads,
     };
     report::write_report_set(&config.out, aggregates, &options)
 }

@@ -36,6 +36,8 @@ pub(crate) struct ReportOptions {
     pub(crate) keep: usize,
     /// The texts for people: built in, or the provider's `--templates`.
     pub(crate) templates: templates::Templates,
+    /// Workers writing the report files (`--threads`).
+    pub(crate) threads: usize,
 }
 
 /// Write every report into `out`, atomically replacing a previous report set.
@@ -64,7 +66,12 @@ pub(crate) fn write_report_set(
         .prefix(&staging_prefix(owner))
         .tempdir_in(&parent)
         .map_err(io)?;
-    write_into(staging.path(), agg, options).map_err(io)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads.max(1))
+        .build()
+        .map_err(|e| Error::Threads(e.to_string()))?;
+    pool.install(|| write_into(staging.path(), agg, options))
+        .map_err(io)?;
     let staged = staging.keep();
     // Never swap in a set that is not whole, whoever touched the staging directory meanwhile.
     if !staged.join(MARKER).is_file() || !staged.join("summary").is_dir() {
@@ -184,44 +191,63 @@ fn is_replaceable(out: &Path) -> std::io::Result<bool> {
     Ok(out.join(MARKER).is_file() || fs::read_dir(out)?.next().is_none())
 }
 
+/// One report file: its path below the report directory and what writes it.
+type Job<'a> = (
+    &'static str,
+    Box<dyn Fn(&mut dyn Write) -> std::io::Result<()> + Sync + 'a>,
+);
+
 fn write_into(dir: &Path, agg: &Aggregates, options: &ReportOptions) -> std::io::Result<()> {
+    use rayon::prelude::*;
     fs::create_dir_all(dir.join("summary"))?;
     fs::create_dir_all(dir.join("customers"))?;
     fs::create_dir_all(dir.join("delist"))?;
     let provider = &options.provider;
-    write_file(&dir.join("delist/outlook-com.txt"), |w| {
-        delist::write_outlook(w, agg, provider)
-    })?;
-    write_file(&dir.join("delist/office365.csv"), |w| {
-        delist::write_office365(w, agg, provider.email.as_deref())
-    })?;
-    write_file(&dir.join("delist/delist-microsoft-5.7.511.txt"), |w| {
-        delist::write_5_7_511(w, agg, provider)
-    })?;
-    write_file(&dir.join("delist/dnsbl-lookups.csv"), |w| {
-        delist::write_dnsbl(w, agg)
-    })?;
-    write_file(&dir.join("summary/ips.csv"), |w| ips::write(w, agg))?;
-    write_file(&dir.join("summary/subnets.csv"), |w| subnets::write(w, agg))?;
-    write_file(&dir.join("summary/summary.md"), |w| {
-        summary_md::write(w, agg)
-    })?;
-    write_file(&dir.join("summary/summary.html"), |w| html::write(w, agg))?;
-    write_file(&dir.join("summary/unclassified.csv"), |w| {
-        unclassified::write(w, agg)
-    })?;
+    // The longest first, so the workers finish together. Each file is written by one worker
+    // from the same data: the bytes do not depend on the thread count.
+    let mut jobs: Vec<Job> = vec![
+        ("summary/summary.html", Box::new(|w| html::write(w, agg))),
+        ("summary/ips.csv", Box::new(|w| ips::write(w, agg))),
+        (
+            "summary/summary.md",
+            Box::new(|w| summary_md::write(w, agg)),
+        ),
+        (
+            "delist/outlook-com.txt",
+            Box::new(|w| delist::write_outlook(w, agg, provider)),
+        ),
+        (
+            "delist/office365.csv",
+            Box::new(|w| delist::write_office365(w, agg, provider.email.as_deref())),
+        ),
+        (
+            "delist/delist-microsoft-5.7.511.txt",
+            Box::new(|w| delist::write_5_7_511(w, agg, provider)),
+        ),
+        (
+            "delist/dnsbl-lookups.csv",
+            Box::new(|w| delist::write_dnsbl(w, agg)),
+        ),
+        ("summary/subnets.csv", Box::new(|w| subnets::write(w, agg))),
+        (
+            "summary/unclassified.csv",
+            Box::new(|w| unclassified::write(w, agg)),
+        ),
+        (
+            "summary/input-problems.csv",
+            Box::new(|w| input_problems::write(w, agg)),
+        ),
+    ];
     if agg.snds_given {
-        write_file(&dir.join("summary/snds-unknown-ips.csv"), |w| {
-            snds_unknown::write(w, agg)
-        })?;
+        jobs.push((
+            "summary/snds-unknown-ips.csv",
+            Box::new(|w| snds_unknown::write(w, agg)),
+        ));
     }
-    write_file(&dir.join("summary/input-problems.csv"), |w| {
-        input_problems::write(w, agg)
-    })?;
     let by_customer = agg.rows_by_customer();
     let notices =
         notice::NoticeContext::new(agg, &options.templates, options.provider.name.as_deref());
-    for (customer_id, name) in &agg.customers {
+    let customer = |(customer_id, name): &(String, String)| -> std::io::Result<()> {
         let rows = by_customer
             .get(customer_id.as_str())
             .map_or(&[][..], Vec::as_slice);
@@ -231,8 +257,18 @@ fn write_into(dir: &Path, agg: &Aggregates, options: &ReportOptions) -> std::io:
         let text = notices
             .render(customer_id, name, rows)
             .map_err(std::io::Error::other)?;
-        write_file(&path, |w| w.write_all(text.as_bytes()))?;
-    }
+        write_file(&path, |w| w.write_all(text.as_bytes()))
+    };
+    let (summaries, customers) = rayon::join(
+        || {
+            jobs.par_iter()
+                .with_max_len(1)
+                .try_for_each(|(path, body)| write_file(&dir.join(path), body))
+        },
+        || agg.customers.par_iter().try_for_each(customer),
+    );
+    summaries?;
+    customers?;
     write_file(&dir.join(MARKER), |w| {
         writeln!(w, "This directory is a blockscope report set; blockscope replaces it as a whole on every run.")
     })?;

@@ -100,8 +100,17 @@ pub(super) fn heatmaps(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     }
     writeln!(w, "<p class=\"muted\">One square per address, .0 top left to .255 bottom right; hover a square for its owner, counts, rules and SNDS data. Blocked IPv4 subnets only; clear subnets and IPv6 are left out.</p>")?;
     legend(w)?;
-    for (s, net) in subnets {
-        heatmap_card(w, ctx, s, net)?;
+    // Hundreds of cards of 256 squares each: drawn in parallel, written in order.
+    use rayon::prelude::*;
+    let cards: Vec<Vec<u8>> = subnets
+        .par_iter()
+        .map(|&(s, net)| {
+            let mut card = Vec::new();
+            heatmap_card(&mut card, ctx, s, net).map(|()| card)
+        })
+        .collect::<io::Result<_>>()?;
+    for card in cards {
+        w.write_all(&card)?;
     }
     writeln!(w, "</section>")
 }
@@ -128,10 +137,7 @@ pub(super) fn blocks_of(ctx: &Ctx, s: &SubnetRow, net: Ipv4Network) -> Vec<u32> 
         return vec![u32::from(net.network()) & !0xff];
     }
     let set: BTreeSet<u32> = ctx
-        .agg
-        .hosts
-        .iter()
-        .filter(|h| h.subnet == s.subnet)
+        .hosts_in(s.subnet)
         .filter_map(|h| match h.ip {
             IpAddr::V4(ip) => Some(u32::from(ip) & !0xff),
             IpAddr::V6(_) => None,
@@ -253,6 +259,14 @@ pub(super) fn grid(
         write!(w, "<text class=\"lbl\" x=\"{x}\" y=\"12\">+{col}</text>")?;
     }
     writeln!(w)?;
+    // The SNDS blocked ranges reaching into this /24, found once for its 256 squares.
+    let last = Ipv4Addr::from(base | 0xff);
+    let snds: Vec<&SndsStatus> = ctx
+        .agg
+        .snds_status
+        .iter()
+        .filter(|r| r.blocked && r.first <= last && first <= r.last)
+        .collect();
     for n in 0..256u32 {
         let (row, col) = (n / 16, n % 16);
         let (x, y) = (LEFT + col * pitch, TOP + row * pitch);
@@ -278,7 +292,7 @@ pub(super) fn grid(
             "<rect class=\"cell {}{}\" data-ip=\"{ip_text}\" x=\"{x}\" y=\"{y}\" width=\"{CELL}\" height=\"{CELL}\" rx=\"3\"><title>{}</title></rect>",
             state.class(),
             if red { " red" } else { "" },
-            tooltip(ctx, s, ip, host, state)
+            tooltip(ctx, s, ip, host, state, &snds)
         )?;
         // The last octet on our own addresses, so a printout still says which square is which.
         if host.is_some_and(|h| h.in_inventory)
@@ -304,6 +318,7 @@ pub(super) fn tooltip(
     ip: Ipv4Addr,
     host: Option<&Host>,
     state: State,
+    snds: &[&SndsStatus],
 ) -> String {
     let mut lines = vec![format!("{ip} — {}", state.label())];
     if let Some(h) = host {
@@ -328,7 +343,7 @@ pub(super) fn tooltip(
     } else if state == State::Outside {
         lines.push(format!("not part of {}", escape(&s.subnet.to_string())));
     }
-    if let Some(r) = ctx.snds_range(ip) {
+    if let Some(r) = snds.iter().find(|r| r.first <= ip && ip <= r.last) {
         lines.push(format!("SNDS: blocked ({})", or_dash(&r.reason.text)));
     }
     lines.join("&#10;")
@@ -337,10 +352,7 @@ pub(super) fn tooltip(
 /// Beside the grid, the addresses that need action: readable without hovering and on paper.
 pub(super) fn notable(w: &mut dyn Write, ctx: &Ctx, s: &SubnetRow, base: u32) -> io::Result<()> {
     let hosts: Vec<(&Host, State)> = ctx
-        .agg
-        .hosts
-        .iter()
-        .filter(|h| h.subnet == s.subnet)
+        .hosts_in(s.subnet)
         .filter(|h| matches!(h.ip, IpAddr::V4(ip) if u32::from(ip) & !0xff == base))
         .map(|h| (h, State::of(Some(h))))
         .filter(|(h, st)| {

@@ -97,6 +97,8 @@ struct Ctx<'a> {
     view: Summary<'a>,
     names: BTreeMap<&'a str, &'a str>,
     hosts: BTreeMap<IpAddr, &'a Host>,
+    /// Hosts by subnet: each heatmap draws its own.
+    by_subnet: BTreeMap<IpNetwork, Vec<&'a Host>>,
     /// IP -> its block, throttle and SNDS rule ids: `Host::rules` also lists greylisting and
     /// unknown users, too long for the heatmaps' side tables.
     serious: BTreeMap<IpAddr, BTreeSet<&'a str>>,
@@ -113,6 +115,10 @@ impl<'a> Ctx<'a> {
                 .map(|(id, name)| (id.as_str(), name.as_str()))
                 .collect(),
             hosts: agg.hosts.iter().map(|h| (h.ip, h)).collect(),
+            by_subnet: agg.hosts.iter().fold(BTreeMap::new(), |mut m, h| {
+                m.entry(h.subnet).or_insert_with(Vec::new).push(h);
+                m
+            }),
             serious: serious_rules(agg),
         }
     }
@@ -143,12 +149,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The SNDS IP-status range blocking `ip`, if any.
-    fn snds_range(&self, ip: Ipv4Addr) -> Option<&'a SndsStatus> {
-        self.agg
-            .snds_status
-            .iter()
-            .find(|s| s.blocked && s.first <= ip && ip <= s.last)
+    /// The hosts of `subnet`, in `agg.hosts` order.
+    fn hosts_in(&self, subnet: IpNetwork) -> impl Iterator<Item = &'a Host> + '_ {
+        self.by_subnet.get(&subnet).into_iter().flatten().copied()
     }
 }
 
