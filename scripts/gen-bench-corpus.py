@@ -7,6 +7,9 @@ Every copy k of the 31-VPS sample fleet (Postfix, Exim, OpenSMTPD, Sendmail; ~95
 traffic and noise, a few % rejections of every rule class) gets its own VPS ids, customer ids
 and sending addresses (the sample's three /24s and its IPv6 /48 moved to distinct ranges per
 copy), so the number of distinct (IP, rule) keys grows with the fleet as it would in life.
+Each copy's syslog HOSTNAME gets a `-k<k>` suffix and Exim's queue-run pids move by k, so no
+two VPSes' files are byte-identical (in a real fleet they never are; identical files would be
+read once, as duplicates).
 Receivers' addresses are left alone.
 
 Writes <out>/logs/<vps>-k<k>/..., <out>/inventory.csv and <out>/snds/*.csv. With --gzip every
@@ -18,6 +21,7 @@ import argparse
 import csv
 import gzip
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -36,9 +40,19 @@ def remap(k):
     ]
 
 
-def apply(data, pairs):
+# The HOSTNAME after an RFC 3164 or RFC 3339 syslog timestamp (Exim's mainlog has none).
+HOST = re.compile(rb"^((?:[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2})|(?:[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ ]+)) ([^ ]+) ", re.M)
+
+# Exim's `Start queue run: pid=N` lines (noise): the mainlog's only per-host text besides addresses.
+QUEUE_RUN = re.compile(rb"queue run: pid=([0-9]+)")
+
+
+def apply(data, pairs, k=None):
     for a, b in pairs:
         data = data.replace(a, b)
+    if k is not None:
+        data = HOST.sub(lambda m: b"%s %s-k%d " % (m.group(1), m.group(2), k), data)
+        data = QUEUE_RUN.sub(lambda m: b"queue run: pid=%d" % (int(m.group(1)) + 7 * k), data)
     return data
 
 
@@ -94,7 +108,7 @@ def main():
             name = inner if r == 0 else inner.with_name("%s.extra%d" % (inner.name, r))
             target = out / "logs" / ("%s-k%d" % (vps, k)) / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            body = apply(data, pairs)
+            body = apply(data, pairs, k)
             total += len(body)
             if args.gzip:
                 target = target.with_name(target.name + ".gz")
