@@ -230,12 +230,13 @@ fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
 /// A list column of strings, one set per row.
 fn string_sets(df: &DataFrame, name: &str) -> Result<Vec<std::collections::BTreeSet<String>>> {
     let ca = df.column(name).and_then(|c| c.list()).map_err(polars_err)?;
-    (0..ca.len())
-        .map(|i| {
-            let Some(series) = ca.get_as_series(i) else {
+    // One series reused for every row, not a new one built per row.
+    ca.amortized_iter()
+        .map(|series| {
+            let Some(series) = series else {
                 return Ok(Default::default());
             };
-            let values = series.str().map_err(polars_err)?;
+            let values = series.as_ref().str().map_err(polars_err)?;
             Ok(values.iter().flatten().map(String::from).collect())
         })
         .collect()
@@ -270,10 +271,11 @@ pub(crate) fn aggregate(
     v6_prefix: u8,
     recipients: RecipientDetail,
 ) -> Result<Aggregates> {
-    let (mut ips, mut unconfirmed): (Vec<IpRow>, Vec<IpRow>) =
-        rows::ip_rows(&partial, inv, rules, v4_prefix, v6_prefix)?
-            .into_iter()
-            .partition(|r| r.ip_source != IpSource::ReplyOtherCustomer);
+    // Split in place: a partition into two new lists held every row twice at the run's peak.
+    let mut ips = rows::ip_rows(&partial, inv, rules, v4_prefix, v6_prefix)?;
+    let mut unconfirmed: Vec<IpRow> = ips
+        .extract_if(.., |r| r.ip_source == IpSource::ReplyOtherCustomer)
+        .collect();
     for r in ips.iter_mut().chain(unconfirmed.iter_mut()) {
         if let std::borrow::Cow::Owned(shown) = classify::shown_reply(&r.sample_reply, recipients) {
             r.sample_reply = shown;

@@ -43,6 +43,7 @@ pub fn run(config: &Config) -> Result<i32> {
     };
     let mut batch = ingest_logs(config, &inventory, &rules, show, known.as_ref())?;
     resolve(&inventory, &mut batch)?;
+    crate::pipeline::release_free_memory();
     stage("ingest");
     let cursors = std::mem::take(&mut batch.cursors);
     let history = match (&config.state, &previous) {

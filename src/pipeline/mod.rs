@@ -272,3 +272,15 @@ pub(crate) fn parse_target(text: &str) -> Result<IpNetwork> {
     let net = crate::attribute::inventory::unmapped(net);
     Ok(IpNetwork::new(net.network(), net.prefix()).unwrap_or(net))
 }
+
+/// Give memory the ingest workers freed back to the system before the single-threaded stages
+/// allocate theirs. glibc keeps each worker thread's freed memory in that thread's arena, where
+/// the main thread cannot reuse it: on the 1 GB bench the run's peak was ~12 MB higher without
+/// this. Elsewhere (musl, other systems) there is nothing to do.
+pub(crate) fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the allocator's arenas to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

@@ -91,6 +91,9 @@ pub(super) fn affected(agg: &Aggregates) -> Vec<(&SubnetRow, Ipv4Network)> {
     out
 }
 
+/// Heatmap cards drawn before they are written: enough to keep every worker busy.
+const CARDS_PER_BATCH: usize = 32;
+
 pub(super) fn heatmaps(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     section(w, "heatmaps", "Subnet heatmaps")?;
     let subnets = affected(ctx.agg);
@@ -100,17 +103,20 @@ pub(super) fn heatmaps(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     }
     writeln!(w, "<p class=\"muted\">One square per address, .0 top left to .255 bottom right; hover a square for its owner, counts, rules and SNDS data. Blocked IPv4 subnets only; clear subnets and IPv6 are left out.</p>")?;
     legend(w)?;
-    // Hundreds of cards of 256 squares each: drawn in parallel, written in order.
+    // Hundreds of cards of 256 squares each (~60 KB): drawn in parallel, a batch at a time so
+    // the page is never held in memory whole, and written in order.
     use rayon::prelude::*;
-    let cards: Vec<Vec<u8>> = subnets
-        .par_iter()
-        .map(|&(s, net)| {
-            let mut card = Vec::new();
-            heatmap_card(&mut card, ctx, s, net).map(|()| card)
-        })
-        .collect::<io::Result<_>>()?;
-    for card in cards {
-        w.write_all(&card)?;
+    for batch in subnets.chunks(CARDS_PER_BATCH) {
+        let cards: Vec<Vec<u8>> = batch
+            .par_iter()
+            .map(|&(s, net)| {
+                let mut card = Vec::new();
+                heatmap_card(&mut card, ctx, s, net).map(|()| card)
+            })
+            .collect::<io::Result<_>>()?;
+        for card in cards {
+            w.write_all(&card)?;
+        }
     }
     writeln!(w, "</section>")
 }
