@@ -47,12 +47,19 @@ HOST = re.compile(rb"^((?:[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2})|
 QUEUE_RUN = re.compile(rb"queue run: pid=([0-9]+)")
 
 
-def apply(data, pairs, k=None):
+# A syslog line's `prog[pid]: `.
+PID = re.compile(rb"\[([0-9]+)\]: ")
+
+
+def apply(data, pairs, k=None, generation=0):
     for a, b in pairs:
         data = data.replace(a, b)
     if k is not None:
         data = HOST.sub(lambda m: b"%s %s-k%d " % (m.group(1), m.group(2), k), data)
-        data = QUEUE_RUN.sub(lambda m: b"queue run: pid=%d" % (int(m.group(1)) + 7 * k), data)
+        data = QUEUE_RUN.sub(lambda m: b"queue run: pid=%d" % (int(m.group(1)) + 7 * k + generation), data)
+    if generation:
+        # Extra generations of a file are other processes' lines, not copies (copies are read once).
+        data = PID.sub(lambda m: b"[%d]: " % (int(m.group(1)) + 100000 * generation), data)
     return data
 
 
@@ -64,8 +71,8 @@ def main():
     ap.add_argument("--gzip", action="store_true", help="write every log gzip-compressed")
     ap.add_argument("--max-copies", type=int, default=192,
                     help="fleet size cap in sample-fleet copies (192 = 5,952 VPSes); beyond it each "
-                         "VPS gets more log volume instead (extra generations), so a bigger corpus "
-                         "has more lines but the same (IP, rule) keys")
+                         "VPS gets more log volume instead (extra generations: the same lines from "
+                         "other pids), so a bigger corpus has more lines but the same (IP, rule) keys")
     args = ap.parse_args()
 
     sample = Path(args.sample)
@@ -108,7 +115,7 @@ def main():
             name = inner if r == 0 else inner.with_name("%s.extra%d" % (inner.name, r))
             target = out / "logs" / ("%s-k%d" % (vps, k)) / name
             target.parent.mkdir(parents=True, exist_ok=True)
-            body = apply(data, pairs, k)
+            body = apply(data, pairs, k, r)
             total += len(body)
             if args.gzip:
                 target = target.with_name(target.name + ".gz")

@@ -10,7 +10,7 @@
 //! The choice depends only on the files, never on the thread count: a path without symbolic
 //! links wins (the real location), then the file that goes on further, then the first by name.
 
-use super::fingerprint::{head_hash, HEAD_BYTES};
+use super::fingerprint::HEAD_BYTES;
 use super::{reader, LogFile};
 use crate::model::Stats;
 use rayon::prelude::*;
@@ -34,7 +34,7 @@ struct Identity {
     /// (device, inode): a hard link or a symbolic link is the same file.
     inode: (u64, u64),
     /// (length, xxh3) of the first `HEAD_BYTES` decompressed bytes.
-    head: (usize, String),
+    head: (usize, u64),
     /// Plain (not gzip): its size on disk is its content's length.
     plain_len: Option<u64>,
 }
@@ -57,7 +57,7 @@ enum DuplicateKind {
 }
 
 /// The files of `files` to read (in their order) and the duplicates left out, listed in `stats`.
-pub(crate) fn drop_duplicates(files: &[LogFile], stats: &mut Stats) -> Vec<LogFile> {
+pub(crate) fn drop_duplicates<'a>(files: &'a [LogFile], stats: &mut Stats) -> Vec<&'a LogFile> {
     let duplicates = find(files);
     for d in &duplicates {
         stats.problem(&files[d.skipped].name, None, reason(d, files));
@@ -67,7 +67,7 @@ pub(crate) fn drop_duplicates(files: &[LogFile], stats: &mut Stats) -> Vec<LogFi
         .iter()
         .enumerate()
         .filter(|(i, _)| !skipped.contains(i))
-        .map(|(_, f)| f.clone())
+        .map(|(_, f)| f)
         .collect()
 }
 
@@ -89,7 +89,7 @@ fn reason(d: &Duplicate, files: &[LogFile]) -> String {
 /// Every duplicate among `files`, by file index.
 pub(crate) fn find(files: &[LogFile]) -> Vec<Duplicate> {
     let identities: Vec<Option<Identity>> = files.par_iter().map(identity).collect();
-    let mut groups: BTreeMap<&(usize, String), Vec<usize>> = BTreeMap::new();
+    let mut groups: BTreeMap<&(usize, u64), Vec<usize>> = BTreeMap::new();
     for (i, id) in identities.iter().enumerate() {
         if let Some(id) = id {
             groups.entry(&id.head).or_default().push(i);
@@ -115,7 +115,7 @@ fn identity(file: &LogFile) -> Option<Identity> {
     }
     Some(Identity {
         inode: (meta.dev(), meta.ino()),
-        head: (head.bytes.len(), head_hash(&head.bytes)),
+        head: (head.bytes.len(), xxhash_rust::xxh3::xxh3_64(&head.bytes)),
         plain_len: (!head.compressed).then_some(head.disk_len),
     })
 }

@@ -39,8 +39,7 @@ pub(crate) fn evidence(
 ) -> Vec<Evidence> {
     let mut out = Vec::new();
     // As in the nightly run: content read twice would be cited twice.
-    let files = duplicates::drop_duplicates(files, &mut Default::default());
-    let mut sorted: Vec<&LogFile> = files.iter().collect();
+    let mut sorted: Vec<&LogFile> = duplicates::drop_duplicates(files, &mut Default::default());
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     for file in sorted {
         let Ok(mut input) = reader::open_log(&file.path) else {

@@ -112,7 +112,7 @@ pub(crate) fn ingest(
         .iter()
         .enumerate()
         .filter(|(i, _)| !split.contains(i))
-        .map(|(_, f)| f)
+        .map(|(_, f)| *f)
         .collect();
     order.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
     Ok(pool.install(|| {
