@@ -119,7 +119,7 @@ pub(crate) fn ingest(
         let mut pieces: Vec<(usize, usize, chunks::Piece)> = ranges
             .par_iter()
             .map(|&(i, k, format, range)| {
-                let piece = chunks::read_range(&files[i], format, range, inventory, rules, tz);
+                let piece = chunks::read_range(files[i], format, range, inventory, rules, tz);
                 if let Some(report) = progress {
                     report(range.1 - range.0);
                 }
@@ -143,7 +143,7 @@ pub(crate) fn ingest(
             .reduce(Partial::default, Partial::merge);
         let read = by_file
             .into_iter()
-            .map(|(i, pieces)| chunks::assemble(&files[i], inventory, rules, tz, pieces))
+            .map(|(i, pieces)| chunks::assemble(files[i], inventory, rules, tz, pieces))
             .fold(whole_files, Partial::merge);
         read.merge(duplicates)
     }))
