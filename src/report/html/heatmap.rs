@@ -285,7 +285,6 @@ pub(super) fn grid(
             )?;
         }
         let ip = Ipv4Addr::from(base + n);
-        let ip_text = ip.to_string();
         let host = ctx.hosts.get(&IpAddr::V4(ip)).copied();
         let state = if net.contains(ip) {
             State::of(host)
@@ -295,11 +294,12 @@ pub(super) fn grid(
         let red = host.is_some_and(|h| h.snds_filter == Some(Filter::Red));
         write!(
             w,
-            "<rect class=\"cell {}{}\" data-ip=\"{ip_text}\" x=\"{x}\" y=\"{y}\" width=\"{CELL}\" height=\"{CELL}\" rx=\"3\"><title>{}</title></rect>",
+            "<rect class=\"cell {}{}\" data-ip=\"{ip}\" x=\"{x}\" y=\"{y}\" width=\"{CELL}\" height=\"{CELL}\" rx=\"3\"><title>",
             state.class(),
             if red { " red" } else { "" },
-            tooltip(ctx, s, ip, host, state, &snds)
         )?;
+        tooltip(w, ctx, s, ip, host, state, &snds)?;
+        w.write_all(b"</title></rect>")?;
         // The last octet on our own addresses, so a printout still says which square is which.
         if host.is_some_and(|h| h.in_inventory)
             || matches!(state, State::Blocked | State::Throttled)
@@ -317,42 +317,50 @@ pub(super) fn grid(
     writeln!(w, "</svg>")
 }
 
-/// Hover text of one square: already escaped, lines joined with a character reference.
+/// Hover text of one square, escaped, lines joined with a character reference. Written
+/// straight out: a page has 256 squares per /24 and hundreds of /24s.
 pub(super) fn tooltip(
+    w: &mut dyn Write,
     ctx: &Ctx,
     s: &SubnetRow,
     ip: Ipv4Addr,
     host: Option<&Host>,
     state: State,
     snds: &[&SndsStatus],
-) -> String {
-    let mut lines = vec![format!("{ip} — {}", state.label())];
+) -> io::Result<()> {
+    const NEXT_LINE: &[u8] = b"&#10;";
+    write!(w, "{ip} — {}", state.label())?;
     if let Some(h) = host {
         if let Some(c) = h.worst {
-            lines[0].push_str(&format!(" ({})", c.as_str()));
+            write!(w, " ({})", c.as_str())?;
         }
         let (customer, vps) = ctx.owner(h);
-        lines.push(format!(
+        w.write_all(NEXT_LINE)?;
+        write!(
+            w,
             "customer {} · VPS {}",
             escape(&ctx.customer_label(&customer)),
             or_dash(&vps)
-        ));
-        lines.push(format!(
+        )?;
+        w.write_all(NEXT_LINE)?;
+        write!(
+            w,
             "sent {} · deferred {} · bounced {}",
             h.sent, h.deferred, h.bounced
-        ));
-        lines.push(format!("rules: {}", or_dash(&join(&h.rules, ", "))));
-        lines.push(format!(
-            "SNDS filter: {}",
-            or_dash(filter_text(h.snds_filter))
-        ));
+        )?;
+        w.write_all(NEXT_LINE)?;
+        write!(w, "rules: {}", or_dash(&join(&h.rules, ", ")))?;
+        w.write_all(NEXT_LINE)?;
+        write!(w, "SNDS filter: {}", or_dash(filter_text(h.snds_filter)))?;
     } else if state == State::Outside {
-        lines.push(format!("not part of {}", escape(&s.subnet.to_string())));
+        w.write_all(NEXT_LINE)?;
+        write!(w, "not part of {}", escape(&s.subnet.to_string()))?;
     }
     if let Some(r) = snds.iter().find(|r| r.first <= ip && ip <= r.last) {
-        lines.push(format!("SNDS: blocked ({})", or_dash(&r.reason.text)));
+        w.write_all(NEXT_LINE)?;
+        write!(w, "SNDS: blocked ({})", or_dash(&r.reason.text))?;
     }
-    lines.join("&#10;")
+    Ok(())
 }
 
 /// Beside the grid, the addresses that need action: readable without hovering and on paper.
