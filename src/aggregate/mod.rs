@@ -228,7 +228,7 @@ fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
 }
 
 /// A list column of strings, one set per row.
-fn string_sets(df: &DataFrame, name: &str) -> Result<Vec<std::collections::BTreeSet<String>>> {
+fn string_sets<S: Default + FromIterator<String>>(df: &DataFrame, name: &str) -> Result<Vec<S>> {
     let ca = df.column(name).and_then(|c| c.list()).map_err(polars_err)?;
     // One series reused for every row, not a new one built per row.
     ca.amortized_iter()

@@ -6,11 +6,12 @@ use crate::attribute::inventory::Inventory;
 use crate::attribute::subnet;
 use crate::classify::{self, rules::Class, RuleSet};
 use crate::error::Result;
+use crate::model::set::SortedSet;
 use crate::model::IpSource;
 use crate::model::Partial;
 use ipnetwork::IpNetwork;
 use polars::prelude::*;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 /// One row of `ips.csv`: a (sending IP, rule) pair with its evidence.
@@ -24,11 +25,11 @@ pub(crate) struct IpRow {
     pub(crate) vps_id: String,
     pub(crate) in_inventory: bool,
     /// Receiver platforms that replied.
-    pub(crate) platforms: BTreeSet<String>,
+    pub(crate) platforms: SortedSet<String>,
     pub(crate) rule_id: String,
     pub(crate) class: Class,
     /// Reply codes seen (empty codes left out).
-    pub(crate) codes: BTreeSet<String>,
+    pub(crate) codes: SortedSet<String>,
     pub(crate) events: u64,
     pub(crate) first_seen: i64,
     pub(crate) last_seen: i64,
@@ -36,9 +37,9 @@ pub(crate) struct IpRow {
     pub(crate) ip_source: IpSource,
     pub(crate) sample_reply: String,
     /// Whether retrying can succeed, per code seen (`permanent`, `temporary`, `unknown`...).
-    pub(crate) permanence: BTreeSet<&'static str>,
+    pub(crate) permanence: SortedSet<&'static str>,
     /// Rule ids the receiver quoted (Outlook.com's S3140 and the like).
-    pub(crate) receiver_rule_ids: BTreeSet<String>,
+    pub(crate) receiver_rule_ids: SortedSet<String>,
     pub(crate) snds: snds::SndsCols,
     pub(crate) status: Status,
     /// Days from the first event (ever, with `--state`) to the last, counting both.
@@ -256,7 +257,7 @@ fn collect_rows(
     let s = |name: &str| strings(out, name);
     let (customers, vpses, rule_ids, samples) =
         (s("customer_id")?, s("vps_id")?, s("rule_id")?, s("sample")?);
-    let sets = |name: &str| string_sets(out, name);
+    let sets = |name: &str| string_sets::<SortedSet<String>>(out, name);
     let (platforms, codes, rrids) = (sets("platform")?, sets("code")?, sets("receiver_rule_id")?);
     let in_inventory = bools(out, "in_inventory")?;
     let ip_ids = u32s(out, "ip")?;
@@ -335,10 +336,10 @@ impl<T: Copy + Eq + std::hash::Hash> Interner<T> {
 /// Permanence per code; a row without a code gets the rule's (or `unknown`).
 fn permanence_of_codes(
     rule: &classify::rules::Rule,
-    codes: &BTreeSet<String>,
-) -> BTreeSet<&'static str> {
+    codes: &SortedSet<String>,
+) -> SortedSet<&'static str> {
     if codes.is_empty() {
-        return BTreeSet::from([classify::permanence_of(rule, "")]);
+        return SortedSet::from([classify::permanence_of(rule, "")]);
     }
     codes
         .iter()

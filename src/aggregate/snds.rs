@@ -4,6 +4,7 @@ use super::{IpRow, Status, SubnetRow};
 use crate::attribute::inventory::Inventory;
 use crate::attribute::subnet;
 use crate::classify::rules::Class;
+use crate::model::set::SortedSet;
 use crate::model::snds::{
     ComplaintRate, ExportFile, ExportKind, Filter, ReasonKind, Snds, SUSPECT_COMPLAINT_RATE,
 };
@@ -262,18 +263,18 @@ pub(crate) fn annotate_ips(ips: &mut Vec<IpRow>, snds: &Snds, inv: &Inventory, v
                 customer_id: inv.customers[vps.customer].id.clone(),
                 vps_id: vps.id.clone(),
                 in_inventory: true,
-                platforms: BTreeSet::from(["outlook.com".to_string()]),
+                platforms: SortedSet::from(["outlook.com".to_string()]),
                 rule_id: SNDS_RULE_ID.into(),
                 class: Class::SndsBlock,
-                codes: BTreeSet::new(),
+                codes: SortedSet::default(),
                 events: 0,
                 first_seen: i64::MIN,
                 last_seen: i64::MIN,
                 delist_route: status.reason.kind.delist_route(),
                 ip_source: IpSource::Snds,
                 sample_reply: status.reason.text.clone(),
-                permanence: BTreeSet::from(["permanent"]),
-                receiver_rule_ids: BTreeSet::new(),
+                permanence: SortedSet::from(["permanent"]),
+                receiver_rule_ids: SortedSet::default(),
                 snds: cols_for(Some(ip), &summaries, snds),
                 status: Status::BlockedNotSeen,
                 days_blocked: 0,

@@ -218,7 +218,7 @@ fn activity_frame(
 fn add_activity(table: &mut Table, activity: &DataFrame, ids: &Ids) -> Result<()> {
     let subnets = u32s(activity, "subnet")?;
     let active = u32s(activity, "active_ips")?;
-    let customers = string_sets(activity, "customers")?;
+    let customers = string_sets::<BTreeSet<String>>(activity, "customers")?;
     for ((id, active), customers) in subnets.into_iter().zip(active).zip(customers) {
         let Some(subnet) = ids.subnets.get(id) else {
             continue;
@@ -293,9 +293,9 @@ fn add_blocks(table: &mut Table, blocks: DataFrame, ids: &Ids) -> Result<()> {
     let blocked = u32s(&out, "blocked_ips")?;
     let blocked_customers = u32s(&out, "blocked_customers")?;
     let throttled = u32s(&out, "throttled_ips")?;
-    let sets = string_sets(&out, "platforms")?
+    let sets = string_sets::<BTreeSet<String>>(&out, "platforms")?
         .into_iter()
-        .zip(string_sets(&out, "rule_ids")?);
+        .zip(string_sets::<BTreeSet<String>>(&out, "rule_ids")?);
     for (i, (platforms, rule_ids)) in sets.enumerate() {
         let Some(subnet) = ids.subnets.get(subnets[i]) else {
             continue;

@@ -12,6 +12,7 @@ pub(crate) mod name;
 pub(crate) mod partial;
 pub(crate) mod provider;
 pub(crate) mod quoted;
+pub(crate) mod set;
 pub mod snds;
 pub(crate) mod stats;
 

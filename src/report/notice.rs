@@ -10,7 +10,7 @@ use super::templates::{TemplateError, Templates, NOTICE};
 use crate::aggregate::{Aggregates, Blocker, BlockerId, IpRow, Status};
 use crate::classify::rules::Class;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// What a finding is, for the customer: each has its own wording in the template.
@@ -298,7 +298,7 @@ fn advice(situation: Situation, likely_cause: bool) -> Advice {
     }
 }
 
-fn receiver_name(platforms: &BTreeSet<String>) -> String {
+fn receiver_name(platforms: &crate::model::set::SortedSet<String>) -> String {
     platforms
         .iter()
         .map(|p| crate::classify::platform::label(p))

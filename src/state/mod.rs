@@ -10,7 +10,7 @@ use crate::aggregate::{sort_ip_rows, Aggregates, IpRow, Status};
 use crate::classify::rules::Class;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -198,7 +198,7 @@ pub(crate) fn apply(
 }
 
 /// Platforms as state.json keeps them: `;`-joined, like ips.csv.
-fn joined(platforms: &BTreeSet<String>) -> String {
+fn joined(platforms: &crate::model::set::SortedSet<String>) -> String {
     platforms
         .iter()
         .map(String::as_str)
@@ -224,15 +224,15 @@ fn resolved_row(e: &Entry, v4: u8, v6: u8) -> IpRow {
             .collect(),
         rule_id: e.rule_id.clone(),
         class,
-        codes: BTreeSet::new(),
+        codes: Default::default(),
         events: 0,
         first_seen: e.first_seen,
         last_seen: e.last_seen,
         delist_route: String::new(),
         ip_source: crate::model::IpSource::Unknown,
         sample_reply: String::new(),
-        permanence: BTreeSet::new(),
-        receiver_rule_ids: BTreeSet::new(),
+        permanence: Default::default(),
+        receiver_rule_ids: Default::default(),
         snds: Default::default(),
         status: Status::Resolved,
         days_blocked: crate::model::day::days(e.first_seen, e.last_seen),
