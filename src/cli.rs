@@ -113,7 +113,7 @@ pub(crate) struct InventoryArgs {
 /// `--threads N`.
 #[derive(Debug, Args)]
 pub(crate) struct ThreadsArgs {
-    /// Worker threads for parsing, 1 to 1024 (default: number of CPUs). Reports do not depend on it.
+    /// Worker threads for parsing, aggregation and reports, 1 to 1024 (default: number of CPUs). Reports do not depend on it.
     #[arg(long, value_name = "N")]
     pub(crate) threads: Option<usize>,
 }

@@ -9,6 +9,7 @@ use std::time::Instant;
 /// `config.out` is the partial to write; `host_id` is recorded in every row.
 pub(crate) fn run(config: &Config, host_id: Option<&str>) -> Result<i32> {
     let started = Instant::now();
+    crate::pipeline::bound_polars_threads(config.threads);
     // Without an inventory, cells name the directory they were read in; `report` resolves it.
     let inventory = if config.inventory.as_os_str().is_empty() {
         Inventory::absent()

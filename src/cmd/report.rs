@@ -12,6 +12,7 @@ use std::time::Instant;
 
 pub(crate) fn run(config: &Config) -> Result<i32> {
     let started = Instant::now();
+    crate::pipeline::bound_polars_threads(config.threads);
     let _lock = crate::pipeline::lock(&config.out)?;
     let files = partial_files(config.partials.as_deref().unwrap_or_default())?;
     let inventory = Inventory::load(&config.inventory)?;

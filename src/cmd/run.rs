@@ -16,6 +16,7 @@ use std::time::Instant;
 /// Run the nightly job; returns the exit code (0, or 3 when some input could not be read).
 pub fn run(config: &Config) -> Result<i32> {
     let started = Instant::now();
+    crate::pipeline::bound_polars_threads(config.threads);
     let _lock = lock(&config.out)?;
     // Two runs with one state (different --out) would each save their own next state, and the
     // later would silently drop the other's nights.

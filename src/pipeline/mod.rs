@@ -284,3 +284,33 @@ pub(crate) fn release_free_memory() {
         libc::malloc_trim(0);
     }
 }
+
+/// The environment variable polars sizes its worker pool by (the core count when unset).
+const POLARS_THREADS: &str = "POLARS_MAX_THREADS";
+
+/// `--threads` bounds polars' pool too: a cron job given one core keeps to one core in the
+/// aggregation as well. A `POLARS_MAX_THREADS` the operator set stays as set. Called first by
+/// every command that aggregates, while no thread but the main one exists (polars reads the
+/// variable once, when its pool starts).
+pub(crate) fn bound_polars_threads(threads: usize) {
+    if let Some(value) = polars_threads_setting(std::env::var_os(POLARS_THREADS), threads) {
+        std::env::set_var(POLARS_THREADS, value);
+    }
+}
+
+/// The value to give `POLARS_MAX_THREADS`, if any.
+fn polars_threads_setting(existing: Option<std::ffi::OsString>, threads: usize) -> Option<String> {
+    existing.is_none().then(|| threads.max(1).to_string())
+}
+
+#[cfg(test)]
+mod polars_threads_tests {
+    use super::*;
+
+    #[test]
+    fn threads_bound_polars_unless_the_operator_set_it() {
+        assert_eq!(polars_threads_setting(None, 1).as_deref(), Some("1"));
+        assert_eq!(polars_threads_setting(None, 8).as_deref(), Some("8"));
+        assert_eq!(polars_threads_setting(Some("4".into()), 1), None);
+    }
+}
