@@ -5,7 +5,7 @@
 use std::borrow::Borrow;
 
 /// Distinct values in ascending order (what a `BTreeSet` iterates), stored contiguously.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SortedSet<T>(Vec<T>);
 
 impl<T> Default for SortedSet<T> {
@@ -29,17 +29,6 @@ impl<T: Ord> SortedSet<T> {
     {
         self.0.binary_search_by(|v| v.borrow().cmp(value)).is_ok()
     }
-
-    /// Add `value`; false when it was there already.
-    pub(crate) fn insert(&mut self, value: T) -> bool {
-        match self.0.binary_search(&value) {
-            Ok(_) => false,
-            Err(at) => {
-                self.0.insert(at, value);
-                true
-            }
-        }
-    }
 }
 
 impl<T: Ord> FromIterator<T> for SortedSet<T> {
@@ -49,14 +38,6 @@ impl<T: Ord> FromIterator<T> for SortedSet<T> {
         values.dedup();
         values.shrink_to_fit();
         SortedSet(values)
-    }
-}
-
-impl<T: Ord> Extend<T> for SortedSet<T> {
-    fn extend<I: IntoIterator<Item = T>>(&mut self, items: I) {
-        for value in items {
-            self.insert(value);
-        }
     }
 }
 
@@ -72,15 +53,6 @@ impl<'a, T> IntoIterator for &'a SortedSet<T> {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
-    }
-}
-
-impl<T> IntoIterator for SortedSet<T> {
-    type Item = T;
-    type IntoIter = std::vec::IntoIter<T>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
     }
 }
 
@@ -105,12 +77,6 @@ mod tests {
             for probe in ["a", "b", "y"] {
                 assert_eq!(set.contains(probe), tree.contains(probe));
             }
-            let mut grown = set.clone();
-            let mut tree = tree;
-            for v in ["q", "a", "q"] {
-                assert_eq!(grown.insert(v.to_string()), tree.insert(v.to_string()));
-            }
-            assert!(grown.iter().eq(tree.iter()));
         }
     }
 }
