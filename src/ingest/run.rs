@@ -146,7 +146,7 @@ impl<'a> FileRun<'a> {
                     day: clock.day(time),
                 };
                 // Replies repeat (every retry of a blocked queue, in every file): each distinct
-                // one is classified once per worker (`classify::cache`).
+                // one is classified once per worker (`replies`).
                 if let Some(q) = record_delivery(&d, at, observed, self.rules, p) {
                     self.crossings.add(q, line_no);
                 }
