@@ -107,14 +107,12 @@ pub(crate) fn find(files: &[LogFile]) -> Vec<Duplicate> {
 }
 
 fn identity(file: &LogFile) -> Option<Identity> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(&file.path).ok()?;
     let head = reader::peek_head(&file.path, HEAD_BYTES).ok()?;
     if head.bytes.is_empty() {
         return None; // empty files are listed as such, never as copies of each other
     }
     Some(Identity {
-        inode: (meta.dev(), meta.ino()),
+        inode: head.file_id,
         head: (head.bytes.len(), xxhash_rust::xxh3::xxh3_64(&head.bytes)),
         plain_len: (!head.compressed).then_some(head.disk_len),
     })

@@ -20,6 +20,8 @@ pub(crate) struct Head {
     pub(crate) compressed: bool,
     /// Size on disk.
     pub(crate) disk_len: u64,
+    /// (device, inode) of the file opened: the same file under every name that leads to it.
+    pub(crate) file_id: (u64, u64),
     source: Source,
 }
 
@@ -64,8 +66,10 @@ pub(crate) fn peek_head(path: &Path, head_len: usize) -> io::Result<Head> {
 }
 
 fn open_head_buffered(path: &Path, head_len: usize, capacity: usize) -> io::Result<Head> {
+    use std::os::unix::fs::MetadataExt;
     let file = File::open(path)?;
-    let disk_len = file.metadata()?.len();
+    let meta = file.metadata()?;
+    let (disk_len, file_id) = (meta.len(), (meta.dev(), meta.ino()));
     let mut buffered = BufReader::with_capacity(capacity, file);
     let compressed = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let mut bytes = Vec::with_capacity(head_len);
@@ -91,6 +95,7 @@ fn open_head_buffered(path: &Path, head_len: usize, capacity: usize) -> io::Resu
         bytes,
         compressed,
         disk_len,
+        file_id,
         source,
     })
 }
