@@ -26,7 +26,7 @@ fn delisting_pack_and_notices() {
         "--delist-contact",
         "abuse@hoster.example",
     ]));
-    let outlook = fs::read_to_string(fleet.path("out/delist/outlook-com.txt")).unwrap();
+    let outlook = fleet.text("delist/outlook-com.txt");
     let paste = outlook
         .lines()
         .skip_while(|l| !l.starts_with("Outbound IP"))
@@ -48,7 +48,7 @@ fn delisting_pack_and_notices() {
         ("203.0.113.17", "abuse@hoster.example")
     );
     assert!(o365[0]["ndr"].starts_with("550 5.7.606"));
-    let mail = fs::read_to_string(fleet.path("out/delist/delist-microsoft-5.7.511.txt")).unwrap();
+    let mail = fleet.text("delist/delist-microsoft-5.7.511.txt");
     assert!(
         mail.contains("To: delist@microsoft.com")
             && mail.contains("192.0.2.14")
@@ -58,11 +58,11 @@ fn delisting_pack_and_notices() {
     assert!(dnsbl.iter().any(|r| r["ip"] == "203.0.113.52"
         && r["lookup_url"] == "https://check.spamhaus.org/results/?query=203.0.113.52"));
     // Notices: neighbourhood victims are told it is the range; the SNDS culprit is told it is them.
-    let victim = fs::read_to_string(fleet.path("out/customers/c1001.md")).unwrap();
+    let victim = fleet.text("customers/c1001.md");
     assert!(victim.contains("neighbourhood") && victim.contains("198.51.100.10"));
-    let culprit = fs::read_to_string(fleet.path("out/customers/c1006.md")).unwrap();
+    let culprit = fleet.text("customers/c1006.md");
     assert!(culprit.contains("spam complaints or spam-trap hits from this address"));
-    let single = fs::read_to_string(fleet.path("out/customers/c1007.md")).unwrap();
+    let single = fleet.text("customers/c1007.md");
     assert!(single.contains("concerns your address alone") && single.contains("Microsoft 365"));
     // A notice never names another customer's address.
     let inventory =

@@ -8,7 +8,7 @@ fn sample_config() -> PathBuf {
 }
 
 fn pack(fleet: &Fleet, file: &str) -> String {
-    fs::read_to_string(fleet.path("out/delist").join(file)).unwrap()
+    fleet.text(&format!("delist/{file}"))
 }
 
 /// The sample fleet run as the README does, with the sample provider's config.

@@ -209,7 +209,7 @@ fn an_unterminated_quoted_recipient_is_skipped_and_counted() {
     fleet.log("vps-a/mail.log", &[&line, S3140_RFC3164], NOV_23_2026);
     let out = fleet.run(1);
     assert_eq!(out.status.code(), Some(3), "completed with input problems");
-    let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+    let summary = fleet.text("summary/summary.md");
     assert!(
         summary.contains(
             "delivery line with a malformed recipient address (unterminated quote or bracket): 1"

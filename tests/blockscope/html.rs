@@ -1,7 +1,7 @@
 use super::*;
 
 fn summary_html(fleet: &Fleet) -> String {
-    fs::read_to_string(fleet.path("out/summary/summary.html")).unwrap()
+    fleet.text("summary/summary.html")
 }
 
 #[test]

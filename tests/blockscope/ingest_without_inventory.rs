@@ -179,7 +179,7 @@ fn split_ingest_of_a_mixed_fleet_then_report_equals_run() {
     );
     assert!(sources("198.51.100.8").contains("reply_sibling_vps"));
     assert!(sources("203.0.113.25").contains("reply_other_customer"));
-    let problems = fs::read_to_string(fleet.path("out/summary/input-problems.csv")).unwrap();
+    let problems = fleet.text("summary/input-problems.csv");
     assert!(
         problems.contains("2 repl(ies) in the log of VPS web1 (customer c1) quote 203.0.113.25")
             && problems.contains("(first on line 4)"),
@@ -211,7 +211,7 @@ fn split_ingest_with_an_unknown_directory_then_report_equals_run() {
             (&["remote", "central"], None),
         ],
     );
-    let problems = fs::read_to_string(fleet.path("out/summary/input-problems.csv")).unwrap();
+    let problems = fleet.text("summary/input-problems.csv");
     assert!(
         problems.contains("legacy-42/,,directory is not a vps_id"),
         "{problems}"

@@ -150,7 +150,7 @@ fn metrics_are_world_readable_and_agree_with_the_summary() {
         .mode();
     assert_eq!(mode & 0o777, 0o644, "{mode:o}");
     let metrics = fs::read_to_string(fleet.path("blockscope.prom")).unwrap();
-    let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+    let summary = fleet.text("summary/summary.md");
     assert!(summary.contains("- **10** blocked IP(s)"), "{summary}");
     assert!(
         metrics.contains("\nblockscope_blocked_ips_total 10\n"),

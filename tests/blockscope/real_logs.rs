@@ -56,7 +56,7 @@ fn every_syslog_name_style_is_a_delivery() {
     let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
     fleet.log("vps-a/mail.log", &refs, NOV_23_2026);
     ok(&fleet.run(1));
-    let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+    let summary = fleet.text("summary/summary.md");
     assert!(
         summary.contains("| 0 | 5 | 0 |"),
         "five deferrals counted:\n{summary}"

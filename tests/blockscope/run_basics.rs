@@ -82,10 +82,7 @@ fn refuses_to_replace_a_directory_that_is_not_a_report_set() {
     fs::write(fleet.path("out/precious.txt"), "keep me").unwrap();
     let out = fleet.run(1);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(
-        fs::read_to_string(fleet.path("out/precious.txt")).unwrap(),
-        "keep me"
-    );
+    assert_eq!(fleet.text("precious.txt"), "keep me");
 }
 
 #[test]
@@ -118,7 +115,7 @@ fn unreadable_lines_are_counted_by_reason() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("skipped lines: 3"), "{stderr}");
     assert!(stderr.contains("no recognisable timestamp"));
-    let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+    let summary = fleet.text("summary/summary.md");
     assert!(
         summary.contains("delivery line without status=: 1"),
         "{summary}"

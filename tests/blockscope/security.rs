@@ -18,7 +18,7 @@ fn csv_cells_cannot_become_formulas_or_carry_control_characters() {
     fleet.log("=1+2/mail.log", &[S3140_MAILLOG_FILE], NOV_23_2026);
     let out = fleet.run(1);
     assert_eq!(out.status.code(), Some(3));
-    let ips = fs::read_to_string(fleet.path("out/summary/ips.csv")).unwrap();
+    let ips = fleet.text("summary/ips.csv");
     assert!(ips.contains(",\"'=HYPERLINK("), "{ips}");
     assert!(
         !ips.contains(",=HYPERLINK(") && !ips.contains(",\"=HYPERLINK("),
@@ -28,9 +28,9 @@ fn csv_cells_cannot_become_formulas_or_carry_control_characters() {
         ips.contains("\\x1b[31mblocked") && !ips.contains('\u{1b}'),
         "{ips}"
     );
-    let customer = fs::read_to_string(fleet.path("out/customers/c1.csv")).unwrap();
+    let customer = fleet.text("customers/c1.csv");
     assert!(customer.contains(",\"'=HYPERLINK("), "{customer}");
-    let problems = fs::read_to_string(fleet.path("out/summary/input-problems.csv")).unwrap();
+    let problems = fleet.text("summary/input-problems.csv");
     assert!(problems.contains("'=1+2/"), "{problems}");
     for file in [
         "summary/summary.md",
@@ -50,7 +50,7 @@ fn reports_show_recipient_domains_not_addresses_unless_asked() {
     let fleet = Fleet::new(&neighbourhood_inventory());
     fleet.log("vps-a/mail.log", &[USER_UNKNOWN], NOV_23_2026);
     ok(&fleet.run(1));
-    let ips = fs::read_to_string(fleet.path("out/summary/ips.csv")).unwrap();
+    let ips = fleet.text("summary/ips.csv");
     assert!(
         ips.contains("<*@example.net>") && !ips.contains("nobody@"),
         "{ips}"
@@ -66,7 +66,7 @@ fn reports_show_recipient_domains_not_addresses_unless_asked() {
         assert!(!text.contains("nobody@"), "{file}");
     }
     ok(&fleet.run_args(&["--recipient-detail", "full"]));
-    let ips = fs::read_to_string(fleet.path("out/summary/ips.csv")).unwrap();
+    let ips = fleet.text("summary/ips.csv");
     assert!(ips.contains("<nobody@example.net>"), "{ips}");
 }
 

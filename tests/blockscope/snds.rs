@@ -107,7 +107,7 @@ fn every_join_outcome() {
         ),
         ("192.0.2.250", "YELLOW")
     );
-    let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+    let summary = fleet.text("summary/summary.md");
     assert!(summary.contains("## SNDS: Outlook.com's view"));
     assert!(
         summary.contains("| 198.51.100.0 – 198.51.100.255 | 198.51.100.0/24 |"),
@@ -115,7 +115,7 @@ fn every_join_outcome() {
     );
     assert!(summary.contains("- 198.51.100.0/24: 198.51.100.20"));
     // A customer file carries its own SNDS columns but never the neighbours' suspects.
-    let c1 = fs::read_to_string(fleet.path("out/customers/c1.csv")).unwrap();
+    let c1 = fleet.text("customers/c1.csv");
     assert!(c1.contains("snds_filter") && !c1.contains("198.51.100.20"));
 }
 
@@ -128,7 +128,7 @@ fn logs_blocked_but_snds_clear_is_called_out() {
         row(&ips, "198.51.100.7", "ms-outlook-network-blocklist")["snds_blocked"],
         "no"
     );
-    let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+    let summary = fleet.text("summary/summary.md");
     assert!(
         summary.contains("not blocked in SNDS") && summary.contains("198.51.100.7, 198.51.100.8"),
         "{summary}"
@@ -199,7 +199,7 @@ fn stderr(out: &Output) -> String {
 }
 
 fn summary_md(fleet: &Fleet) -> String {
-    fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap()
+    fleet.text("summary/summary.md")
 }
 
 #[test]
@@ -431,7 +431,7 @@ fn each_snds_block_reason_gets_its_own_delisting_route() {
         "Blocked due to Spamhaus listing"
     );
     // The Outlook.com request leaves out what Spamhaus and Symantec must lift ...
-    let outlook = fs::read_to_string(fleet.path("out/delist/outlook-com.txt")).unwrap();
+    let outlook = fleet.text("delist/outlook-com.txt");
     let requested = outlook
         .lines()
         .skip_while(|l| !l.starts_with("Outbound IP(s)"))
@@ -473,12 +473,12 @@ fn each_snds_block_reason_gets_its_own_delisting_route() {
         && r["lookup_url"] == "https://ipremoval.sms.symantec.com/lookup"));
     assert!(!lookups.iter().any(|r| r["ip"] == "198.51.100.10"));
     // The customer's notice says which list, not only "SNDS".
-    let notice = fs::read_to_string(fleet.path("out/customers/c3.md")).unwrap();
+    let notice = fleet.text("customers/c3.md");
     assert!(
         notice.contains("because Spamhaus lists it (SBL/XBL)"),
         "{notice}"
     );
-    let notice = fs::read_to_string(fleet.path("out/customers/c5.md")).unwrap();
+    let notice = fleet.text("customers/c5.md");
     assert!(notice.contains("because Symantec rates it"), "{notice}");
     let summary = summary_md(&fleet);
     for want in [

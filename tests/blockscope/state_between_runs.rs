@@ -169,7 +169,7 @@ fn a_week_of_nightly_runs() {
         let out = run_with_state(&fleet, &[]);
         ok(&out);
         assert_eq!(&rows(&fleet), expected, "night after 2026-11-{day}");
-        let md = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+        let md = fleet.text("summary/summary.md");
         let want = if *day == 16 {
             "every log line read"
         } else {
@@ -267,7 +267,7 @@ fn an_unterminated_last_line_waits_for_the_next_run() {
     append(&path, &[lines[1][half..].to_string()], NOV_23_2026);
     ok(&run_with_state(&fleet, &[]));
     assert_eq!(rows(&fleet), vec![row(A, "ongoing", 1, 1)]);
-    let problems = fs::read_to_string(fleet.path("out/summary/input-problems.csv")).unwrap();
+    let problems = fleet.text("summary/input-problems.csv");
     assert_eq!(problems.lines().count(), 1, "{problems}");
 }
 

@@ -115,8 +115,8 @@ fn without_state_the_summaries_claim_no_history() {
     let fleet = Fleet::new(&neighbourhood_inventory());
     fleet.log("vps-e/mail.log", &[O365_5_7_606], NOV_23_2026);
     ok(&fleet.run(1));
-    let md = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
-    let html = fs::read_to_string(fleet.path("out/summary/summary.html")).unwrap();
+    let md = fleet.text("summary/summary.md");
+    let html = fleet.text("summary/summary.html");
     assert!(line(&md, "| IP | Customer | VPS |").ends_with("| Subnet verdict |"));
     for text in ["Since the last run", "Resolved since the last run"] {
         assert!(!md.contains(text), "{text}");

@@ -77,7 +77,7 @@ fn distinct_unclassified_texts_are_capped_per_file_and_per_run_and_counted() {
     )), "{reasons:#?}");
 
     // Every reply still counts; the report shows the 500 most frequent of those kept.
-    let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+    let summary = fleet.text("summary/summary.md");
     assert!(summary.contains("| 6 | "), "six files");
     assert!(
         summary.contains("| 6500 | 0 | 0 |"),
@@ -101,7 +101,7 @@ fn a_file_under_the_cap_keeps_every_text() {
     lines.extend(bounces(0..10)); // repeats are not new texts
     log(&fleet, "vps-a/mail.log", &lines);
     ok(&fleet.run(1));
-    let summary = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
+    let summary = fleet.text("summary/summary.md");
     assert!(
         !summary.contains("not kept for unclassified.csv"),
         "{summary}"

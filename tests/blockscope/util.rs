@@ -151,6 +151,12 @@ impl Fleet {
     pub(crate) fn csv(&self, rel: &str) -> Vec<BTreeMap<String, String>> {
         read_csv(&self.path("out").join(rel))
     }
+
+    /// A report of the run into `out/`, as text.
+    pub(crate) fn text(&self, rel: &str) -> String {
+        let path = self.path("out").join(rel);
+        fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
 }
 
 pub(crate) fn set_mtime(path: &Path, unix_secs: i64) {

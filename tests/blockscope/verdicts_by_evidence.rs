@@ -133,8 +133,8 @@ fn each_blocker_gets_the_action_its_receiver_or_list_accepts() {
             NOV_23_2026,
         );
     ok(&fleet.run(1));
-    let md = fs::read_to_string(fleet.path("out/summary/summary.md")).unwrap();
-    let html = fs::read_to_string(fleet.path("out/summary/summary.html")).unwrap();
+    let md = fleet.text("summary/summary.md");
+    let html = fleet.text("summary/summary.html");
     let line = |start: &str| {
         md.lines()
             .find(|l| l.starts_with(start))
@@ -180,7 +180,7 @@ fn a_dnsbl_listing_notice_names_the_list_lookup_not_the_receiver() {
         NOV_23_2026,
     );
     ok(&fleet.run(1));
-    let notice = fs::read_to_string(fleet.path("out/customers/c1.md")).unwrap();
+    let notice = fleet.text("customers/c1.md");
     for says in [
         "This address is listed on Spamhaus",
         "Look the listing up: https://check.spamhaus.org/results/?query=198.51.100.7",
