@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the per-line hot path: `cargo bench --bench hot_path`.
 //! The whole-run benchmark against pflogsumm, rg and zcat is `scripts/bench.sh`.
 
+use blockscope::attribute::sending_ip::quoted_candidates;
 use blockscope::classify::RuleSet;
 use blockscope::ingest::{parse_line, Format};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -43,6 +44,7 @@ fn classifying(c: &mut Criterion) {
     for (name, reply, code) in [
         ("outlook_s3140", &BOUNCE[BOUNCE.find("550 5.7.1").unwrap()..], "5.7.1"),
         ("gmail_rate_limit", "421-4.7.28 Gmail has detected an unusual rate of unsolicited mail originating from your IP address. To protect our users from spam, mail sent from your IP address has been temporarily rate limited.", "4.7.28"),
+        ("outlook_trailer", OUTLOOK_TRAILER, "5.7.1"),
         ("unclassified", "550 5.0.0 Something no rule knows about happened here", "5.0.0"),
     ] {
         g.bench_function(name, |b| b.iter(|| black_box(rules.classify(black_box(reply), code))));
@@ -50,5 +52,20 @@ fn classifying(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parsing, classifying);
+/// Microsoft's S3140 with the per-message trailer real replies carry (every one distinct).
+const OUTLOOK_TRAILER: &str = "550 5.7.1 Unfortunately, messages from [44.0.1.10] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [Name=Protocol Filter Agent][AGT=PFA][MxId=11BE54628F646C07] [DS3PEPF00032191.namprd11.prod.outlook.com 2026-11-21T14:50:24.321Z 08DF2801A7E01B67]";
+
+/// What a distinct reply costs beyond its rule: the addresses it quotes as the client.
+fn quoting(c: &mut Criterion) {
+    let mut g = c.benchmark_group("quoted_candidates");
+    for (name, reply) in [
+        ("outlook_trailer", OUTLOOK_TRAILER),
+        ("gmail_no_address", "550-5.1.1 The email account that you tried to reach does not exist. Please try 550-5.1.1 double-checking the recipient's email address for typos or 550-5.1.1 unnecessary spaces. For more information, go to 550 5.1.1  https://support.google.com/mail/?p=NoSuchUser d9443c01a7336-248a24847a3si27650167c9f.13 - gsmtp"),
+    ] {
+        g.bench_function(name, |b| b.iter(|| black_box(quoted_candidates(black_box(reply)))));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, parsing, classifying, quoting);
 criterion_main!(benches);

@@ -5,7 +5,7 @@ pub(crate) mod crossings;
 pub(crate) mod hostname;
 pub mod inventory;
 pub(crate) mod resolve;
-pub(crate) mod sending_ip;
+pub mod sending_ip;
 
 use inventory::{mask128, mask32, Inventory};
 use ipnetwork::IpNetwork;

@@ -94,7 +94,7 @@ pub(crate) fn ip_from_reply(reply: &str, receiver: Option<IpAddr>) -> Option<IpA
 /// Every address the reply quotes as the client (resolvers left out), earliest first (equal
 /// positions in the order the finders found them): `ip_from_reply` without the receiver, which
 /// differs per line while this depends on the reply alone (and is cached per reply).
-pub(crate) fn quoted_candidates(reply: &str) -> Vec<IpAddr> {
+pub fn quoted_candidates(reply: &str) -> Vec<IpAddr> {
     quoted_candidates_in(&crate::classify::matching_text(reply))
 }
 
