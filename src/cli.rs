@@ -75,6 +75,13 @@ pub(crate) enum Command {
   blockscope explain 198.51.100.0/24 --inventory inventory.csv --logs /srv/maillogs --snds /srv/snds
   blockscope explain 198.51.100.7 --config /etc/blockscope/blockscope.toml --all")]
     Explain(ExplainArgs),
+    /// Mail the summary of the report set in --out (summary.md as text, summary.html attached)
+    /// through the local `sendmail -t`, to --mail-to or the config's mail_to.
+    #[command(after_help = "Examples:
+  blockscope mail --config /etc/blockscope/blockscope.toml
+      (what blockscope-mail.service runs after each successful night)
+  blockscope mail --out /var/lib/blockscope/reports --mail-to noc@provider.example --mail-to root")]
+    Mail(MailArgs),
     /// Print shell completions (bash, zsh, fish, ...).
     #[command(after_help = "Examples:
   blockscope completions bash > /etc/bash_completion.d/blockscope
@@ -84,11 +91,17 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
+    /// Print the man page (roff), or write one per subcommand into a directory.
     #[command(after_help = "Examples:
   blockscope man | man -l -
-  blockscope man > /usr/local/share/man/man1/blockscope.1")]
-    Man,
+  blockscope man --out-dir /usr/local/share/man/man1
+      (blockscope.1, blockscope-run.1, blockscope-explain.1, ...)")]
+    Man {
+        /// Write blockscope.1 and a blockscope-<subcommand>.1 page for every subcommand here,
+        /// instead of printing blockscope.1.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,6 +175,10 @@ pub(crate) struct OutputArgs {
     /// Keep this many previous report sets in `<out>.archive/`, 0 to 1000 [default: 0].
     #[arg(long, value_name = "N")]
     pub(crate) keep: Option<usize>,
+    /// Mail summary.md (text) with summary.html attached to ADDR after a successful run, through
+    /// the local `sendmail -t`; repeat for more recipients (replaces the config's mail_to).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) mail_to: Vec<String>,
     /// Write Prometheus metrics (node_exporter textfile-collector format) to this file.
     #[arg(long, value_name = "FILE")]
     pub(crate) metrics: Option<PathBuf>,
@@ -255,6 +272,7 @@ impl OutputArgs {
         o.keep = self.keep.map(|k| k as u64);
         o.metrics = self.metrics.clone();
         o.templates = self.templates.clone();
+        o.mail_to = self.mail_to.clone();
     }
 }
 
@@ -284,6 +302,33 @@ impl SummaryArgs {
 
 // ---------------------------------------------------------------------------------------------
 // Subcommands.
+
+#[derive(Debug, Args)]
+pub(crate) struct MailArgs {
+    #[command(flatten)]
+    pub(crate) config: ConfigFileArgs,
+    /// The report directory whose summary to mail (default: the config's out).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// Recipient; repeat for more (replaces the config's mail_to).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) mail_to: Vec<String>,
+    /// Do not say on stderr whom the mail went to.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+impl MailArgs {
+    pub(crate) fn options(&self) -> Options {
+        Options {
+            config: self.config.config.clone(),
+            out: self.out.clone(),
+            mail_to: self.mail_to.clone(),
+            quiet: self.quiet,
+            ..Options::default()
+        }
+    }
+}
 
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {

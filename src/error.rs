@@ -173,6 +173,11 @@ pub enum ConfigError {
     },
     #[error("--config gives the provider's mailbox twice (delist_contact = {top:?} and [provider] email = {table:?}): keep [provider] email only")]
     ProviderEmailTwice { top: String, table: String },
+    #[error("--mail-to / mail_to {value:?}: {problem}")]
+    MailTo {
+        value: String,
+        problem: &'static str,
+    },
     #[error("recipient_detail = {value:?} in --config: use \"domain\" or \"full\"")]
     RecipientDetail { value: String },
     #[error("--logs {logs}: not a directory; point it at the directory that holds one sub-directory per VPS")]
@@ -201,6 +206,30 @@ pub enum ConfigError {
     SinceAfterUntil { since: String, until: String },
 }
 
+/// Why the morning mail was not sent. The report set it would carry is complete either way.
+#[derive(Debug, Error)]
+pub enum MailError {
+    #[error("{path}: no report set to mail ({error}); run `blockscope run` first, or point --out at its report directory")]
+    NoReport {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("no sendmail to hand the mail to (looked on PATH, /usr/sbin/sendmail, /usr/lib/sendmail); install a local MTA (postfix, exim4, msmtp-mta) or drop --mail-to / mail_to")]
+    NoSendmail,
+    #[error("{sendmail} -t -i could not be run: {error}")]
+    Spawn {
+        sendmail: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("{sendmail} -t -i refused the mail to {to} ({status}){stderr}; the reports are written, only the mail is missing")]
+    Refused {
+        sendmail: PathBuf,
+        to: String,
+        status: String,
+        stderr: String,
+    },
+}
+
 /// Everything that can stop a command. `main` prints the chain and maps it to an exit code.
 #[derive(Debug, Error)]
 pub enum Error {
@@ -217,6 +246,16 @@ pub enum Error {
     Snds(#[from] SndsError),
     #[error("cannot write reports to {path}: {source}")]
     Output {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The morning mail could not be handed to the local MTA (the reports are written).
+    #[error(transparent)]
+    Mail(#[from] MailError),
+    /// A file that is not a report (a man page, a completion script).
+    #[error("cannot write {path}: {source}")]
+    Write {
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -250,7 +289,11 @@ impl Error {
             | Error::OutNotOurs { .. }
             | Error::StateDay { .. } => EXIT_BAD_INPUT,
             Error::Locked { .. } => EXIT_LOCKED,
-            Error::Output { .. } | Error::Aggregate(_) | Error::Threads(_) => EXIT_FAILURE,
+            Error::Output { .. }
+            | Error::Write { .. }
+            | Error::Mail(_)
+            | Error::Aggregate(_)
+            | Error::Threads(_) => EXIT_FAILURE,
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod config;
 pub mod error;
 pub(crate) mod fsio;
 pub mod ingest;
+pub(crate) mod mail;
 pub mod model;
 pub(crate) mod persist;
 pub(crate) mod pipeline;

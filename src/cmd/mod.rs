@@ -8,6 +8,7 @@ pub(crate) mod classify;
 pub(crate) mod completions;
 pub(crate) mod explain;
 pub(crate) mod ingest;
+pub(crate) mod mail;
 pub(crate) mod man;
 pub(crate) mod report;
 pub(crate) mod rules;
@@ -58,8 +59,12 @@ fn dispatch(command: Command) -> i32 {
             let rules = crate::pipeline::rules(args.rules.as_deref())?;
             rules::run(args.format.into(), &rules, w).map_err(stdout_error)
         }),
+        Command::Mail(args) => {
+            exit_code(Config::build(args.options(), Purpose::Mail).and_then(|c| mail::run(&c)))
+        }
         Command::Completions { shell } => to_stdout(|w| completions::run(shell, w)),
-        Command::Man => to_stdout(|w| man::run(w)),
+        Command::Man { out_dir: None } => to_stdout(|w| man::run(w)),
+        Command::Man { out_dir: Some(dir) } => exit_code(man::write_pages(&dir).map(|()| 0)),
     }
 }
 

@@ -29,8 +29,27 @@ pub(super) struct ConfigFile {
     pub(super) days: Option<i64>,
     pub(super) history_days: Option<i64>,
     pub(super) recipient_detail: Option<String>,
+    /// `mail_to`: one address or a list.
+    pub(super) mail_to: Option<OneOrMany>,
     /// `[provider]`: who files the delisting requests.
     pub(super) provider: Option<ProviderFile>,
+}
+
+/// A key that takes one string or a list of them (`mail_to = "root"`, `mail_to = ["a@b.example"]`).
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+pub(super) enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub(super) fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(one) => vec![one],
+            OneOrMany::Many(many) => many,
+        }
+    }
 }
 
 /// The `[provider]` table as written; `values::provider` checks it.

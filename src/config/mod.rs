@@ -58,6 +58,8 @@ pub struct Config {
     pub(crate) quiet: bool,
     /// The run summary as JSON lines instead of text.
     pub(crate) json_log: bool,
+    /// Who gets the morning mail (`--mail-to`, `mail_to`): checked addresses, none for no mail.
+    pub(crate) mail_to: Vec<String>,
 }
 
 /// The report window asked for; calendar days (days since 1970-01-01) in the provider's zone.
@@ -109,6 +111,8 @@ pub struct Options {
     pub ipv6_prefix: Option<u64>,
     pub quiet: bool,
     pub json_log: bool,
+    /// `--mail-to` (repeatable): replaces the config file's `mail_to`.
+    pub mail_to: Vec<String>,
 }
 
 /// The subcommand a `Config` is built for. The checks of a value are the same for every
@@ -125,6 +129,8 @@ pub enum Purpose {
     Explain,
     /// `attest`: the logs are optional evidence.
     Attest,
+    /// `mail`: mails the report set in `--out`; reads nothing else.
+    Mail,
 }
 
 impl Purpose {
@@ -260,7 +266,7 @@ fn merge(o: Options, file: ConfigFile, purpose: Purpose) -> Result<Config> {
         has_config,
     )?;
     let inventory = path_option(
-        purpose != Purpose::Ingest,
+        !matches!(purpose, Purpose::Ingest | Purpose::Mail),
         o.inventory,
         file.inventory,
         "inventory",
@@ -268,7 +274,7 @@ fn merge(o: Options, file: ConfigFile, purpose: Purpose) -> Result<Config> {
         has_config,
     )?;
     let out = path_option(
-        purpose.writes_report_set(),
+        purpose.writes_report_set() || purpose == Purpose::Mail,
         o.out,
         file.out,
         "out",
@@ -320,6 +326,7 @@ fn merge(o: Options, file: ConfigFile, purpose: Purpose) -> Result<Config> {
             .unwrap_or(64) as u8,
         quiet: o.quiet || purpose.is_evidence(),
         json_log: o.json_log,
+        mail_to: values::mail_to(o.mail_to, file.mail_to.map(file::OneOrMany::into_vec))?,
     })
 }
 

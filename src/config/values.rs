@@ -164,6 +164,48 @@ fn is_mailbox(text: &str) -> bool {
         && domain.split('.').all(label)
 }
 
+/// Most `mail_to` recipients: a morning digest for the support team, not a mailing list.
+const MAX_MAIL_TO: usize = 20;
+
+/// `--mail-to` (which replaces the file's `mail_to`): 0 to 20 addresses, each a mailbox
+/// (`noc@provider.example`) or a local name (`root`, `postmaster`) as cron's MAILTO takes.
+/// Checked here because each becomes a `To:` header: no line breaks, commas or quoting.
+pub(super) fn mail_to(flag: Vec<String>, file: Option<Vec<String>>) -> Result<Vec<String>> {
+    let given = if flag.is_empty() {
+        file.unwrap_or_default()
+    } else {
+        flag
+    };
+    if given.len() > MAX_MAIL_TO {
+        return Err(ConfigError::MailTo {
+            value: format!("{} addresses", given.len()),
+            problem: "more than 20; mail a list address instead",
+        }
+        .into());
+    }
+    let local_name = |s: &str| {
+        (1..=64).contains(&s.len())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c))
+            && !s.starts_with(['.', '-'])
+    };
+    given
+        .into_iter()
+        .map(|a| {
+            let a = a.trim().to_string();
+            if is_mailbox(&a) || local_name(&a) {
+                Ok(a)
+            } else {
+                Err(ConfigError::MailTo {
+                    value: a,
+                    problem: "not an address; give one mailbox (noc@provider.example) or a local user name (root) per entry",
+                }
+                .into())
+            }
+        })
+        .collect()
+}
+
 /// Longest name or contact accepted: a form field, not a letter.
 const MAX_NAME: usize = 100;
 /// Most sender domains accepted: the form takes one line.

@@ -104,6 +104,12 @@ pub(crate) fn finish(
             pack.as_deref(),
         );
     }
+    // After the summary: a mail that cannot be sent fails the command (exit 1), and its message
+    // says the reports themselves are written.
+    crate::mail::send_summary(config)?;
+    if !config.quiet && !config.mail_to.is_empty() {
+        eprintln!("  mailed to {}", config.mail_to.join(", "));
+    }
     Ok(if aggregates.stats.problems.is_empty() {
         EXIT_OK
     } else {

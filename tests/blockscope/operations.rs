@@ -306,3 +306,34 @@ fn a_full_disk_fails_the_run_and_keeps_the_previous_reports() {
 
 // ---------------------------------------------------------------------------------------------
 // Fuzzing: every parser takes real lines with random edits, and random text, without panicking.
+
+#[test]
+fn man_out_dir_writes_every_page_blockscope_1_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("man1");
+    ok(&blockscope()
+        .args(["man", "--out-dir"])
+        .arg(&pages)
+        .output()
+        .unwrap());
+    let top = fs::read_to_string(pages.join("blockscope.1")).unwrap();
+    // clap_mangen names each subcommand's page in SUBCOMMANDS as `blockscope\-run(1)`.
+    let named: Vec<String> = top
+        .split("blockscope\\-")
+        .skip(1)
+        .filter_map(|rest| {
+            rest.split_once("(1)")
+                .map(|(name, _)| name.replace("\\-", "-"))
+        })
+        .filter(|name| !name.contains(char::is_whitespace))
+        .collect();
+    assert!(named.len() >= 10, "{named:?}");
+    for name in &named {
+        let page = fs::read_to_string(pages.join(format!("blockscope-{name}.1")))
+            .unwrap_or_else(|e| panic!("blockscope-{name}.1: {e}"));
+        assert!(page.contains(".TH blockscope-"), "{name}");
+    }
+    assert!(fs::read_to_string(pages.join("blockscope-run.1"))
+        .unwrap()
+        .contains("mail\\-to"));
+}
