@@ -31,9 +31,15 @@ pub(crate) enum Command {
   blockscope run --config /etc/blockscope/blockscope.toml --days 7 --out /tmp/last-week
       (a report of the last 7 days only; the state is left for the nightly run)")]
     Run(RunArgs),
-    /// Validate the configuration, inventory, rules and SNDS exports without running (same options as run).
+    /// Validate the configuration, inventory, rules and SNDS exports without running (same options
+    /// as run). With --config, everything a run needs must be there; without, each input given
+    /// is checked alone. Fails where a run would read nothing (no VPS directories, log files
+    /// lying in --logs itself, an empty SNDS directory).
     #[command(after_help = "Examples:
   blockscope check-config --config /etc/blockscope/blockscope.toml
+  blockscope check-config --inventory inventory.csv
+  blockscope check-config --snds /srv/snds
+  blockscope check-config --rules /etc/blockscope/rules.toml
   blockscope check-config --logs /srv/maillogs --inventory inventory.csv --out /srv/reports/blockscope \\
       --templates /etc/blockscope/templates")]
     CheckConfig(RunArgs),

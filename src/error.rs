@@ -173,6 +173,19 @@ pub enum ConfigError {
     },
     #[error("--config gives the provider's mailbox twice (delist_contact = {top:?} and [provider] email = {table:?}): keep [provider] email only")]
     ProviderEmailTwice { top: String, table: String },
+    #[error("check-config: nothing to check; give --config FILE, or any of --logs, --inventory, --rules, --snds, --state, --templates, --out")]
+    NothingToCheck,
+    #[error("--logs {logs}: cannot read it ({error})")]
+    UnreadableLogs {
+        logs: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("--logs {logs}: no VPS directories; a run would read nothing. Collect each VPS's logs into {logs}/<vps_id>/ (docs/operations.md, \"Collecting the logs\")")]
+    EmptyLogs { logs: PathBuf },
+    #[error("--logs {logs}: log files lie in it directly ({files}); a run cannot tell whose they are. Move each VPS's files into {logs}/<vps_id>/")]
+    FlatLogs { logs: PathBuf, files: String },
+    #[error("--snds {snds}: no files; a run would have no SNDS data. Put the exports there (`blockscope snds fetch`), or drop --snds / snds")]
+    EmptySnds { snds: PathBuf },
     #[error("--mail-to / mail_to {value:?}: {problem}")]
     MailTo {
         value: String,

@@ -2,42 +2,66 @@
 
 use crate::attribute::inventory::Inventory;
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{ConfigError, Result};
 use std::io::Write;
+use std::path::Path;
 
 pub(crate) fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
-    let inventory = Inventory::load(&config.inventory)?;
+    let given = |p: &Path| !p.as_os_str().is_empty();
+    if !given(&config.logs)
+        && !given(&config.inventory)
+        && !given(&config.out)
+        && config.rules.is_none()
+        && config.snds.is_none()
+        && config.state.is_none()
+        && config.templates.is_none()
+    {
+        return Err(ConfigError::NothingToCheck.into());
+    }
+    let inventory = if given(&config.inventory) {
+        Some(Inventory::load(&config.inventory)?)
+    } else {
+        None
+    };
     let rules = crate::pipeline::load_rules(config)?;
     crate::pipeline::templates(config)?;
     // --lenient is honoured as run honours it: malformed rows are listed, not fatal.
     let snds = crate::pipeline::load_snds(config)?;
-    let vps_dirs = std::fs::read_dir(&config.logs)
-        .map(|d| {
-            d.filter_map(|e| e.ok())
-                .filter(|e| e.path().is_dir())
-                .count()
-        })
-        .unwrap_or(0);
+    let layout = if given(&config.logs) {
+        Some(logs_layout(&config.logs, inventory.as_ref())?)
+    } else {
+        None
+    };
+    if let (Some(dir), Some((data, problems))) = (&config.snds, &snds) {
+        if data.files == 0 && data.exports.is_empty() && problems.is_empty() {
+            return Err(ConfigError::EmptySnds { snds: dir.clone() }.into());
+        }
+    }
     let out = |source| crate::error::Error::Output {
         path: "stdout".into(),
         source,
     };
     writeln!(w, "configuration OK").map_err(out)?;
-    writeln!(
-        w,
-        "  logs       {} ({vps_dirs} VPS directories)",
-        config.logs.display()
-    )
-    .map_err(out)?;
-    writeln!(
-        w,
-        "  inventory  {} ({} customers, {} VPSes, {} addresses or ranges)",
-        config.inventory.display(),
-        inventory.customers.len(),
-        inventory.vpses.len(),
-        inventory.entries.len()
-    )
-    .map_err(out)?;
+    if let Some(layout) = &layout {
+        writeln!(
+            w,
+            "  logs       {} ({})",
+            config.logs.display(),
+            layout.describe()
+        )
+        .map_err(out)?;
+    }
+    if let Some(inventory) = &inventory {
+        writeln!(
+            w,
+            "  inventory  {} ({} customers, {} VPSes, {} addresses or ranges)",
+            config.inventory.display(),
+            inventory.customers.len(),
+            inventory.vpses.len(),
+            inventory.entries.len()
+        )
+        .map_err(out)?;
+    }
     writeln!(
         w,
         "  rules      {} rules{}",
@@ -90,8 +114,96 @@ pub(crate) fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
             .map_err(out)?;
         }
     }
-    writeln!(w, "  out        {}", config.out.display()).map_err(out)?;
+    if given(&config.out) {
+        writeln!(w, "  out        {}", config.out.display()).map_err(out)?;
+    }
+    if !config.mail_to.is_empty() {
+        writeln!(w, "  mail_to    {}", config.mail_to.join(", ")).map_err(out)?;
+    }
     Ok(())
+}
+
+/// What `--logs` holds, as a run would see it.
+struct LogsLayout {
+    vps_dirs: usize,
+    /// VPS directories the inventory does not name (with an inventory).
+    unknown: Vec<String>,
+}
+
+impl LogsLayout {
+    fn describe(&self) -> String {
+        let mut text = format!("{} VPS directories", self.vps_dirs);
+        if !self.unknown.is_empty() {
+            text.push_str(&format!(
+                "; {} not an inventory vps_id (read by syslog hostname if the inventory has a hostname column, else attributed by IP only): {}",
+                self.unknown.len(),
+                first_few(&self.unknown)
+            ));
+        }
+        text
+    }
+}
+
+/// `--logs` must hold one directory per VPS: none at all, or log files lying in `--logs`
+/// itself, is a run that reports nothing (or misattributes everything).
+fn logs_layout(logs: &Path, inventory: Option<&Inventory>) -> Result<LogsLayout> {
+    let entries = std::fs::read_dir(logs).map_err(|e| ConfigError::UnreadableLogs {
+        logs: logs.to_path_buf(),
+        error: e,
+    })?;
+    let mut dirs = Vec::new();
+    let mut files = Vec::new();
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if entry.path().is_dir() {
+            dirs.push(name);
+        } else {
+            files.push(name);
+        }
+    }
+    dirs.sort();
+    files.sort();
+    if !files.is_empty() {
+        return Err(ConfigError::FlatLogs {
+            logs: logs.to_path_buf(),
+            files: first_few(&files),
+        }
+        .into());
+    }
+    if dirs.is_empty() {
+        return Err(ConfigError::EmptyLogs {
+            logs: logs.to_path_buf(),
+        }
+        .into());
+    }
+    let unknown = inventory.map_or_else(Vec::new, |inv| {
+        dirs.iter()
+            .filter(|d| inv.vps_index(d).is_none())
+            .cloned()
+            .collect()
+    });
+    Ok(LogsLayout {
+        vps_dirs: dirs.len(),
+        unknown,
+    })
+}
+
+/// `a, b, c and 4 more`.
+fn first_few(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    text
 }
 
 /// Load the state as `run` would (a truncated or corrupt state.json stops here, exit 2) and

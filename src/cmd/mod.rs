@@ -32,7 +32,14 @@ fn dispatch(command: Command) -> i32 {
             exit_code(Config::build(args.options(), Purpose::Run).and_then(|c| run::run(&c)))
         }
         Command::CheckConfig(args) => {
-            with_config(args.options(), Purpose::Run, |c, w| check_config::run(c, w))
+            // A config file is a nightly run's: it must hold all a run needs. Flags alone check
+            // what they name (an inventory, a rules file, SNDS exports).
+            let purpose = if args.config.config.is_some() {
+                Purpose::Run
+            } else {
+                Purpose::Check
+            };
+            with_config(args.options(), purpose, |c, w| check_config::run(c, w))
         }
         Command::Ingest(args) => exit_code(
             Config::build(args.options(), Purpose::Ingest)

@@ -131,6 +131,8 @@ pub enum Purpose {
     Attest,
     /// `mail`: mails the report set in `--out`; reads nothing else.
     Mail,
+    /// `check-config`: checks whatever it is given (an inventory, rules or SNDS alone).
+    Check,
 }
 
 impl Purpose {
@@ -211,7 +213,9 @@ impl Config {
             }
             .into());
         }
-        if purpose.writes_report_set() && self.out.exists() && !self.out.is_dir() {
+        let checks_out =
+            purpose.writes_report_set() || (purpose == Purpose::Check && given(&self.out));
+        if checks_out && self.out.exists() && !self.out.is_dir() {
             return Err(ConfigError::OutNotADirectory {
                 out: self.out.clone(),
             }
@@ -220,10 +224,12 @@ impl Config {
         if let Some(dir) = self.snds.as_ref().filter(|d| !d.is_dir()) {
             return Err(ConfigError::SndsNotADirectory { snds: dir.clone() }.into());
         }
-        if purpose.writes_report_set() {
+        if checks_out {
             self.out = resolve_out(&self.out)?;
         }
-        if purpose == Purpose::Run {
+        if purpose == Purpose::Run
+            || (purpose == Purpose::Check && given(&self.logs) && given(&self.out))
+        {
             check_placement(&self.logs, &self.out, self.state.as_deref())?;
         }
         Ok(())
@@ -266,7 +272,7 @@ fn merge(o: Options, file: ConfigFile, purpose: Purpose) -> Result<Config> {
         has_config,
     )?;
     let inventory = path_option(
-        !matches!(purpose, Purpose::Ingest | Purpose::Mail),
+        !matches!(purpose, Purpose::Ingest | Purpose::Mail | Purpose::Check),
         o.inventory,
         file.inventory,
         "inventory",

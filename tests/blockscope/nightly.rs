@@ -163,3 +163,83 @@ fn metrics_are_world_readable_and_agree_with_the_summary() {
         .sum();
     assert_eq!(per_platform, 11, "the labels' documented double count");
 }
+
+#[test]
+fn check_config_checks_one_input_alone_and_fails_where_a_run_would_be_empty() {
+    let fleet = Fleet::one_s3140();
+    let check = |args: &[&Path]| {
+        let mut cmd = blockscope();
+        cmd.arg("check-config");
+        for pair in args.chunks(2) {
+            cmd.arg(pair[0]).arg(pair[1]);
+        }
+        cmd.output().unwrap()
+    };
+    let flag = |f: &'static str| Path::new(f);
+    // Alone: an inventory, SNDS exports, a rules file.
+    let out = check(&[flag("--inventory"), &fleet.path("inventory.csv")]);
+    ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("6 customers, 7 VPSes") && !stdout.contains("logs "),
+        "{stdout}"
+    );
+    fs::create_dir_all(fleet.path("snds")).unwrap();
+    let out = check(&[flag("--snds"), &fleet.path("snds")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no files; a run would have no SNDS data")
+    );
+    fs::write(fleet.path("snds/ipStatus-2026-11-22.csv"), "").unwrap();
+    ok(&check(&[flag("--snds"), &fleet.path("snds")]));
+    fs::write(fleet.path("rules.toml"), "[[rule]]\nid = \"x\"\n").unwrap();
+    let out = check(&[flag("--rules"), &fleet.path("rules.toml")]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a broken rules file alone is checked"
+    );
+    let out = blockscope().arg("check-config").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to check"));
+    // Logs: no VPS directory, or files lying in --logs itself.
+    fs::create_dir_all(fleet.path("empty-logs")).unwrap();
+    let out = check(&[flag("--logs"), &fleet.path("empty-logs")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("no VPS directories; a run would read nothing"));
+    fs::write(fleet.path("logs/mail.log"), format!("{S3140_RFC3164}\n")).unwrap();
+    let out = check(&[
+        flag("--logs"),
+        &fleet.path("logs"),
+        flag("--inventory"),
+        &fleet.path("inventory.csv"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("log files lie in it directly (mail.log)"),
+        "{stderr}"
+    );
+    fs::remove_file(fleet.path("logs/mail.log")).unwrap();
+    // VPS directories the inventory does not name are said, not fatal.
+    fleet.log("web-old/mail.log", &[NOISE], NOV_23_2026);
+    let out = check(&[
+        flag("--logs"),
+        &fleet.path("logs"),
+        flag("--inventory"),
+        &fleet.path("inventory.csv"),
+    ]);
+    ok(&out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("2 VPS directories; 1 not an inventory vps_id")
+            && stdout.contains(": web-old"),
+        "{stdout}"
+    );
+    // With --config, the file must hold all a run needs.
+    fs::write(fleet.path("c.toml"), "inventory = \"inventory.csv\"\n").unwrap();
+    let out = check(&[flag("--config"), &fleet.path("c.toml")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is required"));
+}
