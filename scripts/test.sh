@@ -10,3 +10,5 @@ fi
 cargo test --release --locked "$@"
 # The Spark merge against blockscope's own reports (skips with a message without pyspark).
 BLOCKSCOPE="${CARGO_TARGET_DIR:-target}/release/blockscope" bash scripts/spark/test-spark.sh
+# The Debian package: contents, install, units, and the timer's unit running the sample job.
+bash scripts/test-package.sh

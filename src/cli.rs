@@ -31,8 +31,9 @@ pub(crate) enum Command {
   blockscope run --config /etc/blockscope/blockscope.toml --days 7 --out /tmp/last-week
       (a report of the last 7 days only; the state is left for the nightly run)")]
     Run(RunArgs),
-    /// Validate the configuration, inventory, rules and SNDS exports without running (same options
-    /// as run). With --config, everything a run needs must be there; without, each input given
+    /// Validate the configuration, inventory, rules and SNDS exports without running (same options as run).
+    ///
+    /// With --config, everything a run needs must be there; without, each input given
     /// is checked alone. Fails where a run would read nothing (no VPS directories, log files
     /// lying in --logs itself, an empty SNDS directory).
     #[command(after_help = "Examples:
@@ -81,8 +82,10 @@ pub(crate) enum Command {
   blockscope explain 198.51.100.0/24 --inventory inventory.csv --logs /srv/maillogs --snds /srv/snds
   blockscope explain 198.51.100.7 --config /etc/blockscope/blockscope.toml --all")]
     Explain(ExplainArgs),
-    /// Mail the summary of the report set in --out (summary.md as text, summary.html attached)
-    /// through the local `sendmail -t`, to --mail-to or the config's mail_to.
+    /// Mail the summary of a report set (summary.md as text, summary.html attached) via sendmail -t.
+    ///
+    /// The report set in --out (or the config's out) goes to --mail-to (or the config's
+    /// mail_to) through the local `sendmail -t -i`, as cron mails pflogsumm's report.
     #[command(after_help = "Examples:
   blockscope mail --config /etc/blockscope/blockscope.toml
       (what blockscope-mail.service runs after each successful night)
