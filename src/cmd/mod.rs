@@ -12,9 +12,10 @@ pub(crate) mod man;
 pub(crate) mod report;
 pub(crate) mod rules;
 pub mod run;
+pub(crate) mod snds_fetch;
 
-use crate::cli::{Cli, Command};
-use crate::config::{Config, Options, Purpose};
+use crate::cli::{Cli, Command, SndsCommand};
+use crate::config::{Config, FetchConfig, Options, Purpose};
 use crate::error::{Error, Result, EXIT_OK};
 use clap::Parser;
 use std::io::Write;
@@ -58,6 +59,9 @@ fn dispatch(command: Command) -> i32 {
             let rules = crate::pipeline::rules(args.rules.as_deref())?;
             rules::run(args.format.into(), &rules, w).map_err(stdout_error)
         }),
+        Command::Snds(SndsCommand::Fetch(args)) => {
+            exit_code(FetchConfig::build(args.options()).and_then(|c| snds_fetch::run(&c)))
+        }
         Command::Completions { shell } => to_stdout(|w| completions::run(shell, w)),
         Command::Man => to_stdout(|w| man::run(w)),
     }
