@@ -91,6 +91,14 @@ pub(crate) enum Command {
       (what blockscope-mail.service runs after each successful night)
   blockscope mail --out /var/lib/blockscope/reports --mail-to noc@provider.example --mail-to root")]
     Mail(MailArgs),
+    /// Microsoft SNDS: download the automated-access exports that `run --snds` reads.
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  blockscope snds fetch --key-file /etc/blockscope/snds.key --out /srv/snds
+  blockscope snds fetch --key-file /etc/blockscope/snds.key --config /etc/blockscope/blockscope.toml"
+    )]
+    Snds(SndsCommand),
     /// Print shell completions (bash, zsh, fish, ...).
     #[command(after_help = "Examples:
   blockscope completions bash > /etc/bash_completion.d/blockscope
@@ -545,6 +553,58 @@ pub(crate) struct AttestArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AttestFormat::Text)]
     pub(crate) format: AttestFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum SndsCommand {
+    /// Download the SNDS exports (IP data of each missing day, IP status) into the SNDS directory.
+    #[command(after_help = "Examples:
+  blockscope snds fetch --key-file /etc/blockscope/snds.key --out /srv/snds
+  blockscope snds fetch --key-file /etc/blockscope/snds.key \\
+      --config /etc/blockscope/blockscope.toml --quiet
+      (into the snds directory of the config file that run reads; for cron)
+  blockscope snds fetch --key-file /etc/blockscope/snds.key --out /srv/snds --days 14
+      (two weeks back, after fetches failed for some nights; the days already there are skipped)")]
+    Fetch(SndsFetchArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SndsFetchArgs {
+    /// File whose first line is the SNDS automated-access key (SNDS > Automated Data Access;
+    /// keep it mode 600). The key is never printed nor put in a file name.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key_file: PathBuf,
+    /// The SNDS directory the exports are written to (the one `run --snds` reads)
+    /// [default: `snds` in --config].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// blockscope's TOML config file: its `snds = DIR` is the default --out.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Fetch the IP data of the last N complete days (Pacific time, SNDS's days), 1 to 90;
+    /// days already in the directory are skipped [default: 3].
+    #[arg(long, value_name = "N")]
+    pub(crate) days: Option<u64>,
+    /// The SNDS server's automated-access directory
+    /// [default: https://sendersupport.olc.protection.outlook.com/snds/].
+    #[arg(long, value_name = "URL")]
+    pub(crate) base_url: Option<String>,
+    /// Do not print the summary on stderr.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+impl SndsFetchArgs {
+    pub(crate) fn options(&self) -> crate::config::FetchOptions {
+        crate::config::FetchOptions {
+            config: self.config.clone(),
+            key_file: self.key_file.clone(),
+            out: self.out.clone(),
+            days: self.days,
+            base_url: self.base_url.clone(),
+            quiet: self.quiet,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

@@ -217,6 +217,58 @@ pub enum ConfigError {
     DaysAndSince,
     #[error("--since {since} is after --until {until}; swap them")]
     SinceAfterUntil { since: String, until: String },
+    #[error(
+        "--out DIR is required: the directory the SNDS exports go to (or `snds = DIR` in --config)"
+    )]
+    SndsOutRequired,
+    #[error("--base-url {url:?}: {problem}")]
+    BaseUrl { url: String, problem: &'static str },
+}
+
+/// Where an SNDS automated-access key is found.
+const KEY_PAGE: &str = "SNDS > Automated Data Access, https://sendersupport.olc.protection.outlook.com/snds/auto.aspx: the key= part of its data.aspx/ipStatus.aspx links; it changes when access is reset";
+
+/// `snds fetch` could not get or keep an export. No message holds the key: exports are named
+/// with it cut out (`data.aspx?key=…&date=112226`), and server texts have it replaced.
+#[derive(Debug, Error)]
+pub enum FetchError {
+    #[error("--key-file {path}: cannot read: {error}; put the SNDS automated-access key on its first line ({KEY_PAGE})")]
+    KeyFileUnreadable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("--key-file {path}: no key in it; put the SNDS automated-access key on its first line ({KEY_PAGE})")]
+    KeyFileEmpty { path: PathBuf },
+    #[error("--key-file {path}: the key holds {what}; an SNDS automated-access key has only letters, digits and '-' ({KEY_PAGE})")]
+    KeyMalformed { path: PathBuf, what: String },
+    #[error("{export}: SNDS refused the key ({answer}); check the SNDS automated-access key in --key-file {key_file} ({KEY_PAGE}). Nothing was written over the exports already fetched")]
+    BadKey {
+        export: String,
+        answer: String,
+        key_file: PathBuf,
+    },
+    #[error("{} export(s) not fetched: {} (the exports fetched are kept; the next fetch asks for the missing ones again)", .0.len(), .0.join("; "))]
+    GaveUp(Vec<String>),
+    #[error("{dir}: cannot write the SNDS export {file}: {error}")]
+    Write {
+        dir: PathBuf,
+        file: String,
+        error: std::io::Error,
+    },
+}
+
+impl FetchError {
+    /// A problem with the key is the configuration's (2); SNDS not answering, or a disk that
+    /// cannot be written, is a failure of this run (1).
+    fn exit_code(&self) -> i32 {
+        match self {
+            FetchError::KeyFileUnreadable { .. }
+            | FetchError::KeyFileEmpty { .. }
+            | FetchError::KeyMalformed { .. }
+            | FetchError::BadKey { .. } => EXIT_BAD_INPUT,
+            FetchError::GaveUp(_) | FetchError::Write { .. } => EXIT_FAILURE,
+        }
+    }
 }
 
 /// Why the morning mail was not sent. The report set it would carry is complete either way.
@@ -254,6 +306,10 @@ pub enum Error {
     Options(#[from] ConfigError),
     #[error(transparent)]
     Rules(#[from] RuleError),
+    /// `snds fetch`: the key, SNDS's answer, or the directory the exports go to (the message
+    /// is the whole story: not a `source`, which would print it twice).
+    #[error("snds fetch: {0}")]
+    Fetch(FetchError),
     /// The message names the file (and line) and its own fix.
     #[error("SNDS export {0}")]
     Snds(#[from] SndsError),
@@ -302,12 +358,19 @@ impl Error {
             | Error::OutNotOurs { .. }
             | Error::StateDay { .. } => EXIT_BAD_INPUT,
             Error::Locked { .. } => EXIT_LOCKED,
+            Error::Fetch(e) => e.exit_code(),
             Error::Output { .. }
             | Error::Write { .. }
             | Error::Mail(_)
             | Error::Aggregate(_)
             | Error::Threads(_) => EXIT_FAILURE,
         }
+    }
+}
+
+impl From<FetchError> for Error {
+    fn from(e: FetchError) -> Error {
+        Error::Fetch(e)
     }
 }
 

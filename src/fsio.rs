@@ -10,7 +10,7 @@ pub(crate) fn write_atomically(
     path: &Path,
     body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    write_atomically_with_mode(path, None, body)
+    write_atomically_with_mode(path, None, None, body)
 }
 
 /// `write_atomically` for a file other users read (the metrics textfile node_exporter collects,
@@ -19,16 +19,29 @@ pub(crate) fn write_atomically_public(
     path: &Path,
     body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    write_atomically_with_mode(path, Some(0o644), body)
+    write_atomically_with_mode(path, Some(0o644), None, body)
+}
+
+/// `write_atomically_public` with the temp file in `tmp_dir` (on the file system of `path`): for
+/// a directory whose every file is someone's input (the SNDS exports `run --snds` reads), where
+/// even the temp file of a killed process must not lie among them.
+pub(crate) fn write_atomically_public_via(
+    path: &Path,
+    tmp_dir: &Path,
+    body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    write_atomically_with_mode(path, Some(0o644), Some(tmp_dir), body)
 }
 
 fn write_atomically_with_mode(
     path: &Path,
     mode: Option<u32>,
+    tmp_dir: Option<&Path>,
     body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
+    let dir = match (tmp_dir, path.parent()) {
+        (Some(t), _) => t,
+        (None, Some(p)) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;

@@ -5,8 +5,9 @@
 //! `aggregate` (polars stays here; typed report rows) -> `report` (one module per output).
 //! `persist` stores cells (state day files, Parquet partials), `state` tracks new/ongoing/resolved.
 //! `cli` parses, `config` validates (one `Config` for every subcommand), `pipeline` holds the
-//! stages the subcommands share, `cmd` runs one subcommand each. README.md "Code map" has the
-//! import order; `tests/blockscope/architecture.rs` keeps it acyclic.
+//! stages the subcommands share, `cmd` runs one subcommand each. `snds_fetch` is the one part
+//! that talks to a server: it downloads SNDS exports for `run --snds` to read. README.md "Code
+//! map" has the import order; `tests/blockscope/architecture.rs` keeps it acyclic.
 
 // Crate-private by default: the public surface is what the binary (`cmd::main`), the tests,
 // benches and fuzz targets use, so dead code cannot hide behind `pub`.
@@ -26,4 +27,5 @@ pub mod model;
 pub(crate) mod persist;
 pub(crate) mod pipeline;
 pub(crate) mod report;
+pub(crate) mod snds_fetch;
 pub(crate) mod state;

@@ -13,9 +13,10 @@ pub(crate) mod man;
 pub(crate) mod report;
 pub(crate) mod rules;
 pub mod run;
+pub(crate) mod snds_fetch;
 
-use crate::cli::{Cli, Command};
-use crate::config::{Config, Options, Purpose};
+use crate::cli::{Cli, Command, SndsCommand};
+use crate::config::{Config, FetchConfig, Options, Purpose};
 use crate::error::{Error, Result, EXIT_OK};
 use clap::Parser;
 use std::io::Write;
@@ -68,6 +69,9 @@ fn dispatch(command: Command) -> i32 {
         }),
         Command::Mail(args) => {
             exit_code(Config::build(args.options(), Purpose::Mail).and_then(|c| mail::run(&c)))
+        }
+        Command::Snds(SndsCommand::Fetch(args)) => {
+            exit_code(FetchConfig::build(args.options()).and_then(|c| snds_fetch::run(&c)))
         }
         Command::Completions { shell } => to_stdout(|w| completions::run(shell, w)),
         Command::Man { out_dir: None } => to_stdout(|w| man::run(w)),

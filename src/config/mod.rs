@@ -2,8 +2,11 @@
 //! any subcommand's `Options` (and its `--config` file, `file`) to a `Config`; `values` checks
 //! single values (number bounds, zone, dates, mail address, where `--out` really is).
 
+mod fetch;
 mod file;
 mod values;
+
+pub(crate) use fetch::{FetchConfig, FetchOptions};
 
 pub use file::check_config_text;
 pub(crate) use values::parse_tz;

@@ -47,6 +47,13 @@ pub(crate) const DAYS: Bounds = Bounds {
     max: MAX_DAYS,
     hint: "the report window in days; 1 is the latest day",
 };
+/// `snds fetch --days`: at most a quarter back (a gap that long is filled in one run).
+pub(crate) const SNDS_DAYS: Bounds = Bounds {
+    key: "days",
+    min: 1,
+    max: 90,
+    hint: "days of SNDS IP data to fetch, counting back from yesterday in Pacific time",
+};
 pub(crate) const HISTORY_DAYS: Bounds = Bounds {
     key: "history_days",
     min: 1,

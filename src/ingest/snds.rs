@@ -12,6 +12,9 @@ mod name;
 mod rate;
 mod reason;
 
+/// The day a file name gives (`snds fetch` asks it of the files already there).
+pub(crate) use name::date_in_name;
+
 use crate::error::SndsError;
 use crate::model::snds::{
     ComplaintRate, ExportFile, ExportKind, Filter, Reason, Snds, SndsDay, SndsStatus,

@@ -3,7 +3,7 @@
 
 use super::*;
 
-const SUBCOMMANDS: [&str; 10] = [
+const SUBCOMMANDS: [&str; 12] = [
     "run",
     "check-config",
     "ingest",
@@ -12,12 +12,21 @@ const SUBCOMMANDS: [&str; 10] = [
     "classify",
     "attest",
     "explain",
+    "snds",
+    "snds fetch",
     "completions",
     "man",
 ];
 
+/// A group's examples run its subcommand, with the subcommand's flags.
+const GROUPS: [(&str, &str); 1] = [("snds", "snds fetch")];
+
 fn help(subcommand: &str) -> String {
-    let out = blockscope().args([subcommand, "--help"]).output().unwrap();
+    let out = blockscope()
+        .args(subcommand.split(' '))
+        .arg("--help")
+        .output()
+        .unwrap();
     ok(&out);
     String::from_utf8(out.stdout).unwrap()
 }
@@ -29,6 +38,14 @@ fn every_help_ends_with_examples_that_use_real_flags() {
         let (options, examples) = text
             .split_once("\nExamples:\n")
             .unwrap_or_else(|| panic!("`{sub} --help` has no examples:\n{text}"));
+        let options = match GROUPS.iter().find(|(group, _)| *group == sub) {
+            Some((_, leaf)) => {
+                let leaf = help(leaf);
+                let leaf_options = leaf.split_once("\nExamples:\n").map_or("", |(o, _)| o);
+                format!("{options}{leaf_options}")
+            }
+            None => options.to_string(),
+        };
         let lines: Vec<&str> = examples.lines().collect();
         assert!(
             lines

@@ -33,6 +33,7 @@ mod run_safety;
 mod security;
 mod smaller_findings;
 mod snds;
+mod snds_fetch;
 mod state_between_runs;
 mod state_visible;
 mod tenant_isolation;

@@ -1,29 +1,56 @@
-//! No network stack in the binary (issue 19): a nightly batch job that reads log files and
-//! writes reports links no HTTP client, TLS or cloud-storage crate.
+//! No network stack in the batch job (issue 19), and one small HTTP client for `snds fetch`.
 //!
-//! polars' `parquet` feature once brought reqwest, hyper, rustls and object_store in through its
-//! streaming engine (polars issue 26989); the partials now use polars-io's Parquet reader and
-//! writer without it. Cargo.lock cannot answer this (it keeps optional dependencies that only a
-//! weak `dep?/feature` names), so the test asks `cargo tree` for the crates actually resolved.
+//! The nightly job reads log files and writes reports: it links no async HTTP stack and no
+//! cloud-storage crate. polars' `parquet` feature once brought reqwest, hyper, rustls and
+//! object_store in through its streaming engine (polars issue 26989); the partials use
+//! polars-io's Parquet reader and writer without it. `snds fetch` downloads the SNDS exports,
+//! so the binary now links the one HTTP client made for that: ureq (blocking, no runtime) with
+//! rustls (ring, webpki roots). Its TLS crates must be reached through ureq alone: any other
+//! path to them (polars-io's cloud features, a new dependency's own client) is the network
+//! stack of issue 19 coming back. Cargo.lock cannot answer this (it keeps optional
+//! dependencies that only a weak `dep?/feature` names), so the test asks `cargo tree` for the
+//! crates actually resolved.
 
 use std::collections::BTreeSet;
 use std::process::Command;
 
-/// Crates that only a network client, a TLS stack or a cloud object store needs.
+/// Crates of async HTTP stacks, other TLS backends and cloud object stores: never resolved.
 const NETWORK: &[&str] = &[
     "reqwest",
     "hyper",
     "hyper-util",
     "hyper-rustls",
     "h2",
-    "rustls",
     "tokio-rustls",
-    "ring",
-    "aws-lc-rs",
     "native-tls",
     "openssl",
+    "openssl-sys",
     "quinn",
     "object_store",
+    "curl",
+    "isahc",
+];
+
+/// ureq's HTTP and TLS crates: each may be resolved only on ureq's way to blockscope.
+const VIA_UREQ: &[&str] = &[
+    "ureq-proto",
+    "rustls",
+    "rustls-webpki",
+    "ring",
+    "aws-lc-rs",
+    "webpki-roots",
+];
+
+/// The crates allowed on the paths from a `VIA_UREQ` crate up to blockscope.
+const UREQ_PATH: &[&str] = &[
+    "blockscope",
+    "ureq",
+    "ureq-proto",
+    "rustls",
+    "rustls-webpki",
+    "ring",
+    "aws-lc-rs",
+    "webpki-roots",
 ];
 
 /// `cargo tree` with `args`, offline and from Cargo.lock as it is: the crate names it prints.
@@ -57,6 +84,35 @@ fn no_network_crate_is_resolved() {
         found.is_empty(),
         "network crates are back in the dependency tree: {found:?}; see `cargo tree -e normal -i {}`",
         found[0]
+    );
+}
+
+/// `cargo tree -e normal -i rustls` shows ureq as the only way from rustls to blockscope, and
+/// the same for ring, webpki and ureq's protocol crate; ureq is blockscope's own dependency.
+#[test]
+fn tls_and_http_crates_only_through_ureq() {
+    let edges = ["--edges", "normal,build,dev", "--invert"];
+    let rustls = tree(&[&edges[..], &["rustls"]].concat());
+    assert!(
+        rustls.iter().any(|c| c == "ureq"),
+        "unexpected cargo tree output: {rustls:?}"
+    );
+    for krate in VIA_UREQ {
+        let paths = tree(&[&edges[..], &[krate]].concat());
+        let others: BTreeSet<&String> = paths
+            .iter()
+            .filter(|c| !UREQ_PATH.contains(&c.as_str()))
+            .collect();
+        assert!(
+            others.is_empty(),
+            "{krate} is reached through {others:?}, not only through ureq; see `cargo tree -e normal -i {krate}`"
+        );
+    }
+    let ureq = tree(&[&edges[..], &["ureq", "--depth", "1"]].concat());
+    assert_eq!(
+        ureq,
+        ["ureq", "blockscope"],
+        "only blockscope depends on ureq"
     );
 }
 
