@@ -99,6 +99,14 @@ pub(crate) enum Command {
   blockscope snds fetch --key-file /etc/blockscope/snds.key --config /etc/blockscope/blockscope.toml"
     )]
     Snds(SndsCommand),
+    /// The inventory CSV from a NetBox IP-address export or a WHMCS Services report.
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  blockscope inventory import --format netbox 'netbox_IP addresses.csv' --out /etc/blockscope/inventory.csv
+  blockscope inventory import --format whmcs services-report.csv > inventory.csv"
+    )]
+    Inventory(InventoryCommand),
     /// Print shell completions (bash, zsh, fish, ...).
     #[command(after_help = "Examples:
   blockscope completions bash > /etc/bash_completion.d/blockscope
@@ -553,6 +561,45 @@ pub(crate) struct AttestArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AttestFormat::Text)]
     pub(crate) format: AttestFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum InventoryCommand {
+    /// Convert a NetBox or WHMCS CSV export into the inventory (customer_id,customer_name,vps_id,ip).
+    ///
+    /// Columns are found by their header names. NetBox: the IP Addresses list exported as CSV
+    /// ("All data", or a view showing Tenant and Parent): Tenant is the customer, Parent the
+    /// VPS, IP Address the address (its prefix length is the interface's, not a range).
+    /// WHMCS: the Services report exported as CSV with User ID, Client Name, Domain Name (the
+    /// VPS), Dedicated IP and Assigned IPs ticked. Rows without a VM or customer, and ended
+    /// services, are left out and counted; any other row that cannot be converted stops it.
+    #[command(after_help = "Examples:
+  blockscope inventory import --format netbox 'netbox_IP addresses.csv' --out /etc/blockscope/inventory.csv
+  blockscope inventory import --format whmcs services-report.csv > inventory.csv
+  blockscope inventory import --format netbox ips.csv --out inventory.csv && blockscope check-config --inventory inventory.csv")]
+    Import(InventoryImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InventoryImportArgs {
+    /// What the file is: a NetBox IP-address export or a WHMCS Services report.
+    #[arg(long, value_enum)]
+    pub(crate) format: ImportFormat,
+    /// The exported CSV file.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Write the inventory here (replaced atomically, only when every row converted) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Do not print what was left out on stderr.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ImportFormat {
+    Netbox,
+    Whmcs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -173,6 +173,8 @@ pub enum ConfigError {
     },
     #[error("--config gives the provider's mailbox twice (delist_contact = {top:?} and [provider] email = {table:?}): keep [provider] email only")]
     ProviderEmailTwice { top: String, table: String },
+    #[error("{file}: {problem}")]
+    InventoryImport { file: PathBuf, problem: String },
     #[error("check-config: nothing to check; give --config FILE, or any of --logs, --inventory, --rules, --snds, --state, --templates, --out")]
     NothingToCheck,
     #[error("--logs {logs}: cannot read it ({error})")]

@@ -3,6 +3,7 @@
 pub(crate) mod cidr;
 pub(crate) mod crossings;
 pub(crate) mod hostname;
+pub(crate) mod import;
 pub mod inventory;
 pub(crate) mod resolve;
 pub mod sending_ip;

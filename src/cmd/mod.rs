@@ -8,6 +8,7 @@ pub(crate) mod classify;
 pub(crate) mod completions;
 pub(crate) mod explain;
 pub(crate) mod ingest;
+pub(crate) mod inventory;
 pub(crate) mod mail;
 pub(crate) mod man;
 pub(crate) mod report;
@@ -15,7 +16,7 @@ pub(crate) mod rules;
 pub mod run;
 pub(crate) mod snds_fetch;
 
-use crate::cli::{Cli, Command, SndsCommand};
+use crate::cli::{Cli, Command, InventoryCommand, SndsCommand};
 use crate::config::{Config, FetchConfig, Options, Purpose};
 use crate::error::{Error, Result, EXIT_OK};
 use clap::Parser;
@@ -72,6 +73,13 @@ fn dispatch(command: Command) -> i32 {
         }
         Command::Snds(SndsCommand::Fetch(args)) => {
             exit_code(FetchConfig::build(args.options()).and_then(|c| snds_fetch::run(&c)))
+        }
+        Command::Inventory(InventoryCommand::Import(args)) => {
+            if args.out.is_some() {
+                exit_code(inventory::run(&args, &mut std::io::sink()))
+            } else {
+                to_stdout(|w| inventory::run(&args, w).map(|_| ()))
+            }
         }
         Command::Completions { shell } => to_stdout(|w| completions::run(shell, w)),
         Command::Man { out_dir: None } => to_stdout(|w| man::run(w)),

@@ -18,6 +18,7 @@ mod hostile_fields;
 mod html;
 mod huge_files;
 mod ingest_without_inventory;
+mod inventory_import;
 mod morning_mail;
 mod nightly;
 mod no_network;
