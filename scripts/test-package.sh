@@ -41,6 +41,7 @@ has /usr/share/bash-completion/completions/blockscope
 has /usr/share/zsh/vendor-completions/_blockscope
 has /usr/share/fish/vendor_completions.d/blockscope.fish
 has /usr/share/doc/blockscope/operations.md
+has /usr/share/doc/blockscope/examples/nightly-inputs.conf
 has /usr/share/man/man1/blockscope.1.gz
 # Every subcommand `blockscope --help` lists has its page.
 subcommands=$("$bin" --help | awk '/^Commands:/{on=1; next} on && /^ *$/{exit} on && /^  [a-z]/ {print $1}' | grep -vx help)
@@ -76,10 +77,22 @@ say "installed into $root; postinst created user blockscope ($uid:$gid)"
 units=$root/usr/lib/systemd/system
 # The targets the units name (timers.target, network-online.target) come from the host.
 cp -rn /usr/lib/systemd/system/. "$units/" 2>/dev/null || true
-verify=$(cd "$work" && MANPATH=$root/usr/share/man systemd-analyze verify --root="$root" \
-    blockscope.service blockscope.timer blockscope-mail.service 2>&1) || fail "systemd-analyze verify: $verify"
-[ -z "$verify" ] || fail "systemd-analyze verify warns: $verify"
-say "systemd-analyze verify: the three units are clean"
+verify() {
+    local out
+    out=$(cd "$work" && MANPATH=$root/usr/share/man systemd-analyze verify --root="$root" "$@" 2>&1) \
+        || fail "systemd-analyze verify: $out"
+    [ -z "$out" ] || fail "systemd-analyze verify warns: $out"
+}
+verify blockscope.service blockscope.timer blockscope-mail.service
+# With the documented drop-in (the collection and the SNDS download before the run).
+dropin=$root/etc/systemd/system/blockscope.service.d
+mkdir -p "$dropin" "$root/usr/local/sbin"
+cp "$root/usr/share/doc/blockscope/examples/nightly-inputs.conf" "$dropin/"
+printf '#!/bin/sh\n' > "$root/usr/local/sbin/collect-maillogs"
+chmod 755 "$root/usr/local/sbin/collect-maillogs"
+verify blockscope.service
+rm -r "$dropin"
+say "systemd-analyze verify: the three units are clean, and the service with the example drop-in"
 
 # --- 4. the sample job in a chroot, as the unit runs it --------------------------------------
 for lib in $(ldd "$root/usr/bin/blockscope" /bin/sh | awk '$3 ~ /^\// {print $3} $1 ~ /^\// && $1 !~ /:$/ {print $1}' | sort -u); do
