@@ -108,7 +108,13 @@ service_start=$(exec_start blockscope.service)
 [ "$service_start" = "/usr/bin/blockscope run --config /etc/blockscope/blockscope.toml" ] \
     || fail "unexpected ExecStart: $service_start"
 
-# What the operator does after installing: write the inventory, collect the logs.
+# What the operator does after installing (README, "Your own fleet in 15 minutes"): the
+# inventory (here: the NetBox example converted, checked, then the sample fleet's own), the logs.
+cp sample-data/import/netbox-ip-addresses.csv "$root/etc/blockscope/netbox.csv"
+chroot "$root" /usr/bin/blockscope inventory import --format netbox /etc/blockscope/netbox.csv \
+    --out /etc/blockscope/inventory.csv -q || fail "inventory import of the NetBox example"
+chroot "$root" /usr/bin/blockscope check-config --inventory /etc/blockscope/inventory.csv >/dev/null \
+    || fail "check-config of the imported inventory"
 cp sample-data/inventory.csv "$root/etc/blockscope/inventory.csv"
 chmod 644 "$root/etc/blockscope/inventory.csv"
 mkdir -p "$root/srv/maillogs"
