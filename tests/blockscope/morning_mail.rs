@@ -19,12 +19,32 @@ fn fake_sendmail(fleet: &Fleet, status: i32) -> PathBuf {
     bin
 }
 
-fn path_with(bin: &Path) -> String {
-    format!(
+/// `blockscope ARGS` with the fake sendmail in `bin` first on PATH.
+fn with_sendmail(bin: &Path, args: &[&str]) -> Output {
+    let path = format!(
         "{}:{}",
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
-    )
+    );
+    blockscope().env("PATH", path).args(args).output().unwrap()
+}
+
+/// `run --threads 1 EXTRA` over the fleet, mailing through the fake sendmail in `bin`.
+fn run_mailing(fleet: &Fleet, bin: &Path, extra: &[&str]) -> Output {
+    let (logs, inventory, out) = (
+        fleet.path("logs"),
+        fleet.path("inventory.csv"),
+        fleet.path("out"),
+    );
+    let mut args = vec!["run", "--threads", "1", "--logs", logs.to_str().unwrap()];
+    args.extend([
+        "--inventory",
+        inventory.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    args.extend(extra);
+    with_sendmail(bin, &args)
 }
 
 /// One MIME part, decoded: content type, attachment file name, body.
@@ -66,25 +86,11 @@ fn parse(message: &str) -> (String, Vec<Part>) {
 fn run_mail_to_sends_the_summary_with_the_page_attached() {
     let fleet = Fleet::one_s3140();
     let bin = fake_sendmail(&fleet, 0);
-    let out = blockscope()
-        .env("PATH", path_with(&bin))
-        .args([
-            "run",
-            "--threads",
-            "1",
-            "--mail-to",
-            "noc@provider.example",
-            "--mail-to",
-            "root",
-        ])
-        .arg("--logs")
-        .arg(fleet.path("logs"))
-        .arg("--inventory")
-        .arg(fleet.path("inventory.csv"))
-        .arg("--out")
-        .arg(fleet.path("out"))
-        .output()
-        .unwrap();
+    let out = run_mailing(
+        &fleet,
+        &bin,
+        &["--mail-to", "noc@provider.example", "--mail-to", "root"],
+    );
     ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("mailed to noc@provider.example, root"));
     assert_eq!(
@@ -121,24 +127,7 @@ fn run_mail_to_sends_the_summary_with_the_page_attached() {
 fn a_refused_mail_fails_the_run_but_keeps_its_reports() {
     let fleet = Fleet::one_s3140();
     let bin = fake_sendmail(&fleet, 75);
-    let out = blockscope()
-        .env("PATH", path_with(&bin))
-        .args([
-            "run",
-            "--threads",
-            "1",
-            "-q",
-            "--mail-to",
-            "noc@provider.example",
-        ])
-        .arg("--logs")
-        .arg(fleet.path("logs"))
-        .arg("--inventory")
-        .arg(fleet.path("inventory.csv"))
-        .arg("--out")
-        .arg(fleet.path("out"))
-        .output()
-        .unwrap();
+    let out = run_mailing(&fleet, &bin, &["-q", "--mail-to", "noc@provider.example"]);
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -157,12 +146,7 @@ fn mail_sends_the_report_set_named_by_the_config() {
     let bin = fake_sendmail(&fleet, 0);
     let config = fleet.path("blockscope.toml");
     fs::write(&config, "out = \"out\"\nmail_to = \"postmaster\"\n").unwrap();
-    let out = blockscope()
-        .env("PATH", path_with(&bin))
-        .args(["mail", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = with_sendmail(&bin, &["mail", "--config", config.to_str().unwrap()]);
     ok(&out);
     let message = fs::read_to_string(fleet.path("sendmail-message")).unwrap();
     assert!(
@@ -173,12 +157,7 @@ fn mail_sends_the_report_set_named_by_the_config() {
     // Without a recipient there is nothing to do (blockscope-mail.service runs every night).
     fs::write(&config, "out = \"out\"\n").unwrap();
     fs::remove_file(fleet.path("sendmail-message")).unwrap();
-    let out = blockscope()
-        .env("PATH", path_with(&bin))
-        .args(["mail", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = with_sendmail(&bin, &["mail", "--config", config.to_str().unwrap()]);
     ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing mailed"));
     assert!(!fleet.path("sendmail-message").exists());
@@ -210,12 +189,17 @@ fn a_recipient_that_would_add_headers_is_refused_before_the_run() {
 fn mail_without_a_report_set_says_run_first() {
     let fleet = Fleet::one_s3140();
     let bin = fake_sendmail(&fleet, 0);
-    let out = blockscope()
-        .env("PATH", path_with(&bin))
-        .args(["mail", "--mail-to", "root", "--out"])
-        .arg(fleet.path("nothing-here"))
-        .output()
-        .unwrap();
+    let nothing = fleet.path("nothing-here");
+    let out = with_sendmail(
+        &bin,
+        &[
+            "mail",
+            "--mail-to",
+            "root",
+            "--out",
+            nothing.to_str().unwrap(),
+        ],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no report set to mail"));
 }
