@@ -8,8 +8,9 @@
 The output is byte for byte what `blockscope run` (or `blockscope report --partials`) writes as
 summary/ips.csv and summary/subnets.csv without --snds and --state. The partial format is
 docs/partials.md; `rules.csv` is `blockscope rules --format csv [--rules FILE]` with the same
-rule file the hosts ingested with. The Rust code is the specification: src/aggregate/mod.rs
-(ip_rows, subnet_rows), src/report/{ips,subnets,mod}.rs, src/attribute/, src/classify/.
+rule file the hosts ingested with. The Rust code is the specification: src/aggregate/
+(rows.rs ip_rows, subnets.rs subnet_rows, blockers.rs), src/report/{ips,subnets,cells,mod}.rs,
+src/attribute/, src/classify/.
 
 Group-bys run in Spark; the inventory (longest-prefix match) and the rule table are small and
 travel as broadcast Python data. The CSVs are written by the driver from sorted rows, so they
@@ -31,7 +32,7 @@ from pyspark.sql import types as T
 
 SCHEMA_VERSION = 2
 
-# IpSource in src/attribute/sending_ip.rs: the list index is the rank (best first).
+# IpSource in src/model/ip_source.rs: the list index is the rank (best first).
 IP_SOURCES = ["mta_interface", "reply", "syslog_name", "inventory_single", "unknown", "snds",
               "reply_sibling_vps", "reply_other_customer"]
 UNKNOWN_SOURCE_RANK = 4
@@ -40,12 +41,14 @@ UNKNOWN_SOURCE_RANK = 4
 OTHER_CUSTOMER = "reply_other_customer"
 OTHER_CUSTOMER_RANK = IP_SOURCES.index(OTHER_CUSTOMER)
 
-# Platform names a partial may carry (src/classify/platform.rs MX_PLATFORMS, plus other and
-# unknown); `platform::intern` reads anything else back as `other`.
+# Platform names a partial may carry (`PLATFORMS` in src/classify/platform.rs, in its order);
+# `platform::intern` reads anything else back as `other`.
 PLATFORMS = [
-    "outlook.com", "office365", "microsoft", "gmail", "yahoo", "icloud", "gmx-webde-ionos",
-    "comcast", "orange", "mimecast", "proofpoint", "cisco-ironport", "barracuda", "t-online",
-    "other", "unknown",
+    "outlook.com", "office365", "microsoft", "office365-submission", "outlook.com-submission",
+    "gmail", "gmail-submission", "yahoo", "yahoo-submission", "icloud", "gmx-webde-ionos",
+    "t-online", "comcast", "cox", "spectrum", "earthlink", "att", "orange", "free", "laposte",
+    "sfr", "yandex", "mail.ru", "seznam", "bluewin", "mimecast", "proofpoint", "cisco-ironport",
+    "barracuda", "hornetsecurity", "other", "unknown",
 ]
 
 # Class::is_block in src/classify/rules.rs.
@@ -64,7 +67,7 @@ IPS_HEADER = [
 SUBNETS_HEADER = [
     "subnet", "inventory_ips", "active_ips", "blocked_ips", "customers", "blocked_customers",
     "platforms", "verdict", "throttled_ips", "rule_ids", "snds_blocked_ips", "snds_red_ips",
-    "suspect_ips",
+    "suspect_ips", "blocked_by",
 ]
 
 
@@ -111,7 +114,7 @@ def ip_text(version, value):
 
 
 def ip_sort_key(version, value):
-    """`ip_sort_key` in src/aggregate/mod.rs: IPv4 before IPv6, numerically."""
+    """`IpOrder` in src/aggregate/rows.rs: IPv4 before IPv6, numerically."""
     return ("4%08x" % value) if version == 4 else ("6%032x" % value)
 
 
@@ -156,6 +159,35 @@ def parse_network(text):
         if prefix is None or prefix > bits:
             return None
     return ip.version, int(ip), prefix
+
+
+def mapped_v4(value):
+    """`Ipv6Addr::to_ipv4_mapped`: the IPv4 address ::ffff:a.b.c.d maps, else None."""
+    return value & 0xFFFFFFFF if value >> 32 == 0xFFFF else None
+
+
+def unmapped(version, value, prefix):
+    """`unmapped` in src/attribute/inventory.rs: ::ffff:198.51.100.0/120 is 198.51.100.0/24
+    (lookups unmap addresses, so inventory rows must too)."""
+    if version == 6 and prefix >= 96 and mapped_v4(value) is not None:
+        return 4, mapped_v4(value), prefix - 96
+    return version, value, prefix
+
+
+def split_range(start, end, bits):
+    """`split` in src/attribute/cidr.rs: the aligned blocks (start, prefix) covering
+    start..=end, fewest first-to-last."""
+    out = []
+    while True:
+        # Largest block aligned at `start` that does not pass `end`.
+        size_log = bits if start == 0 else min((start & -start).bit_length() - 1, bits)
+        while size_log > 0 and start + (1 << size_log) - 1 > end:
+            size_log -= 1
+        out.append((start, bits - size_log))
+        following = start + (1 << size_log)
+        if size_log == bits or following > end:
+            return out
+        start = following
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,6 +254,7 @@ class Inventory:
             net = parse_network(ip)
             if net is None:
                 raise Fail("%s:%d: ip %r is not an IP address or CIDR" % (path, line, ip))
+            net = unmapped(*net)
             version, value, prefix = net
             if value & mask(32 if version == 4 else 128, prefix) != value:
                 raise Fail("%s:%d: %s has host bits set" % (path, line, ip))
@@ -260,22 +293,53 @@ class Inventory:
                     out.append((vps, family, ip_text(of[0][0], of[0][1])))
         return out
 
+    def owned_v4(self):
+        """`carve_owned` for the IPv4 entries: per entry index, the (network, prefix) blocks it
+        really holds (all of it minus the more specific entries inside it). Entries are
+        nested or disjoint, so in span order an entry's more specific ones follow it; the sweep
+        leaves the gaps it owns. The order is Rust's `span` key (first, last, prefix), ported
+        as is."""
+        spans = {i: (value, value | ((1 << (32 - prefix)) - 1), prefix)
+                 for i, (version, value, prefix, _vps, _c) in enumerate(self.entries)
+                 if version == 4}
+        order = sorted(spans, key=spans.get)
+        owned = {}
+        for k, i in enumerate(order):
+            first, last, _ = spans[i]
+            following, blocks = first, []  # following: None once past the end of entry i
+            for j in order[k + 1:]:
+                first_j, last_j, _ = spans[j]
+                if first_j > last:
+                    break
+                if following is not None and following < first_j:
+                    blocks += split_range(following, first_j - 1, 32)
+                if following is not None and following <= last_j:
+                    following = last_j + 1 if last_j + 1 <= last else None
+            if following is not None:
+                blocks += split_range(following, last, 32)
+            owned[i] = blocks
+        return owned
+
     def shares(self, v4, v6):
-        """`inventory_share` for every entry: (subnet, addresses, customer) rows."""
+        """`add_inventory` / `inventory_share`: (subnet, addresses, customer) rows. IPv4 by the
+        addresses each entry owns (overlapping rows count once); IPv6 prefixes count as one
+        entry each (their address counts are meaningless)."""
         out = []
-        for version, value, prefix, _vps, customer in self.entries:
-            if version == 4:
-                if prefix >= v4:
-                    out.append((subnet_of(4, value, v4, v6)[0], 1 << (32 - prefix), customer))
-                else:
-                    # A block larger than a neighbourhood: every subnet in it holds a full share.
-                    step = 1 << (32 - v4)
-                    for i in range(min(1 << (v4 - prefix), 65536)):
-                        addr = (value + i * step) & 0xFFFFFFFF
-                        out.append((subnet_of(4, addr, v4, v6)[0], step, customer))
-            elif prefix >= v6:
-                # IPv6 prefixes count as one entry each: their address counts are meaningless.
-                out.append((subnet_of(6, value, v4, v6)[0], 1, customer))
+        owned = self.owned_v4()
+        for i, (version, value, prefix, _vps, customer) in enumerate(self.entries):
+            if version == 6:
+                if prefix >= v6:
+                    out.append((subnet_of(6, value, v4, v6)[0], 1, customer))
+                continue
+            for block, length in owned[i]:
+                if length >= v4:
+                    out.append((subnet_of(4, block, v4, v6)[0], 1 << (32 - length), customer))
+                    continue
+                # A block larger than a neighbourhood: every subnet in it holds a full share.
+                step = 1 << (32 - v4)
+                for n in range(min(1 << (v4 - length), 65536)):
+                    addr = (block + n * step) & 0xFFFFFFFF
+                    out.append((subnet_of(4, addr, v4, v6)[0], step, customer))
         return out
 
 
@@ -300,16 +364,41 @@ _L = "a-zA-Z\u017f\u212a"
 ADDRESS = re.compile(r"[%s0-9._%%+=!#$&'*/?^`{|}~-]+@((?:[%s0-9-]+\.)+[%s]{2,})" % (_L, _L, _L))
 
 
+# Receivers' own instruction mailboxes (RECEIVER_DOMAINS, RECEIVER_MAILBOXES in
+# src/classify/mod.rs): part of the receiver's text, never a recipient, so they stay whole.
+RECEIVER_DOMAINS = ("messaging.microsoft.com", "rx.t-online.de", "abuse.earthlink.net",
+                    "abuse-att.net")
+RECEIVER_MAILBOXES = ("delist@microsoft.com", "icloudadmin@apple.com",
+                      "delist-request@proofpoint.com")
+# Rust compares with to_ascii_lowercase / eq_ignore_ascii_case: str.lower() would also fold
+# the non-ASCII letters ADDRESS accepts (U+017F, U+212A).
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def is_receiver_mailbox(address, domain):
+    """`is_receiver_mailbox`: one of the mailboxes, or any address at (a sub-domain of) one of
+    the domains."""
+    domain = domain.translate(_ASCII_LOWER)
+    return (address.translate(_ASCII_LOWER) in RECEIVER_MAILBOXES
+            or any(domain == d or domain.endswith("." + d) for d in RECEIVER_DOMAINS))
+
+
 def redact(reply):
-    return ADDRESS.sub(r"*@\1", reply) if "@" in reply else reply
+    """`redact_addresses`: recipients cut to their domain, receivers' mailboxes kept whole."""
+    if "@" not in reply:
+        return reply
+    return ADDRESS.sub(lambda m: m.group(0) if is_receiver_mailbox(m.group(0), m.group(1))
+                       else "*@" + m.group(1), reply)
 
 
 def permanence_of_codes(permanence, codes):
-    """`permanence_of_codes`: the rule's permanence, or per code its first digit."""
+    """`permanence_of_codes`: the rule's permanence, or per code its first digit (a row without
+    a code: `unknown`). `codes` is the row's list of codes, not the joined cell: a code may hold
+    a ';' itself."""
     if permanence != "by reply code":
         return permanence
     found = {"temporary" if c.startswith("4") else "permanent" if c.startswith("5") else "unknown"
-             for c in codes.split(";")}
+             for c in codes or [""]}
     return ";".join(sorted(found))
 
 
@@ -348,13 +437,18 @@ def iso(micros):
     return "%s-%02d-%02dT%02d:%02d:%02dZ" % (year, mo, d, rem // 3600, rem // 60 % 60, rem % 60)
 
 
+# char::is_control (Unicode Cc), and `text::is_bidi_control` (embeddings, overrides, isolates,
+# marks: they would show a reply in another order than written).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 def neutralise(cell):
-    """`neutralise` in src/report/mod.rs: no spreadsheet formulas, no control characters."""
+    """`neutralise` in src/report/mod.rs: no spreadsheet formulas, control characters as
+    visible \\xNN escapes, bidi controls as U+FFFD."""
     if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
         cell = "'" + cell
+    cell = _BIDI.sub("\ufffd", cell)
     return _CONTROL.sub(lambda m: "\\x%02x" % ord(m.group()), cell)
 
 
@@ -397,6 +491,20 @@ IP_ATTRS = T.StructType([
 ])
 
 
+def holder_of(index, version, value):
+    """`Inventory::lookup`: (vps, customer) of the longest prefix holding the address, else
+    (None, None). An IPv4-mapped address (dual-stack socket) is looked up as the IPv4 address
+    it maps; its own text and neighbourhood stay IPv6."""
+    if version == 6 and mapped_v4(value) is not None:
+        version, value = 4, mapped_v4(value)
+    bits = 32 if version == 4 else 128
+    for prefix, table in index[version]:
+        hit = table.get(value & mask(bits, prefix))
+        if hit is not None:
+            return hit
+    return (None, None)
+
+
 def ip_attributes_udf(index_bc, v4, v6):
     """Per address text: canonical text, sort keys, neighbourhood and inventory holder."""
 
@@ -405,15 +513,9 @@ def ip_attributes_udf(index_bc, v4, v6):
         if ip is None:
             return None  # unknown sending IP
         version, value = ip.version, int(ip)
-        bits = 32 if version == 4 else 128
         subnet, subnet_sort = subnet_of(version, value, v4, v6)
-        holder = (None, None)
-        for prefix, table in index_bc.value[version]:
-            hit = table.get(value & mask(bits, prefix))
-            if hit is not None:
-                holder = hit
-                break
-        return (ip_text(version, value), ip_sort_key(version, value), subnet, subnet_sort) + holder
+        return (ip_text(version, value), ip_sort_key(version, value), subnet, subnet_sort) \
+            + holder_of(index_bc.value, version, value)
 
     return F.udf(attrs, IP_ATTRS, useArrow=False)
 
@@ -464,6 +566,67 @@ def as_logged_tenancy(cells):
     return (cells.withColumn("ip", F.when(dropped, F.lit(None)).otherwise(F.col("ip")))
             .withColumn("ip_source", F.when(F.col("kind") == "activity", F.lit(None))
                         .otherwise(F.col("ip_source"))))
+
+
+# `BlockerId` variants, in their order (no SNDS ranges: this job reads no SNDS data).
+RECEIVER, LIST = 0, 1
+
+
+def subnet_blockers(ip_rows):
+    """`blockers_by_subnet` without SNDS: per subnet, an array of (kind, id, class, ips,
+    customers), one per blocker. A DNS block list is its own judge (the same listing shows up
+    at many receivers), by its rule id; any other block is judged by each receiver platform that
+    replied ("" when none did). Unconfirmed rows (`reply_other_customer`) judge nothing."""
+    dnsbl = F.col("class") == "dnsbl"
+    judged = (ip_rows.where((F.col("ip") != "") & (F.col("ip_source") != OTHER_CUSTOMER_RANK)
+                            & F.col("class").isin(BLOCK_CLASSES))
+              .select("subnet", "ip", "customer_id", "class",
+                      F.when(dnsbl, F.lit(LIST)).otherwise(F.lit(RECEIVER)).alias("kind"),
+                      F.explode(F.when(dnsbl, F.array("rule_id"))
+                                .otherwise(F.split("platform", ";", -1))).alias("id")))
+    per_blocker = (judged.groupBy("subnet", "kind", "id")
+                   .agg(F.countDistinct("ip").alias("ips"),
+                        F.countDistinct(F.when(F.col("customer_id") != "", F.col("customer_id")))
+                        .alias("customers"),
+                        # `Blocker::add`: "part of their network" outranks the per-IP rules; a
+                        # receiver's other blocks are ip_block, a list's dnsbl.
+                        F.when(F.max(F.col("class") == "network_block"), F.lit("network_block"))
+                        .otherwise(F.min("class")).alias("class")))
+    return (per_blocker.groupBy("subnet")
+            .agg(F.collect_list(F.struct("kind", "id", "class", "ips", "customers"))
+                 .alias("blockers")))
+
+
+def says_range(b):
+    """`Blocker::says_range`: the receiver's own "part of our network", or one receiver
+    refusing several customers' addresses with an IP-level rule; a DNSBL never by itself."""
+    return b["class"] == "network_block" or (b["class"] == "ip_block" and b.customers >= 2)
+
+
+def verdict(blocked_ips, blocked_customers, blockers):
+    """`SubnetRow::verdict`: range evidence from any one blocker decides; without it, blocks
+    of several customers are that many separate listings."""
+    if any(says_range(b) for b in blockers):
+        return "neighbourhood"
+    if blocked_ips == 0:
+        return "clear"
+    if blocked_customers >= 2:
+        return "several_listed"
+    if blocked_ips > 1 and blocked_customers == 1:
+        return "single_customer"
+    return "single_ip"
+
+
+def count(n, one, many):
+    """`count` in src/report/cells.rs: `1 IP`, `2 IPs`."""
+    return "%d %s" % (n, one if n == 1 else many)
+
+
+def blocked_by(b):
+    """`blocked_by`: `who:class(N IPs, M customers)`, who as `blocker_name` names it."""
+    who = b.id if b.kind == LIST or b.id != "" else "unknown receiver"
+    return "%s:%s(%s, %s)" % (who, b["class"], count(b.ips, "IP", "IPs"),
+                              count(b.customers, "customer", "customers"))
 
 
 def sorted_join(column):
@@ -593,7 +756,7 @@ def main(argv=None):
                     F.first("in_inventory").alias("in_inventory"),
                     F.first("class").alias("class"),
                     sorted_join(nonempty("platform")).alias("platform"),
-                    sorted_join(nonempty("code")).alias("code"),
+                    F.array_sort(F.collect_set(nonempty("code"))).alias("codes"),
                     sorted_join(nonempty("receiver_rule_id")).alias("receiver_rule_id"),
                     F.min("ip_source").alias("ip_source"),
                     F.sum("events").alias("events"),
@@ -609,25 +772,18 @@ def main(argv=None):
                 .agg(F.first("subnet_sort").alias("subnet_sort"),
                      F.countDistinct("ip").alias("active_ips"),
                      F.collect_set(nonempty("customer_id")).alias("act_customers")))
-    # One row per receiver platform; the blocker is the receiver, or the DNSBL rule for
-    # list-based blocks (the same listing shows up at many receivers).
+    # One row per receiver platform (`block_frame`; a row without one counts under "").
     blocks = (ip_rows.where((F.col("ip") != "") & (F.col("ip_source") != OTHER_CUSTOMER_RANK))
               .select("subnet", "subnet_sort", "ip", "customer_id", "rule_id", "class",
                       F.explode(F.split("platform", ";", -1)).alias("platform"))
-              .select("*",
-                      F.col("class").isin(BLOCK_CLASSES).alias("blocked"),
-                      F.when(F.col("class") == "dnsbl", F.col("rule_id")).otherwise(F.col("platform")).alias("blocker")))
+              .withColumn("blocked", F.col("class").isin(BLOCK_CLASSES)))
     blocked = F.col("blocked")
     blocked_customer = blocked & (F.col("customer_id") != "")
-    shared = (blocks.where(blocked_customer)
-              .groupBy("subnet", "blocker").agg(F.countDistinct("customer_id").alias("n"))
-              .groupBy("subnet").agg(F.max("n").alias("shared_blocker_customers")))
     block_agg = (blocks.groupBy("subnet")
                  .agg(F.first("subnet_sort").alias("b_sort"),
                       F.countDistinct(F.when(blocked, F.col("ip"))).alias("blocked_ips"),
                       F.countDistinct(F.when(blocked_customer, F.col("customer_id"))).alias("blocked_customers"),
                       F.countDistinct(F.when(F.col("class") == "throttle", F.col("ip"))).alias("throttled_ips"),
-                      F.max(F.col("class") == "network_block").alias("network_wording"),
                       sorted_join(F.when(blocked, F.col("platform"))).alias("platforms"),
                       sorted_join(F.when(blocked, F.col("rule_id"))).alias("rule_ids")))
     # Inventory side: addresses held in each subnet, and by which customers.
@@ -637,7 +793,7 @@ def main(argv=None):
                .agg(F.sum("n").alias("inventory_ips"), F.collect_set("customer").alias("inv_customers")))
     empty = F.array().cast("array<string>")
     subnets = (activity.join(block_agg, "subnet", "full")
-               .join(shared, "subnet", "left")
+               .join(subnet_blockers(ip_rows), "subnet", "left")
                .join(held_df, "subnet", "left")
                .select(
                    "subnet",
@@ -651,14 +807,7 @@ def main(argv=None):
                    F.coalesce("platforms", F.lit("")).alias("platforms"),
                    F.coalesce("throttled_ips", F.lit(0)).alias("throttled_ips"),
                    F.coalesce("rule_ids", F.lit("")).alias("rule_ids"),
-                   F.coalesce("network_wording", F.lit(False)).alias("network_wording"),
-                   F.coalesce("shared_blocker_customers", F.lit(0)).alias("shared")))
-    subnets = subnets.withColumn(
-        "verdict",
-        F.when(F.col("blocked_ips") == 0, "clear")
-         .when(F.col("network_wording") | (F.col("shared") >= 2), "neighbourhood")
-         .when((F.col("blocked_ips") > 1) & (F.col("blocked_customers") == 1), "single_customer")
-         .otherwise("single_ip"))
+                   "blockers"))
 
     # ---- Write both files from the driver, in report order.
     os.makedirs(args.out, exist_ok=True)
@@ -670,19 +819,23 @@ def main(argv=None):
             _cls, permanence, delist = rules[r.rule_id]
             f.write(csv_line([
                 r.ip, r.subnet, r.customer_id, r.vps_id, "true" if r.in_inventory else "false",
-                r.platform, r.rule_id, r["class"], r.code, str(r.events), iso(r.first), iso(r.last),
+                r.platform, r.rule_id, r["class"], ";".join(r.codes), str(r.events), iso(r.first), iso(r.last),
                 delist, IP_SOURCES[r.ip_source], r.sample if full else redact(r.sample),
-                permanence_of_codes(permanence, r.code), r.receiver_rule_id,
+                permanence_of_codes(permanence, r.codes), r.receiver_rule_id,
                 "", "", "", "", "", "", "seen", str(days_blocked(r.first, r.last)),
             ]))
     with open(os.path.join(args.out, "subnets.csv"), "w", encoding="utf-8", newline="") as f:
         f.write(csv_line(SUBNETS_HEADER))
         # `display_order`: numerically by network address (IPv4 first).
         for s in subnets.orderBy("subnet_sort", "subnet").collect():  # one row per /24: small
+            # Each subnet's blockers in `BlockerId` order: receivers, then lists, each by name.
+            blockers = sorted(s.blockers or [], key=lambda b: (b.kind, b.id))
             f.write(csv_line([
                 s.subnet, str(s.inventory_ips), str(s.active_ips), str(s.blocked_ips),
-                str(s.customers), str(s.blocked_customers), s.platforms, s.verdict,
+                str(s.customers), str(s.blocked_customers), s.platforms,
+                verdict(s.blocked_ips, s.blocked_customers, blockers),
                 str(s.throttled_ips), s.rule_ids, "0", "0", "",
+                ";".join(blocked_by(b) for b in blockers),
             ]))
     spark.stop()
 
