@@ -296,13 +296,12 @@ class Inventory:
     def owned_v4(self):
         """`carve_owned` for the IPv4 entries: per entry index, the (network, prefix) blocks it
         really holds (all of it minus the more specific entries inside it). Entries are
-        nested or disjoint, so in span order an entry's more specific ones follow it; the sweep
-        leaves the gaps it owns. The order is Rust's `span` key (first, last, prefix), ported
-        as is."""
+        nested or disjoint, so in (first, widest first) order an entry's more specific ones
+        follow it; the sweep leaves the gaps it owns (Rust's `carve_owned` order)."""
         spans = {i: (value, value | ((1 << (32 - prefix)) - 1), prefix)
                  for i, (version, value, prefix, _vps, _c) in enumerate(self.entries)
                  if version == 4}
-        order = sorted(spans, key=spans.get)
+        order = sorted(spans, key=lambda i: (spans[i][0], -spans[i][1], spans[i][2]))
         owned = {}
         for k, i in enumerate(order):
             first, last, _ = spans[i]

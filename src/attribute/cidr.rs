@@ -34,6 +34,16 @@ pub(crate) fn span_to_networks(first: u128, last: u128, v6: bool) -> Vec<IpNetwo
         .collect()
 }
 
+/// The last address of the block of 2^`size_log` addresses at `start`, None past the address
+/// space. (`1u128 << 128` does not exist: the whole IPv6 space, `::/0`, is the one block of
+/// that size; a plain shift panicked in debug builds and made `::/64` into `::/0` in release.)
+fn block_last(start: u128, size_log: u32) -> Option<u128> {
+    match 1u128.checked_shl(size_log) {
+        Some(size) => start.checked_add(size - 1),
+        None => (start == 0).then_some(u128::MAX),
+    }
+}
+
 /// Aligned blocks (start, prefix) covering `start..=end` in a `bits`-wide address space.
 fn split(mut start: u128, end: u128, bits: u32) -> Vec<(u128, u8)> {
     let mut out = Vec::new();
@@ -44,15 +54,14 @@ fn split(mut start: u128, end: u128, bits: u32) -> Vec<(u128, u8)> {
         } else {
             start.trailing_zeros().min(bits)
         };
-        while size_log > 0
-            && start
-                .checked_add((1u128 << size_log) - 1)
-                .is_none_or(|last| last > end)
-        {
+        while size_log > 0 && block_last(start, size_log).is_none_or(|last| last > end) {
             size_log -= 1;
         }
         out.push((start, (bits - size_log) as u8));
-        let Some(next) = start.checked_add(1u128 << size_log) else {
+        let Some(next) = 1u128
+            .checked_shl(size_log)
+            .and_then(|size| start.checked_add(size))
+        else {
             break;
         };
         if size_log == bits || next > end {
@@ -137,6 +146,15 @@ mod tests {
 
     fn nets(list: &[&str]) -> Vec<IpNetwork> {
         list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn blocks_at_the_start_of_the_ipv6_space() {
+        assert_eq!(split(0, (1u128 << 64) - 1, 128), [(0, 64)]);
+        assert_eq!(split(0, u128::MAX, 128), [(0, 0)]);
+        assert_eq!(split(0, 0, 32), [(0, 32)]);
+        let m = merge(nets(&["::/64"]));
+        assert_eq!(m, nets(&["::/64"]));
     }
 
     #[test]

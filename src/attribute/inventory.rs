@@ -261,11 +261,15 @@ impl Inventory {
     }
 
     /// Each entry's `owned` part. Inventory CIDRs are nested or disjoint, so in (family, start,
-    /// prefix) order an entry's more specific entries follow it directly: a sweep over them
-    /// leaves the gaps it owns.
+    /// widest first) order an entry's more specific entries follow it directly: a sweep over
+    /// them leaves the gaps it owns. (By (start, end) a `/24` sorted before the `/16` starting at
+    /// the same address: the `/24` owned nothing and its customer's addresses went to the `/16`'s.)
     fn carve_owned(&mut self) {
         let mut order: Vec<usize> = (0..self.entries.len()).collect();
-        order.sort_by_key(|&i| span(&self.entries[i].network));
+        order.sort_by_key(|&i| {
+            let (v6, first, last, prefix) = span(&self.entries[i].network);
+            (v6, first, std::cmp::Reverse(last), prefix)
+        });
         for (k, &i) in order.iter().enumerate() {
             let (v6, first, last, _) = span(&self.entries[i].network);
             let mut next = Some(first);
@@ -575,6 +579,38 @@ mod tests {
             Some("198.51.100.7".parse().unwrap())
         );
         assert_eq!(inv.only_address(1, true), None);
+    }
+
+    #[test]
+    fn a_more_specific_range_starting_where_its_parent_starts_keeps_its_addresses() {
+        // Listed either way round: the /24 is B's, the rest of the /16 is A's.
+        for text in [
+            "customer_id,customer_name,vps_id,ip\ncA,A,va,10.70.0.0/16\ncB,B,vb,10.70.0.0/24\n",
+            "customer_id,customer_name,vps_id,ip\ncB,B,vb,10.70.0.0/24\ncA,A,va,10.70.0.0/16\n",
+        ] {
+            let inv = load(text).unwrap();
+            let owned_by = |vps: &str| -> Vec<String> {
+                let e = inv
+                    .entries
+                    .iter()
+                    .find(|e| inv.vpses[e.vps].id == vps)
+                    .unwrap();
+                e.owned.iter().map(|n| n.to_string()).collect()
+            };
+            assert_eq!(owned_by("vb"), ["10.70.0.0/24"], "{text}");
+            assert_eq!(
+                owned_by("va").first().map(String::as_str),
+                Some("10.70.1.0/24")
+            );
+            assert!(!owned_by("va").iter().any(|n| n == "10.70.0.0/16"));
+            let e = inv.lookup("10.70.0.9".parse().unwrap()).unwrap();
+            assert_eq!(inv.vpses[e.vps].id, "vb");
+        }
+        // The same at the very start of the IPv6 space (`::/64` once became `::/0`).
+        let inv =
+            load("customer_id,customer_name,vps_id,ip\ncA,A,va,::/48\ncB,B,vb,::/64\n").unwrap();
+        let owned: Vec<String> = inv.entries[1].owned.iter().map(|n| n.to_string()).collect();
+        assert_eq!(owned, ["::/64"]);
     }
 
     #[test]
