@@ -54,7 +54,7 @@ pub struct RuleError {
 }
 
 /// What the fix for a file that is not an export says.
-const KEY_FIX: &str = "check the SNDS automated-access key (SNDS > Automated Data Access: the key in the data.aspx/ipStatus.aspx links; it changes when access is reset) and that the fetch saves the response body only when it is HTTP 200, then fetch the file again or remove it";
+const KEY_FIX: &str = "check the SNDS automated-access key (SNDS > Automated Data Access: the key in the data.aspx/ipStatus.aspx links; it changes when access is reset) and that the fetch saves the response body only when it is HTTP 200 (`blockscope snds fetch` does), then fetch the file again or remove it";
 
 /// An SNDS export that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -297,6 +297,12 @@ pub enum MailError {
     },
 }
 
+impl From<SndsError> for Error {
+    fn from(e: SndsError) -> Error {
+        Error::Snds(e)
+    }
+}
+
 /// Everything that can stop a command. `main` prints the chain and maps it to an exit code.
 #[derive(Debug, Error)]
 pub enum Error {
@@ -312,9 +318,10 @@ pub enum Error {
     /// is the whole story: not a `source`, which would print it twice).
     #[error("snds fetch: {0}")]
     Fetch(FetchError),
-    /// The message names the file (and line) and its own fix.
+    /// The message names the file (and line) and its own fix. Not a `source`: the text is the
+    /// whole message, and a cause line would print it a second time.
     #[error("SNDS export {0}")]
-    Snds(#[from] SndsError),
+    Snds(SndsError),
     #[error("cannot write reports to {path}: {source}")]
     Output {
         path: PathBuf,

@@ -263,6 +263,11 @@ fn a_page_saved_in_place_of_the_csv_names_the_file_and_the_key() {
                 && err.contains("check the SNDS automated-access key"),
             "{err}"
         );
+        assert_eq!(
+            err.matches("saved in place of").count(),
+            1,
+            "said once, not again as its own cause: {err}"
+        );
         assert!(!fleet.path("out").exists(), "nothing is written");
         // --lenient lists it as an input problem of the whole file (no line) and goes on.
         let out = run_snds(&fleet, &["--lenient"]);
