@@ -11,7 +11,7 @@ use std::path::PathBuf;
 #[command(
     name = "blockscope",
     version,
-    after_help = "Exit codes: 0 success; 1 internal error or cannot write the reports; 2 bad command line, configuration or input; 3 completed with input problems (see summary/input-problems.csv); 4 another run holds the lock. A closed stdout pipe (`blockscope rules | head`) is not an error.",
+    after_help = "Exit codes: 0 success; 1 internal error, cannot write the reports, or the mail or an SNDS download failed; 2 bad command line, configuration or input; 3 completed with input problems (see summary/input-problems.csv); 4 another run holds the lock. A closed stdout pipe (`blockscope rules | head`) is not an error.",
     about = "Find which sending IPs and /24 neighbourhoods receivers are blocking, from MTA logs, per customer",
     long_about = None,
     propagate_version = true
