@@ -7,6 +7,7 @@
 pub(crate) mod cells;
 pub(crate) mod cursor;
 pub(crate) mod day;
+pub(crate) mod dnsbl;
 pub(crate) mod ip_source;
 pub(crate) mod name;
 pub(crate) mod partial;

@@ -1,0 +1,69 @@
+//! What the DNS block lists said about our addresses (issue 21): the neutral result of
+//! `dnsbl::check`, read by aggregation (a listed address that has not bounced, range evidence
+//! for the subnet verdict) and written by `report` (`summary/dnsbl.csv`).
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// What a listing is about, per the list's own return-code documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum ListingScope {
+    /// This address, for what it sent (Spamhaus SBL/XBL/CSS, Barracuda, SpamCop, UCEPROTECT
+    /// level 1, PSBL).
+    Address,
+    /// The range around it (UCEPROTECT level 2, Spamhaus SBL DROP): a neighbourhood listing.
+    Range,
+    /// The whole AS (UCEPROTECT level 3).
+    Asn,
+    /// A policy listing: the owner says the range should not send directly (Spamhaus PBL).
+    Policy,
+}
+
+impl ListingScope {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ListingScope::Address => "address",
+            ListingScope::Range => "range",
+            ListingScope::Asn => "asn",
+            ListingScope::Policy => "policy",
+        }
+    }
+}
+
+/// One address listed in one zone.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Listing {
+    pub(crate) ip: IpAddr,
+    /// The zone as configured (`zen.spamhaus.org`; a DQS zone without its key).
+    pub(crate) zone: String,
+    /// The list the code names (`Spamhaus SBL`, `UCEPROTECT level 2`).
+    pub(crate) list: String,
+    /// The A record returned (`127.0.0.2`); one listing per distinct code.
+    pub(crate) code: Ipv4Addr,
+    /// The code's meaning, from the zone table.
+    pub(crate) meaning: String,
+    pub(crate) scope: ListingScope,
+}
+
+/// Answers that are not listings, per zone: never counted as listed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ZoneFailures {
+    /// The list refused our resolver (Spamhaus `127.255.255.252/254/255`: a public or
+    /// unregistered resolver, too many queries, a typo in the zone).
+    pub(crate) refused: u64,
+    pub(crate) timeouts: u64,
+    /// SERVFAIL and other errors of the resolver.
+    pub(crate) errors: u64,
+}
+
+/// The whole night's lookups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct DnsblResult {
+    /// Sorted by (ip, zone, code).
+    pub(crate) listings: Vec<Listing>,
+    /// Queries sent, per zone (cached answers not included).
+    pub(crate) queried: BTreeMap<String, u64>,
+    pub(crate) failures: BTreeMap<String, ZoneFailures>,
+    /// The day the lookups were made (days since 1970-01-01, UTC).
+    pub(crate) checked_day: i32,
+}
