@@ -28,6 +28,8 @@ pub(crate) struct Host {
     /// SNDS's filter on the latest day with data.
     pub(crate) snds_filter: Option<Filter>,
     pub(crate) snds_blocked: bool,
+    /// A DNS block list lists it (looked up; its mail has not bounced for it yet).
+    pub(crate) dnsbl_listed: bool,
 }
 
 /// Severity order for `Host::worst` (lower is worse).
@@ -68,6 +70,7 @@ pub(super) fn hosts(
         rules: BTreeSet::new(),
         snds_filter: None,
         snds_blocked: false,
+        dnsbl_listed: false,
     };
     for e in &inv.entries {
         let vps = &inv.vpses[e.vps];
@@ -123,7 +126,10 @@ pub(super) fn hosts(
         let h = table
             .entry(ip)
             .or_insert_with(|| blank(ip, r.customer_id.clone(), r.vps_id.clone(), r.in_inventory));
-        if h.worst.is_none_or(|w| severity(r.class) < severity(w)) {
+        // A lookup is not a refusal: the square says "listed", not "blocked".
+        if r.ip_source == crate::model::ip_source::IpSource::DnsblLookup {
+            h.dnsbl_listed = true;
+        } else if h.worst.is_none_or(|w| severity(r.class) < severity(w)) {
             h.worst = Some(r.class);
         }
         h.rules.insert(r.rule_id.clone());

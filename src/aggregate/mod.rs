@@ -2,6 +2,7 @@
 //! this module; what leaves it is plain Rust data.
 
 mod blockers;
+pub(crate) mod dnsbl;
 mod hosts;
 mod rows;
 pub(crate) mod snds;
@@ -46,6 +47,8 @@ pub(crate) struct Aggregates {
     pub(crate) hosts: Vec<Host>,
     /// Whether SNDS data was part of the run.
     pub(crate) snds_given: bool,
+    /// The night's DNS block-list lookups, when the run made them.
+    pub(crate) dnsbl: Option<crate::model::dnsbl::DnsblResult>,
     pub(crate) snds_unknown: Vec<snds::UnknownRow>,
     pub(crate) snds_status: Vec<crate::model::snds::SndsStatus>,
     /// Why SNDS makes an IP a likely cause (RED, complaints, trap hits), for every such IP.
@@ -262,15 +265,23 @@ fn i64s(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
     Ok(ca.iter().map(|v| v.unwrap_or_default()).collect())
 }
 
+/// What the receivers' own lists say, beside the logs: SNDS exports and DNS block-list lookups.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ListData<'a> {
+    pub(crate) snds: Option<&'a Snds>,
+    pub(crate) dnsbl: Option<&'a crate::model::dnsbl::DnsblResult>,
+}
+
 pub(crate) fn aggregate(
     partial: Partial,
     inv: &Inventory,
     rules: &RuleSet,
-    sndsdata: Option<&Snds>,
+    lists: ListData<'_>,
     v4_prefix: u8,
     v6_prefix: u8,
     recipients: RecipientDetail,
 ) -> Result<Aggregates> {
+    let sndsdata = lists.snds;
     // Split in place: a partition into two new lists held every row twice at the run's peak.
     let mut ips = rows::ip_rows(&partial, inv, rules, v4_prefix, v6_prefix)?;
     let mut unconfirmed: Vec<IpRow> = ips
@@ -284,7 +295,19 @@ pub(crate) fn aggregate(
     if let Some(data) = sndsdata {
         snds::annotate_ips(&mut ips, data, inv, v4_prefix, v6_prefix);
     }
-    let mut subnets = subnets::subnet_rows(&partial, &ips, inv, sndsdata, v4_prefix, v6_prefix)?;
+    let evidence = lists.dnsbl.map(|result| {
+        let active: std::collections::BTreeSet<IpAddr> =
+            partial.activity.keys().filter_map(|k| k.ip).collect();
+        dnsbl::annotate_ips(&mut ips, result, inv, &active, (v4_prefix, v6_prefix))
+    });
+    let mut subnets = subnets::subnet_rows(
+        &partial,
+        &ips,
+        inv,
+        (sndsdata, evidence.as_ref()),
+        v4_prefix,
+        v6_prefix,
+    )?;
     if let Some(data) = sndsdata {
         snds::annotate_subnets(&mut subnets, data, v4_prefix, v6_prefix);
     }
@@ -336,6 +359,7 @@ pub(crate) fn aggregate(
         unclassified,
         hosts,
         snds_given: sndsdata.is_some(),
+        dnsbl: lists.dnsbl.cloned(),
         snds_unknown,
         snds_status,
         snds_causes: sndsdata.map(snds::causes).unwrap_or_default(),

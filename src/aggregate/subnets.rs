@@ -1,6 +1,7 @@
 //! Per-neighbourhood rows of `subnets.csv` and their verdicts.
 
 use super::blockers::{blockers_by_subnet, Blocker};
+use super::dnsbl::LookupEvidence;
 use super::rows::{Interner, IpRow};
 use super::{polars_err, string_sets, u32s};
 use crate::attribute::inventory::Inventory;
@@ -149,7 +150,7 @@ pub(super) fn subnet_rows(
     partial: &Partial,
     ips: &[IpRow],
     inv: &Inventory,
-    snds: Option<&Snds>,
+    (snds, lookups): (Option<&Snds>, Option<&LookupEvidence>),
     v4: u8,
     v6: u8,
 ) -> Result<Vec<SubnetRow>> {
@@ -159,7 +160,7 @@ pub(super) fn subnet_rows(
     add_activity(&mut table, &activity, &ids)?;
     let blocks = block_frame(ips, &mut ids)?;
     add_blocks(&mut table, blocks, &ids)?;
-    for (net, blockers) in blockers_by_subnet(ips, snds) {
+    for (net, blockers) in blockers_by_subnet(ips, snds, lookups) {
         table.row(net).blockers = blockers;
     }
     add_inventory(&mut table, inv, v4, v6);

@@ -23,6 +23,8 @@ pub(crate) enum IpSource {
     /// write anything into its own log, so the address is attributed to no one (provider-wide
     /// only) until support confirms it. Ranked last: such rows never merge with attributed ones.
     ReplyOtherCustomer,
+    /// Not from a log line: a DNS block list answered that the address is listed.
+    DnsblLookup,
 }
 
 impl IpSource {
@@ -36,6 +38,7 @@ impl IpSource {
             IpSource::Snds => "snds",
             IpSource::ReplySiblingVps => "reply_sibling_vps",
             IpSource::ReplyOtherCustomer => "reply_other_customer",
+            IpSource::DnsblLookup => "dnsbl_lookup",
         }
     }
 
@@ -49,6 +52,7 @@ impl IpSource {
             IpSource::Snds,
             IpSource::ReplySiblingVps,
             IpSource::ReplyOtherCustomer,
+            IpSource::DnsblLookup,
         ]
         .into_iter()
         .find(|s| s.as_str() == text)
@@ -68,6 +72,7 @@ impl IpSource {
             5 => IpSource::Snds,
             6 => IpSource::ReplySiblingVps,
             7 => IpSource::ReplyOtherCustomer,
+            8 => IpSource::DnsblLookup,
             _ => IpSource::Unknown,
         }
     }

@@ -230,7 +230,10 @@ pub(crate) fn aggregate_partial(
         partial,
         inventory,
         rules,
-        snds.as_ref(),
+        aggregate::ListData {
+            snds: snds.as_ref(),
+            dnsbl: None,
+        },
         config.ipv4_prefix,
         config.ipv6_prefix,
         config.recipients,

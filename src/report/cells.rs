@@ -74,6 +74,9 @@ pub(crate) fn state_text(r: &crate::aggregate::IpRow, resolved_on: Option<&str>)
             Some(day) => format!("resolved on {day}"),
             None => "resolved".into(),
         },
+        Status::BlockedNotSeen if r.ip_source == crate::model::ip_source::IpSource::DnsblLookup => {
+            "DNS block list only, not bouncing yet".into()
+        }
         Status::BlockedNotSeen => "SNDS only, not bouncing yet".into(),
         Status::Seen => String::new(),
     }

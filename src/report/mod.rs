@@ -4,6 +4,7 @@
 pub(crate) mod cells;
 pub(crate) mod customers;
 pub(crate) mod delist;
+pub(crate) mod dnsbl;
 pub(crate) mod html;
 pub(crate) mod input_problems;
 pub(crate) mod ips;
@@ -238,6 +239,9 @@ fn write_into(dir: &Path, agg: &Aggregates, options: &ReportOptions) -> std::io:
             Box::new(|w| input_problems::write(w, agg)),
         ),
     ];
+    if agg.dnsbl.is_some() {
+        jobs.push(("summary/dnsbl.csv", Box::new(|w| dnsbl::write(w, agg))));
+    }
     if agg.snds_given {
         jobs.push((
             "summary/snds-unknown-ips.csv",

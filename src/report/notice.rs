@@ -24,6 +24,11 @@ pub(crate) enum Situation {
     OwnBlock,
     /// The address is on a DNS block list that receivers consult.
     Dnsbl,
+    /// A lookup found the address on a DNS block list, for itself; no bounce yet.
+    DnsblListed,
+    /// A lookup found the range the address is in on a DNS block list (a range, AS or policy
+    /// listing); no bounce yet.
+    DnsblRangeListed,
     /// SNDS blocks a range over several customers' addresses, this one included; no bounce yet.
     SndsNeighbourhood,
     /// SNDS blocks this address (alone or with the customer's own); no bounce yet.
@@ -44,6 +49,8 @@ pub(crate) enum Advice {
     Block,
     /// Nothing is required; the provider handles the range.
     Neighbourhood,
+    /// Nothing is required; the provider asks the list to lift its range listing.
+    RangeListed,
     Throttle,
     Auth,
     Content,
@@ -225,9 +232,15 @@ impl<'a> NoticeContext<'a> {
         Finding {
             situation,
             receiver: receiver_name(&r.platforms),
-            list: dnsbl
-                .then(|| agg.list_name(&r.rule_id).map(String::from))
-                .flatten(),
+            list: if situation_is_lookup(situation) {
+                let lists: std::collections::BTreeSet<&str> =
+                    listings_of(agg, r).map(|l| l.list.as_str()).collect();
+                Some(lists.into_iter().collect::<Vec<_>>().join(", "))
+            } else {
+                dnsbl
+                    .then(|| agg.list_name(&r.rule_id).map(String::from))
+                    .flatten()
+            },
             lookup_url: match (agg.lookup_url(&r.rule_id), r.ip) {
                 (Some(url), Some(ip)) if dnsbl => {
                     Some(crate::classify::rules::lookup_url_for(url, &ip.to_string()))
@@ -266,6 +279,19 @@ fn situation(agg: &Aggregates, r: &IpRow) -> Option<Situation> {
                 Situation::OwnBlock
             }
         }
+        Class::Dnsbl if r.ip_source == crate::model::ip_source::IpSource::DnsblLookup => {
+            let zone = r
+                .rule_id
+                .strip_prefix(crate::aggregate::dnsbl::LOOKUP_RULE_PREFIX)
+                .unwrap_or("");
+            let range = listings_of(agg, r)
+                .any(|l| l.zone == zone && l.scope != crate::model::dnsbl::ListingScope::Address);
+            if range {
+                Situation::DnsblRangeListed
+            } else {
+                Situation::DnsblListed
+            }
+        }
         Class::Dnsbl => Situation::Dnsbl,
         Class::SndsBlock => {
             let covers = |b: &Blocker| match (&b.id, r.ip) {
@@ -285,9 +311,22 @@ fn situation(agg: &Aggregates, r: &IpRow) -> Option<Situation> {
     })
 }
 
+/// The lookups' listings of a row's address.
+fn listings_of<'a>(
+    agg: &'a Aggregates,
+    r: &IpRow,
+) -> impl Iterator<Item = &'a crate::model::dnsbl::Listing> {
+    let ip = r.ip;
+    agg.dnsbl
+        .iter()
+        .flat_map(|d| d.listings.iter())
+        .filter(move |l| Some(l.ip) == ip)
+}
+
 /// What a finding asks of the customer: a range block they did not cause asks nothing.
 fn advice(situation: Situation, likely_cause: bool) -> Advice {
     match situation {
+        Situation::DnsblRangeListed if !likely_cause => Advice::RangeListed,
         Situation::Neighbourhood | Situation::SndsNeighbourhood if !likely_cause => {
             Advice::Neighbourhood
         }
@@ -296,6 +335,10 @@ fn advice(situation: Situation, likely_cause: bool) -> Advice {
         Situation::Content => Advice::Content,
         _ => Advice::Block,
     }
+}
+
+fn situation_is_lookup(s: Situation) -> bool {
+    matches!(s, Situation::DnsblListed | Situation::DnsblRangeListed)
 }
 
 fn receiver_name(platforms: &crate::model::set::SortedSet<String>) -> String {
@@ -317,7 +360,11 @@ pub(crate) fn every_situation() -> NoticeView<'static> {
     let finding = |situation, state: &'static str| Finding {
         situation,
         receiver: "Outlook.com".into(),
-        list: (situation == Situation::Dnsbl).then(|| "Spamhaus".into()),
+        list: matches!(
+            situation,
+            Situation::Dnsbl | Situation::DnsblListed | Situation::DnsblRangeListed
+        )
+        .then(|| "Spamhaus".into()),
         lookup_url: (situation == Situation::Dnsbl)
             .then(|| "https://check.spamhaus.org/results/?query=192.0.2.1".into()),
         events: 3,
@@ -333,6 +380,8 @@ pub(crate) fn every_situation() -> NoticeView<'static> {
         Situation::Neighbourhood,
         Situation::OwnBlock,
         Situation::Dnsbl,
+        Situation::DnsblListed,
+        Situation::DnsblRangeListed,
         Situation::SndsNeighbourhood,
         Situation::SndsOwn,
         Situation::Throttle,
@@ -343,6 +392,7 @@ pub(crate) fn every_situation() -> NoticeView<'static> {
     let advices = [
         Some(Advice::Block),
         Some(Advice::Neighbourhood),
+        Some(Advice::RangeListed),
         Some(Advice::Throttle),
         Some(Advice::Auth),
         Some(Advice::Content),

@@ -4,6 +4,7 @@
 use super::cells::{count, join, opt};
 use crate::aggregate::{display_order, Aggregates, Blocker, IpRow, Status, SubnetRow, Verdict};
 use crate::classify::rules::Class;
+use crate::model::ip_source::IpSource;
 use crate::model::snds::{ReasonKind, SndsStatus};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -292,7 +293,9 @@ impl<'a> SndsView<'a> {
                 .map(|s| RangeView::new(agg, s))
                 .collect(),
             reasons,
-            not_seen: rows(agg, |r| r.status == Status::BlockedNotSeen),
+            not_seen: rows(agg, |r| {
+                r.status == Status::BlockedNotSeen && r.ip_source == IpSource::Snds
+            }),
             lag: lag.into_iter().collect(),
             suspects: display_order(&agg.subnets)
                 .into_iter()

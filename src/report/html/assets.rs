@@ -1,7 +1,7 @@
 //! Inline assets of the page (static: no data ever goes into them).
 
 pub(super) const CSS: &str = r#"
-:root{--blocked:#c62828;--snds:#8e5cd0;--throttled:#fbc02d;--sent:#66bb6a;--silent:#9fb3c2;--notours:#eef1f4;--ink:#1d2329;--muted:#5f6b76;--line:#dde3e8;--bg:#f5f7f9}
+:root{--blocked:#c62828;--snds:#8e5cd0;--listed:#d9661f;--throttled:#fbc02d;--sent:#66bb6a;--silent:#9fb3c2;--notours:#eef1f4;--ink:#1d2329;--muted:#5f6b76;--line:#dde3e8;--bg:#f5f7f9}
 *{box-sizing:border-box}
 html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--ink);background:var(--bg)}
@@ -74,9 +74,10 @@ svg.grid .cell{stroke:rgba(0,0,0,.12);stroke-width:1}
 svg.grid .cell:hover{stroke:#000;stroke-width:2}
 svg.grid .cell.red{stroke:#111;stroke-width:3.5}
 svg.grid .oct{font-size:9.5px;text-anchor:middle;pointer-events:none;fill:#1d2329;font-family:ui-monospace,Menlo,Consolas,monospace}
-svg.grid .oct.blocked,svg.grid .oct.snds{fill:#fff;font-weight:700}
+svg.grid .oct.blocked,svg.grid .oct.snds,svg.grid .oct.listed{fill:#fff;font-weight:700}
 .blocked{fill:var(--blocked);background:var(--blocked)}
 .snds{fill:var(--snds);background:var(--snds)}
+.listed{fill:var(--listed);background:var(--listed)}
 .throttled{fill:var(--throttled);background:var(--throttled)}
 .sent{fill:var(--sent);background:var(--sent)}
 .silent{fill:var(--silent);background:var(--silent)}

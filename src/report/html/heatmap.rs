@@ -10,6 +10,8 @@ use crate::report::view::blocker_advice;
 pub(super) enum State {
     Blocked,
     SndsOnly,
+    /// Listed by a DNS block list (looked up), not bouncing yet.
+    Listed,
     Throttled,
     Sent,
     Silent,
@@ -19,9 +21,10 @@ pub(super) enum State {
 }
 
 impl State {
-    const LEGEND: [State; 6] = [
+    const LEGEND: [State; 7] = [
         State::Blocked,
         State::SndsOnly,
+        State::Listed,
         State::Throttled,
         State::Sent,
         State::Silent,
@@ -32,6 +35,7 @@ impl State {
         match self {
             State::Blocked => "blocked",
             State::SndsOnly => "snds",
+            State::Listed => "listed",
             State::Throttled => "throttled",
             State::Sent => "sent",
             State::Silent => "silent",
@@ -44,6 +48,7 @@ impl State {
         match self {
             State::Blocked => "blocked",
             State::SndsOnly => "SNDS-blocked, not bouncing yet",
+            State::Listed => "on a DNS block list, not bouncing yet",
             State::Throttled => "throttled",
             State::Sent => "sending, no block",
             State::Silent => "ours, no activity",
@@ -55,6 +60,7 @@ impl State {
     pub(super) fn short(self) -> &'static str {
         match self {
             State::SndsOnly => "SNDS only",
+            State::Listed => "listed",
             State::Sent => "sending",
             State::Silent => "silent",
             State::NotOurs => "not ours",
@@ -69,6 +75,7 @@ impl State {
         match h.worst {
             Some(c) if c.is_block() => State::Blocked,
             Some(Class::SndsBlock) => State::SndsOnly,
+            _ if h.dnsbl_listed => State::Listed,
             Some(Class::Throttle) => State::Throttled,
             _ if !h.in_inventory => State::NotOurs,
             _ if h.sent + h.deferred + h.bounced > 0 => State::Sent,
@@ -102,7 +109,7 @@ pub(super) fn heatmaps(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
         return writeln!(w, "</section>");
     }
     writeln!(w, "<p class=\"muted\">One square per address, .0 top left to .255 bottom right; hover a square for its owner, counts, rules and SNDS data. Blocked IPv4 subnets only; clear subnets and IPv6 are left out.</p>")?;
-    legend(w)?;
+    legend(w, ctx.agg.dnsbl.is_some())?;
     // Hundreds of cards of 256 squares each (~60 KB): drawn in parallel, a batch at a time so
     // the page is never held in memory whole, and written in order.
     use rayon::prelude::*;
@@ -121,9 +128,13 @@ pub(super) fn heatmaps(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     writeln!(w, "</section>")
 }
 
-pub(super) fn legend(w: &mut dyn Write) -> io::Result<()> {
+/// The colours' key; "listed" only when the run looked addresses up in DNS block lists.
+pub(super) fn legend(w: &mut dyn Write, lookups: bool) -> io::Result<()> {
     write!(w, "<div class=\"legend\">")?;
-    for st in State::LEGEND {
+    for st in State::LEGEND
+        .into_iter()
+        .filter(|s| lookups || *s != State::Listed)
+    {
         write!(
             w,
             "<span><i class=\"sw {}\"></i>{}</span>",
@@ -302,7 +313,7 @@ pub(super) fn grid(
         w.write_all(b"</title></rect>")?;
         // The last octet on our own addresses, so a printout still says which square is which.
         if host.is_some_and(|h| h.in_inventory)
-            || matches!(state, State::Blocked | State::Throttled)
+            || matches!(state, State::Blocked | State::Throttled | State::Listed)
         {
             write!(
                 w,
@@ -359,6 +370,16 @@ pub(super) fn tooltip(
     if let Some(r) = snds.iter().find(|r| r.first <= ip && ip <= r.last) {
         w.write_all(NEXT_LINE)?;
         write!(w, "SNDS: blocked ({})", or_dash(&r.reason.text))?;
+    }
+    for l in ctx.listings_of(IpAddr::V4(ip)) {
+        w.write_all(NEXT_LINE)?;
+        write!(
+            w,
+            "{}: {} ({})",
+            escape(&l.zone),
+            l.code,
+            escape(&format!("{}: {}", l.list, l.meaning))
+        )?;
     }
     Ok(())
 }

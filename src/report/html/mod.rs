@@ -123,6 +123,17 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The DNS block-list listings of an address (listings are sorted by address).
+    fn listings_of(&self, ip: IpAddr) -> &'a [crate::model::dnsbl::Listing] {
+        let Some(result) = &self.agg.dnsbl else {
+            return &[];
+        };
+        let all = &result.listings[..];
+        let start = all.partition_point(|l| l.ip < ip);
+        let end = all.partition_point(|l| l.ip <= ip);
+        &all[start..end]
+    }
+
     /// Customer and VPS of a heatmap address (`;`-separated when several). An address outside
     /// the inventory can be seen from several VPSes, and `Host` keeps whichever came first — not
     /// the same for every thread count — so those come from the evidence rows instead.
