@@ -63,6 +63,13 @@ pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> 
     if let Some(snds) = &view.snds {
         write_snds(w, agg, snds)?;
     }
+    if let Some(zones) = &view.dnsbl {
+        writeln!(w, "## DNS block lists (looked up)\n")?;
+        for line in zones {
+            writeln!(w, "- {}", md(line))?;
+        }
+        writeln!(w, "\nListed addresses whose mail has not bounced yet are in the blocked list above as \"DNS block list only, not bouncing yet\"; every listing is in `dnsbl.csv`.\n")?;
+    }
     throttling(w, &view)?;
     resolved(w, &view)?;
     other_rejections(w, &view)?;

@@ -47,6 +47,8 @@ pub(crate) struct Summary<'a> {
     pub(crate) unclassified: Vec<&'a IpRow>,
     /// Outlook.com's own view; None when no SNDS data was given.
     pub(crate) snds: Option<SndsView<'a>>,
+    /// What the DNS block-list lookups found, one sentence per zone; None without lookups.
+    pub(crate) dnsbl: Option<Vec<String>>,
     /// Whether the run keeps a state: only then do rows say new, ongoing or resolved.
     pub(crate) state_kept: bool,
     /// Blocks and throttling seen in earlier runs and gone tonight.
@@ -144,6 +146,7 @@ impl<'a> Summary<'a> {
             not_ip: rule_counts(&of(Class::NotIp)),
             unclassified,
             snds: agg.snds_given.then(|| SndsView::new(agg)),
+            dnsbl: agg.dnsbl.as_ref().map(zone_lines),
             state_kept: agg.state_kept(),
             resolved: rows(agg, |r| {
                 r.status == Status::Resolved && (r.class.is_block() || r.class == Class::Throttle)
@@ -324,4 +327,43 @@ impl<'a> RangeView<'a> {
             felt: distinct_ips(&felt),
         }
     }
+}
+
+/// One sentence per zone looked up: what it listed, and any answers that were not answers
+/// (a refusal of our resolver is never a listing, and says what to change).
+fn zone_lines(result: &crate::model::dnsbl::DnsblResult) -> Vec<String> {
+    let zones: BTreeSet<&String> = result
+        .queried
+        .keys()
+        .chain(result.failures.keys())
+        .collect();
+    zones
+        .into_iter()
+        .map(|zone| {
+            let listed: BTreeSet<std::net::IpAddr> = result
+                .listings
+                .iter()
+                .filter(|l| &l.zone == zone)
+                .map(|l| l.ip)
+                .collect();
+            let queried = result.queried.get(zone).copied().unwrap_or(0);
+            let mut line = format!(
+                "{zone}: {} looked up, {} listed",
+                count(queried as usize, "address", "addresses"),
+                listed.len()
+            );
+            if let Some(f) = result.failures.get(zone) {
+                if f.refused > 0 {
+                    line.push_str(&format!("; it refused our resolver for {} (public or unregistered resolvers are refused: use a DQS key, dnsbl_dqs_key_file, or your own resolver) — those addresses are not checked", count(f.refused as usize, "query", "queries")));
+                }
+                if f.timeouts > 0 {
+                    line.push_str(&format!("; {} timed out", count(f.timeouts as usize, "query", "queries")));
+                }
+                if f.errors > 0 {
+                    line.push_str(&format!("; {} failed (SERVFAIL or an answer that is not a list code)", count(f.errors as usize, "query", "queries")));
+                }
+            }
+            line
+        })
+        .collect()
 }

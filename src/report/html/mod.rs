@@ -209,6 +209,14 @@ pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> io::Result<()> {
     if let Some(view) = &ctx.view.snds {
         snds(w, &ctx, view)?;
     }
+    if let Some(zones) = &ctx.view.dnsbl {
+        section(w, "dnsbl", "DNS block lists (looked up)")?;
+        writeln!(w, "<ul>")?;
+        for line in zones {
+            writeln!(w, "<li>{}</li>", escape(line))?;
+        }
+        writeln!(w, "</ul><p class=\"muted\">Listed addresses whose mail has not bounced yet are in the blocked tables above as \"DNS block list only, not bouncing yet\"; every listing is in <code>dnsbl.csv</code>.</p></section>")?;
+    }
     throttling(w, &ctx)?;
     resolved(w, &ctx)?;
     other_rejections(w, &ctx)?;
