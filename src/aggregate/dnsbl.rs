@@ -127,3 +127,108 @@ fn not_seen_row(
         temporary_events: 0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+    use std::path::Path;
+
+    fn inventory() -> Inventory {
+        let text = "customer_id,customer_name,vps_id,ip\nc1,One,v1,198.51.100.7\nc2,Two,v2,198.51.100.8\nc3,Three,v3,198.51.100.9\n";
+        Inventory::from_reader(Path::new("inv.csv"), text.as_bytes()).unwrap()
+    }
+
+    fn listing(ip: &str, zone: &str, code: u8, scope: ListingScope) -> Listing {
+        Listing {
+            ip: ip.parse().unwrap(),
+            zone: zone.into(),
+            list: format!("{zone} list"),
+            code: Ipv4Addr::new(127, 0, 0, code),
+            meaning: "listed".into(),
+            scope,
+        }
+    }
+
+    #[test]
+    fn a_listing_not_yet_felt_becomes_a_dnsbl_row_of_its_owner() {
+        let result = DnsblResult {
+            listings: vec![
+                listing("198.51.100.7", "zen.spamhaus.org", 2, ListingScope::Address),
+                listing("198.51.100.7", "zen.spamhaus.org", 11, ListingScope::Policy),
+                listing(
+                    "198.51.100.8",
+                    "dnsbl-2.uceprotect.net",
+                    2,
+                    ListingScope::Range,
+                ),
+                listing(
+                    "198.51.100.9",
+                    "dnsbl-2.uceprotect.net",
+                    2,
+                    ListingScope::Range,
+                ),
+            ],
+            ..DnsblResult::default()
+        };
+        let active: BTreeSet<IpAddr> = ["198.51.100.7".parse().unwrap()].into();
+        let mut ips = Vec::new();
+        let evidence = annotate_ips(&mut ips, &result, &inventory(), &active, (24, 64));
+        assert_eq!(ips.len(), 3, "one row per (address, zone)");
+        let first = &ips[0];
+        assert_eq!(
+            (
+                first.customer_id.as_str(),
+                first.vps_id.as_str(),
+                first.rule_id.as_str()
+            ),
+            ("c1", "v1", "dnsbl-lookup:zen.spamhaus.org")
+        );
+        assert_eq!(
+            (first.class, first.status),
+            (Class::Dnsbl, Status::BlockedNotSeen)
+        );
+        assert_eq!(
+            first.codes.iter().collect::<Vec<_>>(),
+            ["127.0.0.11", "127.0.0.2"]
+        );
+        assert!(first
+            .sample_reply
+            .starts_with("zen.spamhaus.org answered 127.0.0.2 ("));
+        // .7 sent mail; .8 and .9 never did: their listings cannot be about their own mail.
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(!evidence.never_sent(ip("198.51.100.7")));
+        assert!(evidence.never_sent(ip("198.51.100.8")));
+        assert!(
+            evidence.range_scope(ip("198.51.100.7"), "zen.spamhaus.org"),
+            "PBL is a policy listing of the range"
+        );
+        assert!(evidence.range_scope(ip("198.51.100.9"), "dnsbl-2.uceprotect.net"));
+        assert!(!evidence.range_scope(ip("198.51.100.9"), "zen.spamhaus.org"));
+    }
+
+    #[test]
+    fn a_listing_the_logs_already_show_adds_no_row() {
+        let result = DnsblResult {
+            listings: vec![listing(
+                "198.51.100.7",
+                "zen.spamhaus.org",
+                2,
+                ListingScope::Address,
+            )],
+            ..DnsblResult::default()
+        };
+        let mut felt = not_seen_row(
+            "198.51.100.7".parse().unwrap(),
+            "zen.spamhaus.org",
+            &result.listings.iter().collect::<Vec<_>>(),
+            &inventory(),
+            (24, 64),
+        );
+        felt.ip_source = IpSource::Reply; // as if a receiver's reply named the listing
+        felt.rule_id = "dnsbl-spamhaus".into();
+        let mut ips = vec![felt];
+        annotate_ips(&mut ips, &result, &inventory(), &BTreeSet::new(), (24, 64));
+        assert_eq!(ips.len(), 1);
+    }
+}
