@@ -6,6 +6,8 @@
 //! make up the stored history; day files are written under a new generation's names first, so
 //! the switch to a new history is the single rename of state.json.
 
+pub(crate) mod dnsbl_cache;
+
 use crate::aggregate::{sort_ip_rows, Aggregates, IpRow, Status};
 use crate::classify::rules::Class;
 use crate::error::{Error, Result};
