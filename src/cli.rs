@@ -99,6 +99,21 @@ pub(crate) enum Command {
   blockscope snds fetch --key-file /etc/blockscope/snds.key --config /etc/blockscope/blockscope.toml"
     )]
     Snds(SndsCommand),
+    /// Look up the inventory's addresses in DNS block lists, through the provider's own resolver.
+    ///
+    /// Every inventory address (ranges up to --dnsbl-max-range, a /24 by default) is asked of
+    /// each zone; the answer codes are decoded per list (`--list-zones`). Refusals of our
+    /// resolver (Spamhaus 127.255.255.x), NXDOMAIN, timeouts and SERVFAIL are never listings:
+    /// they are counted per zone and said. Exit 0 when done, listings or not; 1 when the
+    /// resolver answered nothing; 2 for a bad option or key file.
+    #[command(after_help = "Examples:
+  blockscope dnsbl --inventory inventory.csv --zones zen.spamhaus.org,bl.spamcop.net --resolver 127.0.0.1
+  blockscope dnsbl --config /etc/blockscope/blockscope.toml --format csv > dnsbl.csv
+      (zones, resolver and DQS key from the config file: dnsbl, resolver, dnsbl_dqs_key_file)
+  blockscope dnsbl --inventory inventory.csv --zones zen.spamhaus.org,dnsbl-2.uceprotect.net \\
+      --resolver 192.0.2.53:53 --dqs-key-file /etc/blockscope/dqs.key --dnsbl-rate 100
+  blockscope dnsbl --list-zones")]
+    Dnsbl(DnsblArgs),
     /// The inventory CSV from a NetBox IP-address export or a WHMCS Services report.
     #[command(
         subcommand,
@@ -600,6 +615,78 @@ pub(crate) struct InventoryImportArgs {
 pub(crate) enum ImportFormat {
     Netbox,
     Whmcs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DnsblArgs {
+    /// TOML file with any of the options below (flags override it; paths are relative to it).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Inventory CSV with header customer_id,customer_name,vps_id,ip (or `inventory` in --config).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) inventory: Option<PathBuf>,
+    /// The DNS block lists to ask, comma-separated (or `dnsbl = [...]` in --config), e.g.
+    /// zen.spamhaus.org,b.barracudacentral.org,bl.spamcop.net,dnsbl-2.uceprotect.net.
+    #[arg(long, value_name = "ZONE[,ZONE...]", value_delimiter = ',')]
+    pub(crate) zones: Vec<String>,
+    /// The provider's own recursive resolver, the only server asked (or `resolver` in --config);
+    /// port 53 unless given. Required: /etc/resolv.conf is never read, and Spamhaus refuses
+    /// public resolvers.
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub(crate) resolver: Option<String>,
+    /// File whose first line is the Spamhaus DQS key: Spamhaus zones are then asked as
+    /// KEY.zen.dq.spamhaus.net. Keep it mode 600; the key is never printed.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) dqs_key_file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DnsblFormat::Text)]
+    pub(crate) format: DnsblFormat,
+    /// DNS queries in flight at once, 1 to 1024 [default: 32].
+    #[arg(long, value_name = "N")]
+    pub(crate) dnsbl_concurrency: Option<u64>,
+    /// Queries per second to each zone, 1 to 10000 [default: 500].
+    #[arg(long, value_name = "N")]
+    pub(crate) dnsbl_rate: Option<u64>,
+    /// Seconds per try of one query, 1 to 30 [default: 3].
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) dnsbl_timeout: Option<u64>,
+    /// Tries per query, 1 to 5 [default: 2].
+    #[arg(long, value_name = "N")]
+    pub(crate) dnsbl_attempts: Option<u64>,
+    /// Inventory ranges up to this IPv4 prefix length are asked address by address, 16 to 32
+    /// [default: 24]; larger ones are named and not asked (IPv6: as many addresses, a /120).
+    #[arg(long, value_name = "BITS")]
+    pub(crate) dnsbl_max_range: Option<u64>,
+    /// Print the zone table (lists, return codes, scopes, sources) and exit.
+    #[arg(long)]
+    pub(crate) list_zones: bool,
+    /// With --format csv, do not print the summary and what could not be learned on stderr.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
+}
+
+impl DnsblArgs {
+    pub(crate) fn options(&self) -> crate::config::DnsblOptions {
+        crate::config::DnsblOptions {
+            config: self.config.clone(),
+            inventory: self.inventory.clone(),
+            zones: self.zones.clone(),
+            resolver: self.resolver.clone(),
+            dqs_key_file: self.dqs_key_file.clone(),
+            concurrency: self.dnsbl_concurrency,
+            rate: self.dnsbl_rate,
+            timeout: self.dnsbl_timeout,
+            attempts: self.dnsbl_attempts,
+            max_range: self.dnsbl_max_range,
+            quiet: self.quiet,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DnsblFormat {
+    Text,
+    Csv,
 }
 
 #[derive(Debug, Subcommand)]
