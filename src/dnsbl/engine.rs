@@ -68,7 +68,7 @@ pub(super) fn run(settings: &Settings, ips: &[IpAddr]) -> Result<Vec<Tally>, Dns
 async fn all_zones(settings: &Settings, ips: &[IpAddr]) -> Result<Vec<Tally>, DnsblError> {
     let resolver = resolver(settings)?;
     let permits = Arc::new(Semaphore::new(settings.concurrency.max(1)));
-    let interval = Duration::from_secs(1) / settings.rate.max(1);
+    let pace = Pace::new(settings.rate);
     let mut lanes = JoinSet::new();
     for (index, zone) in settings.zones.iter().enumerate() {
         let names: Vec<(IpAddr, String)> = ips
@@ -79,7 +79,7 @@ async fn all_zones(settings: &Settings, ips: &[IpAddr]) -> Result<Vec<Tally>, Dn
             zone: zone.clone(),
             resolver: resolver.clone(),
             permits: permits.clone(),
-            interval,
+            pace,
         };
         lanes.spawn(async move { (index, lane.ask_all(names).await) });
     }
@@ -118,7 +118,33 @@ struct Lane {
     zone: Zone,
     resolver: TokioResolver,
     permits: Arc<Semaphore>,
+    pace: Pace,
+}
+
+/// A zone's rate limit as a token bucket: `next` is the earliest time the next query may
+/// leave; each query moves it on by one interval. The timer ticks in milliseconds, so at more
+/// than 1,000 queries a second several leave per tick; after a pause (waiting for permits) at
+/// most `burst` queries make up for it.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
     interval: Duration,
+    burst: Duration,
+}
+
+impl Pace {
+    fn new(rate: u32) -> Pace {
+        let interval = Duration::from_secs(1) / rate.max(1);
+        // 10 ms worth of queries, at least one.
+        Pace {
+            interval,
+            burst: interval.max(Duration::from_millis(10)),
+        }
+    }
+
+    /// When the query after one that left at `now` may leave.
+    fn after_send(&self, next: Instant, now: Instant) -> Instant {
+        next.max(now.checked_sub(self.burst).unwrap_or(now)) + self.interval
+    }
 }
 
 impl Lane {
@@ -131,7 +157,9 @@ impl Lane {
                 tally.failures.skipped += 1;
                 continue;
             }
-            tokio::time::sleep_until(next).await;
+            if next > Instant::now() {
+                tokio::time::sleep_until(next).await;
+            }
             let Ok(permit) = self.permits.clone().acquire_owned().await else {
                 break; // never closed
             };
@@ -143,9 +171,7 @@ impl Lane {
                 tally.failures.skipped += 1;
                 continue;
             }
-            // Paced from when the query really leaves: time spent waiting for a permit is
-            // not made up for with a burst.
-            next = Instant::now() + self.interval;
+            next = self.pace.after_send(next, Instant::now());
             let resolver = self.resolver.clone();
             in_flight.spawn(async move {
                 let reply = ask(&resolver, &name).await;
@@ -227,5 +253,31 @@ impl Tally {
             }
         };
         self.streak = if good { 0 } else { self.streak + 1 };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pace_keeps_the_rate_and_bounds_a_burst() {
+        let start = Instant::now();
+        // 100/s: 10 ms apart; a query at the slot moves the slot on by 10 ms.
+        let pace = Pace::new(100);
+        let next = pace.after_send(start, start);
+        assert_eq!(next - start, Duration::from_millis(10));
+        // After a pause of a second, at most 10 ms of queries (one at 100/s) go at once.
+        let late = start + Duration::from_secs(1);
+        assert_eq!(pace.after_send(next, late) - late, Duration::ZERO);
+        // 10,000/s: 100 us apart, and at most 10 ms (100 queries) of catching up.
+        let fast = Pace::new(10_000);
+        let mut slot = start;
+        let mut sent = 0;
+        while slot <= late {
+            slot = fast.after_send(slot, late);
+            sent += 1;
+        }
+        assert_eq!(sent, 101, "a burst of 10 ms worth, then one per interval");
     }
 }
