@@ -7,6 +7,9 @@ use crate::config::Options;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+mod dnsbl;
+pub(crate) use dnsbl::{DnsblArgs, DnsblFormat};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "blockscope",
@@ -99,6 +102,21 @@ pub(crate) enum Command {
   blockscope snds fetch --key-file /etc/blockscope/snds.key --config /etc/blockscope/blockscope.toml"
     )]
     Snds(SndsCommand),
+    /// Look up the inventory's addresses in DNS block lists, through the provider's own resolver.
+    ///
+    /// Every inventory address (ranges up to --dnsbl-max-range, a /24 by default) is asked of
+    /// each zone; the answer codes are decoded per list (`--list-zones`). Refusals of our
+    /// resolver (Spamhaus 127.255.255.x), NXDOMAIN, timeouts and SERVFAIL are never listings:
+    /// they are counted per zone and said. Exit 0 when done, listings or not; 1 when the
+    /// resolver answered nothing; 2 for a bad option or key file.
+    #[command(after_help = "Examples:
+  blockscope dnsbl --inventory inventory.csv --zones zen.spamhaus.org,bl.spamcop.net --resolver 127.0.0.1
+  blockscope dnsbl --config /etc/blockscope/blockscope.toml --format csv > dnsbl.csv
+      (zones, resolver and DQS key from the config file: dnsbl, resolver, dnsbl_dqs_key_file)
+  blockscope dnsbl --inventory inventory.csv --zones zen.spamhaus.org,dnsbl-2.uceprotect.net \\
+      --resolver 192.0.2.53:53 --dqs-key-file /etc/blockscope/dqs.key --dnsbl-rate 100
+  blockscope dnsbl --list-zones")]
+    Dnsbl(DnsblArgs),
     /// The inventory CSV from a NetBox IP-address export or a WHMCS Services report.
     #[command(
         subcommand,

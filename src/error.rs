@@ -225,6 +225,16 @@ pub enum ConfigError {
     SndsOutRequired,
     #[error("--base-url {url:?}: {problem}")]
     BaseUrl { url: String, problem: &'static str },
+    #[error("--zones / dnsbl {zone:?}: not a DNS zone name; give zones such as zen.spamhaus.org,bl.spamcop.net (`blockscope dnsbl --list-zones` shows the ones blockscope decodes)")]
+    DnsblZone { zone: String },
+    #[error("--zones ZONE[,ZONE...] is required (or `dnsbl = [\"zen.spamhaus.org\", ...]` in --config); `blockscope dnsbl --list-zones` shows the ones blockscope decodes")]
+    DnsblZonesRequired,
+    #[error("--resolver IP[:PORT] is required (or `resolver = \"IP\"` in --config): the provider's own recursive resolver, e.g. 127.0.0.1 for a local unbound. blockscope does not fall back to /etc/resolv.conf: Spamhaus refuses public resolvers (8.8.8.8, 1.1.1.1) and shared provider resolvers, and a refusal must not depend on which resolver the host happens to have")]
+    ResolverRequired,
+    #[error("--resolver / resolver {text:?}: not an IP address with an optional port; give e.g. 127.0.0.1, 192.0.2.53:5353 or [2001:db8::53]:53 (an address, not a host name: the resolver cannot be looked up through itself)")]
+    ResolverAddress { text: String },
+    #[error("--zones {zone}: the Spamhaus DQS zone needs the key; give --dqs-key-file FILE (or `dnsbl_dqs_key_file` in --config), or the public zone {public}")]
+    DqsKeyRequired { zone: String, public: String },
 }
 
 /// Where an SNDS automated-access key is found.
@@ -269,6 +279,39 @@ impl FetchError {
             | FetchError::KeyMalformed { .. }
             | FetchError::BadKey { .. } => EXIT_BAD_INPUT,
             FetchError::GaveUp(_) | FetchError::Write { .. } => EXIT_FAILURE,
+        }
+    }
+}
+
+/// Where a Spamhaus DQS key is found.
+const DQS_KEY_PAGE: &str = "your Spamhaus Data Query Service account: the key is the label before .zen.dq.spamhaus.net in the zone names it gives";
+
+/// `dnsbl`: the DQS key, or a resolver that never answered. No message holds the key.
+#[derive(Debug, Error)]
+pub enum DnsblError {
+    #[error("--dqs-key-file {path}: cannot read: {error}; put the Spamhaus DQS key on its first line ({DQS_KEY_PAGE})")]
+    KeyFileUnreadable {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error("--dqs-key-file {path}: no key in it; put the Spamhaus DQS key on its first line ({DQS_KEY_PAGE})")]
+    KeyFileEmpty { path: PathBuf },
+    #[error("--dqs-key-file {path}: the key holds {what}; a DQS key is letters and digits only ({DQS_KEY_PAGE})")]
+    KeyMalformed { path: PathBuf, what: String },
+    #[error("the resolver {resolver} answered none of {queries} queries (timeouts or refused connections); check that --resolver names the provider's recursive resolver, that it listens on that port and lets this host query it")]
+    Unreachable { resolver: String, queries: u64 },
+    #[error("cannot start the DNS lookups: {0}")]
+    Runtime(String),
+}
+
+impl DnsblError {
+    /// A bad key file is the configuration's (2); a resolver that does not answer, this run's (1).
+    fn exit_code(&self) -> i32 {
+        match self {
+            DnsblError::KeyFileUnreadable { .. }
+            | DnsblError::KeyFileEmpty { .. }
+            | DnsblError::KeyMalformed { .. } => EXIT_BAD_INPUT,
+            DnsblError::Unreachable { .. } | DnsblError::Runtime(_) => EXIT_FAILURE,
         }
     }
 }
@@ -318,6 +361,9 @@ pub enum Error {
     /// is the whole story: not a `source`, which would print it twice).
     #[error("snds fetch: {0}")]
     Fetch(FetchError),
+    /// `dnsbl`: the DQS key, or the resolver.
+    #[error("dnsbl: {0}")]
+    Dnsbl(DnsblError),
     /// The message names the file (and line) and its own fix. Not a `source`: the text is the
     /// whole message, and a cause line would print it a second time.
     #[error("SNDS export {0}")]
@@ -368,12 +414,19 @@ impl Error {
             | Error::StateDay { .. } => EXIT_BAD_INPUT,
             Error::Locked { .. } => EXIT_LOCKED,
             Error::Fetch(e) => e.exit_code(),
+            Error::Dnsbl(e) => e.exit_code(),
             Error::Output { .. }
             | Error::Write { .. }
             | Error::Mail(_)
             | Error::Aggregate(_)
             | Error::Threads(_) => EXIT_FAILURE,
         }
+    }
+}
+
+impl From<DnsblError> for Error {
+    fn from(e: DnsblError) -> Error {
+        Error::Dnsbl(e)
     }
 }
 

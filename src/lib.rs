@@ -6,7 +6,8 @@
 //! `persist` stores cells (state day files, Parquet partials), `state` tracks new/ongoing/resolved.
 //! `cli` parses, `config` validates (one `Config` for every subcommand), `pipeline` holds the
 //! stages the subcommands share, `cmd` runs one subcommand each. `snds_fetch` is the one part
-//! that talks to a server: it downloads SNDS exports for `run --snds` to read. README.md "Code
+//! that talks to a server: it downloads SNDS exports for `run --snds` to read; `dnsbl` asks DNS
+//! block lists about our addresses through the provider's resolver. README.md "Code
 //! map" has the import order; `tests/blockscope/architecture.rs` keeps it acyclic.
 
 // Crate-private by default: the public surface is what the binary (`cmd::main`), the tests,
@@ -19,6 +20,7 @@ pub mod classify;
 pub(crate) mod cli;
 pub mod cmd;
 pub mod config;
+pub(crate) mod dnsbl;
 pub mod error;
 pub(crate) mod fsio;
 pub mod ingest;

@@ -6,6 +6,7 @@ pub(crate) mod attest;
 pub(crate) mod check_config;
 pub(crate) mod classify;
 pub(crate) mod completions;
+pub(crate) mod dnsbl;
 pub(crate) mod explain;
 pub(crate) mod ingest;
 pub(crate) mod inventory;
@@ -16,8 +17,8 @@ pub(crate) mod rules;
 pub mod run;
 pub(crate) mod snds_fetch;
 
-use crate::cli::{Cli, Command, InventoryCommand, SndsCommand};
-use crate::config::{Config, FetchConfig, Options, Purpose};
+use crate::cli::{Cli, Command, DnsblFormat, InventoryCommand, SndsCommand};
+use crate::config::{Config, DnsblConfig, FetchConfig, Options, Purpose};
 use crate::error::{Error, Result, EXIT_OK};
 use clap::Parser;
 use std::io::Write;
@@ -74,6 +75,19 @@ fn dispatch(command: Command) -> i32 {
         Command::Snds(SndsCommand::Fetch(args)) => {
             exit_code(FetchConfig::build(args.options()).and_then(|c| snds_fetch::run(&c)))
         }
+        Command::Dnsbl(args) if args.list_zones => {
+            to_stdout(|w| dnsbl::list_zones(w).map_err(stdout_error))
+        }
+        Command::Dnsbl(args) => match DnsblConfig::build(args.options()) {
+            Ok(c) => {
+                let format = match args.format {
+                    DnsblFormat::Text => dnsbl::Format::Text,
+                    DnsblFormat::Csv => dnsbl::Format::Csv,
+                };
+                to_stdout(|w| dnsbl::run(&c, format, w))
+            }
+            Err(e) => exit_code(Err(e)),
+        },
         Command::Inventory(InventoryCommand::Import(args)) => {
             if args.out.is_some() {
                 exit_code(inventory::run(&args, &mut std::io::sink()))

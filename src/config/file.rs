@@ -33,6 +33,16 @@ pub(super) struct ConfigFile {
     pub(super) mail_to: Option<OneOrMany>,
     /// `[provider]`: who files the delisting requests.
     pub(super) provider: Option<ProviderFile>,
+    /// `dnsbl = ["zen.spamhaus.org", ...]`: the DNS block lists to ask (`--zones`).
+    pub(super) dnsbl: Option<OneOrMany>,
+    /// `resolver = "IP[:PORT]"`: the provider's recursive resolver, the only one asked.
+    pub(super) resolver: Option<String>,
+    pub(super) dnsbl_dqs_key_file: Option<PathBuf>,
+    pub(super) dnsbl_concurrency: Option<i64>,
+    pub(super) dnsbl_rate: Option<i64>,
+    pub(super) dnsbl_timeout: Option<i64>,
+    pub(super) dnsbl_attempts: Option<i64>,
+    pub(super) dnsbl_max_range: Option<i64>,
 }
 
 /// A key that takes one string or a list of them (`mail_to = "root"`, `mail_to = ["a@b.example"]`).
@@ -89,6 +99,7 @@ impl ConfigFile {
             &mut file.metrics,
             &mut file.state,
             &mut file.templates,
+            &mut file.dnsbl_dqs_key_file,
         ]
         .into_iter()
         .flatten()

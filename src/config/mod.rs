@@ -2,10 +2,12 @@
 //! any subcommand's `Options` (and its `--config` file, `file`) to a `Config`; `values` checks
 //! single values (number bounds, zone, dates, mail address, where `--out` really is).
 
+mod dnsbl;
 mod fetch;
 mod file;
 mod values;
 
+pub(crate) use dnsbl::{DnsblConfig, DnsblOptions};
 pub(crate) use fetch::{FetchConfig, FetchOptions};
 
 pub use file::check_config_text;

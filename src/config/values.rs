@@ -79,6 +79,42 @@ pub(crate) const IPV6_PREFIX: Bounds = Bounds {
     hint: "64 or 48 are usual",
 };
 
+/// `--dnsbl-concurrency`: DNS queries in flight at once, across all zones.
+pub(crate) const DNSBL_CONCURRENCY: Bounds = Bounds {
+    key: "dnsbl_concurrency",
+    min: 1,
+    max: 1024,
+    hint: "DNS queries in flight at once; 32 suits a resolver on the same network",
+};
+/// `--dnsbl-rate`: queries per second sent to one zone.
+pub(crate) const DNSBL_RATE: Bounds = Bounds {
+    key: "dnsbl_rate",
+    min: 1,
+    max: 10_000,
+    hint: "queries per second to each zone; lists limit free use, so keep it modest",
+};
+/// `--dnsbl-timeout`: seconds one try of a query may take.
+pub(crate) const DNSBL_TIMEOUT: Bounds = Bounds {
+    key: "dnsbl_timeout",
+    min: 1,
+    max: 30,
+    hint: "seconds per try of one query",
+};
+/// `--dnsbl-attempts`: tries per query.
+pub(crate) const DNSBL_ATTEMPTS: Bounds = Bounds {
+    key: "dnsbl_attempts",
+    min: 1,
+    max: 5,
+    hint: "tries per query; 1 is no retry",
+};
+/// `--dnsbl-max-range`: the largest inventory range looked up address by address.
+pub(crate) const DNSBL_MAX_RANGE: Bounds = Bounds {
+    key: "dnsbl_max_range",
+    min: 16,
+    max: 32,
+    hint: "prefix length of the largest IPv4 range looked up address by address; 24 is a /24",
+};
+
 impl Bounds {
     fn flag_name(&self) -> String {
         format!("--{}", self.key.replace('_', "-"))

@@ -52,8 +52,20 @@ pub(crate) struct ZoneFailures {
     /// unregistered resolver, too many queries, a typo in the zone).
     pub(crate) refused: u64,
     pub(crate) timeouts: u64,
-    /// SERVFAIL and other errors of the resolver.
+    /// SERVFAIL and other errors of the resolver, and answers outside 127.0.0.0/8 (a
+    /// wildcarding zone).
     pub(crate) errors: u64,
+    /// `refused` per code (`127.255.255.254` public resolver, `.255` too many queries).
+    pub(crate) refused_codes: BTreeMap<Ipv4Addr, u64>,
+    /// Addresses not asked: the zone refused or did not answer so many queries in a row that
+    /// the rest of the run left it alone (`dnsbl::GIVE_UP_AFTER`).
+    pub(crate) skipped: u64,
+}
+
+impl ZoneFailures {
+    pub(crate) fn is_empty(&self) -> bool {
+        *self == ZoneFailures::default()
+    }
 }
 
 /// The whole night's lookups.

@@ -3,7 +3,7 @@
 
 use super::*;
 
-const SUBCOMMANDS: [&str; 12] = [
+const SUBCOMMANDS: [&str; 13] = [
     "run",
     "check-config",
     "ingest",
@@ -14,6 +14,7 @@ const SUBCOMMANDS: [&str; 12] = [
     "explain",
     "snds",
     "snds fetch",
+    "dnsbl",
     "completions",
     "man",
 ];

@@ -9,6 +9,8 @@ mod central_syslog;
 mod closed_stdout;
 mod config_validation;
 mod delisting_pack;
+mod dns_server;
+mod dnsbl;
 mod formats;
 mod fuzz;
 mod golden;
