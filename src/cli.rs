@@ -404,6 +404,8 @@ pub(crate) struct RunArgs {
     #[command(flatten)]
     pub(crate) neighbourhood: NeighbourhoodArgs,
     #[command(flatten)]
+    pub(crate) lookups: dnsbl::RunDnsblArgs,
+    #[command(flatten)]
     pub(crate) summary: SummaryArgs,
 }
 
@@ -425,6 +427,7 @@ impl RunArgs {
         self.tz.apply(&mut o);
         self.threads.apply(&mut o);
         self.neighbourhood.apply(&mut o);
+        self.lookups.apply(&mut o);
         self.summary.apply(&mut o);
         o
     }

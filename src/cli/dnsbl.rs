@@ -74,3 +74,27 @@ pub(crate) enum DnsblFormat {
     Text,
     Csv,
 }
+
+/// `run`'s block-list lookups (the same keys as `dnsbl`'s in the config file).
+#[derive(Debug, Args)]
+pub(crate) struct RunDnsblArgs {
+    /// Look every inventory address and every address seen sending up in these DNS block lists
+    /// (comma-separated; or `dnsbl = [...]` in --config): listed addresses not bouncing yet,
+    /// range listings as subnet evidence, summary/dnsbl.csv.
+    #[arg(long, value_name = "ZONE[,ZONE...]", value_delimiter = ',')]
+    pub(crate) dnsbl: Vec<String>,
+    /// The provider's own recursive resolver for --dnsbl (or `resolver` in --config).
+    #[arg(long, value_name = "IP[:PORT]")]
+    pub(crate) resolver: Option<String>,
+    /// Hours a night's block-list answers are reused from --state, 0 to 72 [default: 12].
+    #[arg(long, value_name = "HOURS")]
+    pub(crate) dnsbl_ttl: Option<u64>,
+}
+
+impl RunDnsblArgs {
+    pub(crate) fn apply(&self, o: &mut crate::config::Options) {
+        o.dnsbl = self.dnsbl.clone();
+        o.resolver = self.resolver.clone();
+        o.dnsbl_ttl = self.dnsbl_ttl;
+    }
+}

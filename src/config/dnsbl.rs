@@ -53,61 +53,16 @@ impl DnsblConfig {
             Some(path) => (ConfigFile::load(path)?, path.clone()),
             None => (ConfigFile::default(), PathBuf::new()),
         };
-        let inventory = o
-            .inventory
-            .or(file.inventory)
-            .ok_or(ConfigError::RequiredFlagOrKey {
+        let inventory = o.inventory.clone().or(file.inventory.clone()).ok_or(
+            ConfigError::RequiredFlagOrKey {
                 name: "inventory",
                 what: "FILE",
-            })?;
+            },
+        )?;
         if !inventory.is_file() {
             return Err(ConfigError::NoInventory { inventory }.into());
         }
-        let key_file = o.dqs_key_file.or(file.dnsbl_dqs_key_file);
-        let dqs_key = key_file.as_deref().map(DqsKey::read).transpose()?;
-        let names = if o.zones.is_empty() {
-            file.dnsbl.map(|z| z.into_vec()).unwrap_or_default()
-        } else {
-            o.zones
-        };
-        let zones = zones(&names, dqs_key.is_some())?;
-        let resolver = o
-            .resolver
-            .or(file.resolver)
-            .ok_or(ConfigError::ResolverRequired)?;
-        let number = |bounds: &super::values::Bounds, flag, file, default| -> Result<u64> {
-            Ok(bounds.pick(flag, file, &path)?.unwrap_or(default))
-        };
-        let settings = Settings {
-            zones,
-            resolver: resolver_address(&resolver)?,
-            dqs_key,
-            concurrency: number(
-                &DNSBL_CONCURRENCY,
-                o.concurrency,
-                file.dnsbl_concurrency,
-                DEFAULT_CONCURRENCY,
-            )? as usize,
-            rate: number(&DNSBL_RATE, o.rate, file.dnsbl_rate, DEFAULT_RATE)? as u32,
-            timeout: Duration::from_secs(number(
-                &DNSBL_TIMEOUT,
-                o.timeout,
-                file.dnsbl_timeout,
-                DEFAULT_TIMEOUT,
-            )?),
-            attempts: number(
-                &DNSBL_ATTEMPTS,
-                o.attempts,
-                file.dnsbl_attempts,
-                DEFAULT_ATTEMPTS,
-            )? as usize,
-        };
-        let max_range = number(
-            &DNSBL_MAX_RANGE,
-            o.max_range,
-            file.dnsbl_max_range,
-            DEFAULT_MAX_RANGE,
-        )? as u8;
+        let (settings, max_range) = settings(o.clone(), &file, &path)?;
         Ok(DnsblConfig {
             inventory,
             settings,
@@ -115,6 +70,100 @@ impl DnsblConfig {
             quiet: o.quiet,
         })
     }
+}
+
+/// The lookups' settings from flags and the config file (flags win): zones, the resolver
+/// (required), the DQS key, the bounds. Shared by `dnsbl` and `run`'s `--dnsbl`.
+pub(crate) fn settings(
+    o: DnsblOptions,
+    file: &ConfigFile,
+    path: &std::path::Path,
+) -> Result<(Settings, u8)> {
+    let key_file = o.dqs_key_file.or(file.dnsbl_dqs_key_file.clone());
+    let dqs_key = key_file.as_deref().map(DqsKey::read).transpose()?;
+    let names = if o.zones.is_empty() {
+        file.dnsbl.clone().map(|z| z.into_vec()).unwrap_or_default()
+    } else {
+        o.zones
+    };
+    let zones = zones(&names, dqs_key.is_some())?;
+    let resolver = o
+        .resolver
+        .or(file.resolver.clone())
+        .ok_or(ConfigError::ResolverRequired)?;
+    let number = |bounds: &super::values::Bounds, flag, file, default| -> Result<u64> {
+        Ok(bounds.pick(flag, file, path)?.unwrap_or(default))
+    };
+    let settings = Settings {
+        zones,
+        resolver: resolver_address(&resolver)?,
+        dqs_key,
+        concurrency: number(
+            &DNSBL_CONCURRENCY,
+            o.concurrency,
+            file.dnsbl_concurrency,
+            DEFAULT_CONCURRENCY,
+        )? as usize,
+        rate: number(&DNSBL_RATE, o.rate, file.dnsbl_rate, DEFAULT_RATE)? as u32,
+        timeout: Duration::from_secs(number(
+            &DNSBL_TIMEOUT,
+            o.timeout,
+            file.dnsbl_timeout,
+            DEFAULT_TIMEOUT,
+        )?),
+        attempts: number(
+            &DNSBL_ATTEMPTS,
+            o.attempts,
+            file.dnsbl_attempts,
+            DEFAULT_ATTEMPTS,
+        )? as usize,
+    };
+    let max_range = number(
+        &DNSBL_MAX_RANGE,
+        o.max_range,
+        file.dnsbl_max_range,
+        DEFAULT_MAX_RANGE,
+    )? as u8;
+    Ok((settings, max_range))
+}
+
+/// `run`'s lookups: None unless zones are named (`--dnsbl` or `dnsbl` in the config file).
+pub(crate) fn for_run(
+    o: &super::Options,
+    file: &ConfigFile,
+    path: &std::path::Path,
+) -> Result<Option<RunLookups>> {
+    let named = !o.dnsbl.is_empty() || file.dnsbl.is_some();
+    if !named {
+        return Ok(None);
+    }
+    let options = DnsblOptions {
+        zones: o.dnsbl.clone(),
+        resolver: o.resolver.clone(),
+        ..DnsblOptions::default()
+    };
+    let (settings, max_range) = settings(options, file, path)?;
+    let hours = super::values::DNSBL_TTL
+        .pick(o.dnsbl_ttl, file.dnsbl_ttl, path)?
+        .unwrap_or(DEFAULT_TTL_HOURS);
+    Ok(Some(RunLookups {
+        settings,
+        max_range,
+        ttl_secs: hours as i64 * 3600,
+    }))
+}
+
+/// Hours the night's answers are reused from the state (`--dnsbl-ttl`): a re-run the same
+/// night asks nothing again; the next night asks afresh.
+pub(crate) const DEFAULT_TTL_HOURS: u64 = 12;
+
+/// `run`'s DNS block-list lookups, checked.
+#[derive(Debug, Clone)]
+pub(crate) struct RunLookups {
+    pub(crate) settings: Settings,
+    pub(crate) max_range: u8,
+    /// 0: no cache.
+    pub(crate) ttl_secs: i64,
 }
 
 /// The zones named (`zen.spamhaus.org,bl.spamcop.net`), each once, in the order given.

@@ -43,10 +43,11 @@ pub(super) struct ConfigFile {
     pub(super) dnsbl_timeout: Option<i64>,
     pub(super) dnsbl_attempts: Option<i64>,
     pub(super) dnsbl_max_range: Option<i64>,
+    pub(super) dnsbl_ttl: Option<i64>,
 }
 
 /// A key that takes one string or a list of them (`mail_to = "root"`, `mail_to = ["a@b.example"]`).
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize)]
 #[serde(untagged)]
 pub(super) enum OneOrMany {
     One(String),

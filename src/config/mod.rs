@@ -7,7 +7,7 @@ mod fetch;
 mod file;
 mod values;
 
-pub(crate) use dnsbl::{DnsblConfig, DnsblOptions};
+pub(crate) use dnsbl::{DnsblConfig, DnsblOptions, RunLookups};
 pub(crate) use fetch::{FetchConfig, FetchOptions};
 
 pub use file::check_config_text;
@@ -65,6 +65,8 @@ pub struct Config {
     pub(crate) json_log: bool,
     /// Who gets the morning mail (`--mail-to`, `mail_to`): checked addresses, none for no mail.
     pub(crate) mail_to: Vec<String>,
+    /// DNS block-list lookups (`--dnsbl`, `dnsbl` in the config file), when asked for.
+    pub(crate) dnsbl: Option<dnsbl::RunLookups>,
 }
 
 /// The report window asked for; calendar days (days since 1970-01-01) in the provider's zone.
@@ -118,6 +120,12 @@ pub struct Options {
     pub json_log: bool,
     /// `--mail-to` (repeatable): replaces the config file's `mail_to`.
     pub mail_to: Vec<String>,
+    /// `run --dnsbl ZONE,...`: replaces the config file's `dnsbl`.
+    pub dnsbl: Vec<String>,
+    /// `run --resolver IP[:PORT]`.
+    pub resolver: Option<String>,
+    /// `run --dnsbl-ttl HOURS`.
+    pub dnsbl_ttl: Option<u64>,
 }
 
 /// The subcommand a `Config` is built for. The checks of a value are the same for every
@@ -197,7 +205,15 @@ impl Config {
             Some(path) => ConfigFile::load(path)?,
             None => ConfigFile::default(),
         };
+        let lookups = match purpose {
+            Purpose::Run | Purpose::Report | Purpose::Check => {
+                let path = opts.config.clone().unwrap_or_default();
+                dnsbl::for_run(&opts, &file, &path)?
+            }
+            _ => None,
+        };
         let mut config = merge(opts, file, purpose)?;
+        config.dnsbl = lookups;
         config.check_paths(purpose)?;
         config.window.check()?;
         Ok(config)
@@ -338,6 +354,7 @@ fn merge(o: Options, file: ConfigFile, purpose: Purpose) -> Result<Config> {
         quiet: o.quiet || purpose.is_evidence(),
         json_log: o.json_log,
         mail_to: values::mail_to(o.mail_to, file.mail_to.map(file::OneOrMany::into_vec))?,
+        dnsbl: None,
     })
 }
 

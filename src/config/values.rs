@@ -108,6 +108,13 @@ pub(crate) const DNSBL_ATTEMPTS: Bounds = Bounds {
     hint: "tries per query; 1 is no retry",
 };
 /// `--dnsbl-max-range`: the largest inventory range looked up address by address.
+pub(crate) const DNSBL_TTL: Bounds = Bounds {
+    key: "dnsbl_ttl",
+    min: 0,
+    max: 72,
+    hint: "hours a night's block-list answers are reused from the state; 0 asks every run",
+};
+
 pub(crate) const DNSBL_MAX_RANGE: Bounds = Bounds {
     key: "dnsbl_max_range",
     min: 16,

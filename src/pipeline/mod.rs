@@ -3,6 +3,7 @@
 //! (`write_reports`, `finish`), the `<out>.lock`. `history` keeps the state's per-day history
 //! for `run`'s report windows. Commands in `cmd/` call these; none calls another command.
 
+mod dnsbl;
 pub(crate) mod history;
 
 use crate::aggregate::{self, Aggregates, ReportWindow, WindowKind};
@@ -210,6 +211,10 @@ pub(crate) fn aggregate_partial(
         aggregate::Trend::of(&partial, rules, config.ipv4_prefix, config.ipv6_prefix)
     });
     partial.collapse_days();
+    let lookups = match &config.dnsbl {
+        Some(l) => dnsbl::lookups(config, l, &mut partial, inventory),
+        None => None,
+    };
     let snds = match load_snds(config)? {
         Some((mut data, problems)) => {
             for p in problems {
@@ -232,7 +237,7 @@ pub(crate) fn aggregate_partial(
         rules,
         aggregate::ListData {
             snds: snds.as_ref(),
-            dnsbl: None,
+            dnsbl: lookups.as_ref(),
         },
         config.ipv4_prefix,
         config.ipv6_prefix,

@@ -35,7 +35,16 @@ struct OnDisk {
     addresses: Vec<IpAddr>,
     listings: Vec<DiskListing>,
     queried: BTreeMap<String, u64>,
-    failures: BTreeMap<String, [u64; 3]>,
+    failures: BTreeMap<String, DiskFailures>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DiskFailures {
+    refused: u64,
+    timeouts: u64,
+    errors: u64,
+    refused_codes: BTreeMap<Ipv4Addr, u64>,
+    skipped: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -78,11 +87,13 @@ pub(crate) fn load(dir: &Path, key: &CacheKey, ttl_secs: i64, now: i64) -> Optio
     let failures = disk
         .failures
         .into_iter()
-        .map(|(zone, [refused, timeouts, errors])| {
+        .map(|(zone, f)| {
             let f = ZoneFailures {
-                refused,
-                timeouts,
-                errors,
+                refused: f.refused,
+                timeouts: f.timeouts,
+                errors: f.errors,
+                refused_codes: f.refused_codes,
+                skipped: f.skipped,
             };
             (zone, f)
         })
@@ -122,7 +133,16 @@ pub(crate) fn save(dir: &Path, key: &CacheKey, cached: &Cached, now: i64) -> std
         failures: r
             .failures
             .iter()
-            .map(|(z, f)| (z.clone(), [f.refused, f.timeouts, f.errors]))
+            .map(|(z, f)| {
+                let f = DiskFailures {
+                    refused: f.refused,
+                    timeouts: f.timeouts,
+                    errors: f.errors,
+                    refused_codes: f.refused_codes.clone(),
+                    skipped: f.skipped,
+                };
+                (z.clone(), f)
+            })
             .collect(),
     };
     crate::fsio::write_atomically(&path(dir), |w| {
@@ -145,6 +165,10 @@ pub(crate) fn merge(into: &mut Cached, addresses: BTreeSet<IpAddr>, more: DnsblR
         e.refused += f.refused;
         e.timeouts += f.timeouts;
         e.errors += f.errors;
+        e.skipped += f.skipped;
+        for (code, n) in f.refused_codes {
+            *e.refused_codes.entry(code).or_default() += n;
+        }
     }
 }
 

@@ -11,6 +11,7 @@ mod config_validation;
 mod delisting_pack;
 mod dns_server;
 mod dnsbl;
+mod dnsbl_run;
 mod formats;
 mod fuzz;
 mod golden;
