@@ -78,4 +78,7 @@ pub(crate) struct DnsblResult {
     pub(crate) failures: BTreeMap<String, ZoneFailures>,
     /// The day the lookups were made (days since 1970-01-01, UTC).
     pub(crate) checked_day: i32,
+    /// Inventory ranges larger than `dnsbl_max_range`, not looked up (`198.51.0.0/16 (VPS x)`):
+    /// said in the summary, since half an answer would read as clean.
+    pub(crate) not_asked: Vec<String>,
 }

@@ -59,6 +59,11 @@ pub(super) fn lookups(
             }
         }
     }
+    cached.result.not_asked = targets
+        .too_large
+        .iter()
+        .map(|t| format!("{} (VPS {})", t.network, inventory.vpses[t.vps].id))
+        .collect();
     // Tonight's addresses only: the cache may hold addresses no longer ours.
     let tonight: std::collections::BTreeSet<std::net::IpAddr> = targets.ips.into_iter().collect();
     cached.result.listings.retain(|l| tonight.contains(&l.ip));

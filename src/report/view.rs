@@ -365,5 +365,11 @@ fn zone_lines(result: &crate::model::dnsbl::DnsblResult) -> Vec<String> {
             }
             line
         })
+        .chain((!result.not_asked.is_empty()).then(|| {
+            format!(
+                "not looked up, larger than dnsbl_max_range: {}",
+                result.not_asked.join(", ")
+            )
+        }))
         .collect()
 }

@@ -105,6 +105,7 @@ pub(crate) fn load(dir: &Path, key: &CacheKey, ttl_secs: i64, now: i64) -> Optio
             queried: disk.queried,
             failures,
             checked_day: disk.checked_day,
+            not_asked: Vec::new(),
         },
     })
 }
@@ -210,6 +211,7 @@ mod tests {
                 queried: [("zen.spamhaus.org".to_string(), 1)].into(),
                 failures: BTreeMap::new(),
                 checked_day: 20_000,
+                not_asked: Vec::new(),
             },
         }
     }

@@ -179,3 +179,23 @@ fn a_silent_resolver_is_an_input_problem_not_a_clean_bill() {
         "no lookups, no listing file"
     );
 }
+
+#[test]
+fn a_range_too_large_to_ask_is_said_not_taken_for_clean() {
+    let fleet = Fleet::new(&format!(
+        "{}c9,Nine,vps-z,10.20.0.0/16\n",
+        neighbourhood_inventory()
+    ));
+    fleet.log("vps-a/mail.log", &[NOISE], NOV_23_2026);
+    let server = DnsServer::start(script);
+    ok(&run_with_lookups(&fleet, &server, &[]));
+    let md = fleet.text("summary/summary.md");
+    assert!(
+        md.contains("not looked up, larger than dnsbl_max_range: 10.20.0.0/16 (VPS vps-z)"),
+        "{md}"
+    );
+    assert!(
+        !server.names().iter().any(|n| n.contains(".20.10.")),
+        "no address of the /16 asked"
+    );
+}
