@@ -55,3 +55,40 @@ fn write_atomically_with_mode(
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
+
+/// Why a secret file (an SNDS or DQS key) gave no key.
+#[derive(Debug)]
+pub(crate) enum SecretError {
+    Unreadable(std::io::Error),
+    /// No non-empty line.
+    Empty,
+}
+
+/// A key file as the key readers take it: its first non-empty line, trimmed (a byte-order mark
+/// too), and a warning when group or others may read the file (as ssh warns for a key).
+/// `flag` and `what` name the file and its key in the warning.
+pub(crate) fn read_secret_line(
+    path: &Path,
+    flag: &str,
+    what: &str,
+) -> Result<(String, Option<String>), SecretError> {
+    use std::os::unix::fs::PermissionsExt;
+    let bytes = std::fs::read(path).map_err(SecretError::Unreadable)?;
+    let text = String::from_utf8_lossy(&bytes);
+    let value = text
+        .lines()
+        .map(|l| l.trim_start_matches('\u{feff}').trim())
+        .find(|l| !l.is_empty())
+        .ok_or(SecretError::Empty)?
+        .to_string();
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0);
+    let warning = (mode & 0o077 != 0).then(|| {
+        format!(
+            "{flag} {}: readable by other users (mode {mode:04o}); `chmod 600 {0}` keeps the {what} to its owner",
+            path.display()
+        )
+    });
+    Ok((value, warning))
+}

@@ -25,17 +25,15 @@ impl std::fmt::Debug for DqsKey {
 
 impl DqsKey {
     pub(crate) fn read(path: &Path) -> Result<DqsKey, DnsblError> {
-        let bytes = std::fs::read(path).map_err(|error| DnsblError::KeyFileUnreadable {
-            path: path.to_path_buf(),
-            error,
-        })?;
-        let text = String::from_utf8_lossy(&bytes);
-        let value = text
-            .lines()
-            .map(|l| l.trim_start_matches('\u{feff}').trim())
-            .find(|l| !l.is_empty())
-            .ok_or_else(|| DnsblError::KeyFileEmpty {
-                path: path.to_path_buf(),
+        let (value, warning) = crate::fsio::read_secret_line(path, "--dqs-key-file", "DQS key")
+            .map_err(|e| match e {
+                crate::fsio::SecretError::Unreadable(error) => DnsblError::KeyFileUnreadable {
+                    path: path.to_path_buf(),
+                    error,
+                },
+                crate::fsio::SecretError::Empty => DnsblError::KeyFileEmpty {
+                    path: path.to_path_buf(),
+                },
             })?;
         // The key is one DNS label: anything else would change which name is asked.
         let bad = value.chars().find(|c| !c.is_ascii_alphanumeric()).map(|c| {
@@ -55,7 +53,7 @@ impl DqsKey {
         }
         Ok(DqsKey {
             value: value.to_ascii_lowercase(),
-            warning: exposed(path),
+            warning,
         })
     }
 
@@ -66,18 +64,6 @@ impl DqsKey {
             warning: None,
         }
     }
-}
-
-/// A warning when group or others may read the key file.
-fn exposed(path: &Path) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-    (mode & 0o077 != 0).then(|| {
-        format!(
-            "--dqs-key-file {}: readable by other users (mode {mode:04o}); `chmod 600 {0}` keeps the DQS key to its owner",
-            path.display()
-        )
-    })
 }
 
 /// `7.100.51.198.zen.spamhaus.org.`; with a DQS key `7.100.51.198.KEY.zen.dq.spamhaus.net.`.

@@ -19,28 +19,23 @@ impl std::fmt::Debug for Key {
 
 impl Key {
     pub(crate) fn read(path: &Path) -> Result<Key, FetchError> {
-        let bytes = std::fs::read(path).map_err(|error| FetchError::KeyFileUnreadable {
-            path: path.to_path_buf(),
-            error,
-        })?;
-        let text = String::from_utf8_lossy(&bytes);
-        let value = text
-            .lines()
-            .map(|l| l.trim_start_matches('\u{feff}').trim())
-            .find(|l| !l.is_empty())
-            .ok_or_else(|| FetchError::KeyFileEmpty {
-                path: path.to_path_buf(),
+        let (value, warning) = crate::fsio::read_secret_line(path, "--key-file", "SNDS key")
+            .map_err(|e| match e {
+                crate::fsio::SecretError::Unreadable(error) => FetchError::KeyFileUnreadable {
+                    path: path.to_path_buf(),
+                    error,
+                },
+                crate::fsio::SecretError::Empty => FetchError::KeyFileEmpty {
+                    path: path.to_path_buf(),
+                },
             })?;
-        if let Some(what) = malformed(value) {
+        if let Some(what) = malformed(&value) {
             return Err(FetchError::KeyMalformed {
                 path: path.to_path_buf(),
                 what,
             });
         }
-        Ok(Key {
-            value: value.to_string(),
-            warning: exposed(path),
-        })
+        Ok(Key { value, warning })
     }
 
     pub(crate) fn as_str(&self) -> &str {
@@ -65,18 +60,6 @@ fn malformed(key: &str) -> Option<String> {
         "a space: put the key alone on the line".to_string()
     } else {
         format!("{bad:?}")
-    })
-}
-
-/// A warning when group or others may read the key file.
-fn exposed(path: &Path) -> Option<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
-    (mode & 0o077 != 0).then(|| {
-        format!(
-            "--key-file {}: readable by other users (mode {mode:04o}); `chmod 600 {0}` keeps the SNDS key to its owner",
-            path.display()
-        )
     })
 }
 
