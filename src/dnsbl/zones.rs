@@ -104,7 +104,8 @@ fn zone_of(z: ZoneFile) -> Result<Zone, String> {
         .code
         .into_iter()
         .map(|c| {
-            let scope = scope(&c.scope).ok_or(format!("{}: scope {:?}", z.zone, c.scope))?;
+            let scope =
+                ListingScope::parse(&c.scope).ok_or(format!("{}: scope {:?}", z.zone, c.scope))?;
             if c.code.octets()[0] != 127 {
                 return Err(format!("{}: code {} is not in 127.0.0.0/8", z.zone, c.code));
             }
@@ -136,16 +137,6 @@ fn zone_of(z: ZoneFile) -> Result<Zone, String> {
         refusals: z.refusal.into_iter().map(|r| (r.code, r.meaning)).collect(),
         codes,
         known: true,
-    })
-}
-
-fn scope(text: &str) -> Option<ListingScope> {
-    Some(match text {
-        "address" => ListingScope::Address,
-        "range" => ListingScope::Range,
-        "asn" => ListingScope::Asn,
-        "policy" => ListingScope::Policy,
-        _ => return None,
     })
 }
 

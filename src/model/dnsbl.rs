@@ -28,6 +28,18 @@ impl ListingScope {
             ListingScope::Policy => "policy",
         }
     }
+
+    /// The inverse of `as_str` (the zone table's and the cache's text).
+    pub(crate) fn parse(text: &str) -> Option<ListingScope> {
+        [
+            ListingScope::Address,
+            ListingScope::Range,
+            ListingScope::Asn,
+            ListingScope::Policy,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
 }
 
 /// One address listed in one zone.
@@ -81,4 +93,13 @@ pub(crate) struct DnsblResult {
     /// Inventory ranges larger than `dnsbl_max_range`, not looked up (`198.51.0.0/16 (VPS x)`):
     /// said in the summary, since half an answer would read as clean.
     pub(crate) not_asked: Vec<String>,
+}
+
+impl DnsblResult {
+    /// The listings of one address (`listings` are sorted by address first).
+    pub(crate) fn listings_of(&self, ip: IpAddr) -> &[Listing] {
+        let start = self.listings.partition_point(|l| l.ip < ip);
+        let end = self.listings.partition_point(|l| l.ip <= ip);
+        &self.listings[start..end]
+    }
 }

@@ -16,7 +16,7 @@ pub(super) fn lookups(
     let seen: Vec<std::net::IpAddr> = partial.activity.keys().filter_map(|k| k.ip).collect();
     let targets = crate::dnsbl::targets(inventory, seen, lookups.max_range);
     let now = chrono::Utc::now();
-    let today = (now.timestamp().div_euclid(86_400)) as i32;
+    let today = crate::model::day::day_of_date(now.date_naive());
     let key = dnsbl_cache::CacheKey {
         zones: lookups
             .settings

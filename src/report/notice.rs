@@ -316,11 +316,10 @@ fn listings_of<'a>(
     agg: &'a Aggregates,
     r: &IpRow,
 ) -> impl Iterator<Item = &'a crate::model::dnsbl::Listing> {
-    let ip = r.ip;
-    agg.dnsbl
-        .iter()
-        .flat_map(|d| d.listings.iter())
-        .filter(move |l| Some(l.ip) == ip)
+    match (&agg.dnsbl, r.ip) {
+        (Some(d), Some(ip)) => d.listings_of(ip).iter(),
+        _ => [].iter(),
+    }
 }
 
 /// What a finding asks of the customer: a range block they did not cause asks nothing.

@@ -80,7 +80,7 @@ pub(crate) fn load(dir: &Path, key: &CacheKey, ttl_secs: i64, now: i64) -> Optio
                 list: l.list,
                 code: l.code,
                 meaning: l.meaning,
-                scope: scope_of(&l.scope)?,
+                scope: ListingScope::parse(&l.scope)?,
             })
         })
         .collect::<Option<Vec<_>>>()?;
@@ -171,17 +171,6 @@ pub(crate) fn merge(into: &mut Cached, addresses: BTreeSet<IpAddr>, more: DnsblR
             *e.refused_codes.entry(code).or_default() += n;
         }
     }
-}
-
-fn scope_of(text: &str) -> Option<ListingScope> {
-    [
-        ListingScope::Address,
-        ListingScope::Range,
-        ListingScope::Asn,
-        ListingScope::Policy,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == text)
 }
 
 #[cfg(test)]

@@ -125,13 +125,7 @@ impl<'a> Ctx<'a> {
 
     /// The DNS block-list listings of an address (listings are sorted by address).
     fn listings_of(&self, ip: IpAddr) -> &'a [crate::model::dnsbl::Listing] {
-        let Some(result) = &self.agg.dnsbl else {
-            return &[];
-        };
-        let all = &result.listings[..];
-        let start = all.partition_point(|l| l.ip < ip);
-        let end = all.partition_point(|l| l.ip <= ip);
-        &all[start..end]
+        self.agg.dnsbl.as_ref().map_or(&[], |d| d.listings_of(ip))
     }
 
     /// Customer and VPS of a heatmap address (`;`-separated when several). An address outside
