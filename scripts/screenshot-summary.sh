@@ -13,10 +13,12 @@ fi
 cargo build --release --locked
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-# Exit 3 (some input could not be read) still writes the reports.
-"${CARGO_TARGET_DIR:-target}/release/blockscope" run \
+# As scripts/run-sample.sh runs it: the sample provider and a fresh copy of the sample state (its
+# delisting cases). Exit 3 (some input could not be read) still writes the reports.
+cp -r sample-data/state "$work/state"
+"${CARGO_TARGET_DIR:-target}/release/blockscope" run --config sample-data/blockscope.toml \
     --logs sample-data/logs --inventory sample-data/inventory.csv --snds sample-data/snds \
-    --out "$work/report" || [ $? -eq 3 ]
+    --state "$work/state" --out "$work/report" || [ $? -eq 3 ]
 if [ ! -x /usr/bin/chromium ]; then
     apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }
 fi

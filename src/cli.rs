@@ -7,7 +7,9 @@ use crate::config::Options;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+pub(crate) mod case;
 mod dnsbl;
+pub(crate) use case::{CaseCommand, CaseListFormat};
 pub(crate) use dnsbl::{DnsblArgs, DnsblFormat};
 
 #[derive(Debug, Parser)]
@@ -125,6 +127,17 @@ pub(crate) enum Command {
   blockscope inventory import --format whmcs services-report.csv > inventory.csv"
     )]
     Inventory(InventoryCommand),
+    /// Delisting cases: record each request to a receiver and its answers; the nightly run
+    /// follows them (still blocked, next action) in summary/cases.csv and the summary.
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  blockscope case open 198.51.100.0/24 --receiver outlook.com --ticket SRX1234567890ID --state /var/lib/blockscope/state
+  blockscope case import answer.eml --state /var/lib/blockscope/state
+  blockscope case answer C1 --result mitigated --state /var/lib/blockscope/state
+  blockscope case list --config /etc/blockscope/blockscope.toml"
+    )]
+    Case(CaseCommand),
     /// Print shell completions (bash, zsh, fish, ...).
     #[command(after_help = "Examples:
   blockscope completions bash > /etc/bash_completion.d/blockscope
@@ -244,6 +257,10 @@ pub(crate) struct StateArgs {
     /// replaced by what the logs on disk hold).
     #[arg(long)]
     pub(crate) full: bool,
+    /// Nights without a block after which the run closes a delisting case (`blockscope case`),
+    /// 1 to 60 [default: 5].
+    #[arg(long, value_name = "N")]
+    pub(crate) case_quiet_nights: Option<u64>,
 }
 
 /// The report window and the history kept for it (run, check-config).
@@ -324,6 +341,7 @@ impl StateArgs {
         o.state = self.state.clone();
         o.rebuild_state = self.rebuild_state;
         o.full = self.full;
+        o.case_quiet_nights = self.case_quiet_nights;
     }
 }
 

@@ -340,6 +340,44 @@ pub enum MailError {
     },
 }
 
+/// `blockscope case`: a case that cannot be found, opened twice or answered after it closed,
+/// a reply mail that cannot be matched.
+#[derive(Debug, Error)]
+pub enum CaseError {
+    #[error("{range} already has open case {case} (ticket {ticket}): record the receiver's answer with `blockscope case answer {case} --result ...`, or close it with `--result closed` first")]
+    AlreadyOpen {
+        range: String,
+        case: String,
+        ticket: String,
+    },
+    #[error("no case {key:?} ({known}); `blockscope case list --all` shows every case")]
+    Unknown { key: String, known: String },
+    #[error("{case} was closed on {date}: {next}")]
+    Closed {
+        case: String,
+        date: chrono::NaiveDate,
+        next: String,
+    },
+    #[error("cannot read {path}: {source}")]
+    ReadMail {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a mail (no header); save the receiver's answer from the mail client as .eml (\"Save as\", or \"Show original\" and download)")]
+    NotAMail { path: PathBuf },
+    #[error("{path}: matches no open case (ticket {ticket}; addresses {addresses}); open one with `blockscope case open RANGE --receiver outlook.com --ticket ...`, or name the case with --case")]
+    NoMatch {
+        path: PathBuf,
+        ticket: String,
+        addresses: String,
+    },
+    #[error("{path}: matches several open cases ({cases}); name the one it answers with --case")]
+    Ambiguous { path: PathBuf, cases: String },
+    #[error("{path}: no result found in the mail for {case} (mitigated, not qualified, ...); read it and record the result with `blockscope case answer {case} --result ...`")]
+    NoResult { path: PathBuf, case: String },
+}
+
 impl From<SndsError> for Error {
     fn from(e: SndsError) -> Error {
         Error::Snds(e)
@@ -374,6 +412,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Case(#[from] CaseError),
     /// The morning mail could not be handed to the local MTA (the reports are written).
     #[error(transparent)]
     Mail(#[from] MailError),
@@ -411,6 +451,7 @@ impl Error {
             | Error::Rules(_)
             | Error::Snds(_)
             | Error::OutNotOurs { .. }
+            | Error::Case(_)
             | Error::StateDay { .. } => EXIT_BAD_INPUT,
             Error::Locked { .. } => EXIT_LOCKED,
             Error::Fetch(e) => e.exit_code(),

@@ -2,6 +2,7 @@
 //! this module; what leaves it is plain Rust data.
 
 mod blockers;
+pub(crate) mod cases;
 pub(crate) mod dnsbl;
 mod hosts;
 mod rows;
@@ -67,6 +68,8 @@ pub(crate) struct Aggregates {
     pub(crate) rule_notes: BTreeMap<String, RuleNotes>,
     /// Blocks per day and subnet over the history (the state's, else the window's logs).
     pub(crate) trend: Trend,
+    /// The delisting cases joined with the night (with `--state`).
+    pub(crate) cases: Option<cases::CaseReport>,
 }
 
 /// The rule data the reports act on, beyond the row's own columns.
@@ -371,6 +374,7 @@ pub(crate) fn aggregate(
         window: ReportWindow::default(),
         rule_notes: rule_notes(rules),
         trend: Trend::default(),
+        cases: None,
     })
 }
 

@@ -63,6 +63,23 @@ impl IpRow {
             && (self.platforms.contains("outlook.com") || self.platforms.contains("microsoft"))
     }
 
+    /// What the Outlook.com sender support form lifts: its bounces (IP and network blocks), or
+    /// SNDS blocks for Microsoft's own reasons.
+    pub(crate) fn is_outlook_com_request(&self) -> bool {
+        (self.has_platform("outlook.com") || self.has_platform("microsoft"))
+            && match self.class {
+                Class::IpBlock | Class::NetworkBlock => true,
+                // SNDS blocks relaying Spamhaus or Symantec are lifted there, not by this form.
+                Class::SndsBlock => !self.is_third_party_snds(),
+                _ => false,
+            }
+    }
+
+    /// SNDS blocks this IP for a list Microsoft relays (Spamhaus, Symantec Brightmail).
+    pub(crate) fn is_third_party_snds(&self) -> bool {
+        self.snds.blocked == Some(true) && self.snds.reason_kind.is_some_and(|k| !k.is_microsoft())
+    }
+
     /// Whether a receiver platform replied for this row.
     pub(crate) fn has_platform(&self, platform: &str) -> bool {
         self.platforms.contains(platform)

@@ -3,6 +3,7 @@
 //! error).
 
 pub(crate) mod attest;
+pub(crate) mod case;
 pub(crate) mod check_config;
 pub(crate) mod classify;
 pub(crate) mod completions;
@@ -17,8 +18,8 @@ pub(crate) mod rules;
 pub mod run;
 pub(crate) mod snds_fetch;
 
-use crate::cli::{Cli, Command, DnsblFormat, InventoryCommand, SndsCommand};
-use crate::config::{Config, DnsblConfig, FetchConfig, Options, Purpose};
+use crate::cli::{CaseCommand, Cli, Command, DnsblFormat, InventoryCommand, SndsCommand};
+use crate::config::{CaseConfig, Config, DnsblConfig, FetchConfig, Options, Purpose};
 use crate::error::{Error, Result, EXIT_OK};
 use clap::Parser;
 use std::io::Write;
@@ -95,10 +96,31 @@ fn dispatch(command: Command) -> i32 {
                 to_stdout(|w| inventory::run(&args, w).map(|_| ()))
             }
         }
+        Command::Case(command) => dispatch_case(&command),
         Command::Completions { shell } => to_stdout(|w| completions::run(shell, w)),
         Command::Man { out_dir: None } => to_stdout(|w| man::run(w)),
         Command::Man { out_dir: Some(dir) } => exit_code(man::write_pages(&dir).map(|()| 0)),
     }
+}
+
+/// `case open|answer|import|list`.
+fn dispatch_case(command: &CaseCommand) -> i32 {
+    let state = match command {
+        CaseCommand::Open(a) => &a.state,
+        CaseCommand::Answer(a) => &a.state,
+        CaseCommand::Import(a) => &a.state,
+        CaseCommand::List(a) => &a.state,
+    };
+    let config = match CaseConfig::build(state.options()) {
+        Ok(c) => c,
+        Err(e) => return exit_code(Err(e)),
+    };
+    to_stdout(|w| match command {
+        CaseCommand::Open(a) => case::open(&config, a, w),
+        CaseCommand::Answer(a) => case::answer(&config, a, w),
+        CaseCommand::Import(a) => case::import(&config, a, w),
+        CaseCommand::List(a) => case::list(&config, a, w),
+    })
 }
 
 /// A command that needs a `Config` and prints to stdout.

@@ -29,6 +29,7 @@ pub fn run(config: &Config) -> Result<i32> {
         Some(dir) => Some(crate::state::load(dir, config.rebuild_state)?),
         None => None,
     };
+    let cases = crate::pipeline::cases::load(config)?;
     // --full and --rebuild-state start the history afresh from the logs on disk.
     let fresh = config.full || config.rebuild_state;
     let known = previous
@@ -87,6 +88,8 @@ pub fn run(config: &Config) -> Result<i32> {
             crate::state::apply(&mut aggregates, p, &row_days, prefixes, absent)
         }
     });
+    let cases =
+        crate::pipeline::cases::follow(config, cases, &mut aggregates, nightly && !quiet_night);
     write_reports(config, &aggregates, templates)?;
     stage("reports");
     // An explicit window is a report only and saves nothing: tonight's new lines stay unread
@@ -99,6 +102,9 @@ pub fn run(config: &Config) -> Result<i32> {
     if let (Some(dir), Some(mut next), Some(history)) = (&config.state, next, history) {
         next.files = history.cursors(std::mem::take(&mut next.files), &cursors);
         history.commit(dir, &mut next, &rules)?;
+        if let Some(cases) = &cases {
+            crate::state::cases::save(dir, cases)?;
+        }
         stage("state");
     }
     finish(config, &aggregates, started, &stages)

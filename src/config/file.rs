@@ -44,6 +44,8 @@ pub(super) struct ConfigFile {
     pub(super) dnsbl_attempts: Option<i64>,
     pub(super) dnsbl_max_range: Option<i64>,
     pub(super) dnsbl_ttl: Option<i64>,
+    /// `case_quiet_nights`: nights without a block before a delisting case closes.
+    pub(super) case_quiet_nights: Option<i64>,
 }
 
 /// A key that takes one string or a list of them (`mail_to = "root"`, `mail_to = ["a@b.example"]`).

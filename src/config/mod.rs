@@ -2,11 +2,13 @@
 //! any subcommand's `Options` (and its `--config` file, `file`) to a `Config`; `values` checks
 //! single values (number bounds, zone, dates, mail address, where `--out` really is).
 
+mod case;
 mod dnsbl;
 mod fetch;
 mod file;
 mod values;
 
+pub(crate) use case::{CaseConfig, CaseOptions};
 pub(crate) use dnsbl::{DnsblConfig, DnsblOptions, RunLookups};
 pub(crate) use fetch::{FetchConfig, FetchOptions};
 
@@ -18,8 +20,8 @@ use crate::error::{ConfigError, Result};
 use file::ConfigFile;
 use std::path::{Path, PathBuf};
 use values::{
-    check_placement, default_threads, parse_date, recipient_detail, DAYS, HISTORY_DAYS,
-    IPV4_PREFIX, IPV6_PREFIX, KEEP, THREADS,
+    check_placement, default_threads, parse_date, recipient_detail, CASE_QUIET_NIGHTS, DAYS,
+    HISTORY_DAYS, IPV4_PREFIX, IPV6_PREFIX, KEEP, THREADS,
 };
 
 #[derive(Debug, Clone)]
@@ -67,6 +69,8 @@ pub struct Config {
     pub(crate) mail_to: Vec<String>,
     /// DNS block-list lookups (`--dnsbl`, `dnsbl` in the config file), when asked for.
     pub(crate) dnsbl: Option<dnsbl::RunLookups>,
+    /// Nights without a block after which the run closes a delisting case.
+    pub(crate) case_quiet_nights: u32,
 }
 
 /// The report window asked for; calendar days (days since 1970-01-01) in the provider's zone.
@@ -126,6 +130,8 @@ pub struct Options {
     pub resolver: Option<String>,
     /// `run --dnsbl-ttl HOURS`.
     pub dnsbl_ttl: Option<u64>,
+    /// `run --case-quiet-nights N`.
+    pub case_quiet_nights: Option<u64>,
 }
 
 /// The subcommand a `Config` is built for. The checks of a value are the same for every
@@ -166,6 +172,9 @@ impl Purpose {
 
 /// Days of per-day data kept in the state by default (a quarter, plus a margin).
 pub(crate) const DEFAULT_HISTORY_DAYS: u32 = 100;
+/// Nights without a block before a delisting case closes: Microsoft's 48 hours and a few nights
+/// of ordinary mail after them.
+pub(crate) const DEFAULT_CASE_QUIET_NIGHTS: u32 = 5;
 
 impl Config {
     /// Whether `--logs` was given (`attest` runs without).
@@ -355,6 +364,9 @@ fn merge(o: Options, file: ConfigFile, purpose: Purpose) -> Result<Config> {
         json_log: o.json_log,
         mail_to: values::mail_to(o.mail_to, file.mail_to.map(file::OneOrMany::into_vec))?,
         dnsbl: None,
+        case_quiet_nights: CASE_QUIET_NIGHTS
+            .pick(o.case_quiet_nights, file.case_quiet_nights, cfg)?
+            .map_or(DEFAULT_CASE_QUIET_NIGHTS, |n| n as u32),
     })
 }
 

@@ -115,6 +115,14 @@ pub(crate) const DNSBL_TTL: Bounds = Bounds {
     hint: "hours a night's block-list answers are reused from the state; 0 asks every run",
 };
 
+/// `--case-quiet-nights`: nights without a block before a delisting case closes.
+pub(crate) const CASE_QUIET_NIGHTS: Bounds = Bounds {
+    key: "case_quiet_nights",
+    min: 1,
+    max: 60,
+    hint: "nights without a block at the receiver before the run closes a delisting case",
+};
+
 pub(crate) const DNSBL_MAX_RANGE: Bounds = Bounds {
     key: "dnsbl_max_range",
     min: 16,

@@ -39,6 +39,7 @@ pub(crate) mod postfix;
 pub(crate) mod reader;
 pub mod recipient;
 mod replies;
+pub(crate) mod reply_mail;
 mod run;
 pub(crate) mod sendmail;
 pub mod snds;

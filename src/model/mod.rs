@@ -4,6 +4,7 @@
 //! index, file cursors, SNDS data). `ingest` produces these, `persist` stores them, `aggregate`
 //! consumes them; this module imports nothing else from the crate.
 
+pub(crate) mod case;
 pub(crate) mod cells;
 pub(crate) mod cursor;
 pub(crate) mod day;

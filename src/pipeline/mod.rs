@@ -3,6 +3,7 @@
 //! (`write_reports`, `finish`), the `<out>.lock`. `history` keeps the state's per-day history
 //! for `run`'s report windows. Commands in `cmd/` call these; none calls another command.
 
+pub(crate) mod cases;
 mod dnsbl;
 pub(crate) mod history;
 

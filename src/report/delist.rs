@@ -2,10 +2,12 @@
 
 use super::cells::opt;
 use super::{csv_io, csv_writer, iso};
+use crate::aggregate::cases::CaseRow;
 use crate::aggregate::snds::Cause;
 use crate::aggregate::{Aggregates, IpRow, Status};
 use crate::attribute::cidr::{form_list, host, merge};
 use crate::classify::rules::{lookup_url_for, Class, DelistForm};
+use crate::model::case::Case;
 use crate::model::snds::OUTLOOK_FORM;
 use crate::model::Provider;
 use ipnetwork::IpNetwork;
@@ -13,26 +15,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::net::IpAddr;
 
-fn is_outlook_com(r: &IpRow) -> bool {
-    (r.has_platform("outlook.com") || r.has_platform("microsoft"))
-        && match r.class {
-            Class::IpBlock | Class::NetworkBlock => true,
-            // SNDS blocks relaying Spamhaus or Symantec are lifted there, not by this form.
-            Class::SndsBlock => !third_party_snds(r),
-            _ => false,
-        }
-}
-
-/// SNDS blocks this IP for a list Microsoft relays (Spamhaus, Symantec Brightmail).
-fn third_party_snds(r: &IpRow) -> bool {
-    r.snds.blocked == Some(true) && r.snds.reason_kind.is_some_and(|k| !k.is_microsoft())
-}
-
 /// `ip (reason label)` for the IPs SNDS blocks for a relayed list, one per IP.
 fn third_party_ips<'a>(rows: impl Iterator<Item = &'a IpRow>) -> Vec<String> {
     // Keyed by the address as written: the pack has always listed them in text order.
     let mut out: BTreeMap<String, &'static str> = BTreeMap::new();
-    for r in rows.filter(|r| third_party_snds(r)) {
+    for r in rows.filter(|r| r.is_third_party_snds()) {
         if let (Some(k), Some(ip)) = (r.snds.reason_kind, r.ip) {
             out.insert(ip.to_string(), k.label());
         }
@@ -44,8 +31,9 @@ fn third_party_ips<'a>(rows: impl Iterator<Item = &'a IpRow>) -> Vec<String> {
 
 /// The note a pack without the provider's full identity carries, when it holds a request.
 pub(crate) fn incomplete_note(agg: &Aggregates, provider: &Provider) -> Option<String> {
-    let requests = current(agg)
-        .any(|r| r.ip.is_some() && (is_outlook_com(r) || agg.delist_form(&r.rule_id).is_some()));
+    let requests = current(agg).any(|r| {
+        r.ip.is_some() && (r.is_outlook_com_request() || agg.delist_form(&r.rule_id).is_some())
+    });
     provider.incomplete_note().filter(|_| requests)
 }
 
@@ -65,7 +53,7 @@ pub(crate) fn write_outlook(
     provider: &Provider,
 ) -> std::io::Result<()> {
     let rows: Vec<&IpRow> = current(agg)
-        .filter(|r| is_outlook_com(r) && r.ip.is_some())
+        .filter(|r| r.is_outlook_com_request() && r.ip.is_some())
         .collect();
     writeln!(w, "Outlook.com sender support requests")?;
     writeln!(w, "Form: {OUTLOOK_FORM}")?;
@@ -85,7 +73,7 @@ pub(crate) fn write_outlook(
         return Ok(());
     }
     writeln!(w, "One request per range below. Sign in to the form with the Microsoft account of {}: the form fills in \"Contact email address\" from it and the answer goes there.", field(provider.email.as_deref(), "email"))?;
-    writeln!(w, "Fix each range's \"Before you submit\" items first: a request while the cause still sends is refused, or the block comes back for longer. A first \"not qualified for mitigation\" answer is common: reply to it with the details below to reach a person; Microsoft may ask us to confirm we own the range (WHOIS).")?;
+    writeln!(w, "Fix each range's \"Before you submit\" items first: a request while the cause still sends is refused, or the block comes back for longer. A first \"not qualified for mitigation\" answer is common: reply to it with the details below to reach a person; Microsoft may ask us to confirm we own the range (WHOIS). Record each submission with `blockscope case open RANGE --receiver outlook.com --ticket SRX...` and save Microsoft's answers for `blockscope case import`: the nightly run then follows the request and this pack stops asking for it again.")?;
     writeln!(w)?;
     // Ranges in the order of their text, as the pack has always listed them.
     let mut by_subnet: BTreeMap<String, (Option<IpNetwork>, Vec<&IpRow>)> = BTreeMap::new();
@@ -300,13 +288,72 @@ fn range_section(
 ) -> std::io::Result<()> {
     let seen: Vec<&&IpRow> = rows.iter().filter(|r| r.events > 0).collect();
     let customers: BTreeSet<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
-    let addresses: BTreeSet<IpAddr> = rows.iter().filter_map(|r| r.ip).collect();
+    let all: BTreeSet<IpAddr> = rows.iter().filter_map(|r| r.ip).collect();
     writeln!(
         w,
         "== Range {subnet}: Outlook.com blocks {} of our address(es) here",
-        addresses.len()
+        all.len()
     )?;
     writeln!(w)?;
+    // Addresses an open request already holds are not asked again: the ticket it has is where
+    // Microsoft's answers and a person's review happen.
+    let cased = asked_before(agg, "outlook.com", &all);
+    for (row, ips) in cased.values() {
+        let c = &row.case;
+        writeln!(
+            w,
+            "Already requested in case {}: {} at Outlook.com, {}.",
+            c.id,
+            c.range_text(),
+            super::cases::requested(c)
+        )?;
+        let which = if ips.len() == all.len() {
+            format!("these {} address(es)", ips.len())
+        } else {
+            let list: Vec<IpNetwork> = ips.iter().map(|ip| host(*ip)).collect();
+            format!("{} (in {})", form_list(&merge(list)), c.id)
+        };
+        writeln!(
+            w,
+            "Do not resubmit {which}: the request continues on {}. Next step: {}",
+            c.ticket.as_deref().map_or_else(
+                || "the receiver's answer mails".to_string(),
+                |t| format!("ticket {t}")
+            ),
+            super::cases::next_step(row, agg.cases.as_ref().map_or(0, |r| r.quiet_nights))
+        )?;
+    }
+    for c in recurrences(agg, &all) {
+        let previous = agg
+            .cases
+            .iter()
+            .flat_map(|r| &r.rows)
+            .find(|r| Some(&r.case.id) == c.previous.as_ref());
+        let ticket = previous
+            .and_then(|p| p.case.ticket.as_deref())
+            .map_or_else(String::new, |t| format!(" (ticket {t})"));
+        writeln!(
+            w,
+            "Blocked again after case {}{ticket} closed: {} follows it. Mention the earlier ticket in the Description, and record this request with blockscope case open {} --receiver outlook.com --ticket SRX... once submitted.\n",
+            c.previous.as_deref().unwrap_or("-"),
+            c.id,
+            c.range_text().replace(' ', "")
+        )?;
+    }
+    let addresses: BTreeSet<IpAddr> = all
+        .iter()
+        .filter(|ip| !cased.values().any(|(_, ips)| ips.contains(ip)))
+        .copied()
+        .collect();
+    if !cased.is_empty() {
+        writeln!(w)?;
+    }
+    if addresses.is_empty() {
+        evidence(w, agg, rows)?;
+        latest_ndr(w, &seen)?;
+        writeln!(w)?;
+        return Ok(());
+    }
     let fix_first = before_you_submit(w, agg, net, rows)?;
     let asked: Vec<IpNetwork> = addresses
         .iter()
@@ -361,6 +408,13 @@ fn range_section(
             relayed.join(", ")
         )?;
     }
+    latest_ndr(w, &seen)?;
+    writeln!(w)?;
+    Ok(())
+}
+
+/// The latest full NDR of the range (what the form and a reply on a ticket ask for).
+fn latest_ndr(w: &mut dyn Write, seen: &[&&IpRow]) -> std::io::Result<()> {
     match seen.iter().max_by_key(|r| (r.last_seen, &r.sample_reply)) {
         Some(latest) => {
             writeln!(
@@ -369,15 +423,54 @@ fn range_section(
                 opt(latest.ip),
                 iso(latest.last_seen)
             )?;
-            writeln!(w, "{}", latest.sample_reply)?;
+            writeln!(w, "{}", latest.sample_reply)
         }
         None => writeln!(
             w,
             "No NDR: Outlook.com has not bounced these addresses yet."
-        )?,
+        ),
     }
-    writeln!(w)?;
-    Ok(())
+}
+
+/// The recurrences (open, not yet submitted) at Outlook.com holding some of `addresses`.
+fn recurrences<'a>(agg: &'a Aggregates, addresses: &BTreeSet<IpAddr>) -> Vec<&'a Case> {
+    agg.cases
+        .iter()
+        .flat_map(|r| &r.rows)
+        .map(|r| &r.case)
+        .filter(|c| {
+            c.is_open()
+                && !c.submitted
+                && c.receiver == "outlook.com"
+                && addresses.iter().any(|ip| c.covers(*ip))
+        })
+        .collect()
+}
+
+/// The open, submitted case at `receiver` holding `ip`.
+fn open_case<'a>(agg: &'a Aggregates, receiver: &str, ip: IpAddr) -> Option<&'a CaseRow> {
+    agg.cases.as_ref()?.rows.iter().find(|r| {
+        r.case.is_open() && r.case.submitted && r.case.receiver == receiver && r.case.covers(ip)
+    })
+}
+
+/// The open, submitted cases at `receiver` holding some of `addresses`: case id -> (its row,
+/// the addresses it holds).
+fn asked_before<'a>(
+    agg: &'a Aggregates,
+    receiver: &str,
+    addresses: &BTreeSet<IpAddr>,
+) -> BTreeMap<&'a str, (&'a CaseRow, BTreeSet<IpAddr>)> {
+    let mut out: BTreeMap<&str, (&CaseRow, BTreeSet<IpAddr>)> = BTreeMap::new();
+    for ip in addresses {
+        if let Some(row) = open_case(agg, receiver, *ip) {
+            out.entry(row.case.id.as_str())
+                .or_insert_with(|| (row, BTreeSet::new()))
+                .1
+                .insert(*ip);
+        }
+    }
+    out
 }
 
 /// `office365.csv`: sender.office.com takes one IP (and one recipient address) per request.
@@ -387,16 +480,28 @@ pub(crate) fn write_office365(
     contact: Option<&str>,
 ) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
-    csv.write_record(["ip", "first_seen", "last_seen", "ndr", "contact"])
-        .map_err(csv_io)?;
+    csv.write_record([
+        "ip",
+        "first_seen",
+        "last_seen",
+        "ndr",
+        "contact",
+        "open_case",
+        "case_ticket",
+    ])
+    .map_err(csv_io)?;
     let portal = |r: &IpRow| agg.delist_form(&r.rule_id) == Some(DelistForm::SenderOfficeCom);
     for (r, ip) in with_ip(agg).filter(|(r, _)| portal(r)) {
+        // An address with an open Office 365 case is not submitted again.
+        let case = r.ip.and_then(|a| open_case(agg, "office365", a));
         csv.write_record([
             ip.as_str(),
             &iso(r.first_seen),
             &iso(r.last_seen),
             &r.sample_reply,
             contact.unwrap_or(""),
+            case.map_or("", |c| c.case.id.as_str()),
+            &super::neutralise(case.and_then(|c| c.case.ticket.as_deref()).unwrap_or("")),
         ])
         .map_err(csv_io)?;
     }
@@ -418,6 +523,16 @@ pub(crate) fn write_5_7_511(
         writeln!(w, "{note}\n")?;
     }
     for (r, ip) in rows {
+        if let Some(row) = r.ip.and_then(|a| open_case(agg, "office365", a)) {
+            writeln!(
+                w,
+                "{ip}: already requested in case {} ({}): do not send again; {}.\n",
+                row.case.id,
+                super::cases::requested(&row.case),
+                super::cases::on_ticket(&row.case)
+            )?;
+            continue;
+        }
         if let Some(c) = &provider.email {
             writeln!(w, "From: {c}")?;
         }
@@ -497,7 +612,7 @@ pub(crate) fn write_dnsbl(w: &mut dyn Write, agg: &Aggregates) -> std::io::Resul
     }
     // IPs SNDS blocks because Spamhaus or Symantec lists them: one row per IP, that list's page.
     let mut done = BTreeSet::new();
-    for (r, ip) in with_ip(agg).filter(|(r, _)| third_party_snds(r)) {
+    for (r, ip) in with_ip(agg).filter(|(r, _)| r.is_third_party_snds()) {
         let Some(kind) = r.snds.reason_kind else {
             continue;
         };

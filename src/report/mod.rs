@@ -1,6 +1,7 @@
 //! Reports: one module per output, written into a staging directory and swapped into place so a
 //! failed run never leaves a half-written report set where a good one was.
 
+pub(crate) mod cases;
 pub(crate) mod cells;
 pub(crate) mod customers;
 pub(crate) mod delist;
@@ -241,6 +242,12 @@ fn write_into(dir: &Path, agg: &Aggregates, options: &ReportOptions) -> std::io:
     ];
     if agg.dnsbl.is_some() {
         jobs.push(("summary/dnsbl.csv", Box::new(|w| dnsbl::write(w, agg))));
+    }
+    if let Some(report) = &agg.cases {
+        jobs.push((
+            "summary/cases.csv",
+            Box::new(|w| cases::write_csv(w, report)),
+        ));
     }
     if agg.snds_given {
         jobs.push((

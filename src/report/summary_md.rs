@@ -58,6 +58,7 @@ pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> 
     let view = Summary::new(agg);
     header(w, agg)?;
     glance(w, &view)?;
+    cases(w, agg)?;
     neighbourhoods(w, &view)?;
     blocked(w, &view)?;
     if let Some(snds) = &view.snds {
@@ -125,6 +126,42 @@ fn glance(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {
         c.not_ip_events
     )?;
     writeln!(w, "- {} unclassified repl(ies)\n", c.unclassified_events)
+}
+
+/// The delisting cases (with `--state`, when there are any): their life and the next step.
+fn cases(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
+    let Some(report) = agg.cases.as_ref().filter(|r| !r.rows.is_empty()) else {
+        return Ok(());
+    };
+    writeln!(
+        w,
+        "## Delisting cases
+"
+    )?;
+    table(
+        w,
+        &[
+            "Case",
+            "Range",
+            "Receiver",
+            "Ticket",
+            "Life",
+            "Blocked now",
+            "Next step",
+        ],
+        report.rows.iter().map(|r| {
+            vec![
+                md(&r.case.id),
+                md(&r.case.range_text()),
+                md(&r.case.receiver),
+                or_dash(r.case.ticket.as_deref().unwrap_or("")),
+                md(&super::cases::life(&r.case)),
+                super::cases::blocked_now(r),
+                md(&super::cases::next_step(r, report.quiet_nights)),
+            ]
+        }),
+    )?;
+    writeln!(w, "\nEvery case is in `cases.csv`; `blockscope case list` prints them, `blockscope case import` records the receiver's answer mail.\n")
 }
 
 fn neighbourhoods(w: &mut dyn Write, view: &Summary) -> std::io::Result<()> {

@@ -6,6 +6,7 @@
 //! make up the stored history; day files are written under a new generation's names first, so
 //! the switch to a new history is the single rename of state.json.
 
+pub(crate) mod cases;
 pub(crate) mod dnsbl_cache;
 
 use crate::aggregate::{sort_ip_rows, Aggregates, IpRow, Status};

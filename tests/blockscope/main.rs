@@ -5,6 +5,7 @@
 
 mod acting;
 mod architecture;
+mod cases;
 mod central_syslog;
 mod closed_stdout;
 mod config_validation;

@@ -265,18 +265,38 @@ pub(crate) fn sample_fleet() -> Fleet {
     fleet
 }
 
-/// Run the sample fleet as the README does (with its SNDS exports and provider config).
+/// Run the sample fleet as the README does (with its SNDS exports, provider config and a fresh
+/// copy of its state: the delisting cases).
 pub(crate) fn run_sample(fleet: &Fleet, threads: usize) -> Output {
+    // A fresh copy each run, as scripts/run-sample.sh does: every run reads the same nights.
+    let state = fleet.path("state");
+    let _ = fs::remove_dir_all(&state);
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/state"),
+        &state,
+    );
+    run_sample_with(fleet, threads, &["--state", state.to_str().unwrap()])
+}
+
+/// The sample fleet run without a state: no delisting case, every block asked for in the pack.
+pub(crate) fn run_sample_without_cases(fleet: &Fleet, threads: usize) -> Output {
+    run_sample_with(fleet, threads, &[])
+}
+
+fn run_sample_with(fleet: &Fleet, threads: usize, extra: &[&str]) -> Output {
     let snds = fleet.path("snds");
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/blockscope.toml");
-    fleet.run_args(&[
+    let threads = threads.to_string();
+    let mut args = vec![
         "--threads",
-        &threads.to_string(),
+        threads.as_str(),
         "--snds",
         snds.to_str().unwrap(),
         "--config",
         config.to_str().unwrap(),
-    ])
+    ];
+    args.extend_from_slice(extra);
+    fleet.run_args(&args)
 }
 
 /// Copy a directory tree, pinning every mtime (git does not keep them; year inference reads them).

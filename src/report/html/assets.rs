@@ -99,6 +99,8 @@ svg.trend .zero{fill:#c5ced6}
 svg.trend .rej{fill:none;stroke:var(--ink);stroke-width:1.6;stroke-linejoin:round}
 svg.trend .pt{fill:var(--ink)}
 svg.trend .hit{fill:transparent}
+svg.trend .mark{stroke:#7b3fa0;stroke-width:1.4;stroke-dasharray:4 2}
+svg.trend .flag{fill:#7b3fa0}
 svg.trend .day:hover .hit{fill:rgba(31,95,153,.08)}
 dl.stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:8px;margin:0}
 dl.stats div{background:#fff;border:1px solid var(--line);border-radius:6px;padding:6px 10px}

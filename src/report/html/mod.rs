@@ -8,6 +8,7 @@
 //! wall-clock time, no random ids (reports are compared byte for byte across thread counts).
 
 mod assets;
+mod cases;
 mod evidence;
 mod heatmap;
 mod table;
@@ -197,6 +198,7 @@ pub(crate) fn write(w: &mut dyn Write, agg: &Aggregates) -> io::Result<()> {
     head(w, &ctx)?;
     glance(w, &ctx)?;
     trend::provider(w, &ctx)?;
+    cases::cases(w, &ctx)?;
     neighbourhoods(w, &ctx)?;
     heatmaps(w, &ctx)?;
     blocked_by_platform(w, &ctx)?;
@@ -249,12 +251,15 @@ fn head(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     }
     writeln!(w, "</p></header>")?;
     write!(w, "<nav>")?;
-    let mut links = vec![
-        ("glance", "At a glance"),
+    let mut links = vec![("glance", "At a glance")];
+    if ctx.agg.cases.as_ref().is_some_and(|c| !c.rows.is_empty()) {
+        links.push(("cases", "Delisting cases"));
+    }
+    links.extend([
         ("neighbourhoods", "Neighbourhood blocks"),
         ("heatmaps", "Subnet heatmaps"),
         ("blocked", "Blocked IPs"),
-    ];
+    ]);
     if ctx.agg.snds_given {
         links.push(("snds", "SNDS"));
     }

@@ -8,8 +8,9 @@
 
 use super::{escape, section, Ctx};
 use crate::aggregate::DayCounts;
-use crate::model::day::date_of_day;
+use crate::model::day::{date_of_day, day_of_date};
 use ipnetwork::IpNetwork;
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 const WIDTH: f64 = 640.0;
@@ -53,18 +54,73 @@ pub(super) fn chart(w: &mut dyn Write, ctx: &Ctx, subnet: Option<IpNetwork>) -> 
             "<p class=\"none trend-none\" {scope}>No day with log lines: no trend to draw.</p>"
         );
     }
-    let text = describe(&series);
+    let marks = case_marks(ctx, subnet, &series);
+    let text = format!("{}{}", describe(&series), marks_text(&marks));
     writeln!(w, "<figure class=\"trend\" {scope}>")?;
-    svg(w, &series, &text)?;
+    svg(w, &series, &text, &marks)?;
     writeln!(
         w,
-        "<figcaption>{}</figcaption>\n</figure>",
-        caption(&series)
+        "<figcaption>{}{}</figcaption>\n</figure>",
+        caption(&series),
+        escape(&marks_text(&marks))
     )
 }
 
+/// Days the delisting cases of this subnet (or of the provider) were submitted or answered,
+/// within the chart's days: day -> what happened.
+fn case_marks(
+    ctx: &Ctx,
+    subnet: Option<IpNetwork>,
+    series: &[(i32, DayCounts)],
+) -> BTreeMap<i32, Vec<String>> {
+    let mut marks: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    let Some(report) = &ctx.agg.cases else {
+        return marks;
+    };
+    let (first, last) = (series[0].0, series[series.len() - 1].0);
+    for row in &report.rows {
+        let c = &row.case;
+        if subnet.is_some_and(|net| !c.overlaps(net)) {
+            continue;
+        }
+        let mut add = |date: chrono::NaiveDate, what: String| {
+            let day = day_of_date(date);
+            if (first..=last).contains(&day) {
+                marks
+                    .entry(day)
+                    .or_default()
+                    .push(format!("{} {what}", c.id));
+            }
+        };
+        if c.submitted {
+            add(c.opened, format!("submitted to {}", c.receiver));
+        }
+        for a in &c.answers {
+            add(a.date, a.result.label().to_string());
+        }
+    }
+    marks
+}
+
+/// The marks in words: " Delisting cases: 2026-11-17 C2 submitted to outlook.com; ...".
+fn marks_text(marks: &BTreeMap<i32, Vec<String>>) -> String {
+    if marks.is_empty() {
+        return String::new();
+    }
+    let days: Vec<String> = marks
+        .iter()
+        .map(|(day, what)| format!("{} {}", date_of_day(*day), what.join(", ")))
+        .collect();
+    format!(" Delisting cases (marked): {}.", days.join("; "))
+}
+
 /// The chart's picture; `text` (plain) is its accessible name.
-fn svg(w: &mut dyn Write, series: &[(i32, DayCounts)], text: &str) -> io::Result<()> {
+fn svg(
+    w: &mut dyn Write,
+    series: &[(i32, DayCounts)],
+    text: &str,
+    marks: &BTreeMap<i32, Vec<String>>,
+) -> io::Result<()> {
     let n = series.len();
     let pitch = (WIDTH - LEFT - RIGHT) / n as f64;
     let bar = (pitch * 0.7).clamp(1.0, 28.0);
@@ -170,6 +226,20 @@ fn svg(w: &mut dyn Write, series: &[(i32, DayCounts)], text: &str) -> io::Result
             )?;
         }
         writeln!(w, "</g>")?;
+    }
+    // Delisting case days: a dashed line through both panels and a flag above it.
+    for (i, (day, _)) in series.iter().enumerate() {
+        let Some(what) = marks.get(day) else { continue };
+        let x = centre(i);
+        let date = date_of_day(*day);
+        writeln!(
+            w,
+            "<g class=\"case-mark\" data-date=\"{date}\"><title>{date}: {}</title><line class=\"mark\" x1=\"{x:.1}\" y1=\"{}\" x2=\"{x:.1}\" y2=\"{}\"/><path class=\"flag\" d=\"M{x:.1},{} l7,3.5 l-7,3.5 z\"/></g>",
+            escape(&what.join("; ")),
+            BARS.0 - 8.0,
+            LINE.0 + LINE.1,
+            BARS.0 - 8.0
+        )?;
     }
     writeln!(w, "</svg>")
 }

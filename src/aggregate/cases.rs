@@ -1,0 +1,285 @@
+//! The nightly join of the delisting cases with the evidence: is each range still blocked at its
+//! receiver (bounces, SNDS), how long it has been quiet, what support does next. The join also
+//! moves cases on: a case quiet for the configured nights closes, and a closed case whose range
+//! is blocked again opens a recurrence linked to it.
+
+use super::{Aggregates, IpRow};
+use crate::classify::rules::DelistForm;
+use crate::model::case::{Case, CaseResult, Cases, Checked, ClosedBy, Closing};
+use chrono::{NaiveDate, TimeZone, Utc};
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+const DAY: i64 = 86_400_000_000;
+/// Microsoft: a lifted block takes "24 - 48 hours to replicate" through its systems.
+pub(crate) const MITIGATION_HOURS: i64 = 48;
+/// Closed cases stay in the reports this many days after they close.
+const SHOW_CLOSED_DAYS: i64 = 14;
+
+/// The night the join speaks for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Night {
+    /// The end of the evidence (the window's last log time), Unix micros.
+    pub(crate) end: i64,
+    /// Whether the night may move cases on (close, reopen): a nightly run with log lines. An
+    /// explicit window or a night without any log line only reports.
+    pub(crate) conclude: bool,
+    /// Nights without a block after which a case closes.
+    pub(crate) quiet_nights: u32,
+}
+
+/// What support does next on a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NextAction {
+    /// A recurrence: nothing sent yet; submit the form again, quoting the earlier ticket.
+    Submit,
+    /// Submitted, no answer recorded yet.
+    AwaitAnswer,
+    /// "Not qualified" or "conditionally mitigated" (or still blocked 48 h after "mitigated"):
+    /// reply on the ticket to reach a person.
+    ReplyOnTicket,
+    /// A person has the ticket: wait for their reply.
+    AwaitPerson,
+    /// The receiver asked us to confirm we own the range: send the attestation.
+    SendAttestation,
+    /// "Mitigated" less than 48 hours ago: the block lifts within that time.
+    AwaitMitigation { until: i64 },
+    /// Quiet since the last block, not yet for long enough to close.
+    Watch,
+    /// Closed (tonight or before).
+    Closed,
+}
+
+impl NextAction {
+    /// The `next_action` value of cases.csv.
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            NextAction::Submit => "submit",
+            NextAction::AwaitAnswer => "await-answer",
+            NextAction::ReplyOnTicket => "reply-on-ticket",
+            NextAction::AwaitPerson => "await-person",
+            NextAction::SendAttestation => "send-attestation",
+            NextAction::AwaitMitigation { .. } => "await-mitigation",
+            NextAction::Watch => "watch",
+            NextAction::Closed => "closed",
+        }
+    }
+}
+
+/// One case as the night's reports show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CaseRow {
+    pub(crate) case: Case,
+    /// A block on the ranges at the receiver within the last 24 hours of the evidence.
+    pub(crate) still_blocked: bool,
+    /// Our addresses in the ranges the receiver blocks tonight.
+    pub(crate) blocked_ips: BTreeSet<IpAddr>,
+    /// Whole days from submission to the night.
+    pub(crate) days_open: i64,
+    /// Whole days since the last block (since submission when none was seen).
+    pub(crate) quiet_nights: i64,
+    pub(crate) action: NextAction,
+    /// The night's date (UTC).
+    pub(crate) night: NaiveDate,
+}
+
+/// The cases the reports show, and the cases to save when the night concludes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct CaseReport {
+    pub(crate) rows: Vec<CaseRow>,
+    pub(crate) quiet_nights: u32,
+}
+
+/// Join `cases` with the night's rows: updates the cases (last block seen; with
+/// `night.conclude` closings and recurrences) and returns the rows the reports show.
+pub(crate) fn join(cases: &mut Cases, agg: &Aggregates, night: Night) -> CaseReport {
+    let date = utc_date(night.end);
+    if night.conclude {
+        reopen_recurrences(cases, agg, night.end);
+    }
+    let mut rows = Vec::new();
+    for case in cases.cases.iter_mut() {
+        // A closed case's story has ended: a new block belongs to its recurrence.
+        let blocks = if case.is_open() {
+            blocks_on(agg, case, night.end)
+        } else {
+            Vec::new()
+        };
+        if let Some(last) = blocks.iter().map(|(_, t)| *t).max() {
+            case.last_block_seen = Some(case.last_block_seen.map_or(last, |l| l.max(last)));
+        }
+        let still_blocked =
+            case.is_open() && case.last_block_seen.is_some_and(|t| t > night.end - DAY);
+        let since = case
+            .last_block_seen
+            .unwrap_or(i64::MIN)
+            .max(start_of(case.opened));
+        let quiet_nights = if still_blocked {
+            0
+        } else {
+            ((night.end - since) / DAY).max(0)
+        };
+        let mut action = next_action(case, still_blocked, quiet_nights, night);
+        if action == NextAction::Watch
+            && night.conclude
+            && quiet_nights >= i64::from(night.quiet_nights)
+        {
+            case.closed = Some(Closing {
+                date,
+                by: ClosedBy::Quiet,
+            });
+            action = NextAction::Closed;
+        }
+        if night.conclude {
+            case.checked = Some(Checked {
+                night: date,
+                still_blocked,
+                next_action: action.code().to_string(),
+            });
+        }
+        if !shown(case, date) {
+            continue;
+        }
+        rows.push(CaseRow {
+            case: case.clone(),
+            still_blocked,
+            blocked_ips: blocks.iter().map(|(ip, _)| *ip).collect(),
+            days_open: (date - case.opened).num_days().max(0),
+            quiet_nights,
+            action,
+            night: date,
+        });
+    }
+    CaseReport {
+        rows,
+        quiet_nights: night.quiet_nights,
+    }
+}
+
+/// Open cases, and closed ones for two weeks after they closed.
+fn shown(case: &Case, night: NaiveDate) -> bool {
+    case.closed
+        .is_none_or(|c| (night - c.date).num_days() <= SHOW_CLOSED_DAYS)
+}
+
+/// What support does next, before closing for quiet is considered.
+fn next_action(case: &Case, still_blocked: bool, quiet: i64, night: Night) -> NextAction {
+    if !case.is_open() {
+        return NextAction::Closed;
+    }
+    if !case.submitted {
+        return NextAction::Submit;
+    }
+    let quiet_long = !still_blocked && quiet >= i64::from(night.quiet_nights);
+    let Some(answer) = case.last_answer() else {
+        return if quiet_long {
+            NextAction::Watch
+        } else {
+            NextAction::AwaitAnswer
+        };
+    };
+    let answered = start_of(answer.date);
+    match answer.result {
+        CaseResult::Closed => NextAction::Closed,
+        _ if quiet_long => NextAction::Watch,
+        CaseResult::NotQualified | CaseResult::NothingFound => NextAction::ReplyOnTicket,
+        CaseResult::OwnershipRequested => NextAction::SendAttestation,
+        CaseResult::Escalated => NextAction::AwaitPerson,
+        CaseResult::Mitigated | CaseResult::ConditionallyMitigated => {
+            // The answer's day is all we know of its time: the 48 hours count from its end.
+            let until = answered + DAY + MITIGATION_HOURS * 3_600_000_000;
+            let blocked_after = case.last_block_seen.is_some_and(|t| t >= until);
+            if night.end < until {
+                NextAction::AwaitMitigation { until }
+            } else if still_blocked && blocked_after {
+                // "Conditionally mitigated" unblocks too ("These IP(s) have been unblocked, but
+                // may be subject to low daily email limits"): a block after 48 hours is asked about.
+                NextAction::ReplyOnTicket
+            } else {
+                NextAction::Watch
+            }
+        }
+    }
+}
+
+/// A closed case whose ranges are blocked again after the day it closed opens a new case
+/// (not yet submitted) that names it.
+fn reopen_recurrences(cases: &mut Cases, agg: &Aggregates, end: i64) {
+    let mut opened = Vec::new();
+    for i in 0..cases.cases.len() {
+        let case = &cases.cases[i];
+        let Some(closing) = case.closed.filter(|_| case.reopened_as.is_none()) else {
+            continue;
+        };
+        let after = start_of(closing.date) + DAY;
+        let Some(first) = blocks_on(agg, case, end)
+            .into_iter()
+            .map(|(_, t)| t)
+            .filter(|t| *t >= after)
+            .min()
+        else {
+            continue;
+        };
+        let id = next_id(cases, &opened);
+        let case = &mut cases.cases[i];
+        case.reopened_as = Some(id.clone());
+        opened.push(Case {
+            id,
+            ranges: case.ranges.clone(),
+            receiver: case.receiver.clone(),
+            ticket: None,
+            opened: utc_date(first),
+            note: None,
+            submitted: false,
+            answers: Vec::new(),
+            previous: Some(case.id.clone()),
+            reopened_as: None,
+            closed: None,
+            last_block_seen: None,
+            checked: None,
+        });
+    }
+    cases.cases.extend(opened);
+}
+
+fn next_id(cases: &Cases, opened: &[Case]) -> String {
+    let mut all = cases.clone();
+    all.cases.extend(opened.iter().cloned());
+    all.next_id()
+}
+
+/// Our addresses in the case's ranges that its receiver blocks in the night's rows, with the
+/// time of the latest block (SNDS, which has no time, counts as the night's end).
+fn blocks_on(agg: &Aggregates, case: &Case, end: i64) -> Vec<(IpAddr, i64)> {
+    agg.ips
+        .iter()
+        .filter(|r| r.is_current() && blocks_at(agg, r, &case.receiver))
+        .filter_map(|r| {
+            let ip = r.ip.filter(|ip| case.covers(*ip))?;
+            Some((ip, if r.events > 0 { r.last_seen } else { end }))
+        })
+        .collect()
+}
+
+/// Whether this row is a block the receiver's delisting lifts.
+pub(crate) fn blocks_at(agg: &Aggregates, r: &IpRow, receiver: &str) -> bool {
+    match receiver {
+        "outlook.com" => r.is_outlook_com_request(),
+        "office365" => matches!(
+            agg.delist_form(&r.rule_id),
+            Some(DelistForm::SenderOfficeCom | DelistForm::DelistMailbox)
+        ),
+        other => r.has_platform(other) && r.class.is_block(),
+    }
+}
+
+fn utc_date(micros: i64) -> NaiveDate {
+    Utc.timestamp_micros(micros)
+        .single()
+        .map_or(NaiveDate::MIN, |d| d.date_naive())
+}
+
+fn start_of(date: NaiveDate) -> i64 {
+    date.and_hms_opt(0, 0, 0)
+        .map_or(i64::MIN, |t| t.and_utc().timestamp_micros())
+}

@@ -1,0 +1,43 @@
+//! The "Delisting cases" section: each request to a receiver, its life, whether the range is
+//! still blocked and what support does next.
+
+use super::*;
+use crate::report::cases::{blocked_now, life, next_step};
+
+pub(super) fn cases(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
+    let Some(report) = ctx.agg.cases.as_ref().filter(|r| !r.rows.is_empty()) else {
+        return Ok(());
+    };
+    section(w, "cases", "Delisting cases")?;
+    writeln!(w, "<p class=\"muted\">Requests to lift a block, followed night by night (<code>cases.csv</code>; <code>blockscope case list</code>). The trend charts mark the days each was submitted and answered.</p>")?;
+    let rows: Vec<Vec<Cell>> = report
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::Mono(r.case.id.as_str().into()),
+                Cell::Mono(r.case.range_text().into()),
+                Cell::Text(r.case.receiver.as_str().into()),
+                Cell::Mono(r.case.ticket.as_deref().unwrap_or("").into()),
+                Cell::Text(life(&r.case).into()),
+                Cell::Text(blocked_now(r).into()),
+                Cell::Text(next_step(r, report.quiet_nights).into()),
+            ]
+        })
+        .collect();
+    table(
+        w,
+        ctx,
+        &[
+            "Case",
+            "Range",
+            "Receiver",
+            "Ticket",
+            "Life",
+            "Blocked now",
+            "Next step",
+        ],
+        &rows,
+    )?;
+    writeln!(w, "</section>")
+}
