@@ -223,21 +223,15 @@ fn reopen_recurrences(cases: &mut Cases, agg: &Aggregates, end: i64) {
         let id = next_id(cases, &opened);
         let case = &mut cases.cases[i];
         case.reopened_as = Some(id.clone());
-        opened.push(Case {
+        let mut recurrence = Case::new(
             id,
-            ranges: case.ranges.clone(),
-            receiver: case.receiver.clone(),
-            ticket: None,
-            opened: utc_date(first),
-            note: None,
-            submitted: false,
-            answers: Vec::new(),
-            previous: Some(case.id.clone()),
-            reopened_as: None,
-            closed: None,
-            last_block_seen: None,
-            checked: None,
-        });
+            case.ranges.clone(),
+            case.receiver.clone(),
+            utc_date(first),
+            false,
+        );
+        recurrence.previous = Some(case.id.clone());
+        opened.push(recurrence);
     }
     cases.cases.extend(opened);
 }
@@ -282,4 +276,83 @@ fn utc_date(micros: i64) -> NaiveDate {
 fn start_of(date: NaiveDate) -> i64 {
     date.and_hms_opt(0, 0, 0)
         .map_or(i64::MIN, |t| t.and_utc().timestamp_micros())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::case::Answer;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    /// A case submitted on Nov 2 with `answers`, its last block at `last_block` (Nov day, noon).
+    fn case_with(answers: &[(CaseResult, u32)], last_block: Option<u32>) -> Case {
+        let mut c = Case::new(
+            "C1".into(),
+            vec!["198.51.100.0/24".parse().unwrap()],
+            "outlook.com".into(),
+            day(2),
+            true,
+        );
+        c.answers = answers
+            .iter()
+            .map(|(result, d)| Answer {
+                result: *result,
+                date: day(*d),
+                note: None,
+                mail: None,
+            })
+            .collect();
+        c.last_block_seen = last_block.map(|d| start_of(day(d)) + DAY / 2);
+        c
+    }
+
+    fn action(c: &Case, night_day: u32) -> NextAction {
+        let end = start_of(day(night_day)) + DAY - 1;
+        let still = c.last_block_seen.is_some_and(|t| t > end - DAY);
+        let since = c
+            .last_block_seen
+            .unwrap_or(i64::MIN)
+            .max(start_of(c.opened));
+        let quiet = if still { 0 } else { (end - since) / DAY };
+        let night = Night {
+            end,
+            conclude: true,
+            quiet_nights: 5,
+        };
+        next_action(c, still, quiet, night)
+    }
+
+    #[test]
+    fn each_answer_leads_to_its_next_action() {
+        use CaseResult::*;
+        assert_eq!(action(&case_with(&[], Some(3)), 3), NextAction::AwaitAnswer);
+        let escalated = case_with(&[(NotQualified, 3), (Escalated, 4)], Some(5));
+        assert_eq!(action(&escalated, 5), NextAction::AwaitPerson);
+        let ownership = case_with(&[(Escalated, 4), (OwnershipRequested, 5)], Some(5));
+        assert_eq!(action(&ownership, 5), NextAction::SendAttestation);
+        let nothing = case_with(&[(NothingFound, 4)], Some(5));
+        assert_eq!(action(&nothing, 5), NextAction::ReplyOnTicket);
+        // "Conditionally mitigated" on Nov 4: wait until Nov 7 00:00, then a block is asked about.
+        let conditional = case_with(&[(ConditionallyMitigated, 4)], Some(6));
+        assert!(matches!(
+            action(&conditional, 6),
+            NextAction::AwaitMitigation { .. }
+        ));
+        let conditional = case_with(&[(ConditionallyMitigated, 4)], Some(7));
+        assert_eq!(action(&conditional, 7), NextAction::ReplyOnTicket);
+        // Quiet long enough after any answer: watched (and closed by the join).
+        let quiet = case_with(&[(NotQualified, 3)], Some(3));
+        assert_eq!(action(&quiet, 9), NextAction::Watch);
+        let recurrence = Case::new(
+            "C2".into(),
+            vec!["198.51.100.0/24".parse().unwrap()],
+            "outlook.com".into(),
+            day(9),
+            false,
+        );
+        assert_eq!(action(&recurrence, 9), NextAction::Submit);
+    }
 }

@@ -68,21 +68,9 @@ pub(crate) fn open(c: &CaseConfig, a: &CaseOpenArgs, w: &mut dyn Write) -> Resul
             }
             .into());
         }
-        let case = Case {
-            id: cases.next_id(),
-            ranges: ranges.clone(),
-            receiver: receiver.to_string(),
-            ticket,
-            opened: date,
-            note,
-            submitted: true,
-            answers: Vec::new(),
-            previous: None,
-            reopened_as: None,
-            closed: None,
-            last_block_seen: None,
-            checked: None,
-        };
+        let mut case = Case::new(cases.next_id(), ranges.clone(), receiver.into(), date, true);
+        case.ticket = ticket;
+        case.note = note;
         let line = format!(
             "{} opened: {} at {} on {}{}",
             case.id,

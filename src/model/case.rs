@@ -132,6 +132,31 @@ pub(crate) struct Checked {
 }
 
 impl Case {
+    /// A request just made (`submitted`) or a recurrence the run found (not yet submitted).
+    pub(crate) fn new(
+        id: String,
+        ranges: Vec<IpNetwork>,
+        receiver: String,
+        opened: NaiveDate,
+        submitted: bool,
+    ) -> Case {
+        Case {
+            id,
+            ranges,
+            receiver,
+            ticket: None,
+            opened,
+            note: None,
+            submitted,
+            answers: Vec::new(),
+            previous: None,
+            reopened_as: None,
+            closed: None,
+            last_block_seen: None,
+            checked: None,
+        }
+    }
+
     pub(crate) fn is_open(&self) -> bool {
         self.closed.is_none()
     }
@@ -214,21 +239,15 @@ mod tests {
     use super::*;
 
     fn case(id: &str, ranges: &[&str], ticket: Option<&str>) -> Case {
-        Case {
-            id: id.into(),
-            ranges: ranges.iter().map(|r| r.parse().unwrap()).collect(),
-            receiver: "outlook.com".into(),
-            ticket: ticket.map(String::from),
-            opened: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
-            note: None,
-            submitted: true,
-            answers: Vec::new(),
-            previous: None,
-            reopened_as: None,
-            closed: None,
-            last_block_seen: None,
-            checked: None,
-        }
+        let mut c = Case::new(
+            id.into(),
+            ranges.iter().map(|r| r.parse().unwrap()).collect(),
+            "outlook.com".into(),
+            NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+            true,
+        );
+        c.ticket = ticket.map(String::from);
+        c
     }
 
     #[test]

@@ -27,35 +27,56 @@ pub(crate) const HEADER: [&str; 16] = [
     "next_step",
 ];
 
+/// The columns of the "Delisting cases" table in summary.md and summary.html.
+pub(crate) const SUMMARY_COLUMNS: [&str; 7] = [
+    "Case",
+    "Range",
+    "Receiver",
+    "Ticket",
+    "Life",
+    "Blocked now",
+    "Next step",
+];
+
+/// The columns cases.csv and `case list --format csv` start with: case_id, range, receiver,
+/// ticket, opened, last_result, result_date.
+fn leading_cells(c: &Case) -> [String; 7] {
+    let last = c.last_answer();
+    [
+        c.id.clone(),
+        c.range_text(),
+        c.receiver.clone(),
+        neutralise(c.ticket.as_deref().unwrap_or("")).into_owned(),
+        c.opened.to_string(),
+        last.map_or("", |a| a.result.as_str()).to_string(),
+        last.map(|a| a.date.to_string()).unwrap_or_default(),
+    ]
+}
+
 /// `summary/cases.csv`: every case the night's reports show.
 pub(crate) fn write_csv(w: &mut dyn Write, report: &CaseReport) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
     csv.write_record(HEADER).map_err(csv_io)?;
     for row in &report.rows {
         let c = &row.case;
-        let last = c.last_answer();
-        csv.write_record([
-            c.id.as_str(),
-            &c.range_text(),
-            &c.receiver,
-            &neutralise(c.ticket.as_deref().unwrap_or("")),
-            &c.opened.to_string(),
-            last.map_or("", |a| a.result.as_str()),
-            &last.map(|a| a.date.to_string()).unwrap_or_default(),
-            if row.still_blocked { "true" } else { "false" },
-            &c.last_block_seen.map(format_utc).unwrap_or_default(),
-            row.action.code(),
-            status(c),
-            &row.days_open.to_string(),
-            &row.quiet_nights.to_string(),
-            &row.blocked_ips
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(";"),
-            c.previous.as_deref().unwrap_or(""),
-            &next_step(row, report.quiet_nights),
-        ])
+        let lead = leading_cells(c);
+        csv.write_record(
+            lead.iter().map(String::as_str).chain([
+                if row.still_blocked { "true" } else { "false" },
+                &c.last_block_seen.map(format_utc).unwrap_or_default(),
+                row.action.code(),
+                status(c),
+                &row.days_open.to_string(),
+                &row.quiet_nights.to_string(),
+                &row.blocked_ips
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                c.previous.as_deref().unwrap_or(""),
+                &next_step(row, report.quiet_nights),
+            ]),
+        )
         .map_err(csv_io)?;
     }
     csv.flush()
@@ -257,25 +278,20 @@ pub(crate) fn write_list_csv(w: &mut dyn Write, cases: &[&Case]) -> std::io::Res
     ])
     .map_err(csv_io)?;
     for c in cases {
-        let last = c.last_answer();
-        csv.write_record([
-            c.id.as_str(),
-            &c.range_text(),
-            &c.receiver,
-            &neutralise(c.ticket.as_deref().unwrap_or("")),
-            &c.opened.to_string(),
-            last.map_or("", |a| a.result.as_str()),
-            &last.map(|a| a.date.to_string()).unwrap_or_default(),
-            status(c),
-            &c.last_block_seen.map(format_utc).unwrap_or_default(),
-            &c.checked
-                .as_ref()
-                .map(|k| k.night.to_string())
-                .unwrap_or_default(),
-            c.checked.as_ref().map_or("", |k| k.next_action.as_str()),
-            c.previous.as_deref().unwrap_or(""),
-            &neutralise(c.note.as_deref().unwrap_or("")),
-        ])
+        let lead = leading_cells(c);
+        csv.write_record(
+            lead.iter().map(String::as_str).chain([
+                status(c),
+                &c.last_block_seen.map(format_utc).unwrap_or_default(),
+                &c.checked
+                    .as_ref()
+                    .map(|k| k.night.to_string())
+                    .unwrap_or_default(),
+                c.checked.as_ref().map_or("", |k| k.next_action.as_str()),
+                c.previous.as_deref().unwrap_or(""),
+                &neutralise(c.note.as_deref().unwrap_or("")),
+            ]),
+        )
         .map_err(csv_io)?;
     }
     csv.flush()

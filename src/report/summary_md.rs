@@ -140,15 +140,7 @@ fn cases(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     )?;
     table(
         w,
-        &[
-            "Case",
-            "Range",
-            "Receiver",
-            "Ticket",
-            "Life",
-            "Blocked now",
-            "Next step",
-        ],
+        &super::cases::SUMMARY_COLUMNS,
         report.rows.iter().map(|r| {
             vec![
                 md(&r.case.id),

@@ -25,19 +25,6 @@ pub(super) fn cases(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
             ]
         })
         .collect();
-    table(
-        w,
-        ctx,
-        &[
-            "Case",
-            "Range",
-            "Receiver",
-            "Ticket",
-            "Life",
-            "Blocked now",
-            "Next step",
-        ],
-        &rows,
-    )?;
+    table(w, ctx, &crate::report::cases::SUMMARY_COLUMNS, &rows)?;
     writeln!(w, "</section>")
 }
