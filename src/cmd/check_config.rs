@@ -113,6 +113,7 @@ pub(crate) fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
             )
             .map_err(out)?;
         }
+        writeln!(w, "    {}", describe_cases(dir)?).map_err(out)?;
     }
     if given(&config.out) {
         writeln!(w, "  out        {}", config.out.display()).map_err(out)?;
@@ -230,6 +231,16 @@ fn describe_state(dir: &std::path::Path, rebuild: bool) -> Result<String> {
         state.entries.len(),
         state.days.len(),
         state.files.len()
+    ))
+}
+
+/// The delisting cases as `run` reads them (a corrupt cases.json stops here, exit 2).
+fn describe_cases(dir: &std::path::Path) -> Result<String> {
+    let cases = crate::state::cases::load(dir)?;
+    let open = cases.cases.iter().filter(|c| c.is_open()).count();
+    Ok(format!(
+        "delisting cases: {open} open, {} closed (blockscope case list)",
+        cases.cases.len() - open
     ))
 }
 

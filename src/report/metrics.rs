@@ -107,5 +107,23 @@ pub(crate) fn write(
         let n = agg.subnets.iter().filter(|s| s.verdict == v).count();
         writeln!(w, "blockscope_subnets{{verdict=\"{}\"}} {n}", v.as_str())?;
     }
+    if let Some(report) = &agg.cases {
+        gauge(
+            w,
+            "blockscope_delisting_cases",
+            "Delisting cases in the night's reports (open ones and those closed in the last 14 days; blockscope case), by next action.",
+        )?;
+        let mut by_action: std::collections::BTreeMap<&str, usize> =
+            std::collections::BTreeMap::new();
+        for row in &report.rows {
+            *by_action.entry(row.action.code()).or_default() += 1;
+        }
+        for (action, n) in by_action {
+            writeln!(
+                w,
+                "blockscope_delisting_cases{{next_action=\"{action}\"}} {n}"
+            )?;
+        }
+    }
     Ok(())
 }

@@ -119,6 +119,19 @@ struct Finding {
     resolved_on: Option<String>,
     /// What an SNDS reason means for the customer (a relayed list is lifted where it is kept).
     snds_note: Option<&'static str>,
+    /// Our open delisting request that covers this address at this receiver (`blockscope case`).
+    request: Option<Request>,
+}
+
+/// A delisting request as the customer may hear of it: dates and the answer, never the ticket.
+#[derive(Debug, Serialize)]
+struct Request {
+    submitted: String,
+    /// The receiver's latest answer (`case answer --result`'s names: `mitigated`...).
+    result: Option<&'static str>,
+    answered: Option<String>,
+    /// After "mitigated": the last day of the 48 hours the receiver gives.
+    lifts_by: Option<String>,
 }
 
 /// What every notice of a run shares, computed once.
@@ -259,8 +272,43 @@ impl<'a> NoticeContext<'a> {
             snds_note: (r.class == Class::SndsBlock)
                 .then(|| r.snds.reason_kind.and_then(|k| k.customer_note()))
                 .flatten(),
+            request: request(agg, r, situation),
         }
     }
+}
+
+/// The open, submitted delisting case covering this row's address at its receiver, for the
+/// blocks a receiver lifts (not block lists, throttling or content).
+fn request(agg: &Aggregates, r: &IpRow, situation: Situation) -> Option<Request> {
+    use crate::model::case::CaseResult;
+    let lifted_by_receiver = matches!(
+        situation,
+        Situation::Neighbourhood
+            | Situation::OwnBlock
+            | Situation::SndsNeighbourhood
+            | Situation::SndsOwn
+    );
+    let ip = r.ip.filter(|_| lifted_by_receiver && r.is_current())?;
+    let row = agg.cases.as_ref()?.rows.iter().find(|c| {
+        c.case.is_open()
+            && c.case.submitted
+            && c.case.covers(ip)
+            && crate::aggregate::cases::blocks_at(agg, r, &c.case.receiver)
+    })?;
+    let last = row.case.last_answer();
+    Some(Request {
+        submitted: row.case.opened.to_string(),
+        result: last.map(|a| a.result.as_str()),
+        answered: last.map(|a| a.date.to_string()),
+        lifts_by: last
+            .filter(|a| {
+                matches!(
+                    a.result,
+                    CaseResult::Mitigated | CaseResult::ConditionallyMitigated
+                )
+            })
+            .map(|a| (a.date + chrono::Days::new(2)).to_string()),
+    })
 }
 
 /// The situation a row is for its customer; None for rows a notice does not itemise.
@@ -374,6 +422,12 @@ pub(crate) fn every_situation() -> NoticeView<'static> {
         days: 6,
         resolved_on: (state == "resolved").then(|| "2026-11-21".into()),
         snds_note: None,
+        request: (situation == Situation::Neighbourhood).then(|| Request {
+            submitted: "2026-11-16".into(),
+            result: Some("mitigated"),
+            answered: Some("2026-11-20".into()),
+            lifts_by: Some("2026-11-22".into()),
+        }),
     };
     let situations = [
         Situation::Neighbourhood,

@@ -107,6 +107,15 @@ fn a_week_of_nights_follows_a_mitigated_case_until_it_closes() {
                 "{pack}"
             );
         }
+        if day == 4 {
+            // The customer hears of the request: dates and Microsoft's answer, no ticket.
+            let notice = fleet.text("customers/c1.md");
+            assert!(
+                notice.contains("We asked the receiver to lift the block on 2026-11-02. On 2026-11-03 it answered that the block is being removed: that takes up to 48 hours, so it should be lifted by the end of 2026-11-05.")
+                    && !notice.contains("SRX"),
+                "{notice}"
+            );
+        }
         seen.push((
             row["next_action"].clone(),
             row["still_blocked"].clone(),
@@ -225,7 +234,20 @@ fn a_range_blocked_again_after_its_case_closed_reopens_as_a_linked_recurrence() 
         nov(4) + 12 * 3600,
     );
     let state = fleet.path("state");
-    ok(&fleet.run_args(&["-q", "--state", state.to_str().unwrap()]));
+    let metrics = fleet.path("blockscope.prom");
+    ok(&fleet.run_args(&[
+        "-q",
+        "--state",
+        state.to_str().unwrap(),
+        "--metrics",
+        metrics.to_str().unwrap(),
+    ]));
+    let prom = fs::read_to_string(&metrics).unwrap();
+    assert!(
+        prom.contains("blockscope_delisting_cases{next_action=\"submit\"} 1")
+            && prom.contains("blockscope_delisting_cases{next_action=\"closed\"} 1"),
+        "{prom}"
+    );
     let rows = fleet.csv("summary/cases.csv");
     let pairs: Vec<(&str, &str, &str, &str)> = rows
         .iter()
@@ -362,4 +384,28 @@ fn case_flags_are_checked_before_anything_is_written() {
     let out = blockscope().args(["case", "list"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--state DIR is required"));
+}
+
+#[test]
+fn a_corrupt_cases_file_stops_the_run_and_check_config_before_any_work() {
+    let fleet = Fleet::one_s3140();
+    fs::create_dir_all(fleet.path("state")).unwrap();
+    fs::write(
+        fleet.path("state/cases.json"),
+        "{\n  \"version\": 1,\n  \"cases\": [{\"id\": \"C1\",}]\n}\n",
+    )
+    .unwrap();
+    let state = fleet.path("state");
+    for out in [
+        fleet.run_args(&["-q", "--state", state.to_str().unwrap()]),
+        fleet.check_config(&["--state", state.to_str().unwrap()]),
+    ] {
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("cases.json:3: the delisting cases cannot be read"),
+            "{err}"
+        );
+    }
+    assert!(!fleet.path("out").exists(), "no report written");
 }
