@@ -11,8 +11,22 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 const DAY: i64 = 86_400_000_000;
-/// Microsoft: a lifted block takes "24 - 48 hours to replicate" through its systems.
-pub(crate) const MITIGATION_HOURS: i64 = 48;
+/// Hours a receiver gives a lifted block to take effect. Outlook.com: "Mitigation may take
+/// 24 - 48 hours to replicate completely throughout our system"; Office 365: "there may be a 1-2
+/// hour delay before this change propagates" (tests/fixtures/cases/SOURCES.md). Others: as
+/// Outlook.com, the longer.
+pub(crate) fn mitigation_hours(receiver: &str) -> i64 {
+    match receiver {
+        "office365" => 2,
+        _ => 48,
+    }
+}
+
+/// The end of the time a lifted block takes: the answer's day is all we know of its time, so
+/// the hours count from that day's end.
+pub(crate) fn lifted_by(receiver: &str, answered: NaiveDate) -> i64 {
+    start_of(answered) + DAY + mitigation_hours(receiver) * 3_600_000_000
+}
 /// Closed cases stay in the reports this many days after they close.
 const SHOW_CLOSED_DAYS: i64 = 14;
 
@@ -42,7 +56,7 @@ pub(crate) enum NextAction {
     AwaitPerson,
     /// The receiver asked us to confirm we own the range: send the attestation.
     SendAttestation,
-    /// "Mitigated" less than 48 hours ago: the block lifts within that time.
+    /// "Mitigated" within the receiver's `mitigation_hours`: the block lifts within that time.
     AwaitMitigation { until: i64 },
     /// Quiet since the last block, not yet for long enough to close.
     Watch,
@@ -178,7 +192,6 @@ fn next_action(case: &Case, still_blocked: bool, quiet: i64, night: Night) -> Ne
             NextAction::AwaitAnswer
         };
     };
-    let answered = start_of(answer.date);
     match answer.result {
         CaseResult::Closed => NextAction::Closed,
         _ if quiet_long => NextAction::Watch,
@@ -186,14 +199,13 @@ fn next_action(case: &Case, still_blocked: bool, quiet: i64, night: Night) -> Ne
         CaseResult::OwnershipRequested => NextAction::SendAttestation,
         CaseResult::Escalated => NextAction::AwaitPerson,
         CaseResult::Mitigated | CaseResult::ConditionallyMitigated => {
-            // The answer's day is all we know of its time: the 48 hours count from its end.
-            let until = answered + DAY + MITIGATION_HOURS * 3_600_000_000;
+            let until = lifted_by(&case.receiver, answer.date);
             let blocked_after = case.last_block_seen.is_some_and(|t| t >= until);
             if night.end < until {
                 NextAction::AwaitMitigation { until }
             } else if still_blocked && blocked_after {
                 // "Conditionally mitigated" unblocks too ("These IP(s) have been unblocked, but
-                // may be subject to low daily email limits"): a block after 48 hours is asked about.
+                // may be subject to low daily email limits"): a block after that time is asked about.
                 NextAction::ReplyOnTicket
             } else {
                 NextAction::Watch
@@ -346,6 +358,16 @@ mod tests {
         // Quiet long enough after any answer: watched (and closed by the join).
         let quiet = case_with(&[(NotQualified, 3)], Some(3));
         assert_eq!(action(&quiet, 9), NextAction::Watch);
+        // Office 365 gives 1-2 hours: the day after its answer, a block is asked about.
+        let mut o365 = case_with(&[(Mitigated, 4)], Some(5));
+        o365.receiver = "office365".into();
+        assert_eq!(action(&o365, 5), NextAction::ReplyOnTicket);
+        let mut o365 = case_with(&[(Mitigated, 4)], Some(4));
+        o365.receiver = "office365".into();
+        assert!(matches!(
+            action(&o365, 4),
+            NextAction::AwaitMitigation { .. }
+        ));
         let recurrence = Case::new(
             "C2".into(),
             vec!["198.51.100.0/24".parse().unwrap()],

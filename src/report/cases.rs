@@ -2,7 +2,7 @@
 //! summary.md and summary.html (`next_step`), the pack's "do not resubmit" note, `case list`.
 
 use super::{csv_io, csv_writer, neutralise};
-use crate::aggregate::cases::{CaseReport, CaseRow, NextAction};
+use crate::aggregate::cases::{mitigation_hours, CaseReport, CaseRow, NextAction};
 use crate::model::case::{Case, CaseResult, ClosedBy};
 use crate::model::day::format_utc;
 use std::io::Write;
@@ -121,6 +121,10 @@ pub(crate) fn next_step(row: &CaseRow, quiet_needed: u32) -> String {
             c.opened,
             c.previous.as_deref().unwrap_or("an earlier case")
         ),
+        NextAction::AwaitAnswer if row.days_open >= 2 => format!(
+            "No answer recorded after {} days: look for it in the mailbox of the account that submitted (Outlook.com answers automatically within hours) and record it with blockscope case import; if none came, submit again.",
+            row.days_open
+        ),
         NextAction::AwaitAnswer => "Wait for the receiver's answer (Outlook.com answers automatically within hours); save it as .eml and record it with blockscope case import.".into(),
         NextAction::ReplyOnTicket => match last.map(|a| a.result) {
             Some(CaseResult::NotQualified) => format!(
@@ -136,7 +140,8 @@ pub(crate) fn next_step(row: &CaseRow, quiet_needed: u32) -> String {
                 on_ticket(c)
             ),
             _ => format!(
-                "Still blocked 48 hours after \"mitigated\": {} with the latest NDR.",
+                "Still blocked {} hours after \"mitigated\": {} with the latest NDR.",
+                mitigation_hours(&c.receiver),
                 on_ticket(c)
             ),
         },
@@ -150,9 +155,10 @@ pub(crate) fn next_step(row: &CaseRow, quiet_needed: u32) -> String {
             on_ticket(c)
         ),
         NextAction::AwaitMitigation { until } => format!(
-            "{} on {}: the block lifts within 48 hours; wait until {} UTC.",
+            "{} on {}: the block lifts within {} hours; wait until {} UTC.",
             capitalised(last.map_or("mitigated", |a| a.result.label())),
             last.map(|a| a.date.to_string()).unwrap_or_default(),
+            mitigation_hours(&c.receiver),
             format_utc(until).replace('T', " ").trim_end_matches(":00Z")
         ),
         NextAction::Watch => format!(

@@ -130,8 +130,10 @@ struct Request {
     /// The receiver's latest answer (`case answer --result`'s names: `mitigated`...).
     result: Option<&'static str>,
     answered: Option<String>,
-    /// After "mitigated": the last day of the 48 hours the receiver gives.
+    /// After "mitigated": the last day of the time the receiver gives (48 hours at Outlook.com).
     lifts_by: Option<String>,
+    /// That time in hours.
+    lift_hours: i64,
 }
 
 /// What every notice of a run shares, computed once.
@@ -307,7 +309,11 @@ fn request(agg: &Aggregates, r: &IpRow, situation: Situation) -> Option<Request>
                     CaseResult::Mitigated | CaseResult::ConditionallyMitigated
                 )
             })
-            .map(|a| (a.date + chrono::Days::new(2)).to_string()),
+            .map(|a| {
+                let by = crate::aggregate::cases::lifted_by(&row.case.receiver, a.date) - 1;
+                crate::model::day::format_utc_date(by)
+            }),
+        lift_hours: crate::aggregate::cases::mitigation_hours(&row.case.receiver),
     })
 }
 
@@ -427,6 +433,7 @@ pub(crate) fn every_situation() -> NoticeView<'static> {
             result: Some("mitigated"),
             answered: Some("2026-11-20".into()),
             lifts_by: Some("2026-11-22".into()),
+            lift_hours: 48,
         }),
     };
     let situations = [
