@@ -81,7 +81,12 @@ static BLOCKED: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(r"\*\*(\d+)\*\* blocked IP\(s\) of \*\*(\d+)\*\* customer").expect("valid")
 });
 
-/// `blockscope 2026-12-05: 1 neighbourhood block, 10 blocked IPs of 10 customers`, from
+static CASES_WAITING: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r"\*\*(\d+)\*\* delisting case\(s\) wait for support").expect("valid")
+});
+
+/// `blockscope 2026-12-05: 1 neighbourhood block, 10 blocked IPs of 10 customers, 1 delisting
+/// case waits for support`, from
 /// summary.md's "At a glance" (our own template's words; a summary without them gets the
 /// plain subject).
 fn subject(summary_md: &str, day: &str) -> String {
@@ -99,6 +104,13 @@ fn subject(summary_md: &str, day: &str) -> String {
             "{} of {}",
             plural(ips, "blocked IP", "blocked IPs"),
             plural(customers, "customer", "customers")
+        ));
+    }
+    if let Some(n) = count(&CASES_WAITING, 1) {
+        parts.push(plural(
+            n,
+            "delisting case waits for support",
+            "delisting cases wait for support",
         ));
     }
     if parts.is_empty() {
@@ -233,6 +245,11 @@ mod tests {
         assert_eq!(
             subject(md, "2026-12-05"),
             "blockscope 2026-12-05: 0 neighbourhood blocks, 1 blocked IP of 1 customer"
+        );
+        let md = "- **1** neighbourhood block(s)\n- **3** blocked IP(s) of **2** customer(s)\n\n## Delisting cases\n\n**2** delisting case(s) wait for support: C2 (reply-on-ticket), C3 (submit).\n";
+        assert_eq!(
+            subject(md, "2026-12-05"),
+            "blockscope 2026-12-05: 1 neighbourhood block, 3 blocked IPs of 2 customers, 2 delisting cases wait for support"
         );
         assert_eq!(
             subject("a provider's own summary", "2026-12-05"),

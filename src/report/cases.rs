@@ -90,6 +90,35 @@ fn status(c: &Case) -> &'static str {
     }
 }
 
+/// Whether support has something to do on the case tonight (not only wait).
+pub(crate) fn needs_support(row: &CaseRow) -> bool {
+    match row.action {
+        NextAction::Submit | NextAction::ReplyOnTicket | NextAction::SendAttestation => true,
+        NextAction::AwaitAnswer => row.days_open >= 2,
+        _ => false,
+    }
+}
+
+/// The sentence above the cases table: `**2** delisting case(s) wait for support: C2 (reply on
+/// the ticket), C3 (submit).` (the morning mail's subject counts it), or that none does.
+pub(crate) fn waiting_line(report: &CaseReport) -> String {
+    let waiting: Vec<String> = report
+        .rows
+        .iter()
+        .filter(|r| needs_support(r))
+        .map(|r| format!("{} ({})", r.case.id, r.action.code()))
+        .collect();
+    if waiting.is_empty() {
+        "No delisting case waits for support tonight.".into()
+    } else {
+        format!(
+            "**{}** delisting case(s) wait for support: {}.",
+            waiting.len(),
+            waiting.join(", ")
+        )
+    }
+}
+
 /// `submitted 2026-11-17, last answer not qualified for mitigation on 2026-11-17`.
 pub(crate) fn requested(c: &Case) -> String {
     match c.last_answer() {

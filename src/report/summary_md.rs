@@ -133,11 +133,8 @@ fn cases(w: &mut dyn Write, agg: &Aggregates) -> std::io::Result<()> {
     let Some(report) = agg.cases.as_ref().filter(|r| !r.rows.is_empty()) else {
         return Ok(());
     };
-    writeln!(
-        w,
-        "## Delisting cases
-"
-    )?;
+    writeln!(w, "## Delisting cases\n")?;
+    writeln!(w, "{}\n", super::cases::waiting_line(report))?;
     table(
         w,
         &super::cases::SUMMARY_COLUMNS,

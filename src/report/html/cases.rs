@@ -10,6 +10,13 @@ pub(super) fn cases(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     };
     section(w, "cases", "Delisting cases")?;
     writeln!(w, "<p class=\"muted\">Requests to lift a block, followed night by night (<code>cases.csv</code>; <code>blockscope case list</code>). The trend charts mark the days each was submitted and answered.</p>")?;
+    let line = escape(&crate::report::cases::waiting_line(report));
+    // The count is bold in Markdown (`**2**`); here the same.
+    let line = match line.strip_prefix("**").and_then(|l| l.split_once("**")) {
+        Some((n, rest)) => format!("<b>{n}</b>{rest}"),
+        None => line,
+    };
+    writeln!(w, "<p class=\"advice\">{line}</p>")?;
     let rows: Vec<Vec<Cell>> = report
         .rows
         .iter()
