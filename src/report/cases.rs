@@ -7,8 +7,8 @@ use crate::model::case::{Case, CaseResult, ClosedBy};
 use crate::model::day::format_utc;
 use std::io::Write;
 
-/// Issue 22's columns first, then what support also needs on the row.
-pub(crate) const HEADER: [&str; 16] = [
+/// The columns cases.csv and `case list --format csv` start with (`leading_cells`).
+const LEADING: [&str; 7] = [
     "case_id",
     "range",
     "receiver",
@@ -16,6 +16,10 @@ pub(crate) const HEADER: [&str; 16] = [
     "opened",
     "last_result",
     "result_date",
+];
+
+/// cases.csv after `LEADING`: issue 22's columns, then what support also needs on the row.
+const CASES_CSV_REST: [&str; 9] = [
     "still_blocked",
     "last_block_seen",
     "next_action",
@@ -25,6 +29,16 @@ pub(crate) const HEADER: [&str; 16] = [
     "blocked_ips",
     "previous_case",
     "next_step",
+];
+
+/// `case list --format csv` after `LEADING`.
+const LIST_CSV_REST: [&str; 6] = [
+    "status",
+    "last_block_seen",
+    "checked_night",
+    "next_action",
+    "previous_case",
+    "note",
 ];
 
 /// The columns of the "Delisting cases" table in summary.md and summary.html.
@@ -56,7 +70,8 @@ fn leading_cells(c: &Case) -> [String; 7] {
 /// `summary/cases.csv`: every case the night's reports show.
 pub(crate) fn write_csv(w: &mut dyn Write, report: &CaseReport) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
-    csv.write_record(HEADER).map_err(csv_io)?;
+    csv.write_record(LEADING.iter().chain(&CASES_CSV_REST))
+        .map_err(csv_io)?;
     for row in &report.rows {
         let c = &row.case;
         let lead = leading_cells(c);
@@ -296,22 +311,8 @@ pub(crate) fn write_list_text(w: &mut dyn Write, cases: &[&Case]) -> std::io::Re
 /// `case list --format csv`.
 pub(crate) fn write_list_csv(w: &mut dyn Write, cases: &[&Case]) -> std::io::Result<()> {
     let mut csv = csv_writer(w);
-    csv.write_record([
-        "case_id",
-        "range",
-        "receiver",
-        "ticket",
-        "opened",
-        "last_result",
-        "result_date",
-        "status",
-        "last_block_seen",
-        "checked_night",
-        "next_action",
-        "previous_case",
-        "note",
-    ])
-    .map_err(csv_io)?;
+    csv.write_record(LEADING.iter().chain(&LIST_CSV_REST))
+        .map_err(csv_io)?;
     for c in cases {
         let lead = leading_cells(c);
         csv.write_record(

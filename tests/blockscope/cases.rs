@@ -54,6 +54,23 @@ fn night(fleet: &Fleet, day: u32, lines: &[String]) -> BTreeMap<String, String> 
     rows[0].clone()
 }
 
+/// `case open RANGE --receiver outlook.com --ticket TICKET --date DATE`, which must succeed.
+fn open_outlook(fleet: &Fleet, range: &str, ticket: &str, date: &str) {
+    ok(&case(
+        fleet,
+        &[
+            "open",
+            range,
+            "--receiver",
+            "outlook.com",
+            "--ticket",
+            ticket,
+            "--date",
+            date,
+        ],
+    ));
+}
+
 fn fleet() -> Fleet {
     let fleet = Fleet::new(&neighbourhood_inventory());
     fs::create_dir_all(fleet.path("logs/vps-a")).unwrap();
@@ -63,19 +80,7 @@ fn fleet() -> Fleet {
 #[test]
 fn a_week_of_nights_follows_a_mitigated_case_until_it_closes() {
     let fleet = fleet();
-    ok(&case(
-        &fleet,
-        &[
-            "open",
-            "198.51.100.0/24",
-            "--receiver",
-            "outlook.com",
-            "--ticket",
-            "SRX1234567890ID",
-            "--date",
-            "2026-11-02",
-        ],
-    ));
+    open_outlook(&fleet, "198.51.100.0/24", "SRX1234567890ID", "2026-11-02");
     let mut seen = Vec::new();
     for day in 2..=8u32 {
         if day == 3 {
@@ -207,19 +212,7 @@ fn a_not_qualified_reply_mail_gives_the_escalation_action() {
 #[test]
 fn a_range_blocked_again_after_its_case_closed_reopens_as_a_linked_recurrence() {
     let fleet = fleet();
-    ok(&case(
-        &fleet,
-        &[
-            "open",
-            "198.51.100.0/24",
-            "--receiver",
-            "outlook.com",
-            "--ticket",
-            "SRX1111111111ID",
-            "--date",
-            "2026-11-01",
-        ],
-    ));
+    open_outlook(&fleet, "198.51.100.0/24", "SRX1111111111ID", "2026-11-01");
     ok(&case(
         &fleet,
         &["answer", "C1", "--result", "closed", "--date", "2026-11-02"],
