@@ -374,6 +374,23 @@ fn case_flags_are_checked_before_anything_is_written() {
     );
     refused(&["answer", "C9", "--result", "mitigated"], "no case \"C9\"");
     assert!(!fleet.path("state/cases.json").exists());
+    // The form's own list, as pasted into "Outbound IP(s) or range(s)".
+    let out = case(
+        &fleet,
+        &[
+            "open",
+            "203.0.113.10; 198.51.100.0/28",
+            "--receiver",
+            "outlook.com",
+        ],
+    );
+    ok(&out);
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .starts_with("C1 opened: 198.51.100.0/28; 203.0.113.10 at outlook.com on "));
+    refused(
+        &["open", "198.51.100.7", "--receiver", "outlook.com"],
+        "198.51.100.7 already has open case C1 (ticket none yet)",
+    );
     let out = blockscope().args(["case", "list"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--state DIR is required"));

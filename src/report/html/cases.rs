@@ -35,3 +35,27 @@ pub(super) fn cases(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     table(w, ctx, &crate::report::cases::SUMMARY_COLUMNS, &rows)?;
     writeln!(w, "</section>")
 }
+
+/// The cases of one subnet on its heatmap card: what was asked, and what support does next.
+pub(super) fn on_card(w: &mut dyn Write, ctx: &Ctx, subnet: IpNetwork) -> io::Result<()> {
+    let Some(report) = &ctx.agg.cases else {
+        return Ok(());
+    };
+    for r in report.rows.iter().filter(|r| r.case.overlaps(subnet)) {
+        let ticket = r
+            .case
+            .ticket
+            .as_deref()
+            .map_or_else(String::new, |t| format!(", ticket {t}"));
+        writeln!(
+            w,
+            "<p class=\"facts\">Delisting case <b>{}</b> ({}{}): {}. Next step: {}</p>",
+            escape(&r.case.id),
+            escape(&r.case.receiver),
+            escape(&ticket),
+            escape(&life(&r.case)),
+            escape(&next_step(r, report.quiet_nights))
+        )?;
+    }
+    Ok(())
+}

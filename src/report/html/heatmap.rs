@@ -217,6 +217,7 @@ pub(super) fn heatmap_card(
         or_dash(&join(&s.rule_ids, ", "))
     )?;
     blockers(w, ctx, s)?;
+    super::cases::on_card(w, ctx, s.subnet)?;
     if !s.suspect_ips.is_empty() {
         writeln!(
             w,
