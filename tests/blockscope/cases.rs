@@ -153,6 +153,40 @@ fn a_week_of_nights_follows_a_mitigated_case_until_it_closes() {
     );
     let md = fleet.text("summary/summary.md");
     assert!(md.contains("## Delisting cases"), "{md}");
+    // The trend chart marks the day of the submission and of the answer.
+    let html = fleet.text("summary/summary.html");
+    for (date, what) in [
+        ("2026-11-02", "C1 submitted to outlook.com"),
+        ("2026-11-03", "C1 mitigated"),
+    ] {
+        assert!(
+            html.contains(&format!(
+                "<g class=\"case-mark\" data-date=\"{date}\"><title>{date}: {what}</title>"
+            )),
+            "{date}"
+        );
+    }
+}
+
+#[test]
+fn a_case_change_is_refused_while_the_nightly_run_holds_the_state() {
+    let fleet = fleet();
+    fs::create_dir_all(fleet.path("state")).unwrap();
+    // What a running `run --state` holds: `<state>.lock`.
+    let lock = fs::File::create(fleet.path("state.lock")).unwrap();
+    lock.lock().unwrap();
+    let out = case(
+        &fleet,
+        &["open", "198.51.100.0/24", "--receiver", "outlook.com"],
+    );
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lock"));
+    assert!(!fleet.path("state/cases.json").exists());
+    drop(lock);
+    ok(&case(
+        &fleet,
+        &["open", "198.51.100.0/24", "--receiver", "outlook.com"],
+    ));
 }
 
 /// The published "Not qualified for mitigation" answer (tests/fixtures/cases/SOURCES.md), its
