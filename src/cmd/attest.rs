@@ -72,7 +72,7 @@ pub(crate) fn run(config: &Config, args: &Request, w: &mut dyn Write) -> Result<
         // Only the addresses the entry really holds: a more specific row of another customer
         // inside a wider block is that customer's, and is counted there once.
         for &network in &e.owned {
-            if scope.is_some_and(|s| !overlaps(s, network)) {
+            if scope.is_some_and(|s| !crate::model::networks_overlap(s, network)) {
                 continue;
             }
             let mut line = Line {
@@ -110,10 +110,6 @@ pub(crate) fn run(config: &Config, args: &Request, w: &mut dyn Write) -> Result<
         path: "stdout".into(),
         source,
     })
-}
-
-fn overlaps(a: IpNetwork, b: IpNetwork) -> bool {
-    a.contains(b.network()) || b.contains(a.network())
 }
 
 /// The blocks and throttling the logs hold for the addresses of `line`.

@@ -7,7 +7,7 @@ use crate::cli::CaseListFormat;
 use crate::config::CaseConfig;
 use crate::error::{CaseError, Error, Result};
 use crate::ingest::reply_mail::{self, ReplyMail};
-use crate::model::case::{overlap, Answer, Case, CaseResult, Cases, ClosedBy, Closing};
+use crate::model::case::{Answer, Case, CaseResult, Cases, ClosedBy, Closing};
 use chrono::NaiveDate;
 use ipnetwork::IpNetwork;
 use std::io::Write;
@@ -338,7 +338,7 @@ fn parse_ranges(text: &str) -> Result<Vec<IpNetwork>> {
         .filter(|p| !p.is_empty())
     {
         let net = crate::pipeline::parse_target(part)?;
-        if out.iter().any(|n| overlap(*n, net)) {
+        if out.iter().any(|n| crate::model::networks_overlap(*n, net)) {
             return Err(Error::Config(format!(
                 "RANGE {text:?}: {part} overlaps another range of the list; give each address once"
             )));

@@ -59,7 +59,11 @@ fn write(
     let owners: Vec<_> = inv
         .entries
         .iter()
-        .filter(|e| e.owned.iter().any(|n| overlaps(*n, target)))
+        .filter(|e| {
+            e.owned
+                .iter()
+                .any(|n| crate::model::networks_overlap(*n, target))
+        })
         .collect();
     if owners.is_empty() {
         writeln!(w, "not in the inventory")?;
@@ -167,10 +171,6 @@ struct Shown {
     /// Also delivered mail.
     all: bool,
     recipients: crate::model::RecipientDetail,
-}
-
-fn overlaps(a: IpNetwork, b: IpNetwork) -> bool {
-    a.contains(b.network()) || b.contains(a.network())
 }
 
 /// Log text for a terminal (`report::text::printable`): never raw escape sequences.

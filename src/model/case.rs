@@ -170,7 +170,9 @@ impl Case {
     }
 
     pub(crate) fn overlaps(&self, other: IpNetwork) -> bool {
-        self.ranges.iter().any(|n| overlap(*n, other))
+        self.ranges
+            .iter()
+            .any(|n| super::networks_overlap(*n, other))
     }
 
     /// The ranges as the form takes them: `198.51.100.0/24; 203.0.113.7`.
@@ -194,11 +196,6 @@ impl Case {
                 .as_deref()
                 .is_some_and(|t| t.eq_ignore_ascii_case(key))
     }
-}
-
-/// Whether two networks share an address.
-pub(crate) fn overlap(a: IpNetwork, b: IpNetwork) -> bool {
-    a.contains(b.network()) || b.contains(a.network())
 }
 
 /// Every case the state holds, oldest first.

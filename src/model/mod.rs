@@ -30,6 +30,11 @@ pub(crate) use provider::Provider;
 pub(crate) use quoted::{Quoted, QuotedLines};
 pub(crate) use stats::{Problem, Stats};
 
+/// Whether two networks share an address (CIDR blocks either nest or are disjoint).
+pub(crate) fn networks_overlap(a: ipnetwork::IpNetwork, b: ipnetwork::IpNetwork) -> bool {
+    a.contains(b.network()) || b.contains(a.network())
+}
+
 /// Index into a `classify::RuleSet`; `RuleSet::unclassified_idx()` stands for "unclassified".
 pub(crate) type RuleIdx = u16;
 
