@@ -6,11 +6,11 @@
 use super::{Aggregates, IpRow};
 use crate::classify::rules::DelistForm;
 use crate::model::case::{Case, CaseResult, Cases, Checked, ClosedBy, Closing};
-use chrono::{NaiveDate, TimeZone, Utc};
+use crate::model::day::{start_of_utc_date, utc_date, DAY_MICROS};
+use chrono::NaiveDate;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-const DAY: i64 = 86_400_000_000;
 /// Hours a receiver gives a lifted block to take effect. Outlook.com: "Mitigation may take
 /// 24 - 48 hours to replicate completely throughout our system"; Office 365: "there may be a 1-2
 /// hour delay before this change propagates" (tests/fixtures/cases/SOURCES.md). Others: as
@@ -25,7 +25,7 @@ pub(crate) fn mitigation_hours(receiver: &str) -> i64 {
 /// The end of the time a lifted block takes: the answer's day is all we know of its time, so
 /// the hours count from that day's end.
 pub(crate) fn lifted_by(receiver: &str, answered: NaiveDate) -> i64 {
-    start_of(answered) + DAY + mitigation_hours(receiver) * 3_600_000_000
+    start_of_utc_date(answered) + DAY_MICROS + mitigation_hours(receiver) * 3_600_000_000
 }
 /// Closed cases stay in the reports this many days after they close.
 const SHOW_CLOSED_DAYS: i64 = 14;
@@ -122,17 +122,7 @@ pub(crate) fn join(cases: &mut Cases, agg: &Aggregates, night: Night) -> CaseRep
         if let Some(last) = blocks.iter().map(|(_, t)| *t).max() {
             case.last_block_seen = Some(case.last_block_seen.map_or(last, |l| l.max(last)));
         }
-        let still_blocked =
-            case.is_open() && case.last_block_seen.is_some_and(|t| t > night.end - DAY);
-        let since = case
-            .last_block_seen
-            .unwrap_or(i64::MIN)
-            .max(start_of(case.opened));
-        let quiet_nights = if still_blocked {
-            0
-        } else {
-            ((night.end - since) / DAY).max(0)
-        };
+        let (still_blocked, quiet_nights) = blocked_and_quiet(case, night.end);
         let mut action = next_action(case, still_blocked, quiet_nights, night);
         if action == NextAction::Watch
             && night.conclude
@@ -168,6 +158,21 @@ pub(crate) fn join(cases: &mut Cases, agg: &Aggregates, night: Night) -> CaseRep
         rows,
         quiet_nights: night.quiet_nights,
     }
+}
+
+/// Whether an open case was blocked within the last 24 hours before `end`, and the whole days
+/// since its last block (since its submission when none was seen; 0 while blocked).
+fn blocked_and_quiet(case: &Case, end: i64) -> (bool, i64) {
+    let still_blocked =
+        case.is_open() && case.last_block_seen.is_some_and(|t| t > end - DAY_MICROS);
+    if still_blocked {
+        return (true, 0);
+    }
+    let since = case
+        .last_block_seen
+        .unwrap_or(i64::MIN)
+        .max(start_of_utc_date(case.opened));
+    (false, ((end - since) / DAY_MICROS).max(0))
 }
 
 /// Open cases, and closed ones for two weeks after they closed.
@@ -223,7 +228,7 @@ fn reopen_recurrences(cases: &mut Cases, agg: &Aggregates, end: i64) {
         let Some(closing) = case.closed.filter(|_| case.reopened_as.is_none()) else {
             continue;
         };
-        let after = start_of(closing.date) + DAY;
+        let after = start_of_utc_date(closing.date) + DAY_MICROS;
         let Some(first) = blocks_on(agg, case, end)
             .into_iter()
             .map(|(_, t)| t)
@@ -279,17 +284,6 @@ pub(crate) fn blocks_at(agg: &Aggregates, r: &IpRow, receiver: &str) -> bool {
     }
 }
 
-fn utc_date(micros: i64) -> NaiveDate {
-    Utc.timestamp_micros(micros)
-        .single()
-        .map_or(NaiveDate::MIN, |d| d.date_naive())
-}
-
-fn start_of(date: NaiveDate) -> i64 {
-    date.and_hms_opt(0, 0, 0)
-        .map_or(i64::MIN, |t| t.and_utc().timestamp_micros())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,18 +311,13 @@ mod tests {
                 mail: None,
             })
             .collect();
-        c.last_block_seen = last_block.map(|d| start_of(day(d)) + DAY / 2);
+        c.last_block_seen = last_block.map(|d| start_of_utc_date(day(d)) + DAY_MICROS / 2);
         c
     }
 
     fn action(c: &Case, night_day: u32) -> NextAction {
-        let end = start_of(day(night_day)) + DAY - 1;
-        let still = c.last_block_seen.is_some_and(|t| t > end - DAY);
-        let since = c
-            .last_block_seen
-            .unwrap_or(i64::MIN)
-            .max(start_of(c.opened));
-        let quiet = if still { 0 } else { (end - since) / DAY };
+        let end = start_of_utc_date(day(night_day)) + DAY_MICROS - 1;
+        let (still, quiet) = blocked_and_quiet(c, end);
         let night = Night {
             end,
             conclude: true,

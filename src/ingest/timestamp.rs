@@ -353,7 +353,7 @@ pub(crate) fn local_to_utc(micros: i64, tz: Option<chrono_tz::Tz>) -> i64 {
     }
 }
 
-pub(crate) const DAY_MICROS: i64 = 86_400_000_000;
+pub(crate) use crate::model::day::DAY_MICROS;
 
 /// The calendar day (days since 1970-01-01) of an instant in `tz` (UTC without one).
 pub(crate) fn day_of(micros: i64, tz: Option<chrono_tz::Tz>) -> i32 {

@@ -361,8 +361,8 @@ fn glance(w: &mut dyn Write, ctx: &Ctx) -> io::Result<()> {
     match (agg.first_time, agg.last_time) {
         (Some(a), Some(b)) => {
             // Whole days, rounded up: a window of 6 days and 23 hours reads as "7 days".
-            const DAY: i64 = 86_400_000_000;
-            let days = ((b - a + DAY - 1) / DAY).max(1) as usize;
+            use crate::model::day::DAY_MICROS;
+            let days = ((b - a + DAY_MICROS - 1) / DAY_MICROS).max(1) as usize;
             let sub = format!("{} to {}", iso(a), iso(b));
             card(
                 w,
