@@ -272,6 +272,18 @@ fn blocks_on(agg: &Aggregates, case: &Case, end: i64) -> Vec<(IpAddr, i64)> {
         .collect()
 }
 
+/// The open, submitted case whose ranges hold this row's address and whose receiver lifts this
+/// row's block: the request the pack must not repeat and the customer's notice speaks of.
+pub(crate) fn open_request_for<'a>(agg: &'a Aggregates, r: &IpRow) -> Option<&'a CaseRow> {
+    let ip = r.ip?;
+    agg.cases.as_ref()?.rows.iter().find(|c| {
+        c.case.is_open()
+            && c.case.submitted
+            && c.case.covers(ip)
+            && blocks_at(agg, r, &c.case.receiver)
+    })
+}
+
 /// Whether this row is a block the receiver's delisting lifts.
 pub(crate) fn blocks_at(agg: &Aggregates, r: &IpRow, receiver: &str) -> bool {
     match receiver {

@@ -2,7 +2,7 @@
 
 use super::cells::opt;
 use super::{csv_io, csv_writer, iso};
-use crate::aggregate::cases::CaseRow;
+use crate::aggregate::cases::{open_request_for, CaseRow};
 use crate::aggregate::snds::Cause;
 use crate::aggregate::{Aggregates, IpRow, Status};
 use crate::attribute::cidr::{form_list, host, merge};
@@ -297,7 +297,7 @@ fn range_section(
     writeln!(w)?;
     // Addresses an open request already holds are not asked again: the ticket it has is where
     // Microsoft's answers and a person's review happen.
-    let cased = asked_before(agg, "outlook.com", &all);
+    let cased = asked_before(agg, rows);
     for (row, ips) in cased.values() {
         let c = &row.case;
         writeln!(
@@ -447,27 +447,19 @@ fn recurrences<'a>(agg: &'a Aggregates, addresses: &BTreeSet<IpAddr>) -> Vec<&'a
         .collect()
 }
 
-/// The open, submitted case at `receiver` holding `ip`.
-fn open_case<'a>(agg: &'a Aggregates, receiver: &str, ip: IpAddr) -> Option<&'a CaseRow> {
-    agg.cases.as_ref()?.rows.iter().find(|r| {
-        r.case.is_open() && r.case.submitted && r.case.receiver == receiver && r.case.covers(ip)
-    })
-}
-
-/// The open, submitted cases at `receiver` holding some of `addresses`: case id -> (its row,
-/// the addresses it holds).
+/// The open requests holding some of these rows' addresses: case id -> (its row, the
+/// addresses it holds).
 fn asked_before<'a>(
     agg: &'a Aggregates,
-    receiver: &str,
-    addresses: &BTreeSet<IpAddr>,
+    rows: &[&IpRow],
 ) -> BTreeMap<&'a str, (&'a CaseRow, BTreeSet<IpAddr>)> {
     let mut out: BTreeMap<&str, (&CaseRow, BTreeSet<IpAddr>)> = BTreeMap::new();
-    for ip in addresses {
-        if let Some(row) = open_case(agg, receiver, *ip) {
-            out.entry(row.case.id.as_str())
-                .or_insert_with(|| (row, BTreeSet::new()))
+    for r in rows {
+        if let (Some(case), Some(ip)) = (open_request_for(agg, r), r.ip) {
+            out.entry(case.case.id.as_str())
+                .or_insert_with(|| (case, BTreeSet::new()))
                 .1
-                .insert(*ip);
+                .insert(ip);
         }
     }
     out
@@ -493,7 +485,7 @@ pub(crate) fn write_office365(
     let portal = |r: &IpRow| agg.delist_form(&r.rule_id) == Some(DelistForm::SenderOfficeCom);
     for (r, ip) in with_ip(agg).filter(|(r, _)| portal(r)) {
         // An address with an open Office 365 case is not submitted again.
-        let case = r.ip.and_then(|a| open_case(agg, "office365", a));
+        let case = open_request_for(agg, r);
         csv.write_record([
             ip.as_str(),
             &iso(r.first_seen),
@@ -523,7 +515,7 @@ pub(crate) fn write_5_7_511(
         writeln!(w, "{note}\n")?;
     }
     for (r, ip) in rows {
-        if let Some(row) = r.ip.and_then(|a| open_case(agg, "office365", a)) {
+        if let Some(row) = open_request_for(agg, r) {
             writeln!(
                 w,
                 "{ip}: already requested in case {} ({}): do not send again; {}.\n",

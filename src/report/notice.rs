@@ -290,13 +290,10 @@ fn request(agg: &Aggregates, r: &IpRow, situation: Situation) -> Option<Request>
             | Situation::SndsNeighbourhood
             | Situation::SndsOwn
     );
-    let ip = r.ip.filter(|_| lifted_by_receiver && r.is_current())?;
-    let row = agg.cases.as_ref()?.rows.iter().find(|c| {
-        c.case.is_open()
-            && c.case.submitted
-            && c.case.covers(ip)
-            && crate::aggregate::cases::blocks_at(agg, r, &c.case.receiver)
-    })?;
+    if !lifted_by_receiver || !r.is_current() {
+        return None;
+    }
+    let row = crate::aggregate::cases::open_request_for(agg, r)?;
     let last = row.case.last_answer();
     Some(Request {
         submitted: row.case.opened.to_string(),
