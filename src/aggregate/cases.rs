@@ -222,7 +222,7 @@ fn next_action(case: &Case, still_blocked: bool, quiet: i64, night: Night) -> Ne
 /// A closed case whose ranges are blocked again after the day it closed opens a new case
 /// (not yet submitted) that names it.
 fn reopen_recurrences(cases: &mut Cases, agg: &Aggregates, end: i64) {
-    let mut opened = Vec::new();
+    // The range is the cases before tonight's recurrences, which are appended as found.
     for i in 0..cases.cases.len() {
         let case = &cases.cases[i];
         let Some(closing) = case.closed.filter(|_| case.reopened_as.is_none()) else {
@@ -237,26 +237,17 @@ fn reopen_recurrences(cases: &mut Cases, agg: &Aggregates, end: i64) {
         else {
             continue;
         };
-        let id = next_id(cases, &opened);
-        let case = &mut cases.cases[i];
-        case.reopened_as = Some(id.clone());
         let mut recurrence = Case::new(
-            id,
+            cases.next_id(),
             case.ranges.clone(),
             case.receiver.clone(),
             utc_date(first),
             false,
         );
         recurrence.previous = Some(case.id.clone());
-        opened.push(recurrence);
+        cases.cases[i].reopened_as = Some(recurrence.id.clone());
+        cases.cases.push(recurrence);
     }
-    cases.cases.extend(opened);
-}
-
-fn next_id(cases: &Cases, opened: &[Case]) -> String {
-    let mut all = cases.clone();
-    all.cases.extend(opened.iter().cloned());
-    all.next_id()
 }
 
 /// Our addresses in the case's ranges that its receiver blocks in the night's rows, with the
