@@ -106,10 +106,7 @@ pub(crate) fn run(config: &Config, args: &Request, w: &mut dyn Write) -> Result<
         Format::Text => text(w, args, &lines, aggregates.as_ref()),
         Format::Csv => csv(w, args, &lines),
     }
-    .map_err(|source| Error::Output {
-        path: "stdout".into(),
-        source,
-    })
+    .map_err(super::stdout_error)
 }
 
 /// The blocks and throttling the logs hold for the addresses of `line`.

@@ -85,7 +85,7 @@ pub(crate) fn open(c: &CaseConfig, a: &CaseOpenArgs, w: &mut dyn Write) -> Resul
         cases.cases.push(case);
         Ok(line)
     })?;
-    writeln!(w, "{line}").map_err(stdout)
+    writeln!(w, "{line}").map_err(super::stdout_error)
 }
 
 pub(crate) fn answer(c: &CaseConfig, a: &CaseAnswerArgs, w: &mut dyn Write) -> Result<()> {
@@ -108,7 +108,7 @@ pub(crate) fn answer(c: &CaseConfig, a: &CaseAnswerArgs, w: &mut dyn Write) -> R
         };
         record(&mut cases.cases[i], answer, new_ticket)
     })?;
-    writeln!(w, "{line}").map_err(stdout)
+    writeln!(w, "{line}").map_err(super::stdout_error)
 }
 
 /// Add an answer to a case; `closed` closes it. A closed case takes no other answer.
@@ -165,7 +165,7 @@ pub(crate) fn import(c: &CaseConfig, a: &CaseImportArgs, w: &mut dyn Write) -> R
         Ok(lines)
     })?;
     for line in lines {
-        writeln!(w, "{line}").map_err(stdout)?;
+        writeln!(w, "{line}").map_err(super::stdout_error)?;
     }
     Ok(())
 }
@@ -302,14 +302,7 @@ pub(crate) fn list(c: &CaseConfig, a: &CaseListArgs, w: &mut dyn Write) -> Resul
         CaseListFormat::Csv => crate::report::cases::write_list_csv(w, &shown),
         CaseListFormat::Text => crate::report::cases::write_list_text(w, &shown),
     }
-    .map_err(stdout)
-}
-
-fn stdout(source: std::io::Error) -> Error {
-    Error::Output {
-        path: "stdout".into(),
-        source,
-    }
+    .map_err(super::stdout_error)
 }
 
 /// The case ids and tickets there are, for a message.

@@ -37,10 +37,7 @@ pub(crate) fn run(config: &Config, w: &mut dyn Write) -> Result<()> {
             return Err(ConfigError::EmptySnds { snds: dir.clone() }.into());
         }
     }
-    let out = |source| crate::error::Error::Output {
-        path: "stdout".into(),
-        source,
-    };
+    let out = super::stdout_error;
     writeln!(w, "configuration OK").map_err(out)?;
     if let Some(layout) = &layout {
         writeln!(

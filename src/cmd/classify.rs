@@ -38,10 +38,7 @@ const HEADER: [&str; 14] = [
 ];
 
 pub(crate) fn run(input: &ClassifyInput, rules: &RuleSet, w: &mut dyn Write) -> Result<()> {
-    let out_err = |source| Error::Output {
-        path: "stdout".into(),
-        source,
-    };
+    let out_err = super::stdout_error;
     let mut out = crate::report::csv_writer(w);
     let io = crate::report::csv_io;
     out.write_record(HEADER).map_err(io).map_err(out_err)?;

@@ -6,7 +6,7 @@
 use crate::attribute::inventory::Inventory;
 use crate::config::DnsblConfig;
 use crate::dnsbl::{check, failure_advice, targets, Targets};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::dnsbl::{DnsblResult, Listing};
 use crate::report::text::printable;
 use std::collections::BTreeMap;
@@ -35,10 +35,7 @@ pub(crate) fn run(config: &DnsblConfig, format: Format, w: &mut dyn Write) -> Re
     let today = crate::model::day::day_of_date(chrono::Utc::now().date_naive());
     let result = check(&config.settings, &targets.ips, today)?;
     let notes = notes(config, &targets, &result, &inventory);
-    let out = |e| Error::Output {
-        path: "stdout".into(),
-        source: e,
-    };
+    let out = super::stdout_error;
     match format {
         Format::Csv => {
             csv(&result.listings, &inventory, w).map_err(out)?;

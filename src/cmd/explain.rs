@@ -4,7 +4,7 @@
 
 use crate::attribute::inventory::Inventory;
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ingest::{self, line::Outcome};
 use crate::model::Stats;
 use crate::pipeline::parse_target;
@@ -36,11 +36,7 @@ pub(crate) fn run(config: &Config, target: &str, all: bool, w: &mut dyn Write) -
         all,
         recipients: config.recipients,
     };
-    let out = |e: std::io::Error| Error::Output {
-        path: "stdout".into(),
-        source: e,
-    };
-    write(w, target, &inventory, &agg, &rules, &evidence, shown).map_err(out)
+    write(w, target, &inventory, &agg, &rules, &evidence, shown).map_err(super::stdout_error)
 }
 
 fn write(

@@ -38,10 +38,7 @@ pub(crate) fn run(args: &InventoryImportArgs, w: &mut dyn Write) -> Result<i32> 
                     source,
                 })?
         }
-        None => import::write(&imported.rows, w).map_err(|source| Error::Output {
-            path: "stdout".into(),
-            source,
-        })?,
+        None => import::write(&imported.rows, w).map_err(super::stdout_error)?,
     }
     if !args.quiet {
         let vpses: std::collections::BTreeSet<&str> =

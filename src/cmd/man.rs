@@ -9,10 +9,7 @@ pub(crate) fn run(w: &mut dyn Write) -> Result<()> {
     let command = <crate::cli::Cli as clap::CommandFactory>::command();
     clap_mangen::Man::new(command)
         .render(w)
-        .map_err(|source| Error::Output {
-            path: "stdout".into(),
-            source,
-        })
+        .map_err(super::stdout_error)
 }
 
 /// blockscope.1 and one page per subcommand (`blockscope-run.1`, `blockscope-snds-fetch.1`),

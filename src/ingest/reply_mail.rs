@@ -164,24 +164,18 @@ pub(crate) fn result_of(collapsed: &str) -> Option<CaseResult> {
         .map(|(result, _)| *result)
 }
 
-/// The mail's own text: up to where the quoted history starts, without `>` lines.
+/// The mail's own text: up to where the quoted history starts (a quote header, or the first
+/// `>` line of a reply that quotes with `>` only).
 fn own_text(body: &str) -> &str {
-    let cut = QUOTE_START.find(body).map_or(body.len(), |m| m.start());
-    let own = &body[..cut];
-    // A reply quoting with `>` only: the quoted block starts at its first `>` line.
-    match own.lines().position(|l| l.trim_start().starts_with('>')) {
-        Some(_) => {
-            let at = own
-                .match_indices('\n')
-                .map(|(i, _)| i + 1)
-                .chain(std::iter::once(0))
-                .filter(|&i| own[i..].trim_start().starts_with('>'))
-                .min()
-                .unwrap_or(own.len());
-            &own[..at]
+    let own = &body[..QUOTE_START.find(body).map_or(body.len(), |m| m.start())];
+    let mut at = 0;
+    for line in own.split_inclusive('\n') {
+        if line.trim_start().starts_with('>') {
+            return &own[..at];
         }
-        None => own,
+        at += line.len();
     }
+    own
 }
 
 /// Lower case, runs of white space as one space.
