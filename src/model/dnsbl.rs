@@ -2,11 +2,14 @@
 //! `dnsbl::check`, read by aggregation (a listed address that has not bounced, range evidence
 //! for the subnet verdict) and written by `report` (`summary/dnsbl.csv`).
 
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
-/// What a listing is about, per the list's own return-code documentation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// What a listing is about, per the list's own return-code documentation. Stored (the state's
+/// DNSBL cache) as `as_str`'s names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum ListingScope {
     /// This address, for what it sent (Spamhaus SBL/XBL/CSS, Barracuda, SpamCop, UCEPROTECT
     /// level 1, PSBL).
@@ -43,7 +46,7 @@ impl ListingScope {
 }
 
 /// One address listed in one zone.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) struct Listing {
     pub(crate) ip: IpAddr,
     /// The zone as configured (`zen.spamhaus.org`; a DQS zone without its key).
@@ -58,7 +61,7 @@ pub(crate) struct Listing {
 }
 
 /// Answers that are not listings, per zone: never counted as listed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct ZoneFailures {
     /// The list refused our resolver (Spamhaus `127.255.255.252/254/255`: a public or
     /// unregistered resolver, too many queries, a typo in the zone).

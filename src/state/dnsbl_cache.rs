@@ -4,10 +4,10 @@
 //! provider's free or DQS quota. Used while younger than `--dnsbl-ttl` and asked about the same
 //! zones through the same resolver; addresses the cache has not seen are looked up and added.
 
-use crate::model::dnsbl::{DnsblResult, Listing, ListingScope, ZoneFailures};
+use crate::model::dnsbl::{DnsblResult, Listing, ZoneFailures};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 const FILE: &str = "dnsbl-cache.json";
@@ -26,6 +26,7 @@ pub(crate) struct Cached {
     pub(crate) result: DnsblResult,
 }
 
+/// The file: the model's own listings and failures, as they serialize.
 #[derive(Serialize, Deserialize)]
 struct OnDisk {
     key: CacheKey,
@@ -33,28 +34,9 @@ struct OnDisk {
     at: i64,
     checked_day: i32,
     addresses: Vec<IpAddr>,
-    listings: Vec<DiskListing>,
+    listings: Vec<Listing>,
     queried: BTreeMap<String, u64>,
-    failures: BTreeMap<String, DiskFailures>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct DiskFailures {
-    refused: u64,
-    timeouts: u64,
-    errors: u64,
-    refused_codes: BTreeMap<Ipv4Addr, u64>,
-    skipped: u64,
-}
-
-#[derive(Serialize, Deserialize)]
-struct DiskListing {
-    ip: IpAddr,
-    zone: String,
-    list: String,
-    code: Ipv4Addr,
-    meaning: String,
-    scope: String,
+    failures: BTreeMap<String, ZoneFailures>,
 }
 
 fn path(dir: &Path) -> PathBuf {
@@ -70,40 +52,12 @@ pub(crate) fn load(dir: &Path, key: &CacheKey, ttl_secs: i64, now: i64) -> Optio
     if !fresh || &disk.key != key {
         return None;
     }
-    let listings = disk
-        .listings
-        .into_iter()
-        .map(|l| {
-            Some(Listing {
-                ip: l.ip,
-                zone: l.zone,
-                list: l.list,
-                code: l.code,
-                meaning: l.meaning,
-                scope: ListingScope::parse(&l.scope)?,
-            })
-        })
-        .collect::<Option<Vec<_>>>()?;
-    let failures = disk
-        .failures
-        .into_iter()
-        .map(|(zone, f)| {
-            let f = ZoneFailures {
-                refused: f.refused,
-                timeouts: f.timeouts,
-                errors: f.errors,
-                refused_codes: f.refused_codes,
-                skipped: f.skipped,
-            };
-            (zone, f)
-        })
-        .collect();
     Some(Cached {
         addresses: disk.addresses.into_iter().collect(),
         result: DnsblResult {
-            listings,
+            listings: disk.listings,
             queried: disk.queried,
-            failures,
+            failures: disk.failures,
             checked_day: disk.checked_day,
             not_asked: Vec::new(),
         },
@@ -118,33 +72,9 @@ pub(crate) fn save(dir: &Path, key: &CacheKey, cached: &Cached, now: i64) -> std
         at: now,
         checked_day: r.checked_day,
         addresses: cached.addresses.iter().copied().collect(),
-        listings: r
-            .listings
-            .iter()
-            .map(|l| DiskListing {
-                ip: l.ip,
-                zone: l.zone.clone(),
-                list: l.list.clone(),
-                code: l.code,
-                meaning: l.meaning.clone(),
-                scope: l.scope.as_str().to_string(),
-            })
-            .collect(),
+        listings: r.listings.clone(),
         queried: r.queried.clone(),
-        failures: r
-            .failures
-            .iter()
-            .map(|(z, f)| {
-                let f = DiskFailures {
-                    refused: f.refused,
-                    timeouts: f.timeouts,
-                    errors: f.errors,
-                    refused_codes: f.refused_codes.clone(),
-                    skipped: f.skipped,
-                };
-                (z.clone(), f)
-            })
-            .collect(),
+        failures: r.failures.clone(),
     };
     crate::fsio::write_atomically(&path(dir), |w| {
         serde_json::to_writer(w, &disk).map_err(std::io::Error::other)
@@ -176,6 +106,8 @@ pub(crate) fn merge(into: &mut Cached, addresses: BTreeSet<IpAddr>, more: DnsblR
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::dnsbl::ListingScope;
+    use std::net::Ipv4Addr;
 
     fn key() -> CacheKey {
         CacheKey {
@@ -209,6 +141,12 @@ mod tests {
     fn the_cache_answers_only_for_its_zones_resolver_and_night() {
         let dir = tempfile::tempdir().unwrap();
         save(dir.path(), &key(), &cached(), 1_000).unwrap();
+        // The file's names stay what earlier versions wrote (the scope as its text).
+        let text = std::fs::read_to_string(path(dir.path())).unwrap();
+        assert!(
+            text.contains(r#""code":"127.0.0.2","meaning":"spam source","scope":"range""#),
+            "{text}"
+        );
         let back = load(dir.path(), &key(), 3_600, 1_500).unwrap();
         assert_eq!(back.result, cached().result);
         assert_eq!(back.addresses, cached().addresses);
