@@ -355,17 +355,14 @@ fn parse_ranges(text: &str) -> Result<Vec<IpNetwork>> {
 
 /// A receiver platform a delisting goes to.
 fn receiver(text: &str) -> Result<&'static str> {
-    let wanted = text.trim().to_ascii_lowercase();
-    crate::classify::platform::PLATFORMS
-        .iter()
-        .map(|(name, _)| *name)
-        .filter(|n| !matches!(*n, "other" | "unknown") && !n.ends_with("-submission"))
-        .find(|n| *n == wanted)
-        .ok_or_else(|| {
-            Error::Config(format!(
-                "--receiver {text:?}: not a receiver blockscope knows; give outlook.com (the Outlook.com sender support form), office365 (sender.office.com, delist@microsoft.com) or a platform `blockscope rules` names (gmail, yahoo, ...)"
-            ))
-        })
+    // A platform name (`other` for none), less those no delisting goes to.
+    let name = crate::classify::platform::intern(&text.trim().to_ascii_lowercase());
+    if matches!(name, "other" | "unknown") || name.ends_with("-submission") {
+        return Err(Error::Config(format!(
+            "--receiver {text:?}: not a receiver blockscope knows; give outlook.com (the Outlook.com sender support form), office365 (sender.office.com, delist@microsoft.com) or a platform `blockscope rules` names (gmail, yahoo, ...)"
+        )));
+    }
+    Ok(name)
 }
 
 fn ticket(text: &str) -> Result<String> {
