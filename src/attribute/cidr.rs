@@ -1,7 +1,19 @@
-//! Merging addresses and ranges into the minimal CIDR set (delisting forms, attestations, SNDS).
+//! Addresses and ranges: one given by a person or a mail (`parse_target`), and merging them into
+//! the minimal CIDR set (delisting forms, attestations, SNDS).
 
 use ipnetwork::{IpNetwork, Ipv4Network, Ipv6Network};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// `198.51.100.7` or `198.51.100.0/24` (`::ffff:198.51.100.7` is the IPv4 address).
+pub(crate) fn parse_target(text: &str) -> crate::error::Result<IpNetwork> {
+    let net: IpNetwork = text.parse().map_err(|_| {
+        crate::error::Error::Config(format!(
+            "{text:?} is not an IP address or CIDR (e.g. 198.51.100.7 or 198.51.100.0/24)"
+        ))
+    })?;
+    let net = super::inventory::unmapped(net);
+    Ok(IpNetwork::new(net.network(), net.prefix()).unwrap_or(net))
+}
 
 /// The minimal set of CIDR blocks covering the inclusive IPv4 range `first..=last`.
 pub(crate) fn range_to_cidrs(first: Ipv4Addr, last: Ipv4Addr) -> Vec<Ipv4Network> {

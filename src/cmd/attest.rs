@@ -1,11 +1,11 @@
 //! `blockscope attest`: an IP-ownership attestation for Microsoft's delisting teams.
 
 use crate::aggregate::Aggregates;
+use crate::attribute::cidr::parse_target;
 use crate::attribute::cidr::{form_list, merge};
 use crate::attribute::inventory::Inventory;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::pipeline::parse_target;
 use crate::report::{csv_io, csv_writer, iso};
 use ipnetwork::IpNetwork;
 use std::collections::BTreeSet;

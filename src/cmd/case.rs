@@ -330,7 +330,7 @@ fn parse_ranges(text: &str) -> Result<Vec<IpNetwork>> {
         .split([';', ',', ' ', '\t', '\n'])
         .filter(|p| !p.is_empty())
     {
-        let net = crate::pipeline::parse_target(part)?;
+        let net = crate::attribute::cidr::parse_target(part)?;
         if out.iter().any(|n| crate::model::networks_overlap(*n, net)) {
             return Err(Error::Config(format!(
                 "RANGE {text:?}: {part} overlaps another range of the list; give each address once"

@@ -2,12 +2,12 @@
 //! Log text is printed through `printable`: a customer's log line must not drive the support
 //! engineer's terminal.
 
+use crate::attribute::cidr::parse_target;
 use crate::attribute::inventory::Inventory;
 use crate::config::Config;
 use crate::error::Result;
 use crate::ingest::{self, line::Outcome};
 use crate::model::Stats;
-use crate::pipeline::parse_target;
 use crate::report::cells::{list, opt, yes_no};
 use crate::report::iso;
 use crate::report::text::printable;

@@ -192,8 +192,7 @@ fn networks_in(text: &str) -> Vec<IpNetwork> {
     for re in [&*IPV4, &*IPV6] {
         for c in re.captures_iter(text) {
             let Some(m) = c.get(1) else { continue };
-            if let Ok(net) = m.as_str().parse::<IpNetwork>() {
-                let net = IpNetwork::new(net.network(), net.prefix()).unwrap_or(net);
+            if let Ok(net) = crate::attribute::cidr::parse_target(m.as_str()) {
                 found.push((m.start(), net));
             }
         }

@@ -16,7 +16,6 @@ use crate::ingest::fingerprint::KnownFiles;
 use crate::ingest::snds;
 use crate::model::{Partial, Stats};
 use crate::{ingest, report};
-use ipnetwork::IpNetwork;
 use std::path::Path;
 use std::time::Instant;
 
@@ -275,17 +274,6 @@ pub(crate) fn lock(out: &std::path::Path) -> Result<std::fs::File> {
         }),
         Err(std::fs::TryLockError::Error(source)) => Err(Error::Output { path, source }),
     }
-}
-
-/// `198.51.100.7` or `198.51.100.0/24` (`::ffff:198.51.100.7` is the IPv4 address).
-pub(crate) fn parse_target(text: &str) -> Result<IpNetwork> {
-    let net: IpNetwork = text.parse().map_err(|_| {
-        Error::Config(format!(
-            "{text:?} is not an IP address or CIDR (e.g. 198.51.100.7 or 198.51.100.0/24)"
-        ))
-    })?;
-    let net = crate::attribute::inventory::unmapped(net);
-    Ok(IpNetwork::new(net.network(), net.prefix()).unwrap_or(net))
 }
 
 /// Give memory the ingest workers freed back to the system before the single-threaded stages
